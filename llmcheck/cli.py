@@ -1,0 +1,454 @@
+"""The command line: ``llmcheck``, ``llmcheck --json``, ``llmcheck check ...``, ``llmcheck list``.
+
+This is the only module that prints. ``--json`` writes exactly one JSON document to stdout; logs
+and errors go to stderr, one line each, never a traceback.
+
+Exit codes (the one place they are defined; docs/json-output.md repeats them):
+
+====  ====================  ==================================================================
+code  name                  meaning
+====  ====================  ==================================================================
+0     EXIT_OK               ran; for ``check``: the model fits (runs great or tight)
+1     EXIT_WONT_FIT         ``check`` only: the model will not fit
+2     EXIT_USAGE            bad usage or input (unknown variant, bad context, bad snapshot file)
+3     EXIT_BUDGET_UNKNOWN   ``check`` only: the machine's memory budget is unknown
+4     EXIT_INTERNAL         llmcheck itself failed (a bug); the reason is on stderr
+====  ====================  ==================================================================
+
+The probe and the whole-machine report exit 0 whatever they find: a verdict is data there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import json
+import logging
+import multiprocessing
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+from llmcheck import __version__
+from llmcheck.snapshot import Issue, SnapshotError, SystemSnapshot, snapshot_from_dict
+
+if TYPE_CHECKING:
+    from llmcheck.catalog import Catalog, ModelVariant
+    from llmcheck.estimate import RunConfig
+
+EXIT_OK = 0
+EXIT_WONT_FIT = 1
+EXIT_USAGE = 2
+EXIT_BUDGET_UNKNOWN = 3
+EXIT_INTERNAL = 4
+
+PROG = "llmcheck"
+# A snapshot file is a few kilobytes; refuse to read something absurd into memory.
+MAX_SNAPSHOT_FILE_BYTES = 16 << 20
+MAX_PARALLEL = 256
+MAX_UBATCH = 65536
+# Without a model to bound it (the whole-machine report), a context above this is a typo.
+MAX_CONTEXT_TOKENS_ANY = 1 << 24
+
+log = logging.getLogger("llmcheck")
+
+
+class UsageError(Exception):
+    """Bad usage or input: reported as one line on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting (one clear line, exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+# --- argument parsing ------------------------------------------------------------------------
+
+
+def parse_context(text: str) -> int:
+    """A context length: "32768", "32k", "32K", "128k" (k = 1024, as llama.cpp users write it).
+
+    Raises:
+        UsageError: not a positive whole number of tokens.
+    """
+    match = re.fullmatch(r"\s*(\d+)\s*([kK]?)\s*", text)
+    if match is None:
+        raise UsageError(
+            f"--ctx: {text!r} is not a context length (write e.g. 4096, 32k or 128k)"
+        )
+    tokens = int(match.group(1)) * (1024 if match.group(2) else 1)
+    if tokens <= 0:
+        raise UsageError(f"--ctx: the context must be at least 1 token, got {text!r}")
+    if tokens > MAX_CONTEXT_TOKENS_ANY:
+        raise UsageError(f"--ctx: {text!r} ({tokens} tokens) is larger than any model supports")
+    return tokens
+
+
+def _positive(name: str, text: str, maximum: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{name}: {text!r} is not a whole number") from None
+    if not 1 <= value <= maximum:
+        raise UsageError(f"{name}: must be from 1 to {maximum}, got {value}")
+    return value
+
+
+def _add_common(parser: argparse.ArgumentParser, *, sub: bool) -> None:
+    # Subcommands repeat the common options with SUPPRESS defaults, so `llmcheck --json check X`
+    # and `llmcheck check X --json` both work without the subparser overwriting the first.
+    default: Any = argparse.SUPPRESS if sub else None
+    parser.add_argument("--json", action="store_true",
+                        default=argparse.SUPPRESS if sub else False,
+                        help="print one JSON document on stdout (logs go to stderr)")
+    parser.add_argument("--snapshot", metavar="FILE", default=default,
+                        help="judge a recorded machine (a `llmcheck --json` file, - for stdin)"
+                             " instead of probing this one")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        default=argparse.SUPPRESS if sub else False,
+                        help="log what llmcheck does to stderr")
+
+
+def _add_settings(parser: argparse.ArgumentParser, *, sub: bool) -> None:
+    default: Any = argparse.SUPPRESS if sub else None
+    parser.add_argument("--ctx", metavar="N", default=default,
+                        help="context length in tokens: 4096, 32k, 128k (default 4096)")
+    parser.add_argument("--kv-type", choices=("f16", "q8_0", "q4_0"), default=default,
+                        help="KV cache type (llama.cpp -ctk/-ctv; default f16)")
+    parser.add_argument("--flash-attn", choices=("on", "off"), default=default,
+                        help="flash attention (llama.cpp -fa; default on)")
+    parser.add_argument("--parallel", metavar="N", default=default,
+                        help="parallel sequences (llama.cpp -np; default 1)")
+    parser.add_argument("--ubatch", metavar="N", default=default,
+                        help="micro-batch size (llama.cpp -ub; default 512)")
+    parser.add_argument("--device", metavar="auto|cpu|gpu:I", default=default,
+                        help="where to run: auto (default), cpu, or one GPU, e.g. gpu:0")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to render --help in the docs)."""
+    parser = _Parser(
+        prog=PROG,
+        description="Will a Liquid AI LFM2 / LFM2.5 model run on this machine (llama.cpp, GGUF),"
+                    " at which quantization and context, and how fast? With no arguments: the"
+                    " window on a desktop, else a text report.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _add_common(parser, sub=False)
+    _add_settings(parser, sub=False)
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    check = subs.add_parser("check", help="answer one question: does VARIANT at QUANT fit?",
+                            description="Does one model fit? Exit 0 fits, 1 won't fit, 2 bad"
+                                        " input, 3 the memory budget is unknown.")
+    check.add_argument("variant", metavar="VARIANT", help="e.g. lfm2-1.2b (see `llmcheck list`)")
+    check.add_argument("--quant", "-q", required=True, metavar="Q", help="e.g. Q4_K_M")
+    _add_settings(check, sub=True)
+    _add_common(check, sub=True)
+    listing = subs.add_parser("list", help="the variants and quantizations llmcheck knows")
+    _add_common(listing, sub=True)
+    return parser
+
+
+# --- the pieces main() wires together; each takes seams so tests feed recordings -------------
+
+
+def load_snapshot(path: str, *, stdin: TextIO | None = None) -> SystemSnapshot:
+    """Read a recorded machine from a file (or stdin for "-").
+
+    Raises:
+        UsageError: missing, unreadable, not JSON, too large, or not a valid snapshot.
+    """
+    try:
+        if path == "-":
+            text = (stdin or sys.stdin).read(MAX_SNAPSHOT_FILE_BYTES + 1)
+        else:
+            file = Path(path)
+            if file.is_dir():
+                raise UsageError(f"snapshot {path}: is a folder, not a file")
+            with file.open("r", encoding="utf-8") as handle:
+                text = handle.read(MAX_SNAPSHOT_FILE_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read snapshot {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"snapshot {path}: not a text file (expected UTF-8 JSON)") from None
+    if len(text) > MAX_SNAPSHOT_FILE_BYTES:
+        raise UsageError(f"snapshot {path}: larger than {MAX_SNAPSHOT_FILE_BYTES >> 20} MiB")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"snapshot {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except RecursionError:
+        raise UsageError(f"snapshot {path}: nested too deeply to be a snapshot") from None
+    try:
+        return snapshot_from_dict(doc)
+    except SnapshotError as exc:
+        raise UsageError(f"snapshot {path}: {exc}") from None
+
+
+def has_display(environ: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
+    """Whether a window can be shown: always on macOS / Windows, on X11 / Wayland when set."""
+    env = os.environ if environ is None else environ
+    plat = sys.platform if platform is None else platform
+    if plat == "darwin" or plat.startswith(("win", "cygwin")):
+        return True
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def _probe() -> SystemSnapshot:
+    from llmcheck.probe import probe_system
+
+    return probe_system()
+
+
+def _load_catalog() -> Catalog:
+    from llmcheck.catalog import load_catalog
+
+    return load_catalog()
+
+
+def find_variant(catalog: Catalog, wanted: str) -> ModelVariant:
+    """The variant whose id or name matches, case-insensitively.
+
+    Raises:
+        UsageError: no match; names the closest ones.
+    """
+    key = wanted.strip().lower()
+    for v in catalog.variants:
+        if key in (v.id.lower(), v.name.lower()):
+            return v
+    names = [v.id for v in catalog.variants]
+    close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(close)}?" if close else "; see `llmcheck list`"
+    raise UsageError(f"unknown variant {wanted!r}{hint}")
+
+
+def find_quant(catalog: Catalog, variant: ModelVariant, wanted: str) -> str:
+    """The quant name (as the catalog spells it) that the variant is published in.
+
+    Raises:
+        UsageError: unknown quant, or one this variant is not published in.
+    """
+    key = wanted.strip().upper()
+    for q in variant.quants:
+        if q.upper() == key:
+            return q
+    known = [q.name for q in catalog.quants]
+    if any(k.upper() == key for k in known):
+        raise UsageError(
+            f"{variant.name} is not published in {wanted}; it is in {', '.join(variant.quants)}"
+        )
+    close = difflib.get_close_matches(key, [q.upper() for q in variant.quants], n=3, cutoff=0.5)
+    hint = (f"; did you mean {' or '.join(close)}?" if close
+            else f"; {variant.name} is published in {', '.join(variant.quants)}")
+    raise UsageError(f"unknown quantization {wanted!r}{hint}")
+
+
+def build_config(
+    args: argparse.Namespace, snapshot: SystemSnapshot, variant: ModelVariant | None
+) -> RunConfig:
+    """The run settings from the command line, validated against the machine and the model.
+
+    Raises:
+        UsageError: a value out of range, or a device this machine does not have.
+    """
+    from llmcheck.estimate import KvType, RunConfig
+
+    fields: dict[str, Any] = {}
+    if args.ctx is not None:
+        tokens = parse_context(args.ctx)
+        if variant is not None and variant.gguf_context_tokens and (
+            tokens > variant.gguf_context_tokens
+        ):
+            raise UsageError(
+                f"--ctx: {variant.name} supports at most {variant.gguf_context_tokens} tokens"
+                f" (its GGUF context_length); you asked for {tokens}"
+            )
+        fields["context_tokens"] = tokens
+    if args.kv_type is not None:
+        fields["kv_type"] = KvType(args.kv_type)
+    if args.flash_attn is not None:
+        fields["flash_attn"] = args.flash_attn == "on"
+    if args.parallel is not None:
+        fields["parallel"] = _positive("--parallel", args.parallel, MAX_PARALLEL)
+    if args.ubatch is not None:
+        fields["ubatch"] = _positive("--ubatch", args.ubatch, MAX_UBATCH)
+    if args.device is not None:
+        fields["device"] = _parse_device(args.device, snapshot)
+    return RunConfig(**fields)
+
+
+def _parse_device(text: str, snapshot: SystemSnapshot) -> str:
+    device = text.strip().lower()
+    if device in ("auto", "cpu"):
+        return device
+    match = re.fullmatch(r"gpu:(\d+)", device)
+    if match is None:
+        raise UsageError(f"--device: {text!r} is not auto, cpu or gpu:I (e.g. gpu:0)")
+    index = int(match.group(1))
+    indices = [g.index for g in snapshot.gpus]
+    if index not in indices:
+        have = ", ".join(f"gpu:{i}" for i in indices) or "no GPU"
+        raise UsageError(f"--device: this machine has no gpu:{index} (it has {have})")
+    return f"gpu:{index}"
+
+
+def exit_code_for(verdict: str) -> int:
+    """The exit code ``llmcheck check`` answers a verdict with."""
+    return {
+        "runs_great": EXIT_OK,
+        "tight": EXIT_OK,
+        "wont_fit": EXIT_WONT_FIT,
+        "unknown": EXIT_BUDGET_UNKNOWN,
+    }.get(verdict, EXIT_BUDGET_UNKNOWN)
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    probe: Callable[[], SystemSnapshot] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Run llmcheck; return the exit code (see the module docstring). Never raises.
+
+    Args:
+        argv: the arguments after the program name; ``sys.argv[1:]`` when None.
+        probe: how to read this machine (``llmcheck.probe.probe_system`` when None).
+        environ: the environment to look for a display in (``os.environ`` when None).
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(args_list)
+    except UsageError as exc:
+        return _fail(EXIT_USAGE, f"{exc} (see `{PROG} --help`)")
+    except SystemExit as exc:  # --help and --version print and "exit"; answer with their code
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    _configure_logging(verbose=args.verbose)
+    try:
+        return _run(args, args_list, probe=probe or _probe, environ=environ)
+    except UsageError as exc:
+        return _fail(EXIT_USAGE, str(exc))
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return _fail(130, "interrupted")
+    except Exception as exc:  # the boundary: a bug must still end in one line, never a traceback
+        log.debug("internal error", exc_info=True)
+        return _fail(EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
+                                    " (run with -v for details)")
+
+
+def entry() -> None:
+    """The console script: ``llmcheck``."""
+    multiprocessing.freeze_support()
+    sys.exit(main())
+
+
+def _run(
+    args: argparse.Namespace,
+    args_list: Sequence[str],
+    *,
+    probe: Callable[[], SystemSnapshot],
+    environ: Mapping[str, str] | None,
+) -> int:
+    from llmcheck import report as rep
+
+    if args.command == "list":
+        catalog = _load_catalog()
+        doc = rep.build_list(catalog)
+        _emit(doc, as_json=args.json)
+        return EXIT_OK
+    if not args_list and has_display(environ):
+        from llmcheck.gui.app import main as gui_main
+
+        return gui_main([])
+    snapshot = load_snapshot(args.snapshot) if args.snapshot is not None else probe()
+    catalog, catalog_problem = _catalog_or_problem()
+    if args.command == "check":
+        if catalog is None:
+            assert catalog_problem is not None
+            raise RuntimeError(catalog_problem.message)
+        variant = find_variant(catalog, args.variant)
+        quant = find_quant(catalog, variant, args.quant)
+        config = build_config(args, snapshot, variant)
+        from llmcheck.estimate import estimate
+
+        fit = estimate(variant, quant, config, snapshot)
+        doc = rep.build_check(snapshot, fit, catalog=catalog)
+        _emit(doc, as_json=args.json)
+        return exit_code_for(doc["model"]["verdict"])
+    if catalog is None:
+        # The machine part still stands on its own: report it, and say why models are missing.
+        doc = rep.build_report(snapshot, (), None, catalog=None,
+                               problems=(catalog_problem,) if catalog_problem else ())
+    else:
+        from llmcheck.estimate import estimate_all
+
+        config = build_config(args, snapshot, None)
+        fits = estimate_all(catalog, snapshot, config)
+        doc = rep.build_report(snapshot, fits, config, catalog=catalog)
+    _emit(doc, as_json=args.json)
+    return EXIT_OK
+
+
+def _catalog_or_problem() -> tuple[Catalog | None, Issue | None]:
+    from llmcheck.catalog import CatalogError
+
+    try:
+        return _load_catalog(), None
+    except CatalogError as exc:
+        return None, Issue(source="catalog", code="catalog_invalid", message=str(exc),
+                           hint="The installed llmcheck is damaged; reinstall it.")
+
+
+def _emit(doc: Mapping[str, Any], *, as_json: bool) -> None:
+    from llmcheck.report import format_text
+
+    text = json.dumps(doc, indent=2) + "\n" if as_json else format_text(doc)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _fail(code: int, message: str) -> int:
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"{PROG}: error: {message}\n")
+        sys.stderr.flush()
+    return code
+
+
+def _silence_stdout() -> None:
+    # Python would report the broken pipe again when it flushes stdout at exit: point the file
+    # descriptor at devnull (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is now (tests swap it), never to stdout."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(self.format(record) + "\n")
+
+
+def _configure_logging(*, verbose: bool) -> None:
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
+    log.setLevel(logging.DEBUG if verbose else logging.WARNING)
