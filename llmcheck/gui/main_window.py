@@ -1,0 +1,992 @@
+"""The main window: this machine, every LFM2 variant x quantization, and the details of one.
+
+Thin Qt over the pure layers: the probe runs on a QThreadPool thread (workers.py), the grid
+shows ``llmcheck.estimate.estimate_all`` as it is, and exports go through
+``llmcheck.report.build_report``. The estimator and catalog are imported on first use, so the
+window paints before they load.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QSettings,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPaintEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from llmcheck.gui.dialogs import AboutDialog, SaveFileDialog
+from llmcheck.gui.machines import CatalogMachine, load_machines, machine_snapshot
+from llmcheck.gui.models import (
+    DeviceRow,
+    DeviceTableModel,
+    FitGridModel,
+    MachineAnswer,
+    MachineAnswerModel,
+    speed_text,
+)
+from llmcheck.gui.widgets import (
+    TERM_COLOURS,
+    VERDICT_STYLES,
+    BarSegment,
+    ContextControl,
+    MemoryBar,
+    context_label,
+    format_bytes,
+    verdict_style,
+)
+from llmcheck.gui.workers import ProbeWorker
+from llmcheck.snapshot import MemoryKind, SystemSnapshot
+
+if TYPE_CHECKING:
+    from llmcheck.catalog import Catalog, ModelVariant
+    from llmcheck.estimate import DeviceBudget, Fit, RunConfig
+
+THIS_MACHINE = "this"
+KV_TYPES = (("f16", "F16 (default)"), ("q8_0", "Q8_0"), ("q4_0", "Q4_0"))
+# How long to wait before telling the user the probe seems stuck (it keeps running).
+PROBE_PATIENCE_S = 45.0
+_VERDICT_RANK = {"runs_great": 0, "tight": 1, "unknown": 2, "wont_fit": 3}
+
+
+def _default_probe() -> SystemSnapshot:
+    from llmcheck.probe import probe_system
+
+    return probe_system()
+
+
+class MainWindow(QMainWindow):
+    """llmcheck's window. Collaborators are arguments so tests can pass recorded machines.
+
+    Args:
+        probe: returns the machine (runs on a worker thread); default ``probe_system``.
+        catalog: the LFM2 catalog; default ``load_catalog()`` on first use.
+        settings: where to keep settings; default the user's QSettings for llmcheck.
+        machines: the what-if catalog; default ``resources/machines.toml``.
+        start_probe: start probing at once (tests may start it themselves).
+    """
+
+    probe_started = Signal()
+    probe_finished = Signal()  # the snapshot is shown and the grid is filled
+    probe_failed = Signal(str)
+    grid_updated = Signal()
+    first_painted = Signal()
+
+    def __init__(
+        self,
+        probe: Callable[[], SystemSnapshot] | None = None,
+        catalog: Catalog | None = None,
+        *,
+        settings: QSettings | None = None,
+        machines: Sequence[CatalogMachine] | None = None,
+        start_probe: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._probe = probe or _default_probe
+        self._catalog = catalog
+        self._settings = settings if settings is not None else QSettings("llmcheck", "llmcheck")
+        self._machines: tuple[CatalogMachine, ...] | None = (
+            tuple(machines) if machines is not None else None
+        )
+        self._snapshot: SystemSnapshot | None = None
+        self._ticket = 0
+        self._pending_ticket: int | None = None
+        self._probe_signals: list[QObject] = []  # keep each worker's signals alive until it reports
+        self._fit_cache: dict[tuple[str, RunConfig], tuple[Fit, ...]] = {}
+        self._answer_cache: dict[tuple[str, RunConfig], tuple[MachineAnswer, ...]] = {}
+        self._painted = False
+        self.last_error: str | None = None
+
+        self.setWindowTitle("llmcheck — which LFM2 models run here")
+        self.setObjectName("llmcheck-main-window")
+        self.grid_model = FitGridModel()
+        self.device_model = DeviceTableModel()
+        self.answer_model = MachineAnswerModel()
+        self._build_ui()
+        self._build_menus()
+        self._restore_settings()
+        self._patience = QTimer(self)
+        self._patience.setSingleShot(True)
+        self._patience.setInterval(int(PROBE_PATIENCE_S * 1000))
+        self._patience.timeout.connect(self._on_probe_patience_timeout)
+        if start_probe:
+            self.start_probe()
+
+    # --- building -----------------------------------------------------------------------
+
+    def _build_ui(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(10, 8, 10, 8)
+        outer.setSpacing(8)
+
+        # Status strip: what the probe is doing, and the way to run it again.
+        self.status_frame = QFrame()
+        self.status_frame.setFrameShape(QFrame.Shape.StyledPanel)
+        status = QHBoxLayout(self.status_frame)
+        status.setContentsMargins(8, 4, 8, 4)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(False)
+        self.progress.setAccessibleName("Probe progress")
+        self.status_label = QLabel("Reading this machine…")
+        self.status_label.setWordWrap(True)
+        self.status_label.setAccessibleName("Status")
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.probe_button = QPushButton("&Probe again")
+        self.probe_button.setAccessibleName("Probe again")
+        self.probe_button.setToolTip("Read this machine's memory and GPUs again")
+        self.probe_button.clicked.connect(self.start_probe)
+        status.addWidget(self.progress)
+        status.addWidget(self.status_label, 1)
+        status.addWidget(self.probe_button)
+        outer.addWidget(self.status_frame)
+
+        # Machine panel: which machine, its devices and its problems.
+        machine_box = QGroupBox("Machine")
+        machine_layout = QVBoxLayout(machine_box)
+        chooser = QHBoxLayout()
+        self.machine_combo = QComboBox()
+        self.machine_combo.setAccessibleName("Machine")
+        self.machine_combo.setToolTip(
+            "This machine, or a catalogued GPU / unified-memory device to see what it would run"
+        )
+        self.machine_combo.addItem("This machine", THIS_MACHINE)
+        self.machine_combo.setMinimumContentsLength(36)
+        self.machine_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        machine_label = QLabel("&Show:")
+        machine_label.setBuddy(self.machine_combo)
+        self.machine_summary = QLabel("")
+        self.machine_summary.setWordWrap(True)
+        self.machine_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        chooser.addWidget(machine_label)
+        chooser.addWidget(self.machine_combo)
+        chooser.addWidget(self.machine_summary, 1)
+        machine_layout.addLayout(chooser)
+        self.device_view = QTableView()
+        self.device_view.setModel(self.device_model)
+        self.device_view.setAccessibleName("Devices of the machine")
+        self.device_view.verticalHeader().setVisible(False)
+        self.device_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.device_view.setAlternatingRowColors(True)
+        self.device_view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.device_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.device_view.setMaximumHeight(130)
+        self.device_view.setWordWrap(False)
+        machine_layout.addWidget(self.device_view)
+        self.problems_label = QLabel("")
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setAccessibleName("Problems met by the probe")
+        self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems_label.hide()
+        machine_layout.addWidget(self.problems_label)
+        outer.addWidget(machine_box)
+
+        # Settings row.
+        settings_row = QHBoxLayout()
+        self.context_control = ContextControl()
+        self.kv_combo = QComboBox()
+        self.kv_combo.setAccessibleName("KV cache type")
+        self.kv_combo.setToolTip("llama.cpp --cache-type-k / --cache-type-v")
+        for value, text in KV_TYPES:
+            self.kv_combo.addItem(text, value)
+        kv_label = QLabel("&KV cache:")
+        kv_label.setBuddy(self.kv_combo)
+        self.fa_check = QCheckBox("&Flash attention")
+        self.fa_check.setChecked(True)
+        self.fa_check.setAccessibleName("Flash attention")
+        self.fa_check.setToolTip("llama.cpp --flash-attn")
+        self.device_combo = QComboBox()
+        self.device_combo.setAccessibleName("Device")
+        self.device_combo.addItem("Auto", "auto")
+        device_label = QLabel("&Device:")
+        device_label.setBuddy(self.device_combo)
+        settings_row.addWidget(self.context_control, 3)
+        settings_row.addSpacing(12)
+        settings_row.addWidget(kv_label)
+        settings_row.addWidget(self.kv_combo)
+        settings_row.addSpacing(12)
+        settings_row.addWidget(self.fa_check)
+        settings_row.addSpacing(12)
+        settings_row.addWidget(device_label)
+        settings_row.addWidget(self.device_combo)
+        outer.addLayout(settings_row)
+
+        # Grid and details side by side.
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        grid_panel = QWidget()
+        grid_layout = QVBoxLayout(grid_panel)
+        grid_layout.setContentsMargins(0, 0, 0, 0)
+        legend = "   ".join(
+            f'<span style="background:{s.fill}; color:#000;">&nbsp;{s.symbol}&nbsp;</span> '
+            f"{s.words}"
+            for s in VERDICT_STYLES.values()
+        )
+        self.legend_label = QLabel(legend)
+        self.legend_label.setTextFormat(Qt.TextFormat.RichText)
+        self.legend_label.setAccessibleName("Legend of the verdicts")
+        grid_layout.addWidget(self.legend_label)
+        self.grid_view = QTableView()
+        self.grid_view.setModel(self.grid_model)
+        self.grid_view.setAccessibleName("Verdicts: models by quantization")
+        self.grid_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.grid_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.grid_view.setTabKeyNavigation(False)
+        self.grid_view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.grid_view.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.grid_view.setWordWrap(False)
+        self.grid_view.selectionModel().currentChanged.connect(self._on_grid_current_changed)
+        grid_layout.addWidget(self.grid_view, 1)
+        self.splitter.addWidget(grid_panel)
+
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Details")
+        self.tabs.addTab(self._build_details(), "D&etails")
+        self.tabs.addTab(self._build_reverse(), "&Which machines run it")
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        outer.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.context_control.context_changed.connect(self._on_setting_changed)
+        self.kv_combo.currentIndexChanged.connect(self._on_setting_changed)
+        self.fa_check.toggled.connect(self._on_setting_changed)
+        self.device_combo.currentIndexChanged.connect(self._on_setting_changed)
+        self.machine_combo.currentIndexChanged.connect(self._on_machine_combo_changed)
+
+    def _build_details(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.details_title = QLabel("Choose a cell of the grid to see its details.")
+        self.details_title.setWordWrap(True)
+        self.details_title.setAccessibleName("Selected model and quantization")
+        font = self.details_title.font()
+        font.setBold(True)
+        self.details_title.setFont(font)
+        layout.addWidget(self.details_title)
+        self.bars_box = QVBoxLayout()
+        layout.addLayout(self.bars_box)
+        self.bars: list[MemoryBar] = []
+        self.bar_legend = QLabel(
+            "  ".join(
+                f'<span style="color:{colour};">■</span> {name.replace("_", " ")}'
+                for name, colour in TERM_COLOURS.items()
+            )
+            + "  ┆ budget"
+        )
+        self.bar_legend.setTextFormat(Qt.TextFormat.RichText)
+        self.bar_legend.setWordWrap(True)
+        layout.addWidget(self.bar_legend)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.detail_labels: dict[str, QLabel] = {}
+        for key, text in (
+            ("verdict", "Verdict"),
+            ("memory", "Memory needed"),
+            ("max_context", "Largest context that fits"),
+            ("best_quant", "Recommended quantization"),
+            ("download", "Download size"),
+            ("speed", "Speed"),
+            ("basis", "Speed basis"),
+            ("placement", "Placement"),
+            ("reason", "Why"),
+        ):
+            label = QLabel("—")
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setAccessibleName(text)
+            self.detail_labels[key] = label
+            form.addRow(f"{text}:", label)
+        layout.addLayout(form)
+        command_row = QHBoxLayout()
+        self.command_edit = QLineEdit()
+        self.command_edit.setReadOnly(True)
+        self.command_edit.setAccessibleName("llama.cpp command")
+        self.command_edit.setPlaceholderText("llama.cpp command")
+        self.copy_button = QPushButton("&Copy")
+        self.copy_button.setAccessibleName("Copy the llama.cpp command")
+        self.copy_button.setEnabled(False)
+        self.copy_button.clicked.connect(self._on_copy_clicked)
+        command_row.addWidget(self.command_edit, 1)
+        command_row.addWidget(self.copy_button)
+        layout.addWidget(QLabel("llama.cpp command:"))
+        layout.addLayout(command_row)
+        self.assumptions_label = QLabel("")
+        self.assumptions_label.setWordWrap(True)
+        self.assumptions_label.setAccessibleName("Assumptions")
+        layout.addWidget(self.assumptions_label)
+        layout.addStretch(1)
+        return page
+
+    def _build_reverse(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.reverse_title = QLabel("Choose a model in the grid.")
+        self.reverse_title.setWordWrap(True)
+        layout.addWidget(self.reverse_title)
+        self.answer_view = QTableView()
+        self.answer_view.setModel(self.answer_model)
+        self.answer_view.setAccessibleName("Catalogued machines for the selected model")
+        self.answer_view.verticalHeader().setVisible(False)
+        self.answer_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.answer_view.setWordWrap(False)
+        self.answer_view.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        layout.addWidget(self.answer_view, 1)
+        return page
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.export_json_action = QAction("Export report as &JSON…", self)
+        self.export_json_action.triggered.connect(self.export_json)
+        self.export_md_action = QAction("Export report as &Markdown…", self)
+        self.export_md_action.triggered.connect(self.export_markdown)
+        self.export_png_action = QAction("Save window as &PNG…", self)
+        self.export_png_action.triggered.connect(self.export_png)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        for action in (self.export_json_action, self.export_md_action, self.export_png_action):
+            action.setEnabled(False)
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        machine_menu = self.menuBar().addMenu("&Machine")
+        probe_action = QAction("&Probe again", self)
+        probe_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        probe_action.triggered.connect(self.start_probe)
+        machine_menu.addAction(probe_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about_action = QAction("&About llmcheck", self)
+        about_action.triggered.connect(self.show_about)
+        help_menu.addAction(about_action)
+
+    # --- probing ------------------------------------------------------------------------
+
+    def start_probe(self) -> None:
+        """Read the machine on a worker thread; the answer arrives as a signal."""
+        self._ticket += 1
+        self._pending_ticket = self._ticket
+        worker = ProbeWorker(self._probe, self._ticket)
+        worker.signals.finished.connect(self._on_probe_worker_finished)
+        worker.signals.failed.connect(self._on_probe_worker_failed)
+        self._probe_signals.append(worker.signals)
+        self.progress.show()
+        self.probe_button.setEnabled(False)
+        self.status_label.setText("Reading this machine (memory, GPUs, CPU)…")
+        self._patience.start()
+        self.probe_started.emit()
+        QThreadPool.globalInstance().start(worker)
+
+    def _on_probe_worker_finished(self, ticket: int, snapshot: SystemSnapshot) -> None:
+        self._forget_signals(ticket)
+        if ticket != self._pending_ticket:
+            return  # an answer from a probe we stopped waiting for
+        self._pending_ticket = None
+        self._patience.stop()
+        self.progress.hide()
+        self.probe_button.setEnabled(True)
+        self.last_error = None
+        self._snapshot = snapshot
+        self._fit_cache = {k: v for k, v in self._fit_cache.items() if k[0] != THIS_MACHINE}
+        if self.machine_combo.count() == 1:
+            self._fill_machine_combo()
+        seconds = "" if snapshot.probe_seconds is None else f" in {snapshot.probe_seconds:.1f} s"
+        source = "Read from a snapshot file" if str(snapshot.source) == "snapshot" else "Probed"
+        self.status_label.setText(f"{source}{seconds}. Hover any number to see where it came from.")
+        self._show_machine()
+        self.probe_finished.emit()
+
+    def _on_probe_worker_failed(self, ticket: int, message: str) -> None:
+        self._forget_signals(ticket)
+        if ticket != self._pending_ticket:
+            return
+        self._pending_ticket = None
+        self._show_failure(message)
+
+    def _on_probe_patience_timeout(self) -> None:
+        if self._pending_ticket is None:
+            return
+        # The probe keeps its own timeouts; this only tells the user and lets them retry.
+        self._pending_ticket = None
+        self._show_failure(
+            f"The probe has not answered after {PROBE_PATIENCE_S:.0f} seconds. A GPU driver may"
+            " be hanging. Choose “Probe again”, or run `llmcheck --json` in a terminal to see"
+            " what it is waiting for."
+        )
+
+    def _show_failure(self, message: str) -> None:
+        self._patience.stop()
+        self.progress.hide()
+        self.probe_button.setEnabled(True)
+        self.last_error = message
+        self.status_label.setText(f"⚠ {message}")
+        self.probe_failed.emit(message)
+
+    def _forget_signals(self, ticket: int) -> None:
+        sender = self.sender()
+        self._probe_signals = [s for s in self._probe_signals if s is not sender]
+        del ticket
+
+    # --- machines -----------------------------------------------------------------------
+
+    def machines(self) -> tuple[CatalogMachine, ...]:
+        """The what-if catalog (loaded on first use)."""
+        if self._machines is None:
+            try:
+                self._machines = load_machines()
+            except (OSError, ValueError) as exc:
+                self._machines = ()
+                self.status_label.setText(f"⚠ The what-if machine list could not be read: {exc}")
+        return self._machines
+
+    def _fill_machine_combo(self) -> None:
+        self.machine_combo.blockSignals(True)
+        for machine in self.machines():
+            self.machine_combo.addItem(f"What if: {machine.name}", machine.id)
+        self.machine_combo.blockSignals(False)
+
+    def current_machine_key(self) -> str:
+        """"this", or the id of the catalogued machine being shown."""
+        return str(self.machine_combo.currentData())
+
+    def current_snapshot(self) -> SystemSnapshot | None:
+        """The machine the grid is about (None before the probe answers)."""
+        key = self.current_machine_key()
+        if key == THIS_MACHINE:
+            return self._snapshot
+        for machine in self.machines():
+            if machine.id == key:
+                return machine_snapshot(machine)
+        return None
+
+    def select_machine(self, key: str) -> None:
+        """Show "this" machine or a catalogued one by id."""
+        index = self.machine_combo.findData(key)
+        if index < 0:
+            raise KeyError(key)
+        self.machine_combo.setCurrentIndex(index)
+
+    def _on_machine_combo_changed(self, _index: int) -> None:
+        self._show_machine()
+
+    def _show_machine(self) -> None:
+        snapshot = self.current_snapshot()
+        if snapshot is None:
+            self.device_model.set_rows(())
+            self.grid_model.clear()
+            return
+        budgets = self._budgets(snapshot)
+        self.device_model.set_rows(device_rows(snapshot, budgets))
+        self.machine_summary.setText(machine_summary(snapshot))
+        problems = snapshot.problems
+        if problems:
+            self.problems_label.setText(
+                "<b>Problems met while reading this machine:</b><ul>"
+                + "".join(
+                    f"<li>{_html(p.message)}{' — ' + _html(p.hint) if p.hint else ''}</li>"
+                    for p in problems
+                )
+                + "</ul>"
+            )
+            self.problems_label.show()
+        else:
+            self.problems_label.hide()
+        self._fill_device_combo(snapshot)
+        for action in (self.export_json_action, self.export_md_action, self.export_png_action):
+            action.setEnabled(True)
+        self.refresh_grid()
+
+    def _fill_device_combo(self, snapshot: SystemSnapshot) -> None:
+        wanted = self.device_combo.currentData() or "auto"
+        self.device_combo.blockSignals(True)
+        self.device_combo.clear()
+        self.device_combo.addItem("Auto", "auto")
+        self.device_combo.addItem("CPU only", "cpu")
+        for gpu in snapshot.gpus:
+            name = f"GPU {gpu.index}: {gpu.name or 'unnamed'}"
+            self.device_combo.addItem(name, f"gpu:{gpu.index}")
+        found = self.device_combo.findData(wanted)
+        self.device_combo.setCurrentIndex(max(0, found))
+        self.device_combo.blockSignals(False)
+
+    # --- estimates ----------------------------------------------------------------------
+
+    def catalog(self) -> Catalog:
+        """The LFM2 catalog (loaded on first use)."""
+        if self._catalog is None:
+            from llmcheck.catalog import load_catalog
+
+            self._catalog = load_catalog()
+        return self._catalog
+
+    def run_config(self) -> RunConfig:
+        """The settings chosen in the controls."""
+        from llmcheck.estimate import KvType, RunConfig
+
+        return RunConfig(
+            context_tokens=self.context_control.context_tokens(),
+            kv_type=KvType(self.kv_combo.currentData()),
+            flash_attn=self.fa_check.isChecked(),
+            device=str(self.device_combo.currentData() or "auto"),
+        )
+
+    def _budgets(self, snapshot: SystemSnapshot) -> tuple[DeviceBudget, ...]:
+        from llmcheck.estimate import budgets
+
+        return tuple(budgets(snapshot))
+
+    def current_fits(self) -> tuple[Fit, ...]:
+        """The estimator's answers for the machine and settings shown (cached per setting)."""
+        snapshot = self.current_snapshot()
+        if snapshot is None:
+            return ()
+        from llmcheck.estimate import estimate_all
+
+        key = (self.current_machine_key(), self.run_config())
+        fits = self._fit_cache.get(key)
+        if fits is None:
+            fits = tuple(estimate_all(self.catalog(), snapshot, key[1]))
+            self._fit_cache[key] = fits
+        return fits
+
+    def ordered_variants(self) -> tuple[ModelVariant, ...]:
+        """The catalog's variants grouped by family (first-seen order), in catalog order within."""
+        variants = self.catalog().variants
+        families = list(dict.fromkeys(v.family for v in variants))
+        return tuple(sorted(variants, key=lambda v: families.index(v.family)))
+
+    def quant_columns(self) -> tuple[str, ...]:
+        """The quantizations any variant is published in, in the catalog's order."""
+        published = {q for v in self.catalog().variants for q in v.quants}
+        return tuple(q.name for q in self.catalog().quants if q.name in published)
+
+    def refresh_grid(self) -> None:
+        """Recompute (or take from the cache) and show the grid, keeping the selected cell."""
+        snapshot = self.current_snapshot()
+        if snapshot is None:
+            return
+        current = self.grid_view.currentIndex()
+        where = (current.row(), current.column()) if current.isValid() else (0, 0)
+        try:
+            fits = self.current_fits()
+            variants = self.ordered_variants()
+            quants = self.quant_columns()
+        except (OSError, ValueError, KeyError) as exc:
+            self._show_failure(f"The model catalog could not be read: {exc}")
+            self.grid_model.clear()
+            return
+        self.grid_model.set_fits(variants, quants, fits)
+        if self.grid_model.rowCount() and self.grid_model.columnCount():
+            row = min(where[0], self.grid_model.rowCount() - 1)
+            column = min(where[1], self.grid_model.columnCount() - 1)
+            self.grid_view.setCurrentIndex(self.grid_model.index(row, column))
+        self._save_settings()
+        self.grid_updated.emit()
+
+    def _on_setting_changed(self, *_args: object) -> None:
+        self.refresh_grid()
+
+    # --- details ------------------------------------------------------------------------
+
+    def _on_grid_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show_details(current)
+        if self.tabs.currentIndex() == 1:
+            self._show_reverse()
+
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if index == 1:
+            self._show_reverse()
+
+    def selected_fit(self) -> Fit | None:
+        """The fit of the current grid cell."""
+        index = self.grid_view.currentIndex()
+        if not index.isValid():
+            return None
+        return self.grid_model.fit(index.row(), index.column())
+
+    def _show_details(self, index: QModelIndex) -> None:
+        for bar in self.bars:
+            self.bars_box.removeWidget(bar)
+            bar.deleteLater()
+        self.bars = []
+        fit = self.grid_model.fit(index.row(), index.column()) if index.isValid() else None
+        if fit is None:
+            self.details_title.setText("Choose a cell of the grid to see its details.")
+            for label in self.detail_labels.values():
+                label.setText("—")
+            self.command_edit.clear()
+            self.copy_button.setEnabled(False)
+            self.assumptions_label.clear()
+            return
+        variant = self.grid_model.variant(index.row())
+        style = verdict_style(fit.verdict)
+        config = fit.config
+        self.details_title.setText(
+            f"{variant.name} · {fit.quant} · {context_label(config.context_tokens)} context"
+        )
+        for use in fit.devices:
+            bar = MemoryBar()
+            terms = use.terms
+            bar.set_data(
+                use.name or use.device,
+                (
+                    BarSegment(label="weights", size_bytes=terms.weights_bytes,
+                               colour=TERM_COLOURS["weights"]),
+                    BarSegment(label="KV cache", size_bytes=terms.kv_cache_bytes,
+                               colour=TERM_COLOURS["kv_cache"]),
+                    BarSegment(label="conv state", size_bytes=terms.recurrent_state_bytes,
+                               colour=TERM_COLOURS["recurrent_state"]),
+                    BarSegment(label="compute", size_bytes=terms.compute_bytes,
+                               colour=TERM_COLOURS["compute"]),
+                    BarSegment(label="output", size_bytes=terms.output_bytes,
+                               colour=TERM_COLOURS["output"]),
+                    BarSegment(label="overhead", size_bytes=terms.overhead_bytes,
+                               colour=TERM_COLOURS["overhead"]),
+                ),
+                use.budget_bytes,
+            )
+            self.bars_box.addWidget(bar)
+            self.bars.append(bar)
+        snapshot = self.current_snapshot()
+        best = None
+        if snapshot is not None:
+            from llmcheck.estimate import best_quant
+
+            best = best_quant(variant, snapshot, config)
+        labels = self.detail_labels
+        labels["verdict"].setText(style.badge)
+        labels["memory"].setText(format_bytes(fit.total_bytes))
+        labels["max_context"].setText(
+            "none: even the smallest context does not fit"
+            if fit.max_context_tokens is None
+            else f"{fit.max_context_tokens:,} tokens"
+        )
+        labels["best_quant"].setText(best or "none fits")
+        labels["download"].setText(format_bytes(fit.file_size_bytes))
+        labels["speed"].setText(_speed_long(fit))
+        labels["basis"].setText(fit.speed.basis if fit.speed is not None else "—")
+        layers = "" if fit.gpu_layers is None else f", {fit.gpu_layers} layers on the GPU"
+        labels["placement"].setText(f"{fit.placement}{layers}")
+        labels["reason"].setText(fit.reason or "—")
+        self.command_edit.setText(fit.llama_cpp_command)
+        self.command_edit.setCursorPosition(0)
+        self.copy_button.setEnabled(bool(fit.llama_cpp_command))
+        self.assumptions_label.setText(
+            "Assumptions: " + "; ".join(fit.assumptions) if fit.assumptions else ""
+        )
+
+    def _on_copy_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self.command_edit.text())
+        self.status_label.setText("Copied the llama.cpp command to the clipboard.")
+
+    def _show_reverse(self) -> None:
+        index = self.grid_view.currentIndex()
+        if not index.isValid() or not self.grid_model.rowCount():
+            self.answer_model.set_answers(())
+            return
+        variant = self.grid_model.variant(index.row())
+        config = self.run_config()
+        key = (variant.id, config)
+        answers = self._answer_cache.get(key)
+        if answers is None:
+            answers = reverse_answers(variant, self.machines(), config)
+            self._answer_cache[key] = answers
+        self.reverse_title.setText(
+            f"Which catalogued machines run {variant.name} at "
+            f"{context_label(config.context_tokens)} context (best quantization for each):"
+        )
+        self.answer_model.set_answers(answers)
+
+    # --- export -------------------------------------------------------------------------
+
+    def report(self) -> dict[str, Any]:
+        """The report of the machine and settings shown, as ``llmcheck --json`` builds it."""
+        from llmcheck.report import build_report
+
+        snapshot = self.current_snapshot()
+        if snapshot is None:
+            raise ValueError("no machine has been read yet")
+        return build_report(snapshot, self.current_fits(), self.run_config(),
+                            catalog=self.catalog())
+
+    def export_json(self) -> Path | None:
+        """Ask where, then write the report JSON there."""
+        path = SaveFileDialog.ask(self, "Export report as JSON", "llmcheck-report.json",
+                                  "JSON (*.json)")
+        if path is None:
+            return None
+        return self._write(path, lambda p: p.write_text(
+            json.dumps(self.report(), indent=2) + "\n", encoding="utf-8"))
+
+    def export_markdown(self) -> Path | None:
+        """Ask where, then write the report as Markdown there."""
+        from llmcheck.gui.export import report_markdown
+
+        path = SaveFileDialog.ask(self, "Export report as Markdown", "llmcheck-report.md",
+                                  "Markdown (*.md)")
+        if path is None:
+            return None
+        title = self.machine_combo.currentText()
+        return self._write(path, lambda p: p.write_text(
+            report_markdown(self.report(), title=title), encoding="utf-8"))
+
+    def export_png(self) -> Path | None:
+        """Ask where, then save a picture of the window there."""
+        path = SaveFileDialog.ask(self, "Save window as PNG", "llmcheck.png", "PNG image (*.png)")
+        if path is None:
+            return None
+
+        def save(target: Path) -> None:
+            if not self.grab().save(str(target), "PNG"):
+                raise OSError(f"Qt could not write a PNG to {target}")
+
+        return self._write(path, save)
+
+    def _write(self, path: Path, write: Callable[[Path], object]) -> Path | None:
+        try:
+            write(path)
+        except (OSError, ValueError) as exc:
+            self.status_label.setText(f"⚠ Could not write {path}: {exc}")
+            return None
+        self.status_label.setText(f"Saved {path}")
+        return path
+
+    def show_about(self) -> AboutDialog:
+        """Open the About box (non-modal, so tests can inspect it)."""
+        notes: list[str] = []
+        try:
+            catalog = self.catalog()
+            notes.extend(str(n) for n in getattr(catalog, "source_notes", ()))
+        except (OSError, ValueError) as exc:
+            notes.append(f"The model catalog could not be read: {exc}")
+        notes.append("What-if machines: resources/machines.toml (vendor spec sheets)")
+        dialog = AboutDialog(tuple(notes), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    # --- settings and lifetime --------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        s = self._settings
+        context = s.value("context_tokens", 4096)
+        try:
+            self.context_control.set_context(int(context))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.context_control.set_context(4096)
+        kv_index = self.kv_combo.findData(str(s.value("kv_type", "f16")))
+        self.kv_combo.setCurrentIndex(max(0, kv_index))
+        self.fa_check.setChecked(str(s.value("flash_attn", "true")).lower() == "true")
+        geometry = s.value("geometry")
+        restored = isinstance(geometry, QByteArray | bytes) and self.restoreGeometry(geometry)
+        if not restored:
+            self.resize(1280, 820)
+        splitter = s.value("splitter")
+        if isinstance(splitter, QByteArray | bytes):
+            self.splitter.restoreState(splitter)
+
+    def _save_settings(self) -> None:
+        s = self._settings
+        s.setValue("context_tokens", self.context_control.context_tokens())
+        s.setValue("kv_type", str(self.kv_combo.currentData()))
+        s.setValue("flash_attn", "true" if self.fa_check.isChecked() else "false")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_settings()
+        self._settings.setValue("geometry", self.saveGeometry())
+        self._settings.setValue("splitter", self.splitter.saveState())
+        self._settings.sync()
+        super().closeEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.PaletteChange:
+            self.grid_view.viewport().update()
+        return super().event(event)
+
+
+# --- pure helpers the window uses (no Qt state) -------------------------------------------
+
+
+def device_rows(
+    snapshot: SystemSnapshot, budgets: Sequence[DeviceBudget]
+) -> tuple[DeviceRow, ...]:
+    """One row per GPU / unified pool and one for RAM, with each number's source."""
+    by_device = {b.device: b for b in budgets}
+    rows: list[DeviceRow] = []
+    for gpu in snapshot.gpus:
+        unified = gpu.memory_kind is MemoryKind.UNIFIED
+        key = f"unified:{gpu.index}" if unified else f"gpu:{gpu.index}"
+        budget = by_device.get(key) or by_device.get(f"gpu:{gpu.index}")
+        bw_source = gpu.bandwidth_source or "unknown"
+        details = [
+            f"{gpu.name or 'GPU'} ({gpu.vendor}, {gpu.memory_kind} memory)",
+            f"Total {format_bytes(gpu.total_bytes)}, free {format_bytes(gpu.free_bytes)}: "
+            f"from {gpu.memory_source}",
+        ]
+        if gpu.working_set_cap_bytes is not None:
+            details.append(
+                f"GPU working-set cap {format_bytes(gpu.working_set_cap_bytes)}: from "
+                f"{gpu.working_set_cap_source or 'unknown'}"
+            )
+        if budget is not None:
+            details.append(_budget_words(budget))
+        details.append(f"Bandwidth: from {bw_source}")
+        if gpu.driver_version:
+            details.append(f"Driver {gpu.driver_version}")
+        rows.append(
+            DeviceRow(
+                name=f"GPU {gpu.index}: {gpu.name or 'unnamed'}",
+                kind="unified pool" if unified else str(gpu.memory_kind),
+                total_bytes=gpu.total_bytes,
+                free_bytes=gpu.free_bytes,
+                budget_bytes=None if budget is None else budget.budget_bytes,
+                bandwidth_gb_s=gpu.bandwidth_gb_s,
+                details="\n".join(details),
+            )
+        )
+    memory = snapshot.memory
+    budget = by_device.get("cpu")
+    details = [
+        f"Total {format_bytes(memory.total_bytes)}, available "
+        f"{format_bytes(memory.available_bytes)}: from {memory.source}",
+    ]
+    if memory.limit_bytes is not None:
+        details.append(
+            f"Container limit {format_bytes(memory.limit_bytes)} "
+            f"({format_bytes(memory.limit_used_bytes)} used): from "
+            f"{memory.limit_source or 'unknown'}"
+        )
+    if budget is not None:
+        details.append(_budget_words(budget))
+    details.append(f"Bandwidth: from {memory.bandwidth_source or 'unknown'}")
+    rows.append(
+        DeviceRow(
+            name=f"RAM ({snapshot.cpu.brand})" if snapshot.cpu.brand else "RAM",
+            kind="system memory",
+            total_bytes=memory.total_bytes,
+            free_bytes=memory.usable_bytes,
+            budget_bytes=None if budget is None else budget.budget_bytes,
+            bandwidth_gb_s=memory.bandwidth_gb_s,
+            details="\n".join(details),
+        )
+    )
+    return tuple(rows)
+
+
+def _budget_words(budget: DeviceBudget) -> str:
+    margin = getattr(budget, "margin_bytes", None)
+    margin_text = "" if margin is None else f", after a margin of {format_bytes(margin)}"
+    return (
+        f"Usable budget {format_bytes(budget.budget_bytes)}{margin_text}: "
+        f"from {budget.source or 'unknown'}"
+    )
+
+
+def machine_summary(snapshot: SystemSnapshot) -> str:
+    """One line: OS, CPU and where the numbers came from."""
+    parts = [snapshot.os.system]
+    if snapshot.os.in_container:
+        parts.append("in a container")
+    if snapshot.os.is_wsl:
+        parts.append("WSL")
+    if snapshot.cpu.brand:
+        parts.append(snapshot.cpu.brand)
+    if snapshot.cpu.physical_cores:
+        parts.append(f"{snapshot.cpu.physical_cores} cores")
+    if str(snapshot.source) == "table":
+        parts.append("numbers from llmcheck's device table")
+    return " · ".join(parts)
+
+
+def reverse_answers(
+    variant: ModelVariant, machines: Sequence[CatalogMachine], config: RunConfig
+) -> tuple[MachineAnswer, ...]:
+    """For each catalogued machine, the estimator's best answer for one variant.
+
+    The estimator's recommended quantization (``best_quant``) is shown where it has one; where
+    nothing fits, the smallest published quantization shows how far off it is.
+    """
+    from llmcheck.estimate import best_quant, estimate
+
+    answers: list[MachineAnswer] = []
+    for machine in machines:
+        snapshot = machine_snapshot(machine)
+        fit: Fit | None = None
+        best = best_quant(variant, snapshot, config)
+        if best is not None:
+            fit = estimate(variant, best, config, snapshot)
+        elif variant.quants:
+            fits = [estimate(variant, q, config, snapshot) for q in variant.quants]
+            fit = min(fits, key=lambda f: f.total_bytes)
+        answers.append(MachineAnswer(machine=machine, fit=fit))
+    answers.sort(key=lambda a: (_VERDICT_RANK.get(str(a.fit.verdict) if a.fit else "unknown", 2),
+                                a.machine.device_memory_bytes))
+    return tuple(answers)
+
+
+def _speed_long(fit: Fit) -> str:
+    speed = fit.speed
+    if speed is None:
+        return "unknown"
+    text = speed_text(fit) + " generating"
+    if speed.prompt_low_tokens_per_second is not None and speed.prompt_high_tokens_per_second:
+        text += (
+            f", {speed.prompt_low_tokens_per_second:.0f}-"
+            f"{speed.prompt_high_tokens_per_second:.0f} tok/s reading the prompt"
+        )
+    return text
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,306 @@
+"""Qt item models: thin adapters over immutable tuples of the estimator's results.
+
+Each model declares its columns once, shows text for DisplayRole and hands the raw value out
+for UserRole. New data replaces old with a model reset; nothing here computes a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from llmcheck.gui.widgets import format_bytes, verdict_style
+
+if TYPE_CHECKING:
+    from llmcheck.catalog import ModelVariant
+    from llmcheck.estimate import Fit
+    from llmcheck.gui.machines import CatalogMachine
+
+Index = QModelIndex | QPersistentModelIndex
+VERDICT_ROLE = Qt.ItemDataRole.UserRole + 1  # the verdict's JSON string, for tests and sorting
+_BADGE_TEXT = QColor("#000000")
+
+
+def speed_text(fit: Fit) -> str:
+    """ "12-18 tok/s" (generation), or "unknown"."""
+    speed = fit.speed
+    if speed is None:
+        return "speed unknown"
+    return (
+        f"{speed.low_tokens_per_second:.0f}-{speed.high_tokens_per_second:.0f} tok/s"
+    )
+
+
+def fit_tooltip(variant_name: str, fit: Fit) -> str:
+    """What a cell's tooltip says: verdict, memory needed against the budget, speed, reason."""
+    style = verdict_style(fit.verdict)
+    budgets = [d.budget_bytes for d in fit.devices if d.budget_bytes is not None]
+    budget = format_bytes(sum(budgets)) if budgets else "unknown"
+    lines = [
+        f"{variant_name} · {fit.quant}: {style.words}",
+        f"Memory needed: {format_bytes(fit.total_bytes)} (budget {budget}, {fit.placement})",
+        f"Speed: {speed_text(fit)}",
+    ]
+    if fit.max_context_tokens is not None:
+        lines.append(f"Largest context that fits: {fit.max_context_tokens:,} tokens")
+    if fit.reason:
+        lines.append(fit.reason)
+    return "\n".join(lines)
+
+
+class FitGridModel(QAbstractTableModel):
+    """Variants (rows, grouped by family then size) against quantizations (columns)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._variants: tuple[ModelVariant, ...] = ()
+        self._quants: tuple[str, ...] = ()
+        self._cells: tuple[tuple[Fit | None, ...], ...] = ()
+
+    def set_fits(
+        self, variants: Sequence[ModelVariant], quants: Sequence[str], fits: Sequence[Fit]
+    ) -> None:
+        """Show these fits; a variant not published in a quant gets an empty cell."""
+        by_key = {(f.variant_id, f.quant): f for f in fits}
+        self.beginResetModel()
+        self._variants = tuple(variants)
+        self._quants = tuple(quants)
+        self._cells = tuple(
+            tuple(by_key.get((v.id, q)) for q in self._quants) for v in self._variants
+        )
+        self.endResetModel()
+
+    def clear(self) -> None:
+        """Show nothing (while the machine is being read)."""
+        self.set_fits((), (), ())
+
+    def variant(self, row: int) -> ModelVariant:
+        """The variant shown in a row."""
+        return self._variants[row]
+
+    def quant(self, column: int) -> str:
+        """The quantization shown in a column."""
+        return self._quants[column]
+
+    def fit(self, row: int, column: int) -> Fit | None:
+        """The fit in a cell (None: not published in that quant)."""
+        return self._cells[row][column]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._variants)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._quants)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal:
+            if 0 <= section < len(self._quants) and role in (
+                Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
+            ):
+                return self._quants[section]
+            return None
+        if not 0 <= section < len(self._variants):
+            return None
+        variant = self._variants[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return variant.name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{variant.name} ({variant.family}, {variant.size_label}, {variant.kind})"
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._cells):
+            return None
+        fit = self._cells[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignCenter)
+        variant = self._variants[index.row()]
+        if fit is None:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return "—"
+            if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+                return f"{variant.name} is not published in {self._quants[index.column()]}"
+            return None
+        style = verdict_style(fit.verdict)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return style.badge
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return fit_tooltip(variant.name, fit)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{variant.name} {fit.quant}: {style.words}"
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return QColor(style.fill)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return _BADGE_TEXT
+        if role == Qt.ItemDataRole.UserRole:
+            return fit
+        if role == VERDICT_ROLE:
+            return str(fit.verdict)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if self._cells[index.row()][index.column()] is None:
+            return Qt.ItemFlag.ItemIsEnabled
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceRow:
+    """One line of the "This machine" table, already in words, with sources for the tooltip."""
+
+    name: str
+    kind: str
+    total_bytes: int | None
+    free_bytes: int | None
+    budget_bytes: int | None
+    bandwidth_gb_s: float | None
+    details: str  # where each number came from
+
+
+class DeviceTableModel(QAbstractTableModel):
+    """Each GPU, unified pool and the RAM: total, free, usable budget, bandwidth."""
+
+    COLUMNS = ("Device", "Kind", "Total", "Free", "Usable budget", "Bandwidth")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: tuple[DeviceRow, ...] = ()
+
+    def set_rows(self, rows: Sequence[DeviceRow]) -> None:
+        """Replace the rows."""
+        self.beginResetModel()
+        self._rows = tuple(rows)
+        self.endResetModel()
+
+    def row(self, row: int) -> DeviceRow:
+        """The device shown in a row."""
+        return self._rows[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.details
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        if role == Qt.ItemDataRole.TextAlignmentRole and column >= 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @staticmethod
+    def _text(row: DeviceRow, column: int) -> str:
+        if column == 0:
+            return row.name
+        if column == 1:
+            return row.kind
+        if column == 5:
+            return "unknown" if row.bandwidth_gb_s is None else f"{row.bandwidth_gb_s:.0f} GB/s"
+        value = (row.total_bytes, row.free_bytes, row.budget_bytes)[column - 2]
+        return format_bytes(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MachineAnswer:
+    """The reverse view's answer for one catalogued machine: its best fit for one variant."""
+
+    machine: CatalogMachine
+    fit: Fit | None  # None: the estimator had no answer (e.g. no published quant)
+
+
+class MachineAnswerModel(QAbstractTableModel):
+    """For one variant: which catalogued machines run it great, tight, or not."""
+
+    COLUMNS = ("Machine", "Memory", "Bandwidth", "Verdict", "Best quant", "Speed")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._answers: tuple[MachineAnswer, ...] = ()
+
+    def set_answers(self, answers: Sequence[MachineAnswer]) -> None:
+        """Replace the answers."""
+        self.beginResetModel()
+        self._answers = tuple(answers)
+        self.endResetModel()
+
+    def answer(self, row: int) -> MachineAnswer:
+        """The answer shown in a row."""
+        return self._answers[row]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._answers)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._answers):
+            return None
+        answer = self._answers[index.row()]
+        fit = answer.fit
+        column = index.column()
+        verdict = "unknown" if fit is None else str(fit.verdict)
+        style = verdict_style(verdict)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            machine = answer.machine
+            texts = (
+                machine.name,
+                format_bytes(machine.device_memory_bytes),
+                f"{machine.bandwidth_gb_s:g} GB/s",
+                style.badge,
+                "—" if fit is None else fit.quant,
+                "—" if fit is None else speed_text(fit),
+            )
+            return texts[column]
+        if column == 3 and role == Qt.ItemDataRole.BackgroundRole:
+            return QColor(style.fill)
+        if column == 3 and role == Qt.ItemDataRole.ForegroundRole:
+            return _BADGE_TEXT
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if fit is None:
+                return answer.machine.source_note
+            return f"{fit_tooltip(fit.variant_id, fit)}\nSource: {answer.machine.source_note}"
+        if role == Qt.ItemDataRole.UserRole:
+            return answer
+        if role == VERDICT_ROLE:
+            return verdict
+        return None

@@ -1,0 +1,220 @@
+"""Small custom widgets: the context control, the stacked memory bar, and the verdict palette."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
+# deficiency. Black text stays readable (contrast >= 4.5:1) on each of the fills used below.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+    "grey": "#BBBBBB",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerdictStyle:
+    """How one verdict looks: a symbol and words (readable without colour) and a fill."""
+
+    symbol: str
+    words: str
+    fill: str
+
+    @property
+    def badge(self) -> str:
+        """The symbol and words together, as a grid cell shows them."""
+        return f"{self.symbol} {self.words}"
+
+
+# Keyed by the Verdict enum's string values, so this module needs no estimator import.
+VERDICT_STYLES: dict[str, VerdictStyle] = {
+    "runs_great": VerdictStyle(symbol="✓", words="Runs great", fill=OKABE_ITO["bluish_green"]),
+    "tight": VerdictStyle(symbol="▲", words="Tight", fill=OKABE_ITO["orange"]),
+    "wont_fit": VerdictStyle(symbol="✗", words="Won't fit", fill=OKABE_ITO["vermillion"]),
+    "unknown": VerdictStyle(symbol="?", words="Unknown", fill=OKABE_ITO["grey"]),
+}
+
+
+def verdict_style(verdict: object) -> VerdictStyle:
+    """The style of a verdict (an unknown value falls back to "unknown")."""
+    return VERDICT_STYLES.get(str(verdict), VERDICT_STYLES["unknown"])
+
+
+# llmcheck's context steps: powers of two and 3 * 2^k, from 2K to 128K tokens.
+CONTEXT_STEPS: tuple[int, ...] = tuple(
+    sorted({2**k for k in range(11, 18)} | {3 * 2**k for k in range(10, 16)})
+)
+
+
+def context_label(tokens: int) -> str:
+    """"4K", "48K", "128K", or the plain count when it is not a whole K."""
+    if tokens % 1024 == 0:
+        return f"{tokens // 1024}K"
+    return f"{tokens:,}"
+
+
+def snap_context(tokens: int) -> int:
+    """The context step nearest to ``tokens`` on a log scale."""
+    target = math.log(max(tokens, 1))
+    return min(CONTEXT_STEPS, key=lambda step: abs(math.log(step) - target))
+
+
+class ContextControl(QWidget):
+    """A log-scaled context slider (2K..128K) with a matching drop-down."""
+
+    context_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._label = QLabel("&Context:")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, len(CONTEXT_STEPS) - 1)
+        self.slider.setPageStep(2)
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.slider.setTickInterval(2)
+        self.slider.setAccessibleName("Context length slider")
+        self.slider.setToolTip("Context length in tokens (log scale: powers of two and 3 x 2^k)")
+        self.slider.setMinimumWidth(160)
+        self.combo = QComboBox()
+        self.combo.setAccessibleName("Context length")
+        for step in CONTEXT_STEPS:
+            self.combo.addItem(f"{context_label(step)} tokens", step)
+        self._label.setBuddy(self.combo)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._label)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.combo)
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.combo.currentIndexChanged.connect(self._on_combo_index_changed)
+        self.set_context(4096)
+
+    def context_tokens(self) -> int:
+        """The chosen context, in tokens."""
+        return CONTEXT_STEPS[self.slider.value()]
+
+    def set_context(self, tokens: int) -> None:
+        """Show ``tokens`` (snapped to the nearest step); emits context_changed if it moved."""
+        self.slider.setValue(CONTEXT_STEPS.index(snap_context(tokens)))
+
+    def _on_slider_value_changed(self, index: int) -> None:
+        if self.combo.currentIndex() != index:
+            self.combo.setCurrentIndex(index)
+        self.context_changed.emit(CONTEXT_STEPS[index])
+
+    def _on_combo_index_changed(self, index: int) -> None:
+        if index >= 0 and self.slider.value() != index:
+            self.slider.setValue(index)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BarSegment:
+    """One term of the stacked memory bar."""
+
+    label: str
+    size_bytes: int
+    colour: str
+
+
+TERM_COLOURS = {
+    "weights": OKABE_ITO["blue"],
+    "kv_cache": OKABE_ITO["orange"],
+    "recurrent_state": OKABE_ITO["reddish_purple"],
+    "compute": OKABE_ITO["sky_blue"],
+    "output": OKABE_ITO["yellow"],
+    "overhead": "#999999",
+}
+
+
+def format_bytes(size: int | None) -> str:
+    """Bytes for people: "1.2 GiB", "640 MiB", "unknown"."""
+    if size is None:
+        return "unknown"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit in ("B", "KiB") else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover - the loop always returns
+
+
+class MemoryBar(QWidget):
+    """A stacked bar of memory terms against a device budget, drawn with QPainter."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._segments: tuple[BarSegment, ...] = ()
+        self._budget_bytes: int | None = None
+        self._title = ""
+        self.setMinimumHeight(54)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName("Memory needed against the device budget")
+
+    def set_data(
+        self, title: str, segments: tuple[BarSegment, ...], budget_bytes: int | None
+    ) -> None:
+        """Show these segments against this budget (None: the budget is unknown)."""
+        self._title = title
+        self._segments = tuple(s for s in segments if s.size_bytes > 0)
+        self._budget_bytes = budget_bytes
+        total = sum(s.size_bytes for s in self._segments)
+        parts = ", ".join(f"{s.label} {format_bytes(s.size_bytes)}" for s in self._segments)
+        self.setToolTip(
+            f"{title}: needs {format_bytes(total)} of {format_bytes(budget_bytes)}\n{parts}"
+        )
+        self.setAccessibleDescription(self.toolTip())
+        self.update()
+
+    def segments(self) -> tuple[BarSegment, ...]:
+        """What the bar shows now."""
+        return self._segments
+
+    def sizeHint(self) -> QSize:
+        return QSize(360, 54)
+
+    def paintEvent(self, event: object) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        text_colour = pal.color(QPalette.ColorRole.WindowText)
+        rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        metrics = painter.fontMetrics()
+        title_h = metrics.height() + 2
+        bar = QRectF(rect.left(), rect.top() + title_h, rect.width(), rect.height() - title_h - 2)
+        total = sum(s.size_bytes for s in self._segments)
+        scale_max = max(total, self._budget_bytes or 0, 1)
+        painter.setPen(text_colour)
+        used = format_bytes(total) if self._segments else "nothing to show"
+        painter.drawText(
+            QRectF(rect.left(), rect.top(), rect.width(), title_h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            f"{self._title}  {used} of {format_bytes(self._budget_bytes)} budget",
+        )
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(pal.color(QPalette.ColorRole.AlternateBase))
+        painter.drawRect(bar)
+        x = bar.left()
+        for segment in self._segments:
+            width = bar.width() * segment.size_bytes / scale_max
+            painter.setBrush(QColor(segment.colour))
+            painter.drawRect(QRectF(x, bar.top(), width, bar.height()))
+            x += width
+        if self._budget_bytes is not None:
+            bx = bar.left() + bar.width() * self._budget_bytes / scale_max
+            painter.setPen(QPen(text_colour, 2, Qt.PenStyle.DashLine))
+            painter.drawLine(int(bx) - 1, int(bar.top()) - 2, int(bx) - 1, int(bar.bottom()) + 2)
+        painter.setPen(QPen(text_colour, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(bar)
+        painter.end()

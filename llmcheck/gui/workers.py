@@ -1,0 +1,53 @@
+"""Run the probe off the GUI thread; its answer comes back to the GUI thread as a signal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRunnable, Signal
+
+from llmcheck.snapshot import SystemSnapshot
+
+ProbeCallable = Callable[[], SystemSnapshot]
+
+
+class ProbeSignals(QObject):
+    """What a ProbeWorker reports: a snapshot, or a message in plain words.
+
+    Each signal carries the run's ticket, so the window can ignore a late answer from a probe
+    it has given up on.
+    """
+
+    finished = Signal(int, object)  # ticket, SystemSnapshot
+    failed = Signal(int, str)  # ticket, message
+
+
+class ProbeWorker(QRunnable):
+    """Calls the probe once on a QThreadPool thread and reports by signal."""
+
+    def __init__(self, probe: ProbeCallable, ticket: int) -> None:
+        super().__init__()
+        self.signals = ProbeSignals()
+        self._probe = probe
+        self._ticket = ticket
+        # The pool deletes a finished runnable; the signals object lives on with the window.
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            snapshot = self._probe()
+        except Exception as exc:  # noqa: BLE001 - boundary: any probe fault becomes a message
+            self.signals.failed.emit(self._ticket, describe_failure(exc))
+            return
+        if not isinstance(snapshot, SystemSnapshot):
+            self.signals.failed.emit(
+                self._ticket, f"The probe returned {type(snapshot).__name__}, not a machine."
+            )
+            return
+        self.signals.finished.emit(self._ticket, snapshot)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One plain sentence for a probe that raised."""
+    detail = str(exc).strip() or type(exc).__name__
+    return f"Reading this machine failed: {detail}"
