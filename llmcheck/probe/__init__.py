@@ -1,0 +1,280 @@
+"""The probe: one frozen :class:`~llmcheck.snapshot.SystemSnapshot` of this machine.
+
+:func:`probe_system` is the only dispatcher. OS, CPU and RAM are read in-process (plain files and
+psutil, milliseconds). GPU probing loads native libraries (NVML) and runs tools that can hang or
+crash the interpreter, so it runs in a ``spawn`` child process under a timeout: a hang becomes
+``gpu_probe_timeout``, a crash ``gpu_probe_crashed``, and the rest of the snapshot survives
+(Ollama does the same: ``discover/native_probe.go``). The child imports no Qt.
+
+Issue codes (source "probe"): ``gpu_probe_timeout``, ``gpu_probe_crashed``,
+``gpu_probe_failed``, ``os_probe_failed``, ``cpu_probe_failed``, ``memory_probe_failed``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from llmcheck.snapshot import (
+    CpuInfo,
+    GpuInfo,
+    GpuVendor,
+    Issue,
+    MemoryInfo,
+    MemoryKind,
+    OsInfo,
+    Source,
+    SystemSnapshot,
+    gpu_to_dict,
+    issue_to_dict,
+    snapshot_from_dict,
+)
+
+__all__ = ["probe_gpus", "probe_system"]
+
+SOURCE = "probe"
+NVIDIA_VENDOR_ID = "0x10de"
+
+
+def probe_gpus(*, system: str, ram_total_bytes: int | None = None) -> dict[str, Any]:
+    """Every GPU this OS shows, as JSON-ready dicts: ``{"gpus": [...], "issues": [...]}``.
+
+    Runs in the child process (so its result must pickle as plain data). NVML first; then the OS
+    probe, which skips NVIDIA cards only when NVML saw some. Each probe's GPU indexes are local;
+    :func:`probe_system` renumbers them.
+    """
+    gpus: list[GpuInfo] = []
+    issues: list[Issue] = []
+    nvidia_ok = False
+    try:
+        from llmcheck.probe.nvidia import probe_nvidia
+    except ImportError:
+        probe_nvidia = None  # the NVML probe has not landed in this build
+    if probe_nvidia is not None:
+        try:
+            result = probe_nvidia()
+            gpus.extend(result.gpus)
+            issues.extend(result.issues)
+            nvidia_ok = bool(result.gpus)
+        except Exception as exc:  # noqa: BLE001 - boundary: one vendor's bug must not hide others
+            issues.append(_failed("nvidia", exc))
+    skip = frozenset({NVIDIA_VENDOR_ID}) if nvidia_ok else frozenset()
+    try:
+        if system == "Linux" and Path("/sys/class/drm").is_dir():
+            from llmcheck.probe.linux_gpu import probe_linux_gpus
+
+            os_result = probe_linux_gpus(skip_vendors=skip, ram_total_bytes=ram_total_bytes)
+        elif system == "Darwin" and Path("/usr/sbin/sysctl").exists():
+            from llmcheck.probe.apple import probe_apple
+
+            os_result = probe_apple()
+        elif system == "Windows":
+            from llmcheck.probe.windows import probe_windows_gpus
+
+            os_result = probe_windows_gpus(skip_vendors=skip)
+        else:
+            os_result = None
+        if os_result is not None:
+            # Shift this probe's local indexes past NVML's so issues keep pointing at their GPU.
+            offset = len(gpus)
+            gpus.extend(dataclasses.replace(g, index=g.index + offset) for g in os_result.gpus)
+            issues.extend(
+                dataclasses.replace(i, device_index=i.device_index + offset)
+                if i.device_index is not None
+                else i
+                for i in os_result.issues
+            )
+    except Exception as exc:  # noqa: BLE001 - boundary: keep NVML's GPUs if the OS probe breaks
+        issues.append(_failed("gpu", exc))
+    return {"gpus": [gpu_to_dict(g) for g in gpus], "issues": [issue_to_dict(i) for i in issues]}
+
+
+def _failed(source: str, exc: BaseException) -> Issue:
+    return Issue(
+        source=SOURCE,
+        code="gpu_probe_failed",
+        message=f"The {source} GPU probe failed: {type(exc).__name__}: {exc}",
+        hint="Please report this with the output of llmcheck --json.",
+    )
+
+
+def _child(conn: Any, system: str, ram_total_bytes: int | None) -> None:
+    # Runs in the spawn child: send one plain dict back and exit.
+    try:
+        conn.send(probe_gpus(system=system, ram_total_bytes=ram_total_bytes))
+    finally:
+        conn.close()
+
+
+def _gpus_in_child(
+    system: str, ram_total_bytes: int | None, timeout_s: float
+) -> dict[str, Any] | Issue:
+    ctx = multiprocessing.get_context("spawn")
+    reader, writer = ctx.Pipe(duplex=False)
+    proc = ctx.Process(
+        target=_child, args=(writer, system, ram_total_bytes), name="llmcheck-gpu-probe",
+        daemon=True,
+    )
+    try:
+        proc.start()
+    except OSError as exc:
+        return Issue(source=SOURCE, code="gpu_probe_crashed",
+                     message=f"Could not start the GPU probe process: {exc}")
+    writer.close()
+    try:
+        if reader.poll(timeout_s):
+            try:
+                data: dict[str, Any] = reader.recv()
+            except (EOFError, OSError):
+                data = {}
+            if data:
+                proc.join(timeout=5)
+                return data
+        else:
+            return Issue(
+                source=SOURCE,
+                code="gpu_probe_timeout",
+                message=f"The GPU probe did not finish within {timeout_s:g} s and was stopped.",
+                hint="A GPU driver may be hung; try again, or check nvidia-smi.",
+            )
+        proc.join(timeout=5)
+        return Issue(
+            source=SOURCE,
+            code="gpu_probe_crashed",
+            message=f"The GPU probe process died (exit code {proc.exitcode}) before answering.",
+            hint="A GPU driver library crashed while being read; GPUs are unknown.",
+        )
+    finally:
+        reader.close()
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=5)
+
+
+def _gpus_from_dicts(data: dict[str, Any]) -> tuple[tuple[GpuInfo, ...], tuple[Issue, ...]]:
+    # Reuse the snapshot reader, which checks every field, on a minimal machine document.
+    doc = {
+        "machine": {"os": {"system": "x"}, "cpu": {}, "memory": {}, "gpus": data.get("gpus", [])},
+        "problems": data.get("issues", []),
+    }
+    snap = snapshot_from_dict(doc)
+    return snap.gpus, snap.problems
+
+
+def _order_gpus(
+    gpus: tuple[GpuInfo, ...], issues: tuple[Issue, ...]
+) -> tuple[tuple[GpuInfo, ...], tuple[Issue, ...]]:
+    """Renumber GPUs 0..n-1 (NVIDIA first, then by PCI bus), demote iGPUs beside a dGPU."""
+    rank = {GpuVendor.NVIDIA: 0, GpuVendor.AMD: 1, GpuVendor.INTEL: 2, GpuVendor.APPLE: 3}
+    ordered = sorted(
+        gpus,
+        key=lambda g: (
+            g.memory_kind is MemoryKind.INTEGRATED,
+            rank.get(g.vendor, 9),
+            g.index if g.vendor is GpuVendor.NVIDIA else 0,
+            g.pci_bus_id or "",
+            g.index,
+        ),
+    )
+    has_discrete = any(g.memory_kind is MemoryKind.DISCRETE for g in gpus)
+    new_index = {g.index: i for i, g in enumerate(ordered)}
+    out = tuple(
+        dataclasses.replace(
+            g,
+            index=i,
+            is_primary=g.is_primary
+            and not (has_discrete and g.memory_kind is MemoryKind.INTEGRATED),
+        )
+        for i, g in enumerate(ordered)
+    )
+    renumbered = tuple(
+        dataclasses.replace(x, device_index=new_index.get(x.device_index, x.device_index))
+        if x.device_index is not None
+        else x
+        for x in issues
+    )
+    return out, renumbered
+
+
+def probe_system(*, timeout_s: float = 20.0, isolate: bool = True) -> SystemSnapshot:
+    """Probe this machine. Never raises: what fails becomes a problem in the snapshot.
+
+    Args:
+        timeout_s: how long the GPU probe child may run before it is killed.
+        isolate: run the GPU probe in a child process (False: in-process, for tests).
+    """
+    started = time.perf_counter()
+    probed_at = datetime.now(UTC).isoformat(timespec="seconds")
+    problems: list[Issue] = []
+    os_info = OsInfo(system="unknown")
+    cpu = CpuInfo()
+    memory = MemoryInfo()
+    # Each reader is its own boundary: a bug in one must leave the others' results standing.
+    try:
+        from llmcheck.probe.platform_info import probe_os
+
+        os_info, found = probe_os()
+        problems.extend(found)
+    except Exception as exc:  # noqa: BLE001 - boundary
+        problems.append(_boundary("os", exc))
+    try:
+        from llmcheck.probe.memory import probe_memory
+
+        memory, found = probe_memory(is_wsl=os_info.is_wsl)
+        problems.extend(found)
+    except Exception as exc:  # noqa: BLE001 - boundary
+        problems.append(_boundary("memory", exc))
+    try:
+        from llmcheck.probe.cpu import probe_cpu
+
+        cpu, found = probe_cpu(
+            system=os_info.system if os_info.system != "unknown" else None,
+            machine=os_info.machine,
+        )
+        problems.extend(found)
+    except Exception as exc:  # noqa: BLE001 - boundary
+        problems.append(_boundary("cpu", exc))
+    gpus: tuple[GpuInfo, ...] = ()
+    try:
+        if isolate:
+            raw = _gpus_in_child(os_info.system, memory.total_bytes, timeout_s)
+        else:
+            raw = probe_gpus(system=os_info.system, ram_total_bytes=memory.total_bytes)
+        if isinstance(raw, Issue):
+            problems.append(raw)
+        else:
+            gpus, gpu_issues = _gpus_from_dicts(raw)
+            gpus, gpu_issues = _order_gpus(gpus, gpu_issues)
+            problems.extend(gpu_issues)
+    except Exception as exc:  # noqa: BLE001 - boundary: GPUs unknown, CPU and RAM still reported
+        problems.append(_boundary("gpu", exc))
+    if os_info.system == "Darwin":
+        apple = next((g for g in gpus if g.vendor is GpuVendor.APPLE), None)
+        if apple is not None and apple.bandwidth_gb_s is not None:
+            # Unified memory: the CPU reads the same LPDDR pool at (nearly) the chip's bandwidth.
+            memory = dataclasses.replace(
+                memory, bandwidth_gb_s=apple.bandwidth_gb_s, bandwidth_source=Source.TABLE
+            )
+    return SystemSnapshot(
+        os=os_info,
+        cpu=cpu,
+        memory=memory,
+        gpus=gpus,
+        problems=tuple(problems),
+        probed_at=probed_at,
+        probe_seconds=round(time.perf_counter() - started, 4),
+        source=Source.MEASURED,
+    )
+
+
+def _boundary(part: str, exc: BaseException) -> Issue:
+    return Issue(
+        source=SOURCE,
+        code=f"{part}_probe_failed",
+        message=f"Reading the {part} failed: {type(exc).__name__}: {exc}",
+        hint="Please report this with the output of llmcheck --json.",
+    )
