@@ -13,6 +13,7 @@ code  name                  meaning
 2     EXIT_USAGE            bad usage or input (unknown variant, bad context, bad snapshot file)
 3     EXIT_BUDGET_UNKNOWN   ``check`` only: the machine's memory budget is unknown
 4     EXIT_INTERNAL         llmcheck itself failed (a bug); the reason is on stderr
+130   EXIT_INTERRUPTED      stopped with Ctrl-C (the shell convention, 128 + SIGINT)
 ====  ====================  ==================================================================
 
 The probe and the whole-machine report exit 0 whatever they find: a verdict is data there.
@@ -45,6 +46,7 @@ EXIT_WONT_FIT = 1
 EXIT_USAGE = 2
 EXIT_BUDGET_UNKNOWN = 3
 EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
 
 PROG = "llmcheck"
 # A snapshot file is a few kilobytes; refuse to read something absurd into memory.
@@ -251,29 +253,19 @@ def find_quant(catalog: Catalog, variant: ModelVariant, wanted: str) -> str:
     raise UsageError(f"unknown quantization {wanted!r}{hint}")
 
 
-def build_config(
-    args: argparse.Namespace, snapshot: SystemSnapshot, variant: ModelVariant | None
-) -> RunConfig:
-    """The run settings from the command line, validated against the machine and the model.
+def check_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run settings given on the command line, checked for form and range (no model yet).
+
+    Called before the machine is probed, so a typo fails at once.
 
     Raises:
-        UsageError: a value out of range, or a device this machine does not have.
+        UsageError: a value that is not a number, or out of range.
     """
-    from llmcheck.estimate import KvType, RunConfig
-
     fields: dict[str, Any] = {}
     if args.ctx is not None:
-        tokens = parse_context(args.ctx)
-        if variant is not None and variant.gguf_context_tokens and (
-            tokens > variant.gguf_context_tokens
-        ):
-            raise UsageError(
-                f"--ctx: {variant.name} supports at most {variant.gguf_context_tokens} tokens"
-                f" (its GGUF context_length); you asked for {tokens}"
-            )
-        fields["context_tokens"] = tokens
+        fields["context_tokens"] = parse_context(args.ctx)
     if args.kv_type is not None:
-        fields["kv_type"] = KvType(args.kv_type)
+        fields["kv_type"] = args.kv_type
     if args.flash_attn is not None:
         fields["flash_attn"] = args.flash_attn == "on"
     if args.parallel is not None:
@@ -281,18 +273,43 @@ def build_config(
     if args.ubatch is not None:
         fields["ubatch"] = _positive("--ubatch", args.ubatch, MAX_UBATCH)
     if args.device is not None:
-        fields["device"] = _parse_device(args.device, snapshot)
+        device = args.device.strip().lower()
+        if device not in ("auto", "cpu") and re.fullmatch(r"gpu:\d+", device) is None:
+            raise UsageError(f"--device: {args.device!r} is not auto, cpu or gpu:I (e.g. gpu:0)")
+        fields["device"] = device
+    return fields
+
+
+def build_config(
+    settings: Mapping[str, Any], snapshot: SystemSnapshot, variant: ModelVariant | None
+) -> RunConfig:
+    """The run settings, checked against the machine and the model.
+
+    Raises:
+        UsageError: a context above the model's maximum, or a GPU this machine does not have.
+    """
+    from llmcheck.estimate import KvType, RunConfig
+
+    fields = dict(settings)
+    tokens = fields.get("context_tokens")
+    if tokens is not None and variant is not None and variant.gguf_context_tokens and (
+        tokens > variant.gguf_context_tokens
+    ):
+        raise UsageError(
+            f"--ctx: {variant.name} supports at most {variant.gguf_context_tokens} tokens"
+            f" (its GGUF context_length); you asked for {tokens}"
+        )
+    if "kv_type" in fields:
+        fields["kv_type"] = KvType(fields["kv_type"])
+    if "device" in fields:
+        fields["device"] = _check_device(fields["device"], snapshot)
     return RunConfig(**fields)
 
 
-def _parse_device(text: str, snapshot: SystemSnapshot) -> str:
-    device = text.strip().lower()
+def _check_device(device: str, snapshot: SystemSnapshot) -> str:
     if device in ("auto", "cpu"):
         return device
-    match = re.fullmatch(r"gpu:(\d+)", device)
-    if match is None:
-        raise UsageError(f"--device: {text!r} is not auto, cpu or gpu:I (e.g. gpu:0)")
-    index = int(match.group(1))
+    index = int(device.removeprefix("gpu:"))
     indices = [g.index for g in snapshot.gpus]
     if index not in indices:
         have = ", ".join(f"gpu:{i}" for i in indices) or "no GPU"
@@ -333,6 +350,9 @@ def main(
         return _fail(EXIT_USAGE, f"{exc} (see `{PROG} --help`)")
     except SystemExit as exc:  # --help and --version print and "exit"; answer with their code
         return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
     _configure_logging(verbose=args.verbose)
     try:
         return _run(args, args_list, probe=probe or _probe, environ=environ)
@@ -342,7 +362,7 @@ def main(
         _silence_stdout()
         return EXIT_OK
     except KeyboardInterrupt:
-        return _fail(130, "interrupted")
+        return _fail(EXIT_INTERRUPTED, "interrupted")
     except Exception as exc:  # the boundary: a bug must still end in one line, never a traceback
         log.debug("internal error", exc_info=True)
         return _fail(EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
@@ -373,6 +393,7 @@ def _run(
         from llmcheck.gui.app import main as gui_main
 
         return gui_main([])
+    settings = check_settings(args)
     snapshot = load_snapshot(args.snapshot) if args.snapshot is not None else probe()
     catalog, catalog_problem = _catalog_or_problem()
     if args.command == "check":
@@ -381,7 +402,7 @@ def _run(
             raise RuntimeError(catalog_problem.message)
         variant = find_variant(catalog, args.variant)
         quant = find_quant(catalog, variant, args.quant)
-        config = build_config(args, snapshot, variant)
+        config = build_config(settings, snapshot, variant)
         from llmcheck.estimate import estimate
 
         fit = estimate(variant, quant, config, snapshot)
@@ -395,7 +416,7 @@ def _run(
     else:
         from llmcheck.estimate import estimate_all
 
-        config = build_config(args, snapshot, None)
+        config = build_config(settings, snapshot, None)
         fits = estimate_all(catalog, snapshot, config)
         doc = rep.build_report(snapshot, fits, config, catalog=catalog)
     _emit(doc, as_json=args.json)

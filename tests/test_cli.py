@@ -1,0 +1,292 @@
+"""The command line: exit codes, bad input, one-line errors, JSON on stdout only.
+
+Every test calls ``main([...])`` with its own argument list (never touching ``sys.argv``) and
+judges recorded machines from tests/data/snapshots; the probe is replaced only where a test is
+about what the CLI does when a probe misbehaves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmcheck import __version__, cli
+from llmcheck.snapshot import SystemSnapshot
+from tests.test_schema import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
+
+NO_DISPLAY: dict[str, str] = {}
+
+
+def snap(name: str) -> str:
+    """The path of one recorded snapshot."""
+    return str(SNAPSHOT_DIR / f"{name}.json")
+
+
+def no_probe() -> SystemSnapshot:
+    """A probe that must not be reached: the CLI should have stopped before probing."""
+    raise AssertionError("the CLI probed the machine although the input was already bad")
+
+
+def one_error_line(err: str) -> str:
+    """stderr held exactly one line, an llmcheck error and no traceback; return it."""
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("llmcheck: error: ")
+    return lines[0]
+
+
+# --- version, help, usage --------------------------------------------------------------------
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--version"]) == cli.EXIT_OK
+    assert capsys.readouterr().out.strip() == f"llmcheck {__version__}"
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    for word in ("check", "list", "--json", "--snapshot", "--ctx", "--kv-type"):
+        assert word in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--frobnicate"],
+        ["check"],  # no variant, no --quant
+        ["check", "lfm2-1.2b"],  # no --quant
+        ["--kv-type", "q5_1", "--snapshot", snap("cpu-laptop")],
+        ["--flash-attn", "maybe"],
+        ["teleport"],
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(argv, probe=no_probe, environ=NO_DISPLAY) == cli.EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    one_error_line(captured.err)
+
+
+# --- settings: checked before the machine is probed ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [("32768", 32768), ("32k", 32768), ("32K", 32768), ("128k", 131072), ("4096", 4096),
+     (" 8k ", 8192), ("1", 1)],
+)
+def test_parse_context(text: str, tokens: int) -> None:
+    assert cli.parse_context(text) == tokens
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--ctx", "-3"], "--ctx"),
+        (["--ctx", "0"], "at least 1"),
+        (["--ctx", "0k"], "at least 1"),
+        (["--ctx", "lots"], "not a context length"),
+        (["--ctx", "32m"], "not a context length"),
+        (["--ctx", "99999999999k"], "larger than any model"),
+        (["--ctx", "1e6"], "not a context length"),
+        (["--parallel", "0"], "--parallel"),
+        (["--parallel", "two"], "not a whole number"),
+        (["--ubatch", "1000000"], "--ubatch"),
+        (["--device", "gpu"], "--device"),
+        (["--device", "tpu:0"], "--device"),
+    ],
+)
+def test_bad_settings_fail_before_probing(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main([*argv, "--json"], probe=no_probe, environ=NO_DISPLAY) == cli.EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert words in one_error_line(captured.err)
+
+
+# --- snapshot files: every way a file can be wrong -------------------------------------------
+
+
+def _write(tmp_path: Path, name: str, content: str | bytes) -> str:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return str(path)
+
+
+def _doc(name: str) -> dict[str, Any]:
+    return json.loads(Path(snap(name)).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda tmp: str(tmp / "missing.json"), "No such file"),
+        (lambda tmp: str(tmp), "folder"),
+        (lambda tmp: _write(tmp, "a.json", "{not json"), "not JSON (line 1"),
+        (lambda tmp: _write(tmp, "b.json", ""), "not JSON"),
+        (lambda tmp: _write(tmp, "c.json", b"\xff\xfe\x00garbage"), "not a text file"),
+        (lambda tmp: _write(tmp, "d.json", "[1, 2]"), "top level"),
+        (lambda tmp: _write(tmp, "e.json", "[" * 100_000 + "]" * 100_000), "snapshot"),
+        (
+            lambda tmp: _write(tmp, "f.json", json.dumps({**_doc("one-nvidia"),
+                                                          "schema_version": "2"})),
+            "schema_version",
+        ),
+        (
+            lambda tmp: _write(tmp, "g.json", json.dumps(
+                {**_doc("one-nvidia"), "machine": {**_doc("one-nvidia")["machine"],
+                                                    "gpus": "RTX 4090"}})),
+            "machine.gpus",
+        ),
+        (
+            lambda tmp: _write(tmp, "h.json", json.dumps(
+                {**_doc("cpu-laptop"), "machine": {**_doc("cpu-laptop")["machine"], "memory": {
+                    **_doc("cpu-laptop")["machine"]["memory"], "total_bytes": -5}}})),
+            "machine.memory.total_bytes",
+        ),
+    ],
+    ids=["missing", "folder", "not-json", "empty", "binary", "list", "deep", "version",
+         "gpus-string", "negative-bytes"],
+)
+def test_bad_snapshot_file_is_exit_2(
+    make: Any, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = make(tmp_path)
+    assert cli.main(["--snapshot", path, "--json"], probe=no_probe,
+                    environ=NO_DISPLAY) == cli.EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert words in one_error_line(captured.err)
+
+
+@pytest.mark.parametrize("name", SNAPSHOT_NAMES)
+def test_load_snapshot_reads_every_recording(name: str) -> None:
+    machine = cli.load_snapshot(snap(name))
+    assert machine.os.system in ("Linux", "Darwin")
+
+
+def test_load_snapshot_from_stdin() -> None:
+    import io
+
+    text = Path(snap("two-gpus")).read_text(encoding="utf-8")
+    machine = cli.load_snapshot("-", stdin=io.StringIO(text))
+    assert len(machine.gpus) == 2
+
+
+# --- faults of llmcheck itself ---------------------------------------------------------------
+
+
+def test_internal_error_is_one_line_exit_4(capsys: pytest.CaptureFixture[str]) -> None:
+    def broken_probe() -> SystemSnapshot:
+        raise RuntimeError("the probe fell over")
+
+    assert cli.main(["--json"], probe=broken_probe, environ=NO_DISPLAY) == cli.EXIT_INTERNAL
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "the probe fell over" in one_error_line(captured.err)
+
+
+class _ClosedPipe:
+    """A stdout whose reader went away (``llmcheck --json | head -c 10``)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def fileno(self) -> int:
+        raise OSError("no file descriptor in tests")
+
+
+def test_broken_pipe_is_quiet(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    assert cli.main(["--version"]) == cli.EXIT_OK
+    assert capsys.readouterr().err == ""
+
+
+def test_exit_codes_are_distinct_and_documented() -> None:
+    codes = {
+        "EXIT_OK": 0, "EXIT_WONT_FIT": 1, "EXIT_USAGE": 2, "EXIT_BUDGET_UNKNOWN": 3,
+        "EXIT_INTERNAL": 4, "EXIT_INTERRUPTED": 130,
+    }
+    for name, value in codes.items():
+        assert getattr(cli, name) == value
+        assert f"{value:<4}  {name}" in (cli.__doc__ or "")
+
+
+@pytest.mark.parametrize(
+    ("verdict", "code"),
+    [("runs_great", 0), ("tight", 0), ("wont_fit", 1), ("unknown", 3)],
+)
+def test_exit_code_for_verdict(verdict: str, code: int) -> None:
+    assert cli.exit_code_for(verdict) == code
+
+
+# --- no arguments: the window on a desktop ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environ", "platform", "expected"),
+    [
+        ({}, "linux", False),
+        ({"DISPLAY": ":0"}, "linux", True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+        ({"DISPLAY": ""}, "linux", False),
+        ({}, "darwin", True),
+        ({}, "win32", True),
+    ],
+)
+def test_has_display(environ: dict[str, str], platform: str, expected: bool) -> None:
+    assert cli.has_display(environ, platform) is expected
+
+
+def test_no_arguments_on_a_desktop_opens_the_window(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The GUI is another layer: stand in for it and check the CLI hands over to it."""
+    calls: list[list[str]] = []
+    fake = types.ModuleType("llmcheck.gui.app")
+
+    def fake_main(argv: list[str]) -> int:
+        calls.append(argv)
+        return 0
+
+    fake.main = fake_main  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "llmcheck.gui.app", fake)
+    assert cli.main([], probe=no_probe, environ={"DISPLAY": ":0"}) == 0
+    assert calls == [[]]
+    assert capsys.readouterr().out == ""
+
+
+def test_python_dash_m_version_runs() -> None:
+    """`python -m llmcheck` is wired to cli.main (a real subprocess)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "llmcheck", "--version"],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"llmcheck {__version__}"
+
+
+def test_schema_validator_is_shared() -> None:
+    """test_cli validates through the same schema loader as test_schema (no second copy)."""
+    assert validator_for("report_document").schema["$ref"] == "#/$defs/report_document"
