@@ -1,0 +1,58 @@
+"""GUI test fixtures: recorded machines, a throw-away settings file, a window factory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from llmcheck.snapshot import SystemSnapshot, snapshot_from_dict
+
+SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "data" / "snapshots"
+SNAPSHOT_NAMES = (
+    "cpu-laptop",
+    "one-nvidia",
+    "two-gpus",
+    "apple-m2-max",
+    "dgx-spark",
+    "container-limited",
+    "unknown-budget",
+)
+
+
+def load_snapshot(name: str) -> SystemSnapshot:
+    """A recorded machine from tests/data/snapshots/."""
+    doc = json.loads((SNAPSHOT_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    return snapshot_from_dict(doc)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[QSettings]:
+    """Settings in a temporary INI file, never the user's."""
+    store = QSettings(str(tmp_path / "llmcheck-test.ini"), QSettings.Format.IniFormat)
+    yield store
+    store.sync()
+
+
+@pytest.fixture
+def make_window(qtbot, settings: QSettings) -> Callable[..., object]:  # noqa: ANN001
+    """Open a MainWindow on an injected probe and wait for its first answer."""
+    from llmcheck.gui.main_window import MainWindow
+
+    def make(
+        probe: Callable[[], SystemSnapshot],
+        *,
+        wait: str = "probe_finished",
+        store: QSettings | None = None,
+    ) -> MainWindow:
+        window = MainWindow(probe=probe, settings=store or settings, start_probe=False)
+        qtbot.addWidget(window)
+        window.show()
+        with qtbot.waitSignal(getattr(window, wait), timeout=10_000):
+            window.start_probe()
+        return window
+
+    return make

@@ -1,0 +1,78 @@
+"""The GUI entry point: the display check, bad --snapshot files, and the smoke test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llmcheck.gui import app
+from tests.gui.conftest import SNAPSHOT_DIR
+
+
+@pytest.mark.parametrize(
+    ("environ", "platform", "has_problem"),
+    [
+        ({}, "linux", True),
+        ({"DISPLAY": ""}, "linux", True),
+        ({"DISPLAY": ":0"}, "linux", False),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
+        ({"QT_QPA_PLATFORM": "offscreen"}, "freebsd13", False),
+        ({}, "darwin", False),
+        ({}, "win32", False),
+    ],
+)
+def test_display_problem(environ: dict[str, str], platform: str, has_problem: bool) -> None:
+    assert (app.display_problem(environ, platform) is not None) is has_problem
+
+
+def test_main_without_display_says_so_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(app.sys, "platform", "linux")
+    assert app.main([]) == 2
+    err = capsys.readouterr().err
+    assert "no display found" in err
+    assert "llmcheck --json" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_main_with_a_bad_snapshot_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"machine": {"os": {}}}', encoding="utf-8")
+    assert app.main(["--snapshot", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err
+    assert "machine.cpu" in err
+    assert "Traceback" not in err
+
+
+def test_main_with_a_missing_snapshot_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert app.main(["--snapshot", str(tmp_path / "nope.json")]) == 2
+    assert "nope.json" in capsys.readouterr().err
+
+
+def test_bad_option_exits_2() -> None:
+    assert app.main(["--no-such-option"]) == 2
+
+
+def test_smoke_test_opens_the_window_and_exits_0(qapp, settings, monkeypatch) -> None:  # noqa: ANN001
+    """--smoke-test returns 0 after the first paint, with a recorded machine."""
+    from llmcheck.gui import main_window
+
+    # The real window would store settings in the user's QSettings: point it at the temp file.
+    original = main_window.MainWindow.__init__
+
+    def init(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        kwargs.setdefault("settings", settings)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(main_window.MainWindow, "__init__", init)
+    snapshot = SNAPSHOT_DIR / "one-nvidia.json"
+    assert app.main(["--smoke-test", "--snapshot", str(snapshot)]) == 0

@@ -1,0 +1,83 @@
+"""Context control, memory bar and verdict styles."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmcheck.gui.widgets import (
+    CONTEXT_STEPS,
+    VERDICT_STYLES,
+    BarSegment,
+    ContextControl,
+    MemoryBar,
+    context_label,
+    format_bytes,
+    snap_context,
+)
+
+
+def test_context_steps_are_powers_of_two_and_three_times_powers_of_two() -> None:
+    assert CONTEXT_STEPS[0] == 2048
+    assert CONTEXT_STEPS[-1] == 131072
+    for step in CONTEXT_STEPS:
+        k = step.bit_length() - 1
+        assert step == 2**k or step == 3 * 2 ** (k - 1)
+    assert list(CONTEXT_STEPS) == sorted(set(CONTEXT_STEPS))
+
+
+@pytest.mark.parametrize(
+    ("tokens", "snapped"),
+    [(1, 2048), (2048, 2048), (5000, 4096), (7000, 6144), (40000, 32768), (10**9, 131072)],
+)
+def test_snap_context(tokens: int, snapped: int) -> None:
+    assert snap_context(tokens) == snapped
+
+
+def test_context_label() -> None:
+    assert [context_label(s) for s in (2048, 3072, 131072)] == ["2K", "3K", "128K"]
+
+
+def test_slider_and_combo_stay_in_step(qtbot) -> None:  # noqa: ANN001
+    control = ContextControl()
+    qtbot.addWidget(control)
+    with qtbot.waitSignal(control.context_changed) as blocker:
+        control.combo.setCurrentIndex(CONTEXT_STEPS.index(32768))
+    assert blocker.args == [32768]
+    assert control.slider.value() == CONTEXT_STEPS.index(32768)
+    with qtbot.waitSignal(control.context_changed) as blocker:
+        control.slider.setValue(0)
+    assert blocker.args == [2048]
+    assert control.combo.currentData() == 2048
+    assert control.context_tokens() == 2048
+
+
+def test_verdict_styles_are_readable_without_colour() -> None:
+    symbols = {s.symbol for s in VERDICT_STYLES.values()}
+    words = {s.words for s in VERDICT_STYLES.values()}
+    fills = {s.fill for s in VERDICT_STYLES.values()}
+    assert len(symbols) == len(words) == len(fills) == len(VERDICT_STYLES)
+    # DejaVu has these glyphs; colour emoji (above U+1F000) would render as empty boxes.
+    assert all(ord(ch) < 0x2800 for s in VERDICT_STYLES.values() for ch in s.badge)
+
+
+def test_memory_bar_keeps_nonzero_segments_and_says_so(qtbot) -> None:  # noqa: ANN001
+    bar = MemoryBar()
+    qtbot.addWidget(bar)
+    bar.set_data(
+        "GPU 0",
+        (
+            BarSegment(label="weights", size_bytes=3 << 30, colour="#0072B2"),
+            BarSegment(label="KV cache", size_bytes=0, colour="#E69F00"),
+        ),
+        8 << 30,
+    )
+    assert [s.label for s in bar.segments()] == ["weights"]
+    assert "3.0 GiB of 8.0 GiB" in bar.toolTip()
+    bar.resize(400, 60)
+    assert not bar.grab().toImage().isNull()
+
+
+def test_format_bytes() -> None:
+    assert format_bytes(None) == "unknown"
+    assert format_bytes(512) == "512 B"
+    assert format_bytes(3 << 30) == "3.0 GiB"
