@@ -451,8 +451,8 @@ class MainWindow(QMainWindow):
     def _on_probe_patience_timeout(self) -> None:
         if self._pending_ticket is None:
             return
-        # The probe keeps its own timeouts; this only tells the user and lets them retry.
-        self._pending_ticket = None
+        # The probe keeps its own timeouts; this only tells the user and lets them retry. A
+        # late answer from this same run is still shown; "Probe again" supersedes it.
         self._show_failure(
             f"The probe has not answered after {PROBE_PATIENCE_S:.0f} seconds. A GPU driver may"
             " be hanging. Choose “Probe again”, or run `llmcheck --json` in a terminal to see"
