@@ -15,8 +15,10 @@ Where a number comes from:
   -> 360.0 GB/s (same formula).
 - Apple M2 Max 38-core GPU: 400 GB/s (Apple spec, hardware-probing.md section 5); working-set cap
   = 2/3 x 32 GiB = 21.33 GiB, the documented default when neither Metal nor iogpu is readable.
-- DGX Spark (GB10): NVML memory info NotSupported (XuehaiPan/nvitop#208) -> unified, budget from
-  /proc/meminfo; 128 GB LPDDR5x, 256 bit x 8533 MT/s = 273 GB/s.
+- DGX Spark (GB10): NVML memory info NotSupported (XuehaiPan/nvitop#208) -> unified, GPU memory
+  null as the NVIDIA probe reports it, budget from /proc/meminfo; 128 GB LPDDR5x,
+  256 bit x 8533 MT/s = 273 GB/s.
+- Problem codes are the probes' own (llmcheck/probe/*.py docstrings).
 """
 
 from __future__ import annotations
@@ -260,7 +262,7 @@ def apple_m2_max() -> SystemSnapshot:
         problems=(
             Issue(
                 source="apple",
-                code="metal_working_set_unavailable",
+                code="working_set_cap_estimated",
                 message=(
                     "Metal's recommended working set could not be read and iogpu.wired_limit_mb"
                     " is 0; the GPU cap is the documented default (2/3 of RAM up to 36 GB)."
@@ -305,10 +307,9 @@ def dgx_spark() -> SystemSnapshot:
                 uuid="GPU-9e8d7c6b-5a49-3827-1605-f4e3d2c1b0a9",
                 pci_bus_id="0000000F:01:00.0",
                 pci_id="10de:2e12",
+                # As the NVIDIA probe reports it: no memory of its own; the budget is the RAM.
                 memory_kind=MemoryKind.UNIFIED,
-                total_bytes=total,
-                free_bytes=available,
-                memory_source=Source.PROCFS,
+                memory_source=Source.UNKNOWN,
                 bandwidth_gb_s=273.0,
                 bandwidth_source=Source.TABLE,
                 gpu_cores=48,
@@ -321,7 +322,7 @@ def dgx_spark() -> SystemSnapshot:
         problems=(
             Issue(
                 source="nvidia",
-                code="nvml_memory_not_supported",
+                code="nvml_not_supported",
                 message="NVML does not report memory for NVIDIA GB10 (NVML_ERROR_NOT_SUPPORTED).",
                 hint="This is a unified-memory part: its budget is the system RAM available.",
                 device_index=0,
@@ -383,21 +384,29 @@ def unknown_budget() -> SystemSnapshot:
         problems=(
             Issue(
                 source="memory",
-                code="meminfo_unreadable",
+                code="ram_unreadable",
                 message="/proc/meminfo could not be read: Permission denied.",
                 hint="Run llmcheck outside the sandbox, or allow it to read /proc/meminfo.",
             ),
             Issue(
                 source="cpu",
-                code="cpu_brand_unknown",
+                code="cpuinfo_unreadable",
                 message="The CPU's brand and core count could not be read.",
                 hint="Speed estimates for the CPU use no core count.",
             ),
             Issue(
                 source="amd",
-                code="sysfs_vram_unreadable",
-                message="mem_info_vram_total for card0 could not be read: Permission denied.",
-                hint="Is the amdgpu driver loaded? Add your user to the 'render' group.",
+                code="sysfs_unreadable",
+                message="Could not read /sys/class/drm/card0/device/mem_info_vram_total:"
+                " Permission denied",
+                hint="Run as a user in the 'video'/'render' group, or check the driver.",
+                device_index=0,
+            ),
+            Issue(
+                source="amd",
+                code="vram_unknown",
+                message="The VRAM size of AMD Radeon RX 7900 XTX is unknown.",
+                hint="The driver exposes no size file; llmcheck will not guess.",
                 device_index=0,
             ),
             NO_NVML,
