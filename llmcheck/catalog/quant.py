@@ -1,0 +1,346 @@
+"""GGUF tensors of an LFM2 model and the types llama-quantize gives them: the file size, exactly.
+
+Facts follow llama.cpp at commit 0c1e57098 (the copy vendored in llama-cpp-python 0.3.36), as
+collected in ``shared/reference/lfm2-and-llama-cpp.md``:
+
+* the tensor list per layer is ``llama_model_lfm2::load_arch_tensors`` (§2.5);
+* ``convert_hf_to_gguf`` keeps 1-D tensors, norms, the short-conv kernel, the MoE router and the
+  expert bias in F32 (§4.2) and ``llama-quantize`` never re-types them (§4.3);
+* the per-tensor overrides are ``llama_tensor_get_type_impl`` in ``src/llama-quant.cpp`` (§4.3),
+  including the LFM2 quirk that ``hparams.n_gqa()`` reads layer 0, a conv layer with no KV heads, so
+  every ``n_gqa() >= 4`` branch is false;
+* a GGUF file is a metadata block, a tensor-info table and the tensor data, each tensor padded to
+  32 bytes (§4.5).
+
+The rules are code because they are llama.cpp's logic; the numbers they use (block sizes, the
+default type of each ftype) are data in ``resources/catalog/quants.toml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from llmcheck.catalog.schema import Architecture
+
+# GGUF_DEFAULT_ALIGNMENT in ggml/include/gguf.h: every tensor's data starts on a 32-byte boundary.
+GGUF_ALIGNMENT_BYTES = 32
+
+# Ftypes whose per-tensor rules this module implements exactly (src/llama-quant.cpp). A quant in
+# the catalog outside this set is rejected at load time.
+SUPPORTED_FTYPES = frozenset(
+    {
+        "F32",
+        "F16",
+        "BF16",
+        "Q8_0",
+        "Q6_K",
+        "Q5_K_M",
+        "Q5_K_S",
+        "Q5_1",
+        "Q5_0",
+        "Q4_K_M",
+        "Q4_K_S",
+        "Q4_1",
+        "Q4_0",
+        "Q3_K_L",
+        "Q3_K_M",
+        "Q2_K",
+    }
+)
+
+# Ftypes written by convert_hf_to_gguf directly: no llama-quantize override applies.
+_CONVERTER_FTYPES = frozenset({"F32", "F16", "BF16"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GgmlType:
+    """One ggml tensor type: ``block_size`` weights take ``block_bytes`` bytes."""
+
+    name: str
+    type_id: int
+    block_size: int
+    block_bytes: int
+
+    @property
+    def bits_per_weight(self) -> float:
+        """Storage bits per weight (e.g. 4.5 for Q4_K)."""
+        return self.block_bytes * 8 / self.block_size
+
+    def row_bytes(self, n_elements: int) -> int:
+        """Bytes of ``n_elements`` values (a multiple of the block size)."""
+        return n_elements // self.block_size * self.block_bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TensorInfo:
+    """One tensor of the GGUF file as llama-quantize writes it.
+
+    ``layer`` is the block index for ``blk.N.*`` tensors, None for the input/output tensors.
+    ``is_expert`` marks the routed MoE expert stacks (``ffn_*_exps``).
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    ggml_type: str
+    nbytes: int
+    layer: int | None = None
+    is_expert: bool = False
+
+    @property
+    def n_elements(self) -> int:
+        """Number of values in the tensor."""
+        n = 1
+        for dim in self.shape:
+            n *= dim
+        return n
+
+    @property
+    def padded_bytes(self) -> int:
+        """Bytes this tensor occupies in the file, padded to the GGUF alignment."""
+        return pad_to(self.nbytes, GGUF_ALIGNMENT_BYTES)
+
+    @property
+    def info_bytes(self) -> int:
+        """Bytes of this tensor's entry in the GGUF tensor-info table (§4.5).
+
+        name length (8) + name + n_dims (4) + 8 per dim + type (4) + offset (8).
+        """
+        return 8 + len(self.name.encode()) + 4 + 8 * len(self.shape) + 4 + 8
+
+
+def pad_to(value: int, multiple: int) -> int:
+    """``value`` rounded up to a multiple of ``multiple`` (ggml's GGML_PAD)."""
+    return (value + multiple - 1) // multiple * multiple
+
+
+def use_more_bits(i_layer: int, n_layers: int) -> bool:
+    """llama-quant.cpp's ``use_more_bits``: first and last eighth, and every third between."""
+    return (
+        i_layer < n_layers // 8
+        or i_layer >= 7 * n_layers // 8
+        or (i_layer - n_layers // 8) % 3 == 2
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Raw:
+    """A tensor before its type is chosen: name, shape (ne0 first), role."""
+
+    name: str
+    shape: tuple[int, ...]
+    role: str  # token_embd, norm, conv, other, attn_q, attn_k, attn_v, attn_output,
+    # ffn_gate, ffn_up, ffn_down, router, bias
+    layer: int | None = None
+    is_expert: bool = False
+
+
+def _raw_tensors(arch: Architecture) -> list[_Raw]:
+    """The tensors llama.cpp loads for ``arch``, in file order (``blk.N`` numeric order)."""
+    d = arch.hidden_size
+    q_dim = arch.n_head * arch.head_dim
+    kv_dim = arch.n_head_kv * arch.head_dim
+    tensors = [
+        _Raw(name="token_embd.weight", shape=(d, arch.vocab_size), role="token_embd"),
+        _Raw(name="token_embd_norm.weight", shape=(d,), role="norm"),
+    ]
+    attention = set(arch.attention_layers)
+    for il in range(arch.n_layer):
+        p = f"blk.{il}."
+        tensors.append(_Raw(name=p + "attn_norm.weight", shape=(d,), role="norm", layer=il))
+        if il in attention:
+            tensors += [
+                _Raw(name=p + "attn_q.weight", shape=(d, q_dim), role="attn_q", layer=il),
+                _Raw(name=p + "attn_k.weight", shape=(d, kv_dim), role="attn_k", layer=il),
+                _Raw(name=p + "attn_v.weight", shape=(d, kv_dim), role="attn_v", layer=il),
+                _Raw(
+                    name=p + "attn_output.weight", shape=(q_dim, d), role="attn_output", layer=il
+                ),
+                _Raw(
+                    name=p + "attn_q_norm.weight", shape=(arch.head_dim,), role="norm", layer=il
+                ),
+                _Raw(
+                    name=p + "attn_k_norm.weight", shape=(arch.head_dim,), role="norm", layer=il
+                ),
+            ]
+        else:
+            tensors += [
+                _Raw(
+                    name=p + "shortconv.conv.weight",
+                    shape=(arch.conv_l_cache, d),
+                    role="conv",
+                    layer=il,
+                ),
+                _Raw(
+                    name=p + "shortconv.in_proj.weight", shape=(d, 3 * d), role="other", layer=il
+                ),
+                _Raw(name=p + "shortconv.out_proj.weight", shape=(d, d), role="other", layer=il),
+            ]
+        tensors.append(_Raw(name=p + "ffn_norm.weight", shape=(d,), role="norm", layer=il))
+        if arch.is_moe_layer(il):
+            e, fe = arch.n_expert, arch.expert_ffn_size
+            tensors += [
+                _Raw(name=p + "ffn_gate_inp.weight", shape=(d, e), role="router", layer=il),
+                _Raw(
+                    name=p + "ffn_gate_exps.weight",
+                    shape=(d, fe, e),
+                    role="ffn_gate",
+                    layer=il,
+                    is_expert=True,
+                ),
+                _Raw(
+                    name=p + "ffn_up_exps.weight",
+                    shape=(d, fe, e),
+                    role="ffn_up",
+                    layer=il,
+                    is_expert=True,
+                ),
+                _Raw(
+                    name=p + "ffn_down_exps.weight",
+                    shape=(fe, d, e),
+                    role="ffn_down",
+                    layer=il,
+                    is_expert=True,
+                ),
+                _Raw(name=p + "exp_probs_b.bias", shape=(e,), role="bias", layer=il),
+            ]
+        else:
+            ff = arch.ffn_size
+            tensors += [
+                _Raw(name=p + "ffn_gate.weight", shape=(d, ff), role="ffn_gate", layer=il),
+                _Raw(name=p + "ffn_up.weight", shape=(d, ff), role="ffn_up", layer=il),
+                _Raw(name=p + "ffn_down.weight", shape=(ff, d), role="ffn_down", layer=il),
+            ]
+    return tensors
+
+
+def _override(ftype: str, raw: _Raw, default: str, i_v: int, n_v: int, n_layer: int) -> str:
+    """llama_tensor_get_type_impl for one LFM2 tensor (see the module docstring)."""
+    # LFM2 quirk: n_gqa() evaluates layer 0, a conv layer (n_head_kv = 0), so it is 0 and every
+    # "n_gqa() >= 4" bump is off. n_expert is 32 or 64 for LFM2 MoE, never the 8 that triggers
+    # the Mixtral bumps.
+    if raw.role == "token_embd":
+        # Tied embeddings: token_embd takes the output.weight rule (has_tied_embeddings).
+        return "Q8_0" if default == "Q8_0" else "Q6_K"
+    if raw.role == "attn_v":
+        if ftype == "Q2_K":
+            return "Q3_K"  # n_gqa() >= 4 ? Q4_K : Q3_K, and n_gqa() is 0 here
+        if ftype == "Q3_K_M":
+            return "Q5_K" if i_v < 2 else "Q4_K"
+        if ftype == "Q3_K_L":
+            return "Q5_K"
+        if ftype in ("Q4_K_M", "Q5_K_M") and use_more_bits(i_v, n_v):
+            return "Q6_K"
+        if ftype == "Q4_K_S" and i_v < 4:
+            return "Q5_K"
+        return default
+    if raw.role == "ffn_down":
+        i = raw.layer if raw.layer is not None else 0
+        if ftype == "Q2_K":
+            return "Q3_K"
+        if ftype == "Q3_K_M":
+            # i < n/16 -> Q5_K; otherwise Q4_K because arch != LLM_ARCH_FALCON.
+            return "Q5_K" if i < n_layer // 16 else "Q4_K"
+        if ftype == "Q3_K_L":
+            return "Q5_K"
+        if ftype in ("Q4_K_M", "Q5_K_M") and use_more_bits(i, n_layer):
+            return "Q6_K"
+        if ftype == "Q4_K_S" and i < n_layer // 8:
+            return "Q5_K"
+        # Q4_0 / Q5_0 get Q4_1 / Q5_1 on the first eighth only with an imatrix; the official
+        # LFM2 files use none.
+        return default
+    if raw.role == "attn_output":
+        if ftype == "Q2_K":
+            return "Q3_K"
+        if ftype == "Q3_K_M":
+            return "Q4_K"
+        if ftype == "Q3_K_L":
+            return "Q5_K"
+        return default
+    return default
+
+
+def tensor_plan(
+    arch: Architecture, ftype: str, default_type: str, types: Mapping[str, GgmlType]
+) -> tuple[TensorInfo, ...]:
+    """Every tensor of ``arch`` quantized as ``ftype``, with its ggml type and byte count.
+
+    Args:
+        arch: The model's architecture.
+        ftype: The llama-quantize file type ("Q4_K_M", "F16", ...); one of SUPPORTED_FTYPES.
+        default_type: The ggml type the ftype uses by default (``llama_ftype_get_default_type``).
+        types: The ggml type table (name -> GgmlType).
+
+    Raises:
+        ValueError: ``ftype`` is not supported, or a chosen type is not in ``types``.
+    """
+    if ftype not in SUPPORTED_FTYPES:
+        msg = f"no llama-quantize rules for ftype {ftype!r}"
+        raise ValueError(msg)
+    raws = _raw_tensors(arch)
+    n_v = len(arch.attention_layers)
+    i_v = 0
+    out: list[TensorInfo] = []
+    for raw in raws:
+        if raw.role in ("norm", "conv", "router", "bias"):
+            ggml_type = "F32"  # forced by the converter, never re-typed by llama-quantize
+        elif ftype in _CONVERTER_FTYPES:
+            ggml_type = default_type
+        else:
+            ggml_type = _override(ftype, raw, default_type, i_v, n_v, arch.n_layer)
+            ggml_type = _fallback(ggml_type, raw.shape[0], types)
+        if raw.role == "attn_v":
+            i_v += 1
+        if ggml_type not in types:
+            msg = f"ggml type {ggml_type!r} (for {raw.name}) is not in the type table"
+            raise ValueError(msg)
+        n = 1
+        for dim in raw.shape:
+            n *= dim
+        out.append(
+            TensorInfo(
+                name=raw.name,
+                shape=raw.shape,
+                ggml_type=ggml_type,
+                nbytes=types[ggml_type].row_bytes(n),
+                layer=raw.layer,
+                is_expert=raw.is_expert,
+            )
+        )
+    return tuple(out)
+
+
+# tensor_type_fallback in llama-quant.cpp: the type used when a row is not a multiple of the block.
+_FALLBACK = {
+    "Q2_K": "Q4_0",
+    "Q3_K": "Q4_0",
+    "Q4_K": "Q5_0",
+    "Q5_K": "Q5_1",
+    "Q6_K": "Q8_0",
+    "IQ4_XS": "IQ4_NL",
+}
+
+
+def _fallback(ggml_type: str, row: int, types: Mapping[str, GgmlType]) -> str:
+    """The type llama-quantize falls back to when ``row`` is not a multiple of the block size."""
+    t = types.get(ggml_type)
+    if t is None or row % t.block_size == 0:
+        return ggml_type
+    alt = _FALLBACK.get(ggml_type, "F16")
+    alt_t = types.get(alt)
+    if alt_t is not None and row % alt_t.block_size == 0:
+        return alt
+    return "F16"
+
+
+def tensor_data_bytes(plan: tuple[TensorInfo, ...]) -> int:
+    """Tensor data of the file: every tensor padded to 32 bytes (§4.5)."""
+    return sum(t.padded_bytes for t in plan)
+
+
+def tensor_info_table_bytes(plan: tuple[TensorInfo, ...]) -> int:
+    """Bytes of the GGUF tensor-info table for ``plan`` (§4.5)."""
+    return sum(t.info_bytes for t in plan)
