@@ -253,6 +253,7 @@ _LOST = frozenset({_NVML_ERROR_GPU_IS_LOST, _NVML_ERROR_RESET_REQUIRED})
 # Per-field answers that only mean "unknown here", not a problem worth a record (gpustat's
 # `safenvml` does the same for NotSupported).
 _QUIET = frozenset({_NVML_ERROR_NOT_SUPPORTED, _NVML_ERROR_FUNCTION_NOT_FOUND})
+_LOUD: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -363,7 +364,7 @@ def probe_nvidia(
 def _probe(nvml: ModuleType, host_ram_bytes: int | None) -> NvidiaResult:
     """Init, read, shut down."""
     system = _Calls(nvml, device_index=None)
-    system.call("start NVML", "nvmlInit")
+    system.call("start NVML", "nvmlInit", quiet=_LOUD)
     if system.failures:
         return NvidiaResult(issues=tuple(system.issues()))
     try:
@@ -377,9 +378,9 @@ def _probe(nvml: ModuleType, host_ram_bytes: int | None) -> NvidiaResult:
 
 def _probe_devices(nvml: ModuleType, system: _Calls, host_ram_bytes: int | None) -> NvidiaResult:
     """Read the driver, then every device on its own."""
-    driver_version = _text(system.call("driver version", "nvmlSystemGetDriverVersion"))
+    driver_version = _text(system.call("driver version", "nvmlSystemGetDriverVersion", quiet=_LOUD))
     cuda_version = _cuda_version(system)
-    count = system.call("count the GPUs", "nvmlDeviceGetCount")
+    count = system.call("count the GPUs", "nvmlDeviceGetCount", quiet=_LOUD)
     gpus: list[GpuInfo] = []
     issues: list[Issue] = []
     if isinstance(count, int) and count == 0:
@@ -403,11 +404,9 @@ def _probe_devices(nvml: ModuleType, system: _Calls, host_ram_bytes: int | None)
 
 def _cuda_version(system: _Calls) -> str | None:
     """The newest CUDA the driver supports: 13000 -> "13.0" (not the installed runtime)."""
-    raw = system.call(
-        "CUDA driver version", "nvmlSystemGetCudaDriverVersion_v2", quiet=frozenset(_QUIET)
-    )
+    raw = system.call("CUDA driver version", "nvmlSystemGetCudaDriverVersion_v2", quiet=_QUIET)
     if raw is None and system.last_code in _QUIET:
-        raw = system.call("CUDA driver version", "nvmlSystemGetCudaDriverVersion")
+        raw = system.call("CUDA driver version", "nvmlSystemGetCudaDriverVersion", quiet=_LOUD)
     if not isinstance(raw, int) or raw <= 0:
         return None
     return f"{raw // 1000}.{(raw % 1000) // 10}"
@@ -422,7 +421,7 @@ def _read_device(
     host_ram_bytes: int | None,
 ) -> GpuInfo | None:
     """One GPU, field by field; None when it cannot be opened or is lost."""
-    handle = device.call("open the device", "nvmlDeviceGetHandleByIndex", index, quiet=frozenset())
+    handle = device.call("open the device", "nvmlDeviceGetHandleByIndex", index, quiet=_LOUD)
     if handle is None:
         return None
     name = _text(device.call("name", "nvmlDeviceGetName", handle))
