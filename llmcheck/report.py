@@ -210,7 +210,12 @@ def variant_to_dict(variant: ModelVariant) -> dict[str, Any]:
 
 def quant_to_dict(quant: QuantType) -> dict[str, Any]:
     """One quantization type, for ``llmcheck list --json``."""
-    return {"name": quant.name}
+    return {
+        "name": quant.name,
+        "nominal_bits_per_weight": quant.nominal_bits_per_weight,
+        "quality_rank": quant.quality_rank,
+        "quality_note": quant.quality_note,
+    }
 
 
 def _variant_name(variant_id: str, catalog: Catalog | None) -> str | None:
@@ -248,10 +253,10 @@ def format_bytes(value: int | None) -> str:
 
 
 def format_tokens(value: int | None) -> str:
-    """A context length for people: 32768 -> "32k", 128000 -> "128000"."""
+    """A context length for people: 32768 -> "32k", 128000 -> "128000" (not "125k")."""
     if value is None:
         return "unknown"
-    if value >= 1024 and value % 1024 == 0:
+    if value >= 1024 and value % 1024 == 0 and value % 1000 != 0:
         return f"{value // 1024}k"
     return str(value)
 
@@ -382,11 +387,11 @@ def _check_lines(model: Mapping[str, Any]) -> list[str]:
 
 def _format_list(doc: Mapping[str, Any]) -> str:
     rows = [
-        (v["id"], v["name"], v["kind"], format_tokens(v.get("gguf_context_tokens")),
-         " ".join(v["quants"]))
+        (v["id"], v["name"], v["kind"], format_tokens(v.get("trained_context_tokens")),
+         format_tokens(v.get("gguf_context_tokens")), " ".join(v["quants"]))
         for v in doc["variants"]
     ]
-    lines = _table(("Variant", "Name", "Kind", "Max ctx", "Quants"), rows)
+    lines = _table(("Variant", "Name", "Kind", "Trained ctx", "Max ctx", "Quants"), rows)
     lines.append("")
     lines.append("Quantizations: " + " ".join(q["name"] for q in doc["quants"]))
     return "\n".join(lines) + "\n"
