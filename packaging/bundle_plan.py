@@ -72,7 +72,7 @@ DROP_LIBS = (
 )
 # NVML comes with the user's NVIDIA driver and must match it: never ship the build machine's.
 # pynvml names it in a ctypes call, which PyInstaller's binary analysis can pick up.
-NVML_LIBS = ("libnvidia-ml", "nvml.dll", "nvml")
+NVML_LIBS = ("nvidia-ml", "nvml")  # compared without "lib": libnvidia-ml.so.1, nvml.dll
 
 # Python modules the app does not use but that the analysis might follow.
 EXCLUDED_MODULES = (

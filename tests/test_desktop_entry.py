@@ -55,7 +55,9 @@ def _split_exec(value: str) -> list[str]:
             in_arg = True
             i += 1
             while value[i] != '"':
-                if value[i] == "\\" and value[i + 1] in '"`$\\':
+                # Launchers (GLib, KIO) expand %-codes over the whole line, quoted or not.
+                pair = value[i : i + 2]
+                if pair in ('\\"', "\\`", "\\$", "\\\\", "%%"):
                     i += 1
                 current.append(value[i])
                 i += 1
@@ -117,6 +119,7 @@ def test_data_home_defaults_to_local_share(tmp_path: Path, environ: dict[str, st
         ("/opt/llmcheck/llmcheck-gui", "/opt/llmcheck/llmcheck-gui"),
         ("/home/a b/llmcheck-gui", '"/home/a b/llmcheck-gui"'),
         ("/srv/100%/llmcheck-gui", "/srv/100%%/llmcheck-gui"),
+        ("/srv/a b/100%/x", '"/srv/a b/100%%/x"'),
         ("/srv/$HOME/x", '"/srv/\\\\$HOME/x"'),
         ('/srv/"q"/x', '"/srv/\\\\"q\\\\"/x"'),
         # A literal backslash in a quoted argument is four backslashes in the file (spec).
