@@ -38,7 +38,7 @@ def settings(tmp_path: Path) -> Iterator[QSettings]:
 
 
 @pytest.fixture
-def make_window(qtbot, settings: QSettings) -> Callable[..., object]:  # noqa: ANN001
+def make_window(qtbot, settings: QSettings) -> Callable[..., object]:
     """Open a MainWindow on an injected probe and wait for its first answer."""
     from llmcheck.gui.main_window import MainWindow
 

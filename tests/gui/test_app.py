@@ -62,14 +62,14 @@ def test_bad_option_exits_2() -> None:
     assert app.main(["--no-such-option"]) == 2
 
 
-def test_smoke_test_opens_the_window_and_exits_0(qapp, settings, monkeypatch) -> None:  # noqa: ANN001
+def test_smoke_test_opens_the_window_and_exits_0(qapp, settings, monkeypatch) -> None:
     """--smoke-test returns 0 after the first paint, with a recorded machine."""
     from llmcheck.gui import main_window
 
     # The real window would store settings in the user's QSettings: point it at the temp file.
     original = main_window.MainWindow.__init__
 
-    def init(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def init(self, *args, **kwargs):
         kwargs.setdefault("settings", settings)
         original(self, *args, **kwargs)
 

@@ -24,7 +24,7 @@ def test_every_entry_has_a_source_and_plausible_numbers() -> None:
 
 
 @pytest.mark.parametrize("machine", load_machines(), ids=lambda m: m.id)
-def test_snapshot_round_trips_and_names_the_table(machine) -> None:  # noqa: ANN001
+def test_snapshot_round_trips_and_names_the_table(machine) -> None:
     snapshot = machine_snapshot(machine)
     assert snapshot.memory.source is Source.TABLE
     if machine.kind == "cpu":

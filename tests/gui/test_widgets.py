@@ -37,7 +37,7 @@ def test_context_label() -> None:
     assert [context_label(s) for s in (2048, 3072, 131072)] == ["2K", "3K", "128K"]
 
 
-def test_slider_and_combo_stay_in_step(qtbot) -> None:  # noqa: ANN001
+def test_slider_and_combo_stay_in_step(qtbot) -> None:
     control = ContextControl()
     qtbot.addWidget(control)
     with qtbot.waitSignal(control.context_changed) as blocker:
@@ -60,7 +60,7 @@ def test_verdict_styles_are_readable_without_colour() -> None:
     assert all(ord(ch) < 0x2800 for s in VERDICT_STYLES.values() for ch in s.badge)
 
 
-def test_memory_bar_keeps_nonzero_segments_and_says_so(qtbot) -> None:  # noqa: ANN001
+def test_memory_bar_keeps_nonzero_segments_and_says_so(qtbot) -> None:
     bar = MemoryBar()
     qtbot.addWidget(bar)
     bar.set_data(

@@ -1,0 +1,321 @@
+"""The main window against recorded machines and the real estimator, catalog and report."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from llmcheck.estimate import KvType, RunConfig, best_quant, estimate, estimate_all
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QImage
+
+from llmcheck.catalog import load_catalog
+from llmcheck.gui.dialogs import SaveFileDialog
+from llmcheck.gui.machines import load_machines, machine_snapshot
+from llmcheck.gui.main_window import MainWindow
+from llmcheck.gui.models import VERDICT_ROLE
+from llmcheck.resources import resource_path
+from tests.gui.conftest import SNAPSHOT_NAMES, load_snapshot
+
+
+def grid_verdicts(window: MainWindow) -> dict[tuple[str, str], str]:
+    """What the grid shows: (variant id, quant) -> verdict string, for published cells."""
+    model = window.grid_model
+    shown: dict[tuple[str, str], str] = {}
+    for row in range(model.rowCount()):
+        for column in range(model.columnCount()):
+            verdict = model.data(model.index(row, column), VERDICT_ROLE)
+            if verdict is not None:
+                shown[(model.variant(row).id, model.quant(column))] = verdict
+    return shown
+
+
+def expected_verdicts(snapshot, config: RunConfig) -> dict[tuple[str, str], str]:
+    fits = estimate_all(load_catalog(), snapshot, config)
+    return {(f.variant_id, f.quant): str(f.verdict) for f in fits}
+
+
+@pytest.mark.parametrize("name", SNAPSHOT_NAMES)
+def test_window_shows_what_the_estimator_computes(name: str, make_window, qtmodeltester) -> None:
+    snapshot = load_snapshot(name)
+    window = make_window(lambda: snapshot)
+    qtmodeltester.check(window.grid_model)
+    qtmodeltester.check(window.device_model)
+    shown = grid_verdicts(window)
+    assert shown
+    assert shown == expected_verdicts(snapshot, window.run_config())
+    # One device row per GPU plus one for RAM.
+    assert window.device_model.rowCount() == len(snapshot.gpus) + 1
+    assert window.last_error is None
+
+
+def test_grid_text_is_readable_without_colour(make_window) -> None:
+    window = make_window(lambda: load_snapshot("one-nvidia"))
+    model = window.grid_model
+    texts = {model.data(model.index(r, c)) for r in range(model.rowCount())
+             for c in range(model.columnCount())}
+    assert texts & {"✓ Runs great", "▲ Tight", "✗ Won't fit", "? Unknown"}
+    index = next(model.index(r, c) for r in range(model.rowCount())
+                 for c in range(model.columnCount())
+                 if model.data(model.index(r, c), VERDICT_ROLE) is not None)
+    tooltip = model.data(index, Qt.ItemDataRole.ToolTipRole)
+    assert "Memory needed" in tooltip
+    assert "Speed" in tooltip
+
+
+def test_changing_the_context_changes_the_verdicts(make_window) -> None:
+    snapshot = load_snapshot("cpu-laptop")
+    window = make_window(lambda: snapshot)
+    window.context_control.set_context(2048)
+    small = grid_verdicts(window)
+    with pytest.raises(AssertionError):
+        # A grid that ignored the context would pass the next check at both ends.
+        assert small == expected_verdicts(snapshot, RunConfig(context_tokens=131072))
+    window.context_control.set_context(131072)
+    large = grid_verdicts(window)
+    assert window.run_config().context_tokens == 131072
+    assert large == expected_verdicts(snapshot, window.run_config())
+    assert large != small
+
+
+def test_kv_type_and_flash_attention_reach_the_estimator(make_window) -> None:
+    snapshot = load_snapshot("one-nvidia")
+    window = make_window(lambda: snapshot)
+    window.kv_combo.setCurrentIndex(window.kv_combo.findData("q4_0"))
+    window.fa_check.setChecked(False)
+    config = window.run_config()
+    assert config.kv_type is KvType.Q4_0
+    assert config.flash_attn is False
+    assert grid_verdicts(window) == expected_verdicts(snapshot, config)
+
+
+def test_device_choice_lists_each_gpu(make_window) -> None:
+    snapshot = load_snapshot("two-gpus")
+    window = make_window(lambda: snapshot)
+    data = [window.device_combo.itemData(i) for i in range(window.device_combo.count())]
+    assert data == ["auto", "cpu", "gpu:0", "gpu:1"]
+    window.device_combo.setCurrentIndex(data.index("cpu"))
+    assert window.run_config().device == "cpu"
+    assert grid_verdicts(window) == expected_verdicts(snapshot, window.run_config())
+
+
+def test_probe_failure_is_shown_and_probe_again_works(make_window, qtbot) -> None:
+    outcomes: list[object] = [RuntimeError("NVML exploded"), load_snapshot("one-nvidia")]
+
+    def probe():
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    window = make_window(probe, wait="probe_failed")
+    assert "NVML exploded" in window.status_label.text()
+    assert window.last_error is not None
+    assert window.probe_button.isEnabled()
+    assert window.grid_model.rowCount() == 0
+    with qtbot.waitSignal(window.probe_finished, timeout=10_000):
+        qtbot.mouseClick(window.probe_button, Qt.MouseButton.LeftButton)
+    assert window.last_error is None
+    assert window.grid_model.rowCount() > 0
+
+
+def test_probe_returning_something_else_is_a_failure(make_window) -> None:
+    window = make_window(lambda: {"not": "a snapshot"}, wait="probe_failed")
+    assert "not a machine" in window.status_label.text()
+
+
+def test_problems_are_shown_in_plain_words(make_window) -> None:
+    snapshot = load_snapshot("unknown-budget")
+    assert snapshot.problems
+    window = make_window(lambda: snapshot)
+    assert not window.problems_label.isHidden()
+    for problem in snapshot.problems:
+        assert problem.message.replace("'", "&#x27;")[:30] in window.problems_label.text() or (
+            problem.message[:30] in window.problems_label.text()
+        )
+
+
+def test_a_hung_probe_gets_a_message_and_a_late_answer_still_shows(
+    make_window, qtbot
+) -> None:
+    release = threading.Event()
+    snapshot = load_snapshot("dgx-spark")
+
+    def slow_probe():
+        release.wait(10)
+        return snapshot
+
+    window = make_window(lambda: snapshot)
+    window._probe = slow_probe  # a hang on the second run
+    with qtbot.waitSignal(window.probe_started):
+        window.start_probe()
+    with qtbot.waitSignal(window.probe_failed) as blocker:
+        window._on_probe_patience_timeout()  # what the patience timer calls
+    assert "has not answered" in blocker.args[0]
+    assert window.probe_button.isEnabled()
+    with qtbot.waitSignal(window.probe_finished, timeout=10_000):
+        release.set()
+    assert window.current_snapshot() is snapshot
+
+
+def test_details_show_the_selected_fit(make_window, qtbot) -> None:
+    snapshot = load_snapshot("one-nvidia")
+    window = make_window(lambda: snapshot)
+    model = window.grid_model
+    index = next(model.index(r, c) for r in range(model.rowCount())
+                 for c in range(model.columnCount())
+                 if model.fit(r, c) is not None)
+    window.grid_view.setCurrentIndex(index)
+    fit = window.selected_fit()
+    assert fit is not None
+    assert window.command_edit.text() == fit.llama_cpp_command
+    assert len(window.bars) == len(fit.devices)
+    for bar, use in zip(window.bars, fit.devices, strict=True):
+        assert sum(s.size_bytes for s in bar.segments()) == use.terms.total_bytes
+    variant = model.variant(index.row())
+    best = best_quant(variant, snapshot, window.run_config())
+    assert window.detail_labels["best_quant"].text() == (best or "none fits")
+    qtbot.mouseClick(window.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == fit.llama_cpp_command
+
+
+def test_what_if_machine_shows_its_verdicts(make_window, qtmodeltester) -> None:
+    window = make_window(lambda: load_snapshot("cpu-laptop"))
+    window.select_machine("rtx-4090")
+    rtx = next(m for m in load_machines() if m.id == "rtx-4090")
+    assert grid_verdicts(window) == expected_verdicts(machine_snapshot(rtx), window.run_config())
+    assert window.device_model.rowCount() == 2
+    qtmodeltester.check(window.device_model)
+    window.select_machine("this")
+    assert grid_verdicts(window) == expected_verdicts(
+        load_snapshot("cpu-laptop"), window.run_config()
+    )
+
+
+def test_reverse_view_answers_for_every_catalogued_machine(make_window, qtmodeltester) -> None:
+    window = make_window(lambda: load_snapshot("cpu-laptop"))
+    window.grid_view.setCurrentIndex(window.grid_model.index(0, 0))
+    window.tabs.setCurrentIndex(1)
+    model = window.answer_model
+    qtmodeltester.check(model)
+    machines = load_machines()
+    assert model.rowCount() == len(machines)
+    variant = window.grid_model.variant(0)
+    config = window.run_config()
+    ranks = []
+    for row in range(model.rowCount()):
+        answer = model.answer(row)
+        snapshot = machine_snapshot(answer.machine)
+        best = best_quant(variant, snapshot, config)
+        if best is not None:
+            assert answer.fit is not None
+            assert answer.fit.quant == best
+            assert answer.fit.verdict == estimate(variant, best, config, snapshot).verdict
+        ranks.append(["runs_great", "tight", "unknown", "wont_fit"].index(
+            model.data(model.index(row, 3), VERDICT_ROLE)))
+    assert ranks == sorted(ranks)
+
+
+def test_export_json_markdown_and_png(make_window, tmp_path: Path, monkeypatch) -> None:
+    window = make_window(lambda: load_snapshot("two-gpus"))
+    answers = iter([tmp_path / "r.json", tmp_path / "r.md", tmp_path / "w.png"])
+    monkeypatch.setattr(SaveFileDialog, "ask", classmethod(lambda cls, *a: next(answers)))
+    assert window.export_json() == tmp_path / "r.json"
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    schema_file = resource_path("json-schema", "llmcheck-report.schema.json")
+    if schema_file.is_file():
+        import jsonschema
+
+        jsonschema.validate(doc, json.loads(schema_file.read_text(encoding="utf-8")))
+    assert {(m["variant"], m["quant"]): m["verdict"] for m in doc["models"]} == grid_verdicts(
+        window
+    )
+    assert window.export_markdown() == tmp_path / "r.md"
+    markdown = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert markdown.startswith("# llmcheck report")
+    assert "| Model | Quant | Verdict" in markdown
+    assert window.grid_model.variant(0).name in markdown
+    assert window.export_png() == tmp_path / "w.png"
+    image = QImage(str(tmp_path / "w.png"))
+    assert not image.isNull()
+    assert image.width() > 400
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".ini") == [
+        "r.json", "r.md", "w.png"
+    ]
+
+
+def test_cancelled_export_writes_nothing(make_window, tmp_path: Path, monkeypatch) -> None:
+    window = make_window(lambda: load_snapshot("cpu-laptop"))
+    monkeypatch.setattr(SaveFileDialog, "ask", classmethod(lambda cls, *a: None))
+    assert window.export_json() is None
+    assert window.export_png() is None
+    assert [p for p in tmp_path.iterdir() if p.suffix != ".ini"] == []
+
+
+def test_export_to_an_unwritable_place_says_so(make_window, tmp_path: Path, monkeypatch) -> None:
+    window = make_window(lambda: load_snapshot("cpu-laptop"))
+    target = tmp_path / "no-such-dir" / "r.json"
+    monkeypatch.setattr(SaveFileDialog, "ask", classmethod(lambda cls, *a: target))
+    assert window.export_json() is None
+    assert "Could not write" in window.status_label.text()
+
+
+def test_settings_round_trip(make_window, qtbot, settings) -> None:
+    window = make_window(lambda: load_snapshot("cpu-laptop"))
+    window.context_control.set_context(32768)
+    window.kv_combo.setCurrentIndex(window.kv_combo.findData("q8_0"))
+    window.fa_check.setChecked(False)
+    window.resize(1000, 700)
+    window.close()
+    again = MainWindow(probe=lambda: load_snapshot("cpu-laptop"), settings=settings,
+                       start_probe=False)
+    qtbot.addWidget(again)
+    assert again.context_control.context_tokens() == 32768
+    assert again.kv_combo.currentData() == "q8_0"
+    assert not again.fa_check.isChecked()
+    assert again.size().width() == 1000
+
+
+def test_settings_with_garbage_fall_back_to_defaults(qtbot, settings) -> None:
+    settings.setValue("context_tokens", "lots")
+    settings.setValue("kv_type", "q1_0")
+    settings.setValue("geometry", "not bytes")
+    window = MainWindow(probe=lambda: load_snapshot("cpu-laptop"), settings=settings,
+                        start_probe=False)
+    qtbot.addWidget(window)
+    assert window.context_control.context_tokens() == 4096
+    assert window.kv_combo.currentData() == "f16"
+
+
+def test_about_names_versions_and_sources(make_window) -> None:
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+
+    from llmcheck import __version__
+
+    window = make_window(lambda: load_snapshot("cpu-laptop"))
+    dialog = window.show_about()
+    text = dialog.text.text()
+    assert f"llmcheck {__version__}" in text
+    assert f"Qt {qVersion()}" in text
+    assert f"PySide6 {pyside_version}" in text
+    assert "machines.toml" in text
+    dialog.close()
+
+
+def test_controls_have_accessible_names(make_window) -> None:
+    window = make_window(lambda: load_snapshot("cpu-laptop"))
+    for widget in (window.context_control.slider, window.context_control.combo, window.kv_combo,
+                   window.fa_check, window.device_combo, window.machine_combo, window.grid_view,
+                   window.probe_button, window.copy_button, window.command_edit):
+        assert widget.accessibleName(), widget
+    assert window.grid_view.focusPolicy() != Qt.FocusPolicy.NoFocus
+
+
+def test_a_stale_probe_answer_is_ignored(make_window) -> None:
+    window = make_window(lambda: load_snapshot("cpu-laptop"))
+    shown = window.current_snapshot()
+    window._on_probe_worker_finished(window._ticket - 1, load_snapshot("dgx-spark"))
+    assert window.current_snapshot() is shown
