@@ -1,0 +1,119 @@
+"""Save screenshots of the window's main states to screenshots/ (git-ignored), for a person.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_screenshots.py
+    QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python \
+        benchmarks/gui_screenshots.py --suffix -xcb
+
+Uses recorded machines from tests/data/snapshots and a temporary settings file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOTS = ROOT / "tests" / "data" / "snapshots"
+
+
+def main() -> int:
+    """Open the window in each state and save a PNG of it."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--suffix", default="")
+    parser.add_argument("--real-probe", action="store_true", help="also shoot this machine")
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from llmcheck.gui.main_window import MainWindow
+    from llmcheck.snapshot import SystemSnapshot, snapshot_from_dict
+
+    app = QApplication(["llmcheck-screenshots"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.TemporaryDirectory()
+    settings = QSettings(str(Path(tmp.name) / "s.ini"), QSettings.Format.IniFormat)
+
+    def load(name: str) -> SystemSnapshot:
+        return snapshot_from_dict(json.loads((SNAPSHOTS / f"{name}.json").read_text("utf-8")))
+
+    def settle(signal: object | None = None) -> None:
+        loop = QEventLoop()
+        if signal is not None:
+            signal.connect(loop.quit)  # type: ignore[attr-defined]
+            QTimer.singleShot(20_000, loop.quit)
+            loop.exec()
+        for _ in range(5):
+            app.processEvents()
+
+    def shoot(name: str, probe: Callable[[], SystemSnapshot], prepare=None,
+              wait: str = "probe_finished") -> None:
+        settings.clear()
+        window = MainWindow(probe=probe, settings=settings, start_probe=False)
+        window.resize(1360, 860)
+        window.show()
+        signal = getattr(window, wait) if wait else None
+        window.start_probe()
+        settle(signal)
+        if prepare is not None:
+            prepare(window)
+            settle()
+        path = args.out / f"{name}{args.suffix}.png"
+        window.grab().save(str(path))
+        sys.stdout.write(f"saved {path}\n")
+        window.close()
+        window.deleteLater()
+
+    def select_cell(row: int, column: int) -> Callable[[MainWindow], None]:
+        def prepare(window: MainWindow) -> None:
+            window.grid_view.setCurrentIndex(window.grid_model.index(row, column))
+        return prepare
+
+    hold = threading.Event()
+
+    def hung() -> SystemSnapshot:
+        hold.wait(30)
+        return load("cpu-laptop")
+
+    def broken() -> SystemSnapshot:
+        raise RuntimeError("NVML returned Unknown Error (the driver may have crashed)")
+
+    shoot("01-probing", hung, wait="")
+    hold.set()
+    shoot("02-one-nvidia", lambda: load("one-nvidia"), select_cell(2, 8))
+    shoot("03-cpu-laptop-128k", lambda: load("cpu-laptop"),
+          lambda w: (w.context_control.set_context(131072), select_cell(3, 8)(w)))
+    shoot("04-apple-m2-max", lambda: load("apple-m2-max"), select_cell(5, 2))
+    shoot("05-two-gpus", lambda: load("two-gpus"), select_cell(8, 4))
+    shoot("06-unknown-budget-problems", lambda: load("unknown-budget"), select_cell(0, 0))
+    shoot("07-probe-failed", broken, wait="probe_failed")
+
+    def reverse(window: MainWindow) -> None:
+        window.grid_view.setCurrentIndex(window.grid_model.index(6, 8))
+        window.tabs.setCurrentIndex(1)
+
+    shoot("08-which-machines", lambda: load("dgx-spark"), reverse)
+    shoot("09-what-if-rtx-4060", lambda: load("cpu-laptop"),
+          lambda w: (w.select_machine("rtx-4060-8g"), select_cell(4, 8)(w)))
+    if args.real_probe:
+        shoot("10-this-machine", _real_probe)
+    tmp.cleanup()
+    return 0
+
+
+def _real_probe():
+    from llmcheck.probe import probe_system
+
+    return probe_system()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
