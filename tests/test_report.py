@@ -1,0 +1,143 @@
+"""build_report / build_check / build_list and the text table, over every recorded machine.
+
+The documents are validated against the published schema in its strict form (no undocumented
+key), read back as snapshots, and checked for the invariants a script relies on: integers for
+bytes, null for unknown, per-device terms that add up, one device never blindly summed with
+another.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from llmcheck import report
+from llmcheck.catalog import Catalog, load_catalog
+from llmcheck.snapshot import Issue, Source, SystemSnapshot, snapshot_from_dict, snapshot_to_dict
+from tests.test_schema import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
+
+
+def machine(name: str) -> SystemSnapshot:
+    """One recorded machine, read through the real parser."""
+    text = (SNAPSHOT_DIR / f"{name}.json").read_text(encoding="utf-8")
+    return snapshot_from_dict(json.loads(text))
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    """The shipped catalog."""
+    return load_catalog()
+
+
+def walk(node: Any, path: str = "") -> list[tuple[str, Any]]:
+    """Every (path, leaf) in a JSON document."""
+    if isinstance(node, dict):
+        return [x for k, v in node.items() for x in walk(v, f"{path}.{k}")]
+    if isinstance(node, list):
+        return [x for i, v in enumerate(node) for x in walk(v, f"{path}[{i}]")]
+    return [(path, node)]
+
+
+def assert_bytes_are_integers(doc: dict[str, Any]) -> None:
+    """Every *_bytes value and every memory term is an int or null (never a float or string)."""
+    for path, value in walk(doc):
+        leaf = path.rsplit(".", 1)[-1]
+        if leaf.endswith("_bytes") or ".terms." in path:
+            assert value is None or (isinstance(value, int) and not isinstance(value, bool)), (
+                path, value)
+            assert value is None or value >= 0, (path, value)
+
+
+# --- the machine part: needs no estimator ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SNAPSHOT_NAMES)
+def test_machine_only_report_validates_and_reads_back(name: str) -> None:
+    snap = machine(name)
+    extra = Issue(source="catalog", code="catalog_invalid", message="broken", hint="reinstall")
+    doc = report.build_report(snap, (), None, catalog=None, budgets=(), problems=(extra,))
+    validator_for("report_document", strict=True).validate(doc)
+    assert doc["machine"] == snapshot_to_dict(snap)
+    assert [p["code"] for p in doc["problems"]] == [*(p.code for p in snap.problems),
+                                                    "catalog_invalid"]
+    assert doc["settings"] is None
+    assert doc["models"] == []
+    # A report is a snapshot too: it reads back to the same machine.
+    back = snapshot_from_dict(json.loads(json.dumps(doc)))
+    assert replace(back, problems=snap.problems) == snap
+    assert_bytes_are_integers(doc)
+
+
+def test_list_document(catalog: Catalog) -> None:
+    doc = report.build_list(catalog)
+    validator_for("list_document", strict=True).validate(doc)
+    ids = [v["id"] for v in doc["variants"]]
+    assert len(ids) == len(set(ids)) == len(catalog.variants)
+    names = {q["name"] for q in doc["quants"]}
+    for v in doc["variants"]:
+        assert set(v["quants"]) <= names, v["id"]
+    text = report.format_text(doc)
+    for v in catalog.variants:
+        assert v.id in text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(None, "unknown"), (0, "0 B"), (512, "512 B"), (4096, "4 KiB"), (300 * 2**20, "300 MiB"),
+     (25_757_220_864, "23.99 GiB"), (4 * 2**30, "4.00 GiB")],
+)
+def test_format_bytes(value: int | None, text: str) -> None:
+    assert report.format_bytes(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(None, "unknown"), (4096, "4k"), (32768, "32k"), (131072, "128k"), (128000, "128000"),
+     (1000, "1000"), (3000, "3000")],
+)
+def test_format_tokens(value: int | None, text: str) -> None:
+    assert report.format_tokens(value) == text
+
+
+def test_text_shows_each_gpu_separately() -> None:
+    doc = report.build_report(machine("two-gpus"), (), None, catalog=None, budgets=())
+    text = report.format_text(doc)
+    assert "GPU 0:  NVIDIA GeForce RTX 3090: 24.00 GiB discrete" in text
+    assert "GPU 1:  NVIDIA GeForce RTX 3060: 12.00 GiB discrete" in text
+    assert "36.00 GiB" not in text
+
+
+def test_text_shows_the_container_limit_and_unknowns() -> None:
+    limited = report.format_text(
+        report.build_report(machine("container-limited"), (), None, catalog=None, budgets=()))
+    assert "container limit 4.00 GiB (cgroup)" in limited
+    unknown = report.format_text(
+        report.build_report(machine("unknown-budget"), (), None, catalog=None, budgets=()))
+    assert "Memory: unknown total, unknown available" in unknown
+    assert "vram_unknown" in unknown
+    assert "hint:" in unknown
+
+
+def test_text_and_json_render_the_same_dict() -> None:
+    """format_text reads only the dict: a value changed in the dict shows in the text."""
+    doc = report.build_report(machine("one-nvidia"), (), None, catalog=None, budgets=())
+    doc["machine"]["gpus"][0]["name"] = "Renamed GPU"
+    assert "Renamed GPU" in report.format_text(doc)
+
+
+def test_unified_gpu_text_says_unified() -> None:
+    text = report.format_text(
+        report.build_report(machine("apple-m2-max"), (), None, catalog=None, budgets=()))
+    assert "unified" in text
+    assert "GPU cap 21.33 GiB (default)" in text
+    assert "400 GB/s (table)" in text
+
+
+def test_round_trip_keeps_the_snapshot_source() -> None:
+    snap = machine("dgx-spark")
+    assert snap.source is Source.SNAPSHOT
+    doc = report.build_report(snap, (), None, catalog=None, budgets=())
+    assert doc["machine"]["source"] == "snapshot"
