@@ -205,7 +205,7 @@ def _read_card(
     pci_id = f"{vendor_id.removeprefix('0x')}:{device_id}" if len(device_id) == 4 else None
     issues: list[Issue] = []
 
-    def size(name: str, path: Path | None = None) -> int | None:
+    def size(name: str, path: Path | None = None, *, zero_ok: bool = False) -> int | None:
         target = path or (dev / name)
         try:
             raw = read_text(target)
@@ -218,7 +218,7 @@ def _read_card(
                       hint="Run as a user in the 'video'/'render' group, or check the driver.")
             )
             return None
-        value = parse_byte_count(raw)
+        value = 0 if zero_ok and raw.strip() == "0" else parse_byte_count(raw)
         if value is None:
             issues.append(
                 Issue(source=source, code="sysfs_value_invalid", device_index=index,
@@ -237,10 +237,10 @@ def _read_card(
         return GpuInfo(index=index, vendor=vendor, pci_bus_id=slot, pci_id=pci_id), issues
 
     vram_total = size("mem_info_vram_total")
-    vram_used = size("mem_info_vram_used")
+    vram_used = size("mem_info_vram_used", zero_ok=True)  # a total of 0 is a fault, use is not
     visible = size("mem_info_vis_vram_total")
     gtt_total = size("mem_info_gtt_total")
-    gtt_used = size("mem_info_gtt_used")
+    gtt_used = size("mem_info_gtt_used", zero_ok=True)
     if vendor is GpuVendor.INTEL and vram_total is None:
         for rel in _INTEL_LMEM_FILES:
             path = card / rel
