@@ -8,6 +8,7 @@ another.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import replace
 from typing import Any
@@ -18,6 +19,12 @@ from llmcheck import report
 from llmcheck.catalog import Catalog, load_catalog
 from llmcheck.snapshot import Issue, Source, SystemSnapshot, snapshot_from_dict, snapshot_to_dict
 from tests.test_schema import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
+
+# Until llmcheck.estimate lands (issue #3); removed once it has.
+WAITS_FOR_ESTIMATE = pytest.mark.skipif(
+    importlib.util.find_spec("llmcheck.estimate") is None,
+    reason="waiting for llmcheck.estimate",
+)
 
 
 def machine(name: str) -> SystemSnapshot:
@@ -141,3 +148,105 @@ def test_round_trip_keeps_the_snapshot_source() -> None:
     assert snap.source is Source.SNAPSHOT
     doc = report.build_report(snap, (), None, catalog=None, budgets=())
     assert doc["machine"]["source"] == "snapshot"
+
+
+# --- models: the estimator's fits through the report -----------------------------------------
+
+
+def full_report(name: str, catalog: Catalog, **settings: Any) -> dict[str, Any]:
+    """The whole-machine report for one recorded machine, through the real estimator."""
+    from llmcheck.estimate import RunConfig, estimate_all
+
+    snap = machine(name)
+    config = RunConfig(**settings)
+    return report.build_report(snap, estimate_all(catalog, snap, config), config,
+                               catalog=catalog)
+
+
+@WAITS_FOR_ESTIMATE
+@pytest.mark.parametrize("name", SNAPSHOT_NAMES)
+def test_full_report_validates_and_adds_up(name: str, catalog: Catalog) -> None:
+    doc = full_report(name, catalog)
+    validator_for("report_document", strict=True).validate(doc)
+    assert_bytes_are_integers(doc)
+    # Every variant x published quant, once.
+    pairs = [(m["variant"], m["quant"]) for m in doc["models"]]
+    assert len(pairs) == len(set(pairs)) == sum(len(v.quants) for v in catalog.variants)
+    for m in doc["models"]:
+        assert m["name"] == catalog.variant(m["variant"]).name
+        devices = m["memory"]["devices"]
+        for d in devices:
+            assert d["total_bytes"] == sum(d["terms"].values()), (m["variant"], m["quant"])
+        if m["memory"]["total_bytes"] is not None and devices:
+            assert m["memory"]["total_bytes"] == sum(d["total_bytes"] for d in devices)
+        assert m["llama_cpp_command"].startswith("llama-")
+    # The machine part reads back as the same machine.
+    back = snapshot_from_dict(json.loads(json.dumps(doc)))
+    assert back == machine(name)
+    # The text table has one row per model.
+    text = report.format_text(doc)
+    assert sum(1 for line in text.splitlines() if line.startswith("LFM2")) == len(doc["models"])
+
+
+@WAITS_FOR_ESTIMATE
+def test_a_placed_model_stays_within_each_device_budget(catalog: Catalog) -> None:
+    """Two GPUs are two budgets: no device is given more than its own budget."""
+    doc = full_report("two-gpus", catalog)
+    budgets = {b["device"]: b["budget_bytes"] for b in doc["budgets"]}
+    assert {"gpu:0", "gpu:1"} <= set(budgets)
+    for m in doc["models"]:
+        if m["verdict"] in ("runs_great", "tight"):
+            for d in m["memory"]["devices"]:
+                if d["budget_bytes"] is not None:
+                    assert d["total_bytes"] <= d["budget_bytes"], (m["variant"], m["quant"], d)
+
+
+@WAITS_FOR_ESTIMATE
+def test_unknown_budget_gives_unknown_verdicts(catalog: Catalog) -> None:
+    doc = full_report("unknown-budget", catalog)
+    assert {m["verdict"] for m in doc["models"]} == {"unknown"}
+
+
+@WAITS_FOR_ESTIMATE
+def test_container_limit_is_the_budget(catalog: Catalog) -> None:
+    """A 4 GiB cgroup on a 64 GiB host: a 48 GB F16 model will not fit."""
+    doc = full_report("container-limited", catalog)
+    verdicts = {(m["variant"], m["quant"]): m["verdict"] for m in doc["models"]}
+    assert verdicts[("lfm2-24b-a2b", "F16")] == "wont_fit"
+    assert verdicts[("lfm2-350m", "Q4_K_M")] in ("runs_great", "tight")
+
+
+@WAITS_FOR_ESTIMATE
+def test_small_model_runs_great_on_a_4090(catalog: Catalog) -> None:
+    doc = full_report("one-nvidia", catalog)
+    small = next(m for m in doc["models"] if (m["variant"], m["quant"]) == ("lfm2-350m", "Q4_K_M"))
+    assert small["verdict"] == "runs_great"
+    assert small["placement"] == "gpu"
+    assert small["tokens_per_second"] is not None
+    assert small["tokens_per_second"]["basis"]
+
+
+@WAITS_FOR_ESTIMATE
+def test_settings_are_reported_as_given(catalog: Catalog) -> None:
+    from llmcheck.estimate import KvType
+
+    doc = full_report("one-nvidia", catalog, context_tokens=32768, kv_type=KvType.Q8_0,
+                      flash_attn=False, parallel=2, ubatch=256)
+    assert doc["settings"] == {"context_tokens": 32768, "kv_type": "q8_0", "flash_attn": False,
+                               "parallel": 2, "ubatch": 256, "device": "auto"}
+
+
+@WAITS_FOR_ESTIMATE
+def test_check_document(catalog: Catalog) -> None:
+    from llmcheck.estimate import RunConfig, estimate
+
+    snap = machine("apple-m2-max")
+    fit = estimate(catalog.variant("lfm2-1.2b"), "Q4_K_M", RunConfig(context_tokens=32768), snap)
+    doc = report.build_check(snap, fit, catalog=catalog)
+    validator_for("check_document", strict=True).validate(doc)
+    assert list(doc)[-1] == "problems"
+    assert doc["model"]["variant"] == "lfm2-1.2b"
+    assert doc["settings"]["context_tokens"] == 32768
+    text = report.format_text(doc)
+    assert "LFM2-1.2B Q4_K_M:" in text
+    assert "llama.cpp: llama-" in text
