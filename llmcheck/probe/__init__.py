@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import platform
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,13 @@ def probe_gpus(*, system: str, ram_total_bytes: int | None = None) -> dict[str, 
     gpus: list[GpuInfo] = []
     issues: list[Issue] = []
     nvidia_ok = False
+    if ram_total_bytes is None and system == "Linux":
+        from llmcheck.probe.memory import parse_meminfo
+
+        try:
+            ram_total_bytes = parse_meminfo(Path("/proc/meminfo").read_text()).get("MemTotal")
+        except (OSError, UnicodeDecodeError):
+            ram_total_bytes = None  # only bounds an APU's working set; unknown is fine
     try:
         from llmcheck.probe.nvidia import probe_nvidia
     except ImportError:
@@ -111,20 +120,43 @@ def _child(conn: Any, system: str, ram_total_bytes: int | None) -> None:
 
 
 def _gpus_in_child(
-    system: str, ram_total_bytes: int | None, timeout_s: float
+    system: str,
+    ram_total_bytes: int | None,
+    timeout_s: float,
+    target: Callable[[Any, str, int | None], None] = _child,
 ) -> dict[str, Any] | Issue:
+    """Run ``target`` (default :func:`_child`) in a spawn child; its dict, or the Issue why not.
+
+    ``target`` must be importable by name (spawn pickles it by reference); tests pass children
+    that hang or die.
+    """
+    started = _start_child(system, ram_total_bytes, target)
+    if isinstance(started, Issue):
+        return started
+    return _collect_child(*started, timeout_s)
+
+
+def _start_child(
+    system: str, ram_total_bytes: int | None, target: Callable[[Any, str, int | None], None]
+) -> tuple[Any, Any] | Issue:
     ctx = multiprocessing.get_context("spawn")
     reader, writer = ctx.Pipe(duplex=False)
     proc = ctx.Process(
-        target=_child, args=(writer, system, ram_total_bytes), name="llmcheck-gpu-probe",
+        target=target, args=(writer, system, ram_total_bytes), name="llmcheck-gpu-probe",
         daemon=True,
     )
     try:
         proc.start()
     except OSError as exc:
+        reader.close()
         return Issue(source=SOURCE, code="gpu_probe_crashed",
                      message=f"Could not start the GPU probe process: {exc}")
-    writer.close()
+    finally:
+        writer.close()
+    return proc, reader
+
+
+def _collect_child(proc: Any, reader: Any, timeout_s: float) -> dict[str, Any] | Issue:
     try:
         if reader.poll(timeout_s):
             try:
@@ -213,6 +245,14 @@ def probe_system(*, timeout_s: float = 20.0, isolate: bool = True) -> SystemSnap
     os_info = OsInfo(system="unknown")
     cpu = CpuInfo()
     memory = MemoryInfo()
+    # Start the GPU child first: its interpreter boots (~0.1-0.3 s) while OS, RAM and CPU are
+    # read here. It reads MemTotal itself, so it needs nothing from those readers.
+    child: tuple[Any, Any] | Issue | None = None
+    if isolate:
+        try:
+            child = _start_child(platform.system(), None, _child)
+        except Exception as exc:  # noqa: BLE001 - boundary
+            child = _boundary("gpu", exc)
     # Each reader is its own boundary: a bug in one must leave the others' results standing.
     try:
         from llmcheck.probe.platform_info import probe_os
@@ -240,8 +280,8 @@ def probe_system(*, timeout_s: float = 20.0, isolate: bool = True) -> SystemSnap
         problems.append(_boundary("cpu", exc))
     gpus: tuple[GpuInfo, ...] = ()
     try:
-        if isolate:
-            raw = _gpus_in_child(os_info.system, memory.total_bytes, timeout_s)
+        if child is not None:
+            raw = child if isinstance(child, Issue) else _collect_child(*child, timeout_s)
         else:
             raw = probe_gpus(system=os_info.system, ram_total_bytes=memory.total_bytes)
         if isinstance(raw, Issue):
