@@ -88,21 +88,21 @@ def main() -> int:
 
     shoot("01-probing", hung, wait="")
     hold.set()
-    shoot("02-one-nvidia", lambda: load("one-nvidia"), select_cell(2, 8))
+    shoot("02-one-nvidia", lambda: load("one-nvidia"), select_cell(7, 5))
     shoot("03-cpu-laptop-128k", lambda: load("cpu-laptop"),
-          lambda w: (w.context_control.set_context(131072), select_cell(3, 8)(w)))
-    shoot("04-apple-m2-max", lambda: load("apple-m2-max"), select_cell(5, 2))
-    shoot("05-two-gpus", lambda: load("two-gpus"), select_cell(8, 4))
+          lambda w: (w.context_control.set_context(131072), select_cell(7, 5)(w)))
+    shoot("04-apple-m2-max", lambda: load("apple-m2-max"), select_cell(6, 2))
+    shoot("05-two-gpus", lambda: load("two-gpus"), select_cell(13, 5))
     shoot("06-unknown-budget-problems", lambda: load("unknown-budget"), select_cell(0, 0))
     shoot("07-probe-failed", broken, wait="probe_failed")
 
     def reverse(window: MainWindow) -> None:
-        window.grid_view.setCurrentIndex(window.grid_model.index(6, 8))
+        window.grid_view.setCurrentIndex(window.grid_model.index(7, 5))
         window.tabs.setCurrentIndex(1)
 
     shoot("08-which-machines", lambda: load("dgx-spark"), reverse)
     shoot("09-what-if-rtx-4060", lambda: load("cpu-laptop"),
-          lambda w: (w.select_machine("rtx-4060-8g"), select_cell(4, 8)(w)))
+          lambda w: (w.select_machine("rtx-4060-8g"), select_cell(6, 5)(w)))
     if args.real_probe:
         shoot("10-this-machine", _real_probe)
     tmp.cleanup()

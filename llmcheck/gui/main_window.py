@@ -9,6 +9,8 @@ window paints before they load.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,7 +60,9 @@ from llmcheck.gui.models import (
 )
 from llmcheck.gui.widgets import (
     TERM_COLOURS,
+    TERM_WORDS,
     VERDICT_STYLES,
+    BadgeDelegate,
     BarSegment,
     ContextControl,
     MemoryBar,
@@ -208,7 +212,6 @@ class MainWindow(QMainWindow):
             QHeaderView.ResizeMode.ResizeToContents
         )
         self.device_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.device_view.setMaximumHeight(130)
         self.device_view.setWordWrap(False)
         machine_layout.addWidget(self.device_view)
         self.problems_label = QLabel("")
@@ -265,6 +268,8 @@ class MainWindow(QMainWindow):
         grid_layout.addWidget(self.legend_label)
         self.grid_view = QTableView()
         self.grid_view.setModel(self.grid_model)
+        self._badge_delegate = BadgeDelegate(self.grid_view)
+        self.grid_view.setItemDelegate(self._badge_delegate)
         self.grid_view.setAccessibleName("Verdicts: models by quantization")
         self.grid_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
@@ -312,7 +317,7 @@ class MainWindow(QMainWindow):
         self.bars: list[MemoryBar] = []
         self.bar_legend = QLabel(
             "  ".join(
-                f'<span style="color:{colour};">■</span> {name.replace("_", " ")}'
+                f'<span style="color:{colour};">■</span> {TERM_WORDS[name]}'
                 for name, colour in TERM_COLOURS.items()
             )
             + "  ┆ budget"
@@ -369,12 +374,19 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.reverse_title)
         self.answer_view = QTableView()
         self.answer_view.setModel(self.answer_model)
+        self.answer_view.setItemDelegateForColumn(
+            MachineAnswerModel.VERDICT_COLUMN, BadgeDelegate(self.answer_view)
+        )
         self.answer_view.setAccessibleName("Catalogued machines for the selected model")
         self.answer_view.verticalHeader().setVisible(False)
         self.answer_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.answer_view.setWordWrap(False)
-        self.answer_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
+        header = self.answer_view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.answer_view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.answer_view.verticalHeader().setDefaultSectionSize(
+            self.answer_view.fontMetrics().height() + 6
         )
         layout.addWidget(self.answer_view, 1)
         return page
@@ -522,6 +534,7 @@ class MainWindow(QMainWindow):
             return
         budgets = self._budgets(snapshot)
         self.device_model.set_rows(device_rows(snapshot, budgets))
+        self._fit_device_view()
         self.machine_summary.setText(machine_summary(snapshot))
         problems = snapshot.problems
         if problems:
@@ -540,6 +553,14 @@ class MainWindow(QMainWindow):
         for action in (self.export_json_action, self.export_md_action, self.export_png_action):
             action.setEnabled(True)
         self.refresh_grid()
+
+    def _fit_device_view(self) -> None:
+        # As tall as its rows (a GPU server may list eight), so no empty space and no scroll bar.
+        view = self.device_view
+        view.resizeRowsToContents()
+        rows = sum(view.rowHeight(r) for r in range(self.device_model.rowCount()))
+        height = view.horizontalHeader().height() + rows + 2 * view.frameWidth() + 2
+        view.setFixedHeight(min(height, 260))
 
     def _fill_device_combo(self, snapshot: SystemSnapshot) -> None:
         wanted = self.device_combo.currentData() or "auto"
@@ -595,10 +616,16 @@ class MainWindow(QMainWindow):
         return fits
 
     def ordered_variants(self) -> tuple[ModelVariant, ...]:
-        """The catalog's variants grouped by family (first-seen order), in catalog order within."""
+        """The catalog's variants grouped by family (first-seen order), text before vision,
+        then by size; catalog order among equals."""
         variants = self.catalog().variants
         families = list(dict.fromkeys(v.family for v in variants))
-        return tuple(sorted(variants, key=lambda v: families.index(v.family)))
+        return tuple(
+            sorted(
+                variants,
+                key=lambda v: (families.index(v.family), v.kind != "text", size_key(v.size_label)),
+            )
+        )
 
     def quant_columns(self) -> tuple[str, ...]:
         """The quantizations any variant is published in, in the catalog's order."""
@@ -652,6 +679,7 @@ class MainWindow(QMainWindow):
     def _show_details(self, index: QModelIndex) -> None:
         for bar in self.bars:
             self.bars_box.removeWidget(bar)
+            bar.hide()
             bar.deleteLater()
         self.bars = []
         fit = self.grid_model.fit(index.row(), index.column()) if index.isValid() else None
@@ -973,6 +1001,14 @@ def reverse_answers(
     answers.sort(key=lambda a: (_VERDICT_RANK.get(str(a.fit.verdict) if a.fit else "unknown", 2),
                                 a.machine.device_memory_bytes))
     return tuple(answers)
+
+
+def size_key(size_label: str) -> float:
+    """Parameters from a size label ("350M", "1.2B", "8B-A1B"), for ordering; inf if unreadable."""
+    match = re.match(r"\s*(\d+(?:\.\d+)?)\s*([MB])", size_label, re.IGNORECASE)
+    if match is None:
+        return math.inf
+    return float(match.group(1)) * (1e6 if match.group(2).upper() == "M" else 1e9)
 
 
 def _speed_long(fit: Fit) -> str:

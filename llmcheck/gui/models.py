@@ -52,6 +52,14 @@ def fit_tooltip(variant_name: str, fit: Fit) -> str:
     return "\n".join(lines)
 
 
+def short_machine_name(name: str) -> str:
+    """A catalogued machine's name without the maker's brand words, for narrow tables."""
+    for prefix in ("NVIDIA GeForce ", "AMD Radeon ", "Intel ", "NVIDIA "):
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return name
+
+
 class FitGridModel(QAbstractTableModel):
     """Variants (rows, grouped by family then size) against quantizations (columns)."""
 
@@ -239,7 +247,9 @@ class MachineAnswer:
 class MachineAnswerModel(QAbstractTableModel):
     """For one variant: which catalogued machines run it great, tight, or not."""
 
-    COLUMNS = ("Machine", "Memory", "Bandwidth", "Verdict", "Best quant", "Speed")
+    # The machine's name carries its memory size ("RTX 4060 8 GB"), so no Memory column.
+    COLUMNS = ("Machine", "Bandwidth", "Verdict", "Best quant", "Speed")
+    VERDICT_COLUMN = 2
 
     def __init__(self) -> None:
         super().__init__()
@@ -283,22 +293,20 @@ class MachineAnswerModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             machine = answer.machine
             texts = (
-                machine.name,
-                format_bytes(machine.device_memory_bytes),
+                short_machine_name(machine.name),
                 f"{machine.bandwidth_gb_s:g} GB/s",
                 style.badge,
                 "—" if fit is None else fit.quant,
                 "—" if fit is None else speed_text(fit),
             )
             return texts[column]
-        if column == 3 and role == Qt.ItemDataRole.BackgroundRole:
+        if column == self.VERDICT_COLUMN and role == Qt.ItemDataRole.BackgroundRole:
             return QColor(style.fill)
-        if column == 3 and role == Qt.ItemDataRole.ForegroundRole:
+        if column == self.VERDICT_COLUMN and role == Qt.ItemDataRole.ForegroundRole:
             return _BADGE_TEXT
         if role == Qt.ItemDataRole.ToolTipRole:
-            if fit is None:
-                return answer.machine.source_note
-            return f"{fit_tooltip(fit.variant_id, fit)}\nSource: {answer.machine.source_note}"
+            where = f"{answer.machine.name}\nSource: {answer.machine.source_note}"
+            return where if fit is None else f"{fit_tooltip(fit.variant_id, fit)}\n{where}"
         if role == Qt.ItemDataRole.UserRole:
             return answer
         if role == VERDICT_ROLE:

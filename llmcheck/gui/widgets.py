@@ -7,7 +7,17 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency. Black text stays readable (contrast >= 4.5:1) on each of the fills used below.
@@ -137,6 +147,16 @@ TERM_COLOURS = {
 }
 
 
+TERM_WORDS = {
+    "weights": "weights",
+    "kv_cache": "KV cache",
+    "recurrent_state": "conv state",
+    "compute": "compute",
+    "output": "output",
+    "overhead": "overhead",
+}
+
+
 def format_bytes(size: int | None) -> str:
     """Bytes for people: "1.2 GiB", "640 MiB", "unknown"."""
     if size is None:
@@ -218,3 +238,23 @@ class MemoryBar(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(bar)
         painter.end()
+
+
+class BadgeDelegate(QStyledItemDelegate):
+    """Paints a cell as its badge: the fill stays when selected, a thick frame marks the choice.
+
+    Qt's default delegate paints the selection colour over the fill, which would hide the
+    verdict's colour exactly on the cell the user is looking at.
+    """
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: object) -> None:
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        plain = QStyleOptionViewItem(option)
+        if selected:
+            plain.state &= ~QStyle.StateFlag.State_Selected
+        super().paint(painter, plain, index)  # type: ignore[arg-type]
+        if selected:
+            painter.save()
+            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Highlight), 3))
+            painter.drawRect(option.rect.adjusted(1, 1, -2, -2))
+            painter.restore()

@@ -7,11 +7,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from llmcheck.estimate import KvType, RunConfig, best_quant, estimate, estimate_all
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage
 
 from llmcheck.catalog import load_catalog
+from llmcheck.estimate import KvType, RunConfig, best_quant, estimate, estimate_all
 from llmcheck.gui.dialogs import SaveFileDialog
 from llmcheck.gui.machines import load_machines, machine_snapshot
 from llmcheck.gui.main_window import MainWindow
@@ -214,7 +214,7 @@ def test_reverse_view_answers_for_every_catalogued_machine(make_window, qtmodelt
             assert answer.fit.quant == best
             assert answer.fit.verdict == estimate(variant, best, config, snapshot).verdict
         ranks.append(["runs_great", "tight", "unknown", "wont_fit"].index(
-            model.data(model.index(row, 3), VERDICT_ROLE)))
+            model.data(model.index(row, model.VERDICT_COLUMN), VERDICT_ROLE)))
     assert ranks == sorted(ranks)
 
 
