@@ -1,0 +1,1272 @@
+"""What llama.cpp will allocate for an LFM2 model, where, and whether this machine holds it.
+
+Pure functions: dataclasses in, dataclasses out; no I/O, no logging, no global state. Each memory
+term is its own function whose docstring gives the formula and its units (bytes). The rules follow
+llama.cpp at commit 0c1e57098 (vendored in llama-cpp-python 0.3.36), as collected with sources in
+``shared/reference/lfm2-and-llama-cpp.md`` (§ numbers below) and measured in
+``shared/reference/llama-cpp-measured.md`` ("measured" below).
+
+VERDICT_RULES
+=============
+Per device, ``need`` is the sum of the terms placed there and ``budget`` is what the device may
+still allocate (free VRAM, Apple's working-set cap, usable RAM; see :func:`budgets`).
+
+* fits with margin: ``need + margin <= budget``. The margin is ``GREAT_MARGIN_BYTES`` (1024 MiB:
+  llama.cpp's own ``--fit`` keeps that much free per device, ``fit_params_target`` in
+  ``common/fit.cpp``), and for RAM-backed budgets (CPU, unified memory) at least
+  ``GREAT_MARGIN_RAM_FRACTION`` of the budget, because available RAM moves with other programs.
+* fits: ``need <= budget``.
+
+``runs_great``: the whole model (weights, KV, state, compute) fits with margin on the fastest memory
+the machine has: one GPU / unified device, or several GPUs of one backend split by layer (llama.cpp
+``--split-mode layer``), or the CPU when the machine has no usable GPU.
+``tight``: it fits, but only without the margin, or only by splitting layers between a GPU and the
+CPU (``-ngl`` below all layers), or only on the CPU while a GPU exists.
+``wont_fit``: no placement fits. ``unknown``: a budget the answer depends on was not read (never a
+guess): the RAM budget, or a GPU's free memory when the model does not run great elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from llmcheck.catalog import Architecture, Catalog, ModelVariant, QuantTable, gguf_size
+from llmcheck.catalog import variant_tensors as _variant_tensors
+from llmcheck.snapshot import GpuInfo, GpuVendor, MemoryKind, SystemSnapshot
+
+MIB = 1 << 20
+GIB = 1 << 30
+
+# The llama.cpp build whose allocation rules these functions follow (reference §0).
+LLAMA_CPP_COMMIT = "0c1e57098"
+LLAMA_CPP_PYTHON_VERSION = "0.3.36"
+
+# llama_context pads n_ctx to a multiple of 256 (GGML_PAD(n_ctx, 256), src/llama-context.cpp, §3.2).
+CONTEXT_PAD_TOKENS = 256
+# Activations, logits, masks and the recurrent state are f32 (§3.3, §3.5, §3.6).
+F32_BYTES = 4
+F16_BYTES = 2
+
+# --- verdict thresholds (see VERDICT_RULES in the module docstring) ---------------------------
+# llama.cpp --fit keeps 1024 MiB free per device by default (common/fit.cpp fit_params_target).
+GREAT_MARGIN_BYTES = 1024 * MIB
+# Available RAM moves with the page cache and other programs; 10% of it is kept free as well.
+GREAT_MARGIN_RAM_FRACTION = 0.10
+
+# --- fixed per-backend overhead that llama.cpp does not print ("unaccounted") -----------------
+# CUDA context + cuBLAS workspace + driver: llama.cpp's memory breakdown (PR #15860 example) shows
+# ~450 MiB "unaccounted" per RTX 4090. HIP is assumed alike. An estimate, not a measured constant.
+CUDA_OVERHEAD_BYTES = 450 * MIB
+ROCM_OVERHEAD_BYTES = 450 * MIB
+# Metal / Vulkan / SYCL: no measurement was available; a clearly marked estimate.
+METAL_OVERHEAD_BYTES = 128 * MIB
+OTHER_GPU_OVERHEAD_BYTES = 256 * MIB
+# The host process: measured 48-50 MiB of Python + libraries before load plus 12-30 MiB of loader
+# heap (vocab, metadata) that no buffer prints; a C++ llama-server is smaller. Rounded up.
+CPU_OVERHEAD_BYTES = 64 * MIB
+
+# --- speed model (an estimate; see tokens_per_second) -----------------------------------------
+# Decode streams the weights once per token: tok/s <= bandwidth / bytes read. llama.cpp reaches
+# roughly half to four fifths of peak bandwidth in token generation (peer tools' measured/estimated
+# comparisons in reference peer-tools.md (c); llmfit uses similar factors). Low end 0.45, high 0.80.
+DECODE_EFFICIENCY_LOW = 0.45
+DECODE_EFFICIENCY_HIGH = 0.80
+# Per-layer fixed cost per token (kernel launches / thread barriers), which dominates small models
+# on fast GPUs. Estimates: GPU 30-90 us per layer (LFM2-24B-A2B's card gives 293 tok/s on an H100,
+# ~85 us per layer, far below what 3.35 TB/s would allow), CPU 5-20 us per layer.
+GPU_LAYER_LATENCY_S = (30e-6, 90e-6)
+CPU_LAYER_LATENCY_S = (5e-6, 20e-6)
+# Prompt processing is compute-bound and the snapshot has no FLOP rate; it is estimated as a
+# multiple of the decode rate: CPU 3-10x (llama-bench pp512 vs tg on CPUs: LFM2-24B-A2B on an
+# i5-1135G7 41-44 vs 9.3 tok/s), GPU 10-40x. An estimate.
+PROMPT_TO_DECODE_CPU = (3.0, 10.0)
+PROMPT_TO_DECODE_GPU = (10.0, 40.0)
+
+# CPU weight repacking (ggml-cpu "CPU_REPACK" buffer): measured on x86-64 AVX2, Q4_0 and Q4_K
+# tensors are repacked into an interleaved copy; Q8_0, Q6_K, Q5_K, Q3_K, Q2_K and F16 are not.
+# ggml also has ARM repack kernels for Q4_0 and IQ4_NL (not measured here). With mmap on, the file
+# pages of those tensors stay mapped, so RSS shows them twice (the page cache copy is droppable).
+REPACK_TYPES_X86_AVX2 = frozenset({"Q4_0", "Q4_K", "IQ4_NL"})
+REPACK_TYPES_ARM = frozenset({"Q4_0", "IQ4_NL"})
+
+_DEVICE_RE = re.compile(r"^(auto|cpu|gpu:(\d+))$")
+
+
+class KvType(StrEnum):
+    """KV cache element type (llama.cpp ``-ctk`` / ``-ctv``)."""
+
+    F16 = "f16"
+    Q8_0 = "q8_0"
+    Q4_0 = "q4_0"
+
+
+# (elements per block, bytes per block): ggml-common.h (§3.2).
+_KV_BLOCK = {KvType.F16: (1, 2), KvType.Q8_0: (32, 34), KvType.Q4_0: (32, 18)}
+
+
+class Verdict(StrEnum):
+    """The answer for one variant x quant x config on this machine."""
+
+    RUNS_GREAT = "runs_great"
+    TIGHT = "tight"
+    WONT_FIT = "wont_fit"
+    UNKNOWN = "unknown"
+
+
+class Placement(StrEnum):
+    """Where the model's layers go."""
+
+    GPU = "gpu"  # one or more discrete GPUs hold every layer
+    UNIFIED = "unified"  # a unified-memory GPU (Apple, GB10, Strix Halo) holds every layer
+    CPU = "cpu"  # no layer offloaded
+    SPLIT = "split"  # some layers on a GPU, the rest on the CPU
+    NONE = "none"  # nothing fits, or the budget is unknown
+
+
+class FrontEnd(StrEnum):
+    """The llama.cpp front end, which decides how many logits the compute buffer reserves."""
+
+    LLAMA_SERVER = "llama-server"  # n_outputs_max = n_parallel (server_output_limits)
+    LIBLLAMA = "libllama"  # llama-cpp-python, llama-completion: n_outputs_max = n_batch
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunConfig:
+    """How llama.cpp is asked to run the model (the flags of the command we print).
+
+    Defaults follow llama-server at llama.cpp 0c1e57098 except the context (4096 rather than the
+    GGUF's 128000, which llama-server's ``--fit`` would shrink anyway) and ``parallel`` (1 rather
+    than the server's automatic 4).
+
+    Raises:
+        ValueError: an impossible value, or a quantized V cache without flash attention (llama.cpp
+            refuses it: "quantized V cache was requested, but this requires Flash Attention").
+    """
+
+    context_tokens: int = 4096
+    kv_type: KvType = KvType.F16
+    flash_attn: bool = True
+    parallel: int = 1
+    ubatch: int = 512
+    device: str = "auto"  # "auto" | "cpu" | "gpu:I"
+    mmap: bool = True  # llama.cpp's default; --no-mmap when False
+    front_end: FrontEnd = FrontEnd.LLAMA_SERVER
+
+    def __post_init__(self) -> None:
+        """Reject configurations llama.cpp would refuse."""
+        if self.context_tokens < 1:
+            raise ValueError(f"context must be at least 1 token, got {self.context_tokens}")
+        if not 1 <= self.parallel <= 256:
+            raise ValueError(f"parallel must be 1..256, got {self.parallel}")
+        if not 1 <= self.ubatch <= 65536:
+            raise ValueError(f"ubatch must be 1..65536, got {self.ubatch}")
+        if not _DEVICE_RE.match(self.device):
+            raise ValueError(f"device must be auto, cpu or gpu:N, got {self.device!r}")
+        if KvType(self.kv_type) is not KvType.F16 and not self.flash_attn:
+            raise ValueError(
+                f"a quantized V cache ({self.kv_type}) requires flash attention: "
+                "use --flash-attn on or --kv-type f16"
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemoryTerms:
+    """What llama.cpp allocates on one device, by term (bytes)."""
+
+    weights_bytes: int = 0
+    kv_cache_bytes: int = 0
+    recurrent_state_bytes: int = 0
+    compute_bytes: int = 0
+    output_bytes: int = 0
+    overhead_bytes: int = 0
+    # Under mmap, the file pages of CPU-repacked tensors stay resident next to the repacked copy:
+    # RSS shows them, but the kernel may drop them, so they are not part of total_bytes.
+    mmap_cache_bytes: int = 0
+
+    @property
+    def total_bytes(self) -> int:
+        """The memory this device must provide (mmap page cache excluded)."""
+        return (
+            self.weights_bytes
+            + self.kv_cache_bytes
+            + self.recurrent_state_bytes
+            + self.compute_bytes
+            + self.output_bytes
+            + self.overhead_bytes
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceBudget:
+    """What one device may hold, where that number came from, and the margin asked of it."""
+
+    device: str  # "gpu:0", "gpu:0/mig:1", "unified:0", "cpu"
+    name: str
+    kind: str  # "gpu" | "unified" | "cpu"
+    backend: str  # "cuda" | "rocm" | "metal" | "sycl" | "vulkan" | "cpu"
+    budget_bytes: int | None
+    budget_source: str
+    margin_bytes: int
+    bandwidth_gb_s: float | None
+    bandwidth_source: str | None
+    overhead_bytes: int
+    gpu_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceUse:
+    """One device's share of the model."""
+
+    device: str
+    name: str
+    budget_bytes: int | None
+    budget_source: str
+    terms: MemoryTerms
+    layers: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeedRange:
+    """Estimated generation and prompt speed, with the model behind the numbers."""
+
+    low_tokens_per_second: float
+    high_tokens_per_second: float
+    prompt_low_tokens_per_second: float
+    prompt_high_tokens_per_second: float
+    basis: str
+    bandwidth_gb_s: float
+    bandwidth_source: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fit:
+    """The answer for one variant x quant x config on one machine."""
+
+    variant_id: str
+    quant: str
+    config: RunConfig
+    verdict: Verdict
+    placement: Placement
+    devices: tuple[DeviceUse, ...]
+    total_bytes: int
+    max_context_tokens: int | None
+    gpu_layers: int | None
+    speed: SpeedRange | None
+    llama_cpp_command: str
+    assumptions: tuple[str, ...]
+    reason: str
+    file_size_bytes: int
+
+
+# ----------------------------------------------------------------------------------------------
+# Memory terms, one function each
+# ----------------------------------------------------------------------------------------------
+
+
+def padded_context(context_tokens: int) -> int:
+    """n_ctx as llama.cpp allocates it: GGML_PAD(n_ctx, 256) tokens (§3.2)."""
+    return -(-context_tokens // CONTEXT_PAD_TOKENS) * CONTEXT_PAD_TOKENS
+
+
+def kv_bytes_per_token(arch: Architecture, kv_type: KvType, *, n_layers: int | None = None) -> int:
+    """KV bytes per context token: n_attn x 2 (K, V) x (Hkv x hd / block) x bytes per block.
+
+    ``n_layers`` is the number of attention layers counted (default: all of them).
+    """
+    per_block, block_bytes = _KV_BLOCK[KvType(kv_type)]
+    n = arch.n_attention_layers if n_layers is None else n_layers
+    row = arch.n_head_kv * arch.head_dim // per_block * block_bytes
+    return n * 2 * row
+
+
+def kv_cache_bytes(
+    arch: Architecture,
+    context_tokens: int,
+    kv_type: KvType = KvType.F16,
+    *,
+    n_layers: int | None = None,
+) -> int:
+    """KV cache of the attention layers only (§3.2), bytes.
+
+    KV = n_attn x GGML_PAD(n_ctx, 256) x (Hkv x hd) x (bytes(K) + bytes(V)), with a unified cache
+    across parallel sequences (``-kvu``), so the cell count is the padded context. Conv layers hold
+    no KV. LFM2-1.2B, f16, 4096 tokens: 6 x 4096 x 512 x 4 = 48.00 MiB.
+    """
+    return padded_context(context_tokens) * kv_bytes_per_token(arch, kv_type, n_layers=n_layers)
+
+
+def recurrent_state_bytes(
+    arch: Architecture, parallel: int = 1, *, n_rs_seq: int = 0, n_layers: int | None = None
+) -> int:
+    """Short-conv state (§3.3), bytes: n_conv x (L - 1) x d x 4 B x max(1, n_seq) x (1 + n_rs_seq).
+
+    Independent of the context length. LFM2-1.2B, one sequence: 10 x 2 x 2048 x 4 = 160 KiB.
+    """
+    n = arch.n_conv_layers if n_layers is None else n_layers
+    return (
+        n
+        * (arch.conv_l_cache - 1)
+        * arch.hidden_size
+        * F32_BYTES
+        * max(1, parallel)
+        * (1 + n_rs_seq)
+    )
+
+
+def output_bytes(arch: Architecture, n_outputs: int = 1) -> int:
+    """Host output (logits) buffer reserved at init (§3.5), bytes: n_vocab x n_outputs x 4 B.
+
+    llama_context::output_reserve(n_seq_max): one row of logits per sequence (0.25 MiB for a
+    65,536 vocabulary).
+    """
+    return arch.vocab_size * max(1, n_outputs) * F32_BYTES
+
+
+def reserved_outputs(front_end: FrontEnd, parallel: int, ubatch: int) -> int:
+    """Logit rows the compute-buffer reserve sizes for (§3.6).
+
+    llama-server: n_outputs_max = n_parallel x (1 + n_draft), no drafting here -> ``parallel``.
+    libllama callers that leave n_outputs_max at 0 (llama-cpp-python, llama-completion) get
+    n_batch, i.e. a whole micro-batch of logits -> ``ubatch``.
+    """
+    if FrontEnd(front_end) is FrontEnd.LLAMA_SERVER:
+        return parallel
+    return ubatch
+
+
+def _ffn_activation_width(arch: Architecture) -> int:
+    """Floats per token live at the FFN peak: 3 x ff (gate, up, their product) + 3 x d."""
+    widths = [3 * arch.ffn_size]
+    if arch.is_moe:
+        # Routed: gate/up/product of k experts, the k expert outputs, and the router logits.
+        widths.append(
+            3 * arch.n_expert_used * arch.expert_ffn_size
+            + arch.n_expert_used * arch.hidden_size
+            + 2 * arch.n_expert
+        )
+    return max(widths) + 3 * arch.hidden_size
+
+
+def compute_bytes(
+    arch: Architecture,
+    context_tokens: int,
+    *,
+    ubatch: int = 512,
+    flash_attn: bool = True,
+    n_outputs: int = 1,
+) -> int:
+    """The compute buffer llama.cpp reserves for the worst-case micro-batch (§3.6), bytes.
+
+    With n_kv = GGML_PAD(n_ctx, 256) and n_tok = min(n_kv, ubatch), f32 activations:
+
+    * logits phase: n_outputs x n_vocab x 4 + 2 x d x n_tok x 4;
+    * layer phase: KQ mask n_kv x n_tok x 2 (f16) + n_tok x 4 x (3 ff + 3 d) (FFN peak);
+    * without flash attention also the f32 KQ scores and mask, n_kv x n_tok x (H + 1) x 4, plus
+      n_tok x 4 x (5 d + 2 Hkv hd).
+
+    The buffer is the largest phase. Fitted to the measured CPU runs of LFM2-350M / 1.2B
+    (llama-cpp-python, n_outputs = n_ubatch): FA on 132 / 136 MiB at 8k-32k and 158 / 185 MiB at
+    128k; FA off 284 / 550 MiB at 8k, 4262 / 8272 MiB at 128k; n_ubatch 128..2048 sweep. The one
+    run it misses is LFM2-1.2B FA on at 2048 tokens (measured 142.01 MiB, this gives 136).
+    """
+    n_kv = padded_context(context_tokens)
+    n_tok = min(n_kv, ubatch)
+    d = arch.hidden_size
+    logits = max(1, n_outputs) * arch.vocab_size * F32_BYTES + 2 * d * n_tok * F32_BYTES
+    layer = n_kv * n_tok * F16_BYTES + n_tok * F32_BYTES * _ffn_activation_width(arch)
+    need = max(logits, layer)
+    if not flash_attn:
+        kv_dim = arch.n_head_kv * arch.head_dim
+        scores = n_kv * n_tok * (arch.n_head + 1) * F32_BYTES
+        need = max(need, scores + n_tok * F32_BYTES * (5 * d + 2 * kv_dim))
+    return need
+
+
+def host_compute_bytes(arch: Architecture, *, ubatch: int = 512) -> int:
+    """Host-side compute buffer when every layer is on a GPU (``CUDA_Host``), bytes (estimate).
+
+    The input embeddings are looked up on the CPU (token_embd stays in host memory):
+    d x ubatch x 4 B.
+    """
+    return arch.hidden_size * ubatch * F32_BYTES
+
+
+def overhead_bytes(backend: str) -> int:
+    """The backend's fixed cost that llama.cpp does not print, bytes (named constants above)."""
+    return {
+        "cuda": CUDA_OVERHEAD_BYTES,
+        "rocm": ROCM_OVERHEAD_BYTES,
+        "metal": METAL_OVERHEAD_BYTES,
+        "cpu": CPU_OVERHEAD_BYTES,
+    }.get(backend, OTHER_GPU_OVERHEAD_BYTES)
+
+
+# ----------------------------------------------------------------------------------------------
+# Weights
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Weights:
+    """Per-layer byte counts of one variant x quant (from the tensor plan)."""
+
+    layer_bytes: tuple[int, ...]  # blk.N tensors
+    layer_expert_bytes: tuple[int, ...]  # of which routed experts
+    layer_types: tuple[tuple[tuple[str, int], ...], ...]  # (ggml type, bytes) per layer
+    token_embd_bytes: int
+    token_embd_type: str
+    output_norm_bytes: int
+    data_bytes: int  # tensor data as in the file (token_embd once)
+
+
+@functools.lru_cache(maxsize=512)
+def _weights(arch: Architecture, quant: str, table: QuantTable) -> _Weights:
+    plan = _variant_tensors(arch, quant, table)
+    layer = [0] * arch.n_layer
+    expert = [0] * arch.n_layer
+    types: list[dict[str, int]] = [{} for _ in range(arch.n_layer)]
+    embd = norm = 0
+    embd_type = ""
+    for t in plan:
+        if t.layer is not None:
+            layer[t.layer] += t.padded_bytes
+            types[t.layer][t.ggml_type] = types[t.layer].get(t.ggml_type, 0) + t.nbytes
+            if t.is_expert:
+                expert[t.layer] += t.padded_bytes
+        elif t.name == "token_embd.weight":
+            embd, embd_type = t.padded_bytes, t.ggml_type
+        else:
+            norm += t.padded_bytes
+    return _Weights(
+        layer_bytes=tuple(layer),
+        layer_expert_bytes=tuple(expert),
+        layer_types=tuple(tuple(sorted(d.items())) for d in types),
+        token_embd_bytes=embd,
+        token_embd_type=embd_type,
+        output_norm_bytes=norm,
+        data_bytes=sum(layer) + embd + norm,
+    )
+
+
+def file_size_bytes(variant: ModelVariant, quant: str) -> int:
+    """The GGUF file size, computed from the architecture and llama-quantize's per-tensor rules.
+
+    Tensor data (each tensor padded to 32 B) + tensor-info table + the metadata block measured
+    for the vocabulary (reference §4.5). Raises KeyError for an unknown quant.
+    """
+    return gguf_size(variant, quant).file_bytes
+
+
+def weights_bytes(
+    variant: ModelVariant, quant: str, *, gpu_layers: int = 0
+) -> tuple[int, int]:
+    """Model weights as (host bytes, GPU bytes) for ``-ngl gpu_layers`` (§3.4).
+
+    Layer il (0..n_layer, where n_layer is the output layer) is on the GPU iff
+    il >= n_layer + 1 - ngl. token_embd always stays in host memory; with ngl >= 1 the output layer
+    (a duplicate of the tied token_embd plus the final norm) is on the GPU as well, so a full
+    offload holds the whole tensor data on the GPU and token_embd once more on the host
+    (LFM2-1.2B Q4_0: CPU 105.00 MiB + CUDA0 661.25 MiB, PR #18641). With ngl = 0 the tensor data
+    is loaded once.
+    """
+    arch = variant.architecture
+    w = _weights(arch, quant, variant.quant_table)
+    ngl = max(0, min(gpu_layers, arch.n_layer + 1))
+    start = arch.n_layer + 1 - ngl
+    gpu = sum(w.layer_bytes[start:])
+    host = sum(w.layer_bytes[:start]) + w.token_embd_bytes
+    if ngl >= 1:
+        gpu += w.token_embd_bytes + w.output_norm_bytes
+    else:
+        host += w.output_norm_bytes
+    return host, gpu
+
+
+def repack_types(machine: SystemSnapshot) -> frozenset[str]:
+    """ggml types the CPU backend repacks on this CPU (see REPACK_TYPES_*)."""
+    arch = (machine.cpu.arch or machine.os.machine or "").lower()
+    features = {f.lower() for f in machine.cpu.features}
+    if arch in ("x86_64", "amd64", "x86-64") and "avx2" in features:
+        return REPACK_TYPES_X86_AVX2
+    if arch in ("arm64", "aarch64") and ("dotprod" in features or "asimddp" in features):
+        return REPACK_TYPES_ARM
+    return frozenset()
+
+
+def repack_bytes(
+    variant: ModelVariant, quant: str, cpu_layers: Sequence[int], types: frozenset[str]
+) -> int:
+    """Bytes of the CPU-resident layer weights whose type the CPU backend repacks.
+
+    Measured (x86 AVX2, LFM2-1.2B): Q4_K_M 482.62 MiB, Q4_0 555.75 MiB, Q3_K_M 150.75 MiB
+    repacked. token_embd is never repacked (it is read by row lookup).
+    """
+    w = _weights(variant.architecture, quant, variant.quant_table)
+    return sum(
+        nbytes for il in cpu_layers for t, nbytes in w.layer_types[il] if t in types
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Budgets
+# ----------------------------------------------------------------------------------------------
+
+
+def _backend(gpu: GpuInfo) -> str:
+    return {
+        GpuVendor.NVIDIA: "cuda",
+        GpuVendor.AMD: "rocm",
+        GpuVendor.APPLE: "metal",
+        GpuVendor.INTEL: "sycl",
+    }.get(gpu.vendor, "vulkan")
+
+
+def _ram_margin(budget: int | None) -> int:
+    if budget is None:
+        return GREAT_MARGIN_BYTES
+    return max(GREAT_MARGIN_BYTES, int(budget * GREAT_MARGIN_RAM_FRACTION))
+
+
+def _min_known(*values: int | None) -> int | None:
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
+def budgets(machine: SystemSnapshot) -> tuple[DeviceBudget, ...]:
+    """What each device may hold, accelerators first and the CPU last.
+
+    * discrete GPU: its free memory (never total, never summed); a GPU in MIG mode gives one
+      budget per MIG instance (its own free memory);
+    * unified GPU: Apple -> Metal's working-set cap, capped by usable RAM; others (GB10, Strix
+      Halo) -> usable RAM, capped by the GPU's free figure when there is one;
+    * integrated GPUs (carve-out + GTT) are left out: llmcheck does not offload to them;
+    * CPU -> ``memory.usable_bytes`` (a container limit respected).
+    None where the number was not read.
+    """
+    usable = machine.memory.usable_bytes
+    out: list[DeviceBudget] = []
+    for gpu in machine.gpus:
+        backend = _backend(gpu)
+        name = gpu.name or f"{gpu.vendor} GPU {gpu.index}"
+        bw = gpu.bandwidth_gb_s
+        bw_src = str(gpu.bandwidth_source) if gpu.bandwidth_source else None
+        if gpu.memory_kind is MemoryKind.INTEGRATED:
+            continue
+        if gpu.memory_kind is MemoryKind.UNIFIED:
+            if gpu.vendor is GpuVendor.APPLE:
+                budget = _min_known(gpu.working_set_cap_bytes, usable)
+                if gpu.working_set_cap_bytes is None:
+                    budget = None
+                src = f"Metal working-set cap ({gpu.working_set_cap_source or 'unknown'})"
+            else:
+                budget = _min_known(usable, gpu.free_bytes) if usable is not None else None
+                src = "unified memory: usable RAM"
+            out.append(
+                DeviceBudget(
+                    device=f"unified:{gpu.index}",
+                    name=name,
+                    kind="unified",
+                    backend=backend,
+                    budget_bytes=budget,
+                    budget_source=src,
+                    margin_bytes=_ram_margin(budget),
+                    bandwidth_gb_s=bw if bw is not None else machine.memory.bandwidth_gb_s,
+                    bandwidth_source=bw_src,
+                    overhead_bytes=overhead_bytes(backend),
+                    gpu_index=gpu.index,
+                )
+            )
+            continue
+        if gpu.mig_enabled and gpu.mig_instances:
+            out.extend(
+                DeviceBudget(
+                    device=f"gpu:{gpu.index}/mig:{m.index}",
+                    name=f"{name} MIG {m.name or m.index}",
+                    kind="gpu",
+                    backend=backend,
+                    budget_bytes=m.free_bytes,
+                    budget_source="MIG instance free memory",
+                    margin_bytes=GREAT_MARGIN_BYTES,
+                    bandwidth_gb_s=None,  # a slice's share of the bandwidth is not read
+                    bandwidth_source=None,
+                    overhead_bytes=overhead_bytes(backend),
+                    gpu_index=gpu.index,
+                )
+                for m in gpu.mig_instances
+            )
+            continue
+        out.append(
+            DeviceBudget(
+                device=f"gpu:{gpu.index}",
+                name=name,
+                kind="gpu",
+                backend=backend,
+                budget_bytes=gpu.free_bytes,
+                budget_source=f"free VRAM ({gpu.memory_source})",
+                margin_bytes=GREAT_MARGIN_BYTES,
+                bandwidth_gb_s=bw,
+                bandwidth_source=bw_src,
+                overhead_bytes=overhead_bytes(backend),
+                gpu_index=gpu.index,
+            )
+        )
+    mem = machine.memory
+    limited = mem.limit_bytes is not None
+    out.append(
+        DeviceBudget(
+            device="cpu",
+            name=machine.cpu.brand or "CPU",
+            kind="cpu",
+            backend="cpu",
+            budget_bytes=usable,
+            budget_source=(
+                f"usable RAM ({mem.limit_source or 'cgroup'} limit)"
+                if limited
+                else f"available RAM ({mem.source})"
+            ),
+            margin_bytes=_ram_margin(usable),
+            bandwidth_gb_s=mem.bandwidth_gb_s,
+            bandwidth_source=str(mem.bandwidth_source) if mem.bandwidth_source else None,
+            overhead_bytes=CPU_OVERHEAD_BYTES,
+        )
+    )
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Placement
+# ----------------------------------------------------------------------------------------------
+
+_GREAT, _FITS, _NO = 2, 1, 0
+
+
+def _level(need: int, budget: DeviceBudget) -> int:
+    """2: fits with the margin, 1: fits, 0: does not (budget must be known)."""
+    assert budget.budget_bytes is not None
+    if need + budget.margin_bytes <= budget.budget_bytes:
+        return _GREAT
+    if need <= budget.budget_bytes:
+        return _FITS
+    return _NO
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Plan:
+    """One candidate placement: the devices used and their terms."""
+
+    placement: Placement
+    uses: tuple[tuple[DeviceBudget, MemoryTerms, int], ...]  # budget, terms, layers
+    gpu_layers: int
+    level: int
+
+
+def _layer_split(n_items: int, weights: Sequence[int]) -> list[int]:
+    """llama.cpp's layer split: item i goes to the first device whose cumulative share exceeds
+    i / n_items (tensor split proportional to free memory, --split-mode layer)."""
+    total = sum(weights)
+    cum, acc = [], 0
+    for w in weights:
+        acc += w
+        cum.append(acc / total)
+    counts = [0] * len(weights)
+    for i in range(n_items):
+        f = i / n_items
+        dev = next((k for k, c in enumerate(cum) if f < c), len(weights) - 1)
+        counts[dev] += 1
+    return counts
+
+
+def _terms_for_layers(
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    layers: Sequence[int],
+    *,
+    has_output: bool,
+    budget: DeviceBudget,
+    has_input: bool,
+    all_on_gpu: bool,
+    repack: frozenset[str],
+) -> MemoryTerms:
+    """The terms of one device that holds ``layers`` (and the output / input layer if asked)."""
+    arch = variant.architecture
+    w = _weights(arch, quant, variant.quant_table)
+    weights = sum(w.layer_bytes[il] for il in layers)
+    if has_output:
+        weights += w.token_embd_bytes + w.output_norm_bytes
+    if has_input and not has_output:
+        weights += w.token_embd_bytes  # when the CPU holds both, the tied matrix loads once
+    n_attn = sum(1 for il in layers if arch.is_attention_layer(il))
+    n_conv = len(layers) - n_attn
+    kv = kv_cache_bytes(arch, config.context_tokens, config.kv_type, n_layers=n_attn)
+    rs = recurrent_state_bytes(arch, config.parallel, n_layers=n_conv)
+    n_out = reserved_outputs(config.front_end, config.parallel, config.ubatch)
+    if layers or has_output:
+        compute = compute_bytes(
+            arch,
+            config.context_tokens,
+            ubatch=config.ubatch,
+            flash_attn=config.flash_attn,
+            n_outputs=n_out,
+        )
+    else:
+        compute = host_compute_bytes(arch, ubatch=config.ubatch) if all_on_gpu else 0
+    out = output_bytes(arch, config.parallel) if budget.kind == "cpu" else 0
+    mmap_cache = 0
+    if budget.kind == "cpu" and config.mmap and repack:
+        mmap_cache = repack_bytes(variant, quant, layers, repack)
+    if budget.kind != "cpu" and variant.vision is not None and has_output:
+        weights += variant.vision.size_bytes
+    return MemoryTerms(
+        weights_bytes=weights,
+        kv_cache_bytes=kv,
+        recurrent_state_bytes=rs,
+        compute_bytes=compute,
+        output_bytes=out,
+        overhead_bytes=budget.overhead_bytes,
+        mmap_cache_bytes=mmap_cache,
+    )
+
+
+def _plan_gpus(
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    gpus: Sequence[DeviceBudget],
+    cpu: DeviceBudget,
+    ngl: int,
+    repack: frozenset[str],
+) -> _Plan:
+    """``-ngl ngl`` with the offloaded layers split over ``gpus`` by budget; the rest on the CPU."""
+    arch = variant.architecture
+    n = arch.n_layer
+    ngl = max(0, min(ngl, n + 1))
+    start = n + 1 - ngl
+    gpu_items = list(range(start, n + 1))  # n is the output layer
+    weights = [g.budget_bytes or 1 for g in gpus]
+    counts = _layer_split(len(gpu_items), weights) if gpus else []
+    uses: list[tuple[DeviceBudget, MemoryTerms, int]] = []
+    pos = 0
+    for g, c in zip(gpus, counts, strict=True):
+        items = gpu_items[pos : pos + c]
+        pos += c
+        layers = [il for il in items if il < n]
+        if not items:
+            continue
+        terms = _terms_for_layers(
+            variant,
+            quant,
+            config,
+            layers,
+            has_output=n in items,
+            budget=g,
+            has_input=False,
+            all_on_gpu=ngl == n + 1,
+            repack=repack,
+        )
+        uses.append((g, terms, len(layers)))
+    cpu_layers = list(range(min(start, n)))
+    cpu_terms = _terms_for_layers(
+        variant,
+        quant,
+        config,
+        cpu_layers,
+        has_output=ngl == 0,
+        budget=cpu,
+        has_input=True,
+        all_on_gpu=ngl == n + 1,
+        repack=repack,
+    )
+    if ngl == 0 and variant.vision is not None:
+        cpu_terms = replace(
+            cpu_terms, weights_bytes=cpu_terms.weights_bytes + variant.vision.size_bytes
+        )
+    uses.append((cpu, cpu_terms, len(cpu_layers)))
+    level = _GREAT
+    for budget, terms, _ in uses:
+        need = terms.total_bytes
+        if budget.kind == "cpu":
+            # A unified GPU draws from the same RAM as the host side.
+            need += sum(t.total_bytes for b, t, _ in uses if b.kind == "unified")
+        level = min(level, _level(need, budget))
+    if ngl == 0:
+        placement = Placement.CPU
+    elif ngl < n + 1:
+        placement = Placement.SPLIT
+    elif any(g.kind == "unified" for g in gpus):
+        placement = Placement.UNIFIED
+    else:
+        placement = Placement.GPU
+    return _Plan(placement=placement, uses=tuple(uses), gpu_layers=ngl, level=level)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Judgement:
+    verdict: Verdict
+    plan: _Plan | None
+    reason: str
+
+
+def _judge(
+    variant: ModelVariant, quant: str, config: RunConfig, machine: SystemSnapshot
+) -> _Judgement:
+    """The verdict and placement per VERDICT_RULES (no max context, no speed)."""
+    all_budgets = budgets(machine)
+    cpu = all_budgets[-1]
+    accels = [b for b in all_budgets if b.kind != "cpu"]
+    repack = repack_types(machine)
+    n_all = variant.architecture.n_layer + 1
+    if config.device.startswith("gpu:"):
+        index = int(config.device.split(":", 1)[1])
+        accels = [b for b in accels if b.gpu_index == index]
+        if not accels:
+            return _Judgement(
+                verdict=Verdict.UNKNOWN,
+                plan=None,
+                reason=f"this machine has no usable GPU {index} ({config.device})",
+            )
+    elif config.device == "cpu":
+        accels = []
+    if cpu.budget_bytes is None:
+        return _Judgement(
+            verdict=Verdict.UNKNOWN, plan=None, reason="the usable RAM could not be read"
+        )
+    known = [b for b in accels if b.budget_bytes is not None]
+    unknown = [b for b in accels if b.budget_bytes is None]
+
+    def best(plans: list[_Plan]) -> _Plan | None:
+        plans = [p for p in plans if p.level > _NO]
+        return max(plans, key=lambda p: (p.level, _plan_bandwidth(p)), default=None)
+
+    # 1. one accelerator holds every layer
+    single = [_plan_gpus(variant, quant, config, [g], cpu, n_all, repack) for g in known]
+    # 2. several GPUs of one backend, layers split by free memory
+    multi: list[_Plan] = []
+    discrete = [g for g in known if g.kind == "gpu"]
+    for backend in sorted({g.backend for g in discrete}):
+        group = [g for g in discrete if g.backend == backend]
+        if len(group) > 1:
+            multi.append(_plan_gpus(variant, quant, config, group, cpu, n_all, repack))
+    whole = best(single + multi)
+    if whole is not None and whole.level == _GREAT:
+        return _Judgement(
+            verdict=Verdict.RUNS_GREAT, plan=whole, reason=_reason(variant, whole, great=True)
+        )
+    if unknown:
+        names = ", ".join(b.device for b in unknown)
+        return _Judgement(
+            verdict=Verdict.UNKNOWN,
+            plan=None,
+            reason=f"free memory of {names} could not be read",
+        )
+    if whole is not None:
+        return _Judgement(verdict=Verdict.TIGHT, plan=whole, reason=_reason(variant, whole))
+    # 3. partial offload: as many layers as fit on the best accelerator, the rest on the CPU
+    split: list[_Plan] = []
+    for g in known:
+        ngl = _max_gpu_layers(variant, quant, config, g, cpu, repack)
+        if ngl >= 1:
+            split.append(_plan_gpus(variant, quant, config, [g], cpu, ngl, repack))
+    partial = best(split)
+    if partial is not None:
+        return _Judgement(verdict=Verdict.TIGHT, plan=partial, reason=_reason(variant, partial))
+    # 4. the CPU alone
+    cpu_plan = _plan_gpus(variant, quant, config, [], cpu, 0, repack)
+    if cpu_plan.level > _NO:
+        verdict = Verdict.RUNS_GREAT if cpu_plan.level == _GREAT else Verdict.TIGHT
+        if known:
+            verdict = Verdict.TIGHT  # a GPU exists but cannot take even the output layer
+        return _Judgement(
+            verdict=verdict,
+            plan=cpu_plan,
+            reason=_reason(variant, cpu_plan, great=verdict is Verdict.RUNS_GREAT),
+        )
+    return _Judgement(
+        verdict=Verdict.WONT_FIT,
+        plan=cpu_plan,
+        reason=_wont_fit_reason(variant, quant, cpu_plan),
+    )
+
+
+def _max_gpu_layers(
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    gpu: DeviceBudget,
+    cpu: DeviceBudget,
+    repack: frozenset[str],
+) -> int:
+    """The largest -ngl whose GPU share fits with the margin and whose CPU share fits.
+
+    GPU need grows with ngl and CPU need shrinks, so the GPU bound is found by bisection.
+    """
+    assert gpu.budget_bytes is not None
+
+    def gpu_ok(ngl: int) -> bool:
+        plan = _plan_gpus(variant, quant, config, [gpu], cpu, ngl, repack)
+        return all(_level(t.total_bytes, b) == _GREAT for b, t, _ in plan.uses if b is gpu)
+
+    lo, hi = 0, variant.architecture.n_layer  # full offload was judged already
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if gpu_ok(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _plan_bandwidth(plan: _Plan) -> float:
+    """The slowest bandwidth among the devices holding layers (0 when unknown)."""
+    values = [b.bandwidth_gb_s or 0.0 for b, _, n in plan.uses if n or b.kind != "cpu"]
+    return min(values, default=0.0)
+
+
+def _reason(variant: ModelVariant, plan: _Plan, *, great: bool = False) -> str:
+    where = {
+        Placement.GPU: "on the GPU" + ("s" if len(plan.uses) > 2 else ""),
+        Placement.UNIFIED: "in unified memory",
+        Placement.CPU: "on the CPU",
+        Placement.SPLIT: f"with {plan.gpu_layers} of {variant.architecture.n_layer + 1} layers "
+        "on the GPU and the rest on the CPU",
+        Placement.NONE: "",
+    }[plan.placement]
+    if great:
+        return f"fits {where} with room to spare"
+    if plan.level == _GREAT:
+        return f"fits only {where}"
+    return f"fits {where}, but with less than the safety margin free"
+
+
+def _wont_fit_reason(variant: ModelVariant, quant: str, plan: _Plan) -> str:
+    need = sum(t.total_bytes for _, t, _ in plan.uses)
+    return (
+        f"{variant.name} {quant} needs {need / GIB:.2f} GiB and no device (or GPU + CPU split) "
+        "has that much free"
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Speed
+# ----------------------------------------------------------------------------------------------
+
+
+def decode_bytes_per_token(
+    variant: ModelVariant, quant: str, context_tokens: int, kv_type: KvType = KvType.F16
+) -> tuple[int, int]:
+    """(weight bytes, KV bytes) read per generated token (reference §6).
+
+    Weights: every layer tensor plus the output matrix (the token_embd lookup reads one row);
+    MoE layers read the non-expert part and k/E of the expert bytes. KV: the whole cache up to
+    ``context_tokens``.
+    """
+    arch = variant.architecture
+    w = _weights(arch, quant, variant.quant_table)
+    read = w.token_embd_bytes + w.output_norm_bytes
+    for il in range(arch.n_layer):
+        dense = w.layer_bytes[il] - w.layer_expert_bytes[il]
+        read += dense
+        if w.layer_expert_bytes[il]:
+            read += w.layer_expert_bytes[il] * arch.n_expert_used // arch.n_expert
+    return read, kv_cache_bytes(arch, context_tokens, kv_type)
+
+
+def tokens_per_second(
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    shares: Sequence[tuple[float, float | None, bool]],
+) -> SpeedRange | None:
+    """Decode and prompt speed ranges for a placement; None when a bandwidth is unknown.
+
+    ``shares`` is (fraction of the layers, bandwidth GB/s, is_gpu) per device holding layers. Per
+    token, each device streams its share of the bytes: t = sum(bytes x share / (bw x eff)) +
+    n_layer x per-layer latency. High end: efficiency 0.80, empty KV, low latency; low end:
+    efficiency 0.45, KV read at the full context, high latency. An estimate, not a measurement.
+    """
+    if not shares or any(bw is None or bw <= 0 for _, bw, _ in shares):
+        return None
+    arch = variant.architecture
+    weights, kv = decode_bytes_per_token(variant, quant, config.context_tokens, config.kv_type)
+    slow = fast = 0.0
+    for share, bw, is_gpu in shares:
+        assert bw is not None
+        rate = bw * 1e9
+        lat = GPU_LAYER_LATENCY_S if is_gpu else CPU_LAYER_LATENCY_S
+        layers = share * arch.n_layer
+        fast += weights * share / (rate * DECODE_EFFICIENCY_HIGH) + layers * lat[0]
+        slow += (weights + kv) * share / (rate * DECODE_EFFICIENCY_LOW) + layers * lat[1]
+    high, low = 1.0 / fast, 1.0 / slow
+    gpu_bound = all(is_gpu for _, _, is_gpu in shares)
+    ratio = PROMPT_TO_DECODE_GPU if gpu_bound else PROMPT_TO_DECODE_CPU
+    bw_min = min(bw for _, bw, _ in shares if bw is not None)
+    basis = (
+        f"decode: {weights / MIB:.0f} MiB of {variant.name} {quant} weights"
+        + (" (MoE: k/E of the experts)" if arch.is_moe else "")
+        + f" + up to {kv / MIB:.0f} MiB of KV per token over {bw_min:.0f} GB/s at "
+        f"{DECODE_EFFICIENCY_LOW:.0%}-{DECODE_EFFICIENCY_HIGH:.0%} efficiency plus per-layer "
+        f"latency; prompt: {ratio[0]:.0f}-{ratio[1]:.0f}x decode. Estimate, not measured."
+    )
+    return SpeedRange(
+        low_tokens_per_second=round(low, 1),
+        high_tokens_per_second=round(high, 1),
+        prompt_low_tokens_per_second=round(low * ratio[0], 1),
+        prompt_high_tokens_per_second=round(high * ratio[1], 1),
+        basis=basis,
+        bandwidth_gb_s=bw_min,
+        bandwidth_source="snapshot",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line and assumptions
+# ----------------------------------------------------------------------------------------------
+
+
+def llama_cpp_command(
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    *,
+    gpu_layers: int,
+    split: Sequence[int] = (),
+    main_gpu: int | None = None,
+) -> str:
+    """The llama-server command the verdict assumes, with every flag that changes memory pinned.
+
+    ``-fit off`` keeps llama-server (which fits by default) from changing -c / -ngl; ``-kvu``
+    makes parallel sequences share one KV cache of -c cells; ``-dev none`` keeps a CPU-only run
+    off the GPU.
+    """
+    parts = [
+        "llama-server",
+        "-m",
+        variant.gguf_file_name(quant),
+    ]
+    if variant.vision is not None:
+        parts += ["--mmproj", f"mmproj-{variant.gguf_file_prefix}-{variant.vision.ggml_type}.gguf"]
+    parts += ["-c", str(config.context_tokens), "-ngl", str(gpu_layers)]
+    if gpu_layers == 0:
+        parts += ["-dev", "none"]
+    if len(split) > 1:
+        parts += ["-sm", "layer", "-ts", ",".join(str(s) for s in split)]
+    elif main_gpu is not None:
+        parts += ["-sm", "none", "-mg", str(main_gpu)]
+    parts += [
+        "-fa",
+        "on" if config.flash_attn else "off",
+        "-ctk",
+        str(config.kv_type),
+        "-ctv",
+        str(config.kv_type),
+        "-np",
+        str(config.parallel),
+    ]
+    if config.parallel > 1:
+        parts.append("-kvu")
+    parts += ["-ub", str(config.ubatch), "-fit", "off"]
+    if not config.mmap:
+        parts.append("--no-mmap")
+    return " ".join(parts)
+
+
+def _assumptions(variant: ModelVariant, config: RunConfig, repack: frozenset[str]) -> list[str]:
+    arch = variant.architecture
+    out = [
+        f"llama.cpp {LLAMA_CPP_COMMIT} allocation rules "
+        f"(llama-cpp-python {LLAMA_CPP_PYTHON_VERSION})",
+        f"front end: {config.front_end} "
+        + (
+            "(logits reserved for one token per sequence)"
+            if config.front_end is FrontEnd.LLAMA_SERVER
+            else "(logits reserved for a whole micro-batch, as llama-cpp-python does)"
+        ),
+        f"context padded to a multiple of {CONTEXT_PAD_TOKENS}; KV only on the "
+        f"{arch.n_attention_layers} attention layers, unified across parallel sequences",
+        "mmap on (llama.cpp default)" if config.mmap else "mmap off (--no-mmap)",
+        "the GPU/backend overhead (CUDA context etc.) is an estimate",
+        f"safety margin: {GREAT_MARGIN_BYTES // MIB} MiB per device (llama.cpp --fit default), "
+        f"at least {GREAT_MARGIN_RAM_FRACTION:.0%} of RAM budgets",
+    ]
+    if repack and config.mmap:
+        out.append(
+            "this CPU repacks " + ", ".join(sorted(repack)) + " weights: under mmap the file "
+            "pages stay cached as well (counted as droppable page cache, not as need)"
+        )
+    if not arch.attention_layers_verified:
+        out.append("attention-layer indices are a placeholder (only their count is verified)")
+    if not variant.verified:
+        out.append(f"{variant.name}: architecture not fully verified ({arch.note or variant.note})")
+    if variant.vision is not None:
+        out.append(
+            "vision projector size estimated from the encoder's parameter count; the image "
+            "encoder's compute buffer is not counted"
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Public entry points
+# ----------------------------------------------------------------------------------------------
+
+
+def _resolve_quant(variant: ModelVariant, quant_name: str) -> str:
+    return variant.quant_table.quant(quant_name).name
+
+
+def max_context(
+    variant: ModelVariant, quant: str, config: RunConfig, machine: SystemSnapshot
+) -> int | None:
+    """The largest context (a multiple of 256, at most the GGUF's) that still fits, else None.
+
+    Bisection on the verdict of the same config at other contexts: memory never shrinks as the
+    context grows, so "fits" is monotone.
+    """
+    quant = _resolve_quant(variant, quant)
+    top = variant.gguf_context_tokens // CONTEXT_PAD_TOKENS
+
+    def fits(k: int) -> bool:
+        cfg = replace(config, context_tokens=k * CONTEXT_PAD_TOKENS)
+        return _judge(variant, quant, cfg, machine).verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT)
+
+    if top < 1 or not fits(1):
+        return None
+    lo, hi = 1, top
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo * CONTEXT_PAD_TOKENS
+
+
+def estimate(
+    variant: ModelVariant, quant_name: str, config: RunConfig, machine: SystemSnapshot
+) -> Fit:
+    """The full answer for one variant x quant x config on ``machine``.
+
+    Raises:
+        KeyError: ``quant_name`` is not a known quantization.
+    """
+    quant = _resolve_quant(variant, quant_name)
+    judgement = _judge(variant, quant, config, machine)
+    repack = repack_types(machine)
+    plan = judgement.plan
+    if plan is None:
+        # Unknown budget: still report what llama.cpp would allocate for a CPU run.
+        cpu = budgets(machine)[-1]
+        plan = _plan_gpus(variant, quant, config, [], cpu, 0, repack)
+        placement = Placement.NONE
+    else:
+        placement = plan.placement if judgement.verdict is not Verdict.WONT_FIT else Placement.NONE
+    devices = tuple(
+        DeviceUse(
+            device=b.device,
+            name=b.name,
+            budget_bytes=b.budget_bytes,
+            budget_source=b.budget_source,
+            terms=t,
+            layers=n,
+        )
+        for b, t, n in plan.uses
+    )
+    speed: SpeedRange | None = None
+    if judgement.verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT):
+        n_all = variant.architecture.n_layer
+        shares = [
+            (n / n_all, b.bandwidth_gb_s, b.kind != "cpu") for b, _, n in plan.uses if n > 0
+        ]
+        speed = tokens_per_second(variant, quant, config, shares)
+    gpus = [b for b, _, n in plan.uses if b.kind != "cpu"]
+    split = [n for b, _, n in plan.uses if b.kind != "cpu"] if len(gpus) > 1 else []
+    main_gpu = gpus[0].gpu_index if len(gpus) == 1 else None
+    command = llama_cpp_command(
+        variant, quant, config, gpu_layers=plan.gpu_layers, split=split, main_gpu=main_gpu
+    )
+    return Fit(
+        variant_id=variant.id,
+        quant=quant,
+        config=config,
+        verdict=judgement.verdict,
+        placement=placement,
+        devices=devices,
+        total_bytes=sum(d.terms.total_bytes for d in devices),
+        max_context_tokens=max_context(variant, quant, config, machine),
+        gpu_layers=plan.gpu_layers if placement is not Placement.NONE else None,
+        speed=speed,
+        llama_cpp_command=command,
+        assumptions=tuple(_assumptions(variant, config, repack)),
+        reason=judgement.reason,
+        file_size_bytes=file_size_bytes(variant, quant),
+    )
+
+
+def estimate_all(catalog: Catalog, machine: SystemSnapshot, config: RunConfig) -> tuple[Fit, ...]:
+    """:func:`estimate` for every variant x published quant of the catalog, in catalog order."""
+    return tuple(
+        estimate(variant, quant, config, machine)
+        for variant in catalog.variants
+        for quant in variant.quants
+    )
+
+
+def best_quant(variant: ModelVariant, machine: SystemSnapshot, config: RunConfig) -> str | None:
+    """The best published quant that runs great, else the best that is tight, else None."""
+    ranked = sorted(
+        variant.quants, key=lambda q: variant.quant_table.quant(q).quality_rank, reverse=True
+    )
+    tight: str | None = None
+    for q in ranked:
+        verdict = _judge(variant, q, config, machine).verdict
+        if verdict is Verdict.RUNS_GREAT:
+            return q
+        if verdict is Verdict.TIGHT and tight is None:
+            tight = q
+    return tight
+
+
+__all__ = [
+    "CONTEXT_PAD_TOKENS",
+    "CPU_OVERHEAD_BYTES",
+    "CUDA_OVERHEAD_BYTES",
+    "GREAT_MARGIN_BYTES",
+    "GREAT_MARGIN_RAM_FRACTION",
+    "LLAMA_CPP_COMMIT",
+    "DeviceBudget",
+    "DeviceUse",
+    "Fit",
+    "FrontEnd",
+    "KvType",
+    "MemoryTerms",
+    "Placement",
+    "RunConfig",
+    "SpeedRange",
+    "Verdict",
+    "best_quant",
+    "budgets",
+    "compute_bytes",
+    "decode_bytes_per_token",
+    "estimate",
+    "estimate_all",
+    "file_size_bytes",
+    "host_compute_bytes",
+    "kv_bytes_per_token",
+    "kv_cache_bytes",
+    "llama_cpp_command",
+    "max_context",
+    "output_bytes",
+    "overhead_bytes",
+    "padded_context",
+    "recurrent_state_bytes",
+    "repack_bytes",
+    "repack_types",
+    "reserved_outputs",
+    "tokens_per_second",
+    "weights_bytes",
+]
+
