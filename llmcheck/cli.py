@@ -303,7 +303,10 @@ def build_config(
         fields["kv_type"] = KvType(fields["kv_type"])
     if "device" in fields:
         fields["device"] = _check_device(fields["device"], snapshot)
-    return RunConfig(**fields)
+    try:
+        return RunConfig(**fields)
+    except ValueError as exc:  # a combination llama.cpp refuses (quantized V cache without FA)
+        raise UsageError(str(exc)) from None
 
 
 def _check_device(device: str, snapshot: SystemSnapshot) -> str:
@@ -390,9 +393,14 @@ def _run(
         _emit(doc, as_json=args.json)
         return EXIT_OK
     if not args_list and has_display(environ):
-        from llmcheck.gui.app import main as gui_main
+        try:
+            from llmcheck.gui.app import main as gui_main
 
-        return gui_main([])
+            return gui_main([])
+        except ImportError as exc:
+            # Qt needs system libraries (libEGL, libxkbcommon ...) a server may lack: the text
+            # report still answers the question.
+            log.warning("the window cannot open (%s); printing the text report instead", exc)
     settings = check_settings(args)
     snapshot = load_snapshot(args.snapshot) if args.snapshot is not None else probe()
     catalog, catalog_problem = _catalog_or_problem()

@@ -119,6 +119,8 @@ def settings_to_dict(config: RunConfig) -> dict[str, Any]:
         "parallel": config.parallel,
         "ubatch": config.ubatch,
         "device": config.device,
+        "mmap": config.mmap,
+        "front_end": str(config.front_end),
     }
 
 
@@ -127,9 +129,15 @@ def budget_to_dict(budget: DeviceBudget) -> dict[str, Any]:
     return {
         "device": budget.device,
         "name": budget.name,
+        "kind": budget.kind,
+        "backend": budget.backend,
+        "gpu_index": budget.gpu_index,
         "budget_bytes": budget.budget_bytes,
-        "source": _opt_str(budget.source),
+        "source": budget.budget_source,
         "margin_bytes": budget.margin_bytes,
+        "overhead_bytes": budget.overhead_bytes,
+        "bandwidth_gb_s": budget.bandwidth_gb_s,
+        "bandwidth_source": _opt_str(budget.bandwidth_source),
     }
 
 
@@ -165,6 +173,7 @@ def device_use_to_dict(use: DeviceUse) -> dict[str, Any]:
         "budget_source": _opt_str(use.budget_source),
         "layers": use.layers,
         "total_bytes": terms.total_bytes,
+        "mmap_cache_bytes": terms.mmap_cache_bytes,
         "terms": {
             "weights": terms.weights_bytes,
             "kv_cache": terms.kv_cache_bytes,

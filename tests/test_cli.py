@@ -374,6 +374,7 @@ def test_options_before_and_after_the_subcommand_agree(capsys: pytest.CaptureFix
         (["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "-1"], "--ctx"),
         (["check", "lfm2-1.2b", "-q", "Q4_K_M", "--device", "gpu:5"], "no gpu:5"),
         (["--device", "gpu:2"], "it has gpu:0, gpu:1"),
+        (["--kv-type", "q8_0", "--flash-attn", "off"], "requires flash attention"),
     ],
 )
 def test_bad_questions_are_exit_2(
@@ -476,3 +477,24 @@ def test_json_against_a_fake_nvidia_driver(tmp_path: Path) -> None:
     names = [g["name"] for g in doc["machine"]["gpus"] if g["vendor"] == "nvidia"]
     assert "NVIDIA GeForce RTX 4090" in names
     assert "nvml_gpu_lost" in {p["code"] for p in doc["problems"]}
+
+
+def test_window_that_cannot_open_falls_back_to_text(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A desktop without Qt's system libraries still gets an answer, and a warning on stderr."""
+    fake = types.ModuleType("llmcheck.gui.app")
+
+    def fake_main(argv: list[str]) -> int:
+        raise ImportError("libEGL.so.1: cannot open shared object file")
+
+    fake.main = fake_main  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "llmcheck.gui.app", fake)
+    recorded = cli.load_snapshot(snap("cpu-laptop"))
+    code = cli.main([], probe=lambda: recorded, environ={"DISPLAY": ":0"})
+    captured = capsys.readouterr()
+    assert "libEGL.so.1" in captured.err
+    assert "Traceback" not in captured.err
+    if importlib.util.find_spec("llmcheck.estimate") is not None:
+        assert code == cli.EXIT_OK
+        assert "AMD Ryzen 7 7840U" in captured.out

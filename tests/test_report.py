@@ -177,6 +177,7 @@ def test_full_report_validates_and_adds_up(name: str, catalog: Catalog) -> None:
         devices = m["memory"]["devices"]
         for d in devices:
             assert d["total_bytes"] == sum(d["terms"].values()), (m["variant"], m["quant"])
+            assert d["total_bytes"] >= d["terms"]["weights"] > 0
         if m["memory"]["total_bytes"] is not None and devices:
             assert m["memory"]["total_bytes"] == sum(d["total_bytes"] for d in devices)
         assert m["llama_cpp_command"].startswith("llama-")
@@ -231,9 +232,10 @@ def test_settings_are_reported_as_given(catalog: Catalog) -> None:
     from llmcheck.estimate import KvType
 
     doc = full_report("one-nvidia", catalog, context_tokens=32768, kv_type=KvType.Q8_0,
-                      flash_attn=False, parallel=2, ubatch=256)
-    assert doc["settings"] == {"context_tokens": 32768, "kv_type": "q8_0", "flash_attn": False,
-                               "parallel": 2, "ubatch": 256, "device": "auto"}
+                      flash_attn=True, parallel=2, ubatch=256)
+    assert doc["settings"] == {"context_tokens": 32768, "kv_type": "q8_0", "flash_attn": True,
+                               "parallel": 2, "ubatch": 256, "device": "auto", "mmap": True,
+                               "front_end": "llama-server"}
 
 
 @WAITS_FOR_ESTIMATE
