@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -207,3 +208,20 @@ def test_strict_check_catches_an_undocumented_key() -> None:
     validator_for("snapshot_document").validate(doc)  # open for additions
     with pytest.raises(jsonschema.ValidationError):
         validator_for("snapshot_document", strict=True).validate(doc)
+
+
+def test_docs_name_every_field_of_the_schema() -> None:
+    """docs/json-output.md documents every key the schema publishes."""
+    docs = (Path(__file__).parent.parent / "docs" / "json-output.md").read_text(encoding="utf-8")
+    names: set[str] = set()
+    stack: list[Any] = [load_schema()]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            names.update(item.get("properties", {}))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    spans = " ".join(re.findall(r"`([^`]*)`", docs))
+    missing = sorted(n for n in names if re.search(rf"(?<![a-z_]){n}(?![a-z_])", spans) is None)
+    assert missing == []
