@@ -160,13 +160,12 @@ def _build(docs: list[tuple[str, dict[str, Any]]]) -> Catalog:
 
     variant_entries = _arrays(docs, "variants")
     variants = tuple(parse_variant(t, architectures, table) for _, t in variant_entries)
-    ids = [v.id for v in variants]
-    files = [f for f, _ in variant_entries]
+    first_file: dict[str, str] = {}
     for (file, t), v in zip(variant_entries, variants, strict=True):
-        if ids.count(v.id) > 1:
-            first = files[ids.index(v.id)]
-            raise t.fail("id", f"duplicate variant id {v.id!r} (first defined in {first})")
-        del file
+        if v.id in first_file:
+            msg = f"duplicate variant id {v.id!r} (first defined in {first_file[v.id]})"
+            raise t.fail("id", msg)
+        first_file[v.id] = file
     return Catalog(
         variants=variants,
         quants=quants,
