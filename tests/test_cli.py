@@ -7,7 +7,6 @@ about what the CLI does when a probe misbehaves.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -22,13 +21,14 @@ from llmcheck import __version__, cli
 from llmcheck.snapshot import SystemSnapshot
 from tests.test_schema import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
 
-# Until llmcheck.estimate lands (issue #3); removed once it has.
-WAITS_FOR_ESTIMATE = pytest.mark.skipif(
-    importlib.util.find_spec("llmcheck.estimate") is None,
-    reason="waiting for llmcheck.estimate",
-)
-
 NO_DISPLAY: dict[str, str] = {}
+
+# Found by these tests: llmcheck.estimate's _level() asserts that a budget is known, and the
+# planner reaches it with the CPU budget of a machine whose RAM is unreadable (unknown-budget).
+# Strict: once the estimator answers "unknown" there, these pass and the marker must go.
+ESTIMATOR_UNKNOWN_BUDGET_BUG = pytest.mark.xfail(
+    strict=True, reason="llmcheck.estimate asserts on an unknown CPU budget (_level)"
+)
 
 
 def snap(name: str) -> str:
@@ -309,8 +309,11 @@ def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return code, json.loads(captured.out)
 
 
-@WAITS_FOR_ESTIMATE
-@pytest.mark.parametrize("name", SNAPSHOT_NAMES)
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=ESTIMATOR_UNKNOWN_BUDGET_BUG) if n == "unknown-budget" else n
+     for n in SNAPSHOT_NAMES],
+)
 def test_snapshot_json_report(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, doc = run_json(["--snapshot", snap(name)], capsys)
     assert code == cli.EXIT_OK  # the report exits 0 whatever it finds
@@ -319,7 +322,6 @@ def test_snapshot_json_report(name: str, capsys: pytest.CaptureFixture[str]) -> 
     assert doc["models"]
 
 
-@WAITS_FOR_ESTIMATE
 @pytest.mark.parametrize(
     ("name", "argv", "code", "verdicts"),
     [
@@ -328,7 +330,8 @@ def test_snapshot_json_report(name: str, capsys: pytest.CaptureFixture[str]) -> 
          {"runs_great", "tight"}),
         ("container-limited", ["lfm2-24b-a2b", "--quant", "F16"], 1, {"wont_fit"}),
         ("cpu-laptop", ["lfm2-24b-a2b", "--quant", "F16", "--device", "cpu"], 1, {"wont_fit"}),
-        ("unknown-budget", ["lfm2-350m", "--quant", "Q4_0"], 3, {"unknown"}),
+        pytest.param("unknown-budget", ["lfm2-350m", "--quant", "Q4_0"], 3, {"unknown"},
+                     marks=ESTIMATOR_UNKNOWN_BUDGET_BUG),
     ],
 )
 def test_check_answers_with_its_exit_code(
@@ -341,7 +344,6 @@ def test_check_answers_with_its_exit_code(
     assert got == code
 
 
-@WAITS_FOR_ESTIMATE
 def test_check_text(capsys: pytest.CaptureFixture[str]) -> None:
     code = cli.main(["check", "lfm2-1.2b", "-q", "Q4_K_M", "--snapshot", snap("one-nvidia")],
                     probe=no_probe, environ=NO_DISPLAY)
@@ -351,7 +353,6 @@ def test_check_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert "NVIDIA GeForce RTX 4090" in out
 
 
-@WAITS_FOR_ESTIMATE
 def test_options_before_and_after_the_subcommand_agree(capsys: pytest.CaptureFixture[str]) -> None:
     before = run_json(["--snapshot", snap("two-gpus"), "check", "lfm2-2.6b", "-q", "Q8_0",
                        "--ctx", "16k"], capsys)
@@ -361,7 +362,6 @@ def test_options_before_and_after_the_subcommand_agree(capsys: pytest.CaptureFix
     assert before[1]["settings"]["context_tokens"] == 16384
 
 
-@WAITS_FOR_ESTIMATE
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
@@ -388,7 +388,6 @@ def test_bad_questions_are_exit_2(
     assert words in one_error_line(captured.err)
 
 
-@WAITS_FOR_ESTIMATE
 def test_no_arguments_without_a_display_prints_the_text_report(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -407,7 +406,6 @@ def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     validator_for("list_document", strict=True).validate(doc)
 
 
-@WAITS_FOR_ESTIMATE
 def test_broken_pipe_in_a_long_report_is_quiet(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -436,7 +434,6 @@ def _meminfo_total_bytes() -> int:
     raise AssertionError("no MemTotal in /proc/meminfo")
 
 
-@WAITS_FOR_ESTIMATE
 @pytest.mark.skipif(not Path("/proc/meminfo").exists(), reason="needs Linux /proc/meminfo")
 def test_json_on_this_machine() -> None:
     """`python -m llmcheck --json` for real: one valid document, RAM as /proc/meminfo says."""
@@ -448,7 +445,6 @@ def test_json_on_this_machine() -> None:
     assert "Traceback" not in done.stderr
 
 
-@WAITS_FOR_ESTIMATE
 def test_json_against_a_fake_nvidia_driver(tmp_path: Path) -> None:
     """The real nvidia-ml-py ctypes path, end to end, against libnvidia-ml.so.1 built from C."""
     libnvml = pytest.importorskip("tests.fakes.libnvml")
@@ -495,6 +491,5 @@ def test_window_that_cannot_open_falls_back_to_text(
     captured = capsys.readouterr()
     assert "libEGL.so.1" in captured.err
     assert "Traceback" not in captured.err
-    if importlib.util.find_spec("llmcheck.estimate") is not None:
-        assert code == cli.EXIT_OK
-        assert "AMD Ryzen 7 7840U" in captured.out
+    assert code == cli.EXIT_OK
+    assert "AMD Ryzen 7 7840U" in captured.out
