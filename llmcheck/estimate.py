@@ -645,8 +645,9 @@ _GREAT, _FITS, _NO = 2, 1, 0
 
 
 def _level(need: int, budget: DeviceBudget) -> int:
-    """2: fits with the margin, 1: fits, 0: does not (budget must be known)."""
-    assert budget.budget_bytes is not None
+    """2: fits with the margin, 1: fits, 0: does not or the budget is unknown."""
+    if budget.budget_bytes is None:
+        return _NO
     if need + budget.margin_bytes <= budget.budget_bytes:
         return _GREAT
     if need <= budget.budget_bytes:
