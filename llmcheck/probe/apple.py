@@ -24,9 +24,15 @@ import tomllib
 from typing import Any
 
 from llmcheck.probe.linux_gpu import GpuProbeResult
-from llmcheck.probe.platform_info import Run, parse_byte_count, read_sysctl, run_command
+from llmcheck.probe.platform_info import (
+    Run,
+    parse_byte_count,
+    parse_int,
+    read_sysctl,
+    run_command,
+)
 from llmcheck.resources import resource_path
-from llmcheck.snapshot import GpuInfo, GpuVendor, Issue, MemoryKind, Source
+from llmcheck.snapshot import MAX_PLAUSIBLE_BYTES, GpuInfo, GpuVendor, Issue, MemoryKind, Source
 
 SOURCE = "apple"
 IOREG = "/usr/sbin/ioreg"
@@ -39,8 +45,9 @@ _KEYS = [
 # Below this much RAM macOS historically let the GPU wire about 2/3, above it about 3/4.
 _SMALL_MAC_BYTES = 36 * 2**30
 
-_CORES_IOREG = re.compile(r'"gpu-core-count"\s*=\s*(\d+)')
-_CORES_PROFILER = re.compile(r"Total Number of Cores:\s*(\d+)")
+# ASCII digits, bounded: a garbled tool output must not reach int() with thousands of digits.
+_CORES_IOREG = re.compile(r'"gpu-core-count"\s*=\s*([0-9]{1,6})\b', re.ASCII)
+_CORES_PROFILER = re.compile(r"Total Number of Cores:\s*([0-9]{1,6})\b", re.ASCII)
 
 
 @functools.cache
@@ -147,10 +154,10 @@ def probe_apple(
         )
     cap: int | None = None
     cap_source: Source | None = None
-    limit_mb = values.get("iogpu.wired_limit_mb", "").strip()
+    limit_mb = parse_int(values.get("iogpu.wired_limit_mb", ""))
     legacy = parse_byte_count(values.get("debug.iogpu.wired_limit", ""))
-    if limit_mb.isdigit() and int(limit_mb) > 0:
-        cap, cap_source = int(limit_mb) * 2**20, Source.SYSCTL
+    if limit_mb is not None and 0 < limit_mb * 2**20 <= MAX_PLAUSIBLE_BYTES:
+        cap, cap_source = limit_mb * 2**20, Source.SYSCTL
     elif legacy is not None:
         cap, cap_source = legacy, Source.SYSCTL
     elif memsize is not None:

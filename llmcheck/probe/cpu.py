@@ -18,7 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from llmcheck.probe.memory import physical_core_count
-from llmcheck.probe.platform_info import ReadText, Run, read_sysctl, read_text_file, run_command
+from llmcheck.probe.platform_info import (
+    ReadText,
+    Run,
+    parse_int,
+    read_sysctl,
+    read_text_file,
+    run_command,
+)
 from llmcheck.snapshot import CpuInfo, Issue, Source
 
 SOURCE = "cpu"
@@ -122,10 +129,8 @@ def parse_mac_sysctl(values: dict[str, str]) -> CpuInfo:
 
 
 def _pos_int(text: str | None) -> int | None:
-    if text is None or not text.strip().isdigit():
-        return None
-    n = int(text.strip())
-    return n if n > 0 else None
+    n = None if text is None else parse_int(text)
+    return n if n is not None and 0 < n <= 1_000_000 else None
 
 
 def probe_cpu(

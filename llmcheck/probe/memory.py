@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from llmcheck.probe.platform_info import ReadText, parse_byte_count, read_text_file
+from llmcheck.probe.platform_info import ReadText, parse_byte_count, parse_int, read_text_file
 from llmcheck.snapshot import MAX_PLAUSIBLE_BYTES, Issue, MemoryInfo, Source
 
 SOURCE = "memory"
@@ -49,9 +49,9 @@ def parse_meminfo(text: str) -> dict[str, int]:
         if not sep:
             continue
         parts = rest.split()
-        if not parts or not parts[0].isdigit():
+        value = parse_int(parts[0]) if parts else None
+        if value is None:
             continue
-        value = int(parts[0])
         if len(parts) > 1 and parts[1].lower() == "kb":
             value *= 1024
         out[key.strip()] = value
@@ -144,8 +144,9 @@ def _parse_stat(text: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for line in text.splitlines():
         parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
-            out[parts[0]] = int(parts[1])
+        value = parse_int(parts[1]) if len(parts) == 2 else None
+        if value is not None:
+            out[parts[0]] = value
     return out
 
 
@@ -211,7 +212,7 @@ def _walk(
             issues.append(_unreadable(node / limit_file, exc))
             raw = None
         if raw is not None and raw != "max":
-            value = int(raw) if raw.isdigit() else None
+            value = parse_int(raw)
             if value is None or value <= 0:
                 issues.append(
                     Issue(

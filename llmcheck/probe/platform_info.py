@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import re
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -47,13 +48,24 @@ def run_command(argv: list[str], timeout_s: float = DEFAULT_RUN_TIMEOUT_S) -> st
     return done.stdout
 
 
+# Kernel counters are ASCII decimal and fit in 64 bits (20 digits). ``str.isdigit()`` alone also
+# accepts "²" (int() then raises) and lets a 5000-digit line reach int(), which Python 3.11 refuses
+# with ValueError (the int max-str-digits limit): both escaped the probes as crashes.
+_DECIMAL = re.compile(r"[0-9]{1,20}", re.ASCII)
+
+
+def parse_int(text: str) -> int | None:
+    """A non-negative ASCII decimal of at most 20 digits (surrounding blanks allowed), else None."""
+    text = text.strip()
+    if _DECIMAL.fullmatch(text) is None:
+        return None
+    return int(text)
+
+
 def parse_byte_count(text: str) -> int | None:
     """A plausible positive byte count from sysfs-style text, else ``None`` (0 is not a budget)."""
-    text = text.strip()
-    if not text.isdigit():
-        return None
-    value = int(text)
-    if value <= 0 or value > MAX_PLAUSIBLE_BYTES:
+    value = parse_int(text)
+    if value is None or value <= 0 or value > MAX_PLAUSIBLE_BYTES:
         return None
     return value
 

@@ -118,13 +118,18 @@ def _unescape_reg(text: str) -> str:
 def _reg_value(value: str) -> Any:
     if value.startswith('"') and value.endswith('"'):
         return _unescape_reg(value[1:-1])
-    if value.startswith("dword:"):
-        return int(value[6:], 16)
-    for prefix in ("hex(b):", "hex:"):
-        if value.startswith(prefix):
-            body = value[len(prefix) :].replace(" ", "")
-            data = bytes(int(b, 16) for b in body.split(",") if b)
-            return int.from_bytes(data, "little") if prefix == "hex(b):" else data
+    # A hand-edited or truncated export may hold "dword:zz" or "hex:1ff": keep such a value as
+    # raw text (the size readers then ignore it) rather than let ValueError end the parse.
+    try:
+        if value.startswith("dword:"):
+            return int(value[6:], 16)
+        for prefix in ("hex(b):", "hex:"):
+            if value.startswith(prefix):
+                body = value[len(prefix) :].replace(" ", "")
+                data = bytes(int(b, 16) for b in body.split(",") if b)
+                return int.from_bytes(data, "little") if prefix == "hex(b):" else data
+    except ValueError:
+        return value
     return value
 
 
