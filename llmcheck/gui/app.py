@@ -13,10 +13,15 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_NO_DISPLAY = 2  # also bad usage and unreadable --snapshot files
+SMOKE_TIMEOUT_S = 30.0
 
 NO_DISPLAY_MESSAGE = (
     "llmcheck-gui: no display found (DISPLAY, WAYLAND_DISPLAY and QT_QPA_PLATFORM are all"
@@ -96,13 +101,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.setWindowIcon(QIcon(str(icon_path)))
     window = MainWindow(probe=probe)
     if args.smoke_test:
-        window.first_painted.connect(app.quit)
+        return _smoke_test(window)
     window.show()
-    status = app.exec()
-    if args.smoke_test:
-        window.close()
-        return EXIT_OK
-    return EXIT_OK if status == 0 else EXIT_ERROR
+    return EXIT_OK if app.exec() == 0 else EXIT_ERROR
+
+
+def _smoke_test(window: QWidget) -> int:
+    """Show the window, wait for its first paint (at most SMOKE_TIMEOUT_S), close it."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    painted: list[bool] = []
+    loop = QEventLoop()
+    window.first_painted.connect(lambda: (painted.append(True), loop.quit()))  # type: ignore[attr-defined]
+    # A local loop, not app.exec()/quit(): quitting the application would also end every
+    # event loop started after it in this process (pytest-qt's waits among them).
+    QTimer.singleShot(int(SMOKE_TIMEOUT_S * 1000), loop.quit)
+    window.show()
+    if not painted:
+        loop.exec()
+    window.close()
+    if not painted:
+        sys.stderr.write(f"llmcheck-gui: the window did not paint within {SMOKE_TIMEOUT_S:.0f} s\n")
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 def entry() -> None:

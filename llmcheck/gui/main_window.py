@@ -78,7 +78,7 @@ if TYPE_CHECKING:
     from llmcheck.estimate import DeviceBudget, Fit, RunConfig
 
 THIS_MACHINE = "this"
-KV_TYPES = (("f16", "F16 (default)"), ("q8_0", "Q8_0"), ("q4_0", "Q4_0"))
+KV_TYPES = (("f16", "F16"), ("q8_0", "Q8_0"), ("q4_0", "Q4_0"))
 # How long to wait before telling the user the probe seems stuck (it keeps running).
 PROBE_PATIENCE_S = 45.0
 _VERDICT_RANK = {"runs_great": 0, "tight": 1, "unknown": 2, "wont_fit": 3}
@@ -189,7 +189,7 @@ class MainWindow(QMainWindow):
             "This machine, or a catalogued GPU / unified-memory device to see what it would run"
         )
         self.machine_combo.addItem("This machine", THIS_MACHINE)
-        self.machine_combo.setMinimumContentsLength(36)
+        self.machine_combo.setMinimumContentsLength(24)
         self.machine_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -239,15 +239,19 @@ class MainWindow(QMainWindow):
         self.device_combo = QComboBox()
         self.device_combo.setAccessibleName("Device")
         self.device_combo.addItem("Auto", "auto")
+        self.device_combo.setMinimumContentsLength(8)
+        self.device_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         device_label = QLabel("&Device:")
         device_label.setBuddy(self.device_combo)
         settings_row.addWidget(self.context_control, 3)
-        settings_row.addSpacing(12)
+        settings_row.addSpacing(6)
         settings_row.addWidget(kv_label)
         settings_row.addWidget(self.kv_combo)
-        settings_row.addSpacing(12)
+        settings_row.addSpacing(6)
         settings_row.addWidget(self.fa_check)
-        settings_row.addSpacing(12)
+        settings_row.addSpacing(6)
         settings_row.addWidget(device_label)
         settings_row.addWidget(self.device_combo)
         outer.addLayout(settings_row)
@@ -297,7 +301,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.context_control.context_changed.connect(self._on_setting_changed)
-        self.kv_combo.currentIndexChanged.connect(self._on_setting_changed)
+        self.kv_combo.currentIndexChanged.connect(self._on_kv_combo_changed)
         self.fa_check.toggled.connect(self._on_setting_changed)
         self.device_combo.currentIndexChanged.connect(self._on_setting_changed)
         self.machine_combo.currentIndexChanged.connect(self._on_machine_combo_changed)
@@ -479,6 +483,11 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"⚠ {message}")
         self.probe_failed.emit(message)
 
+    def _show_error(self, message: str) -> None:
+        """A fault after the probe answered (catalog, estimator): say so, keep the rest."""
+        self.last_error = message
+        self.status_label.setText(f"⚠ {message}")
+
     def _forget_signals(self, ticket: int) -> None:
         sender = self.sender()
         self._probe_signals = [s for s in self._probe_signals if s is not sender]
@@ -532,7 +541,11 @@ class MainWindow(QMainWindow):
             self.device_model.set_rows(())
             self.grid_model.clear()
             return
-        budgets = self._budgets(snapshot)
+        try:
+            budgets = self._budgets(snapshot)
+        except Exception as exc:  # noqa: BLE001 - boundary: show the machine even so
+            budgets = ()
+            self._show_error(f"The device budgets could not be computed: {describe(exc)}")
         self.device_model.set_rows(device_rows(snapshot, budgets))
         self._fit_device_view()
         self.machine_summary.setText(machine_summary(snapshot))
@@ -640,12 +653,21 @@ class MainWindow(QMainWindow):
         current = self.grid_view.currentIndex()
         where = (current.row(), current.column()) if current.isValid() else (0, 0)
         try:
-            fits = self.current_fits()
             variants = self.ordered_variants()
             quants = self.quant_columns()
         except (OSError, ValueError, KeyError) as exc:
-            self._show_failure(f"The model catalog could not be read: {exc}")
+            self._show_error(f"The model catalog could not be read: {exc}")
             self.grid_model.clear()
+            return
+        try:
+            fits = self.current_fits()
+        except Exception as exc:  # noqa: BLE001 - boundary: an estimator bug must not kill the UI
+            self._show_error(
+                f"The estimator failed for this machine and these settings: {describe(exc)}."
+                " Please report it with `llmcheck --json` output."
+            )
+            self.grid_model.clear()
+            self.grid_updated.emit()
             return
         self.grid_model.set_fits(variants, quants, fits)
         if self.grid_model.rowCount() and self.grid_model.columnCount():
@@ -657,6 +679,26 @@ class MainWindow(QMainWindow):
 
     def _on_setting_changed(self, *_args: object) -> None:
         self.refresh_grid()
+
+    def _on_kv_combo_changed(self, _index: int) -> None:
+        self._sync_flash_attention()
+        self.refresh_grid()
+
+    def _sync_flash_attention(self) -> None:
+        # Whether this KV type works without flash attention is RunConfig's rule; ask it.
+        from llmcheck.estimate import KvType, RunConfig
+
+        try:
+            RunConfig(kv_type=KvType(self.kv_combo.currentData()), flash_attn=False)
+        except ValueError as exc:
+            self.fa_check.blockSignals(True)
+            self.fa_check.setChecked(True)
+            self.fa_check.blockSignals(False)
+            self.fa_check.setEnabled(False)
+            self.fa_check.setToolTip(f"Needed: {exc}")
+        else:
+            self.fa_check.setEnabled(True)
+            self.fa_check.setToolTip("llama.cpp --flash-attn")
 
     # --- details ------------------------------------------------------------------------
 
@@ -725,7 +767,10 @@ class MainWindow(QMainWindow):
         if snapshot is not None:
             from llmcheck.estimate import best_quant
 
-            best = best_quant(variant, snapshot, config)
+            try:
+                best = best_quant(variant, snapshot, config)
+            except Exception as exc:  # noqa: BLE001 - boundary: the rest of the details stand
+                best = f"unknown ({describe(exc)})"
         labels = self.detail_labels
         labels["verdict"].setText(style.badge)
         labels["memory"].setText(format_bytes(fit.total_bytes))
@@ -762,7 +807,12 @@ class MainWindow(QMainWindow):
         key = (variant.id, config)
         answers = self._answer_cache.get(key)
         if answers is None:
-            answers = reverse_answers(variant, self.machines(), config)
+            try:
+                answers = reverse_answers(variant, self.machines(), config)
+            except Exception as exc:  # noqa: BLE001 - boundary: an estimator bug
+                self.reverse_title.setText(f"⚠ The estimator failed: {describe(exc)}")
+                self.answer_model.set_answers(())
+                return
             self._answer_cache[key] = answers
         self.reverse_title.setText(
             f"Which catalogued machines run {variant.name} at "
@@ -850,6 +900,7 @@ class MainWindow(QMainWindow):
         kv_index = self.kv_combo.findData(str(s.value("kv_type", "f16")))
         self.kv_combo.setCurrentIndex(max(0, kv_index))
         self.fa_check.setChecked(str(s.value("flash_attn", "true")).lower() == "true")
+        self._sync_flash_attention()
         geometry = s.value("geometry")
         restored = isinstance(geometry, QByteArray | bytes) and self.restoreGeometry(geometry)
         if not restored:
@@ -889,14 +940,19 @@ class MainWindow(QMainWindow):
 def device_rows(
     snapshot: SystemSnapshot, budgets: Sequence[DeviceBudget]
 ) -> tuple[DeviceRow, ...]:
-    """One row per GPU / unified pool and one for RAM, with each number's source."""
-    by_device = {b.device: b for b in budgets}
+    """One row per GPU / unified pool and one for RAM, with each number's source.
+
+    The usable budget and any bandwidth the probe could not read come from the estimator's
+    ``budgets()``, so the panel shows exactly what the verdicts were judged against.
+    """
     rows: list[DeviceRow] = []
     for gpu in snapshot.gpus:
         unified = gpu.memory_kind is MemoryKind.UNIFIED
-        key = f"unified:{gpu.index}" if unified else f"gpu:{gpu.index}"
-        budget = by_device.get(key) or by_device.get(f"gpu:{gpu.index}")
-        bw_source = gpu.bandwidth_source or "unknown"
+        mine = [b for b in budgets if b.gpu_index == gpu.index and b.kind != "cpu"]
+        budget = mine[0] if mine else None
+        bandwidth, bw_source = gpu.bandwidth_gb_s, gpu.bandwidth_source
+        if bandwidth is None and budget is not None:
+            bandwidth, bw_source = budget.bandwidth_gb_s, budget.bandwidth_source
         details = [
             f"{gpu.name or 'GPU'} ({gpu.vendor}, {gpu.memory_kind} memory)",
             f"Total {format_bytes(gpu.total_bytes)}, free {format_bytes(gpu.free_bytes)}: "
@@ -907,9 +963,10 @@ def device_rows(
                 f"GPU working-set cap {format_bytes(gpu.working_set_cap_bytes)}: from "
                 f"{gpu.working_set_cap_source or 'unknown'}"
             )
-        if budget is not None:
-            details.append(_budget_words(budget))
-        details.append(f"Bandwidth: from {bw_source}")
+        details.extend(_budget_words(b) for b in mine)
+        if not mine:
+            details.append("llmcheck does not run models on this device")
+        details.append(f"Bandwidth: from {bw_source or 'nowhere (unknown)'}")
         if gpu.driver_version:
             details.append(f"Driver {gpu.driver_version}")
         rows.append(
@@ -919,12 +976,15 @@ def device_rows(
                 total_bytes=gpu.total_bytes,
                 free_bytes=gpu.free_bytes,
                 budget_bytes=None if budget is None else budget.budget_bytes,
-                bandwidth_gb_s=gpu.bandwidth_gb_s,
+                bandwidth_gb_s=bandwidth,
                 details="\n".join(details),
             )
         )
     memory = snapshot.memory
-    budget = by_device.get("cpu")
+    budget = next((b for b in budgets if b.kind == "cpu"), None)
+    bandwidth, bw_source = memory.bandwidth_gb_s, memory.bandwidth_source
+    if bandwidth is None and budget is not None:
+        bandwidth, bw_source = budget.bandwidth_gb_s, budget.bandwidth_source
     details = [
         f"Total {format_bytes(memory.total_bytes)}, available "
         f"{format_bytes(memory.available_bytes)}: from {memory.source}",
@@ -937,7 +997,7 @@ def device_rows(
         )
     if budget is not None:
         details.append(_budget_words(budget))
-    details.append(f"Bandwidth: from {memory.bandwidth_source or 'unknown'}")
+    details.append(f"Bandwidth: from {bw_source or 'nowhere (unknown)'}")
     rows.append(
         DeviceRow(
             name=f"RAM ({snapshot.cpu.brand})" if snapshot.cpu.brand else "RAM",
@@ -945,7 +1005,7 @@ def device_rows(
             total_bytes=memory.total_bytes,
             free_bytes=memory.usable_bytes,
             budget_bytes=None if budget is None else budget.budget_bytes,
-            bandwidth_gb_s=memory.bandwidth_gb_s,
+            bandwidth_gb_s=bandwidth,
             details="\n".join(details),
         )
     )
@@ -953,11 +1013,10 @@ def device_rows(
 
 
 def _budget_words(budget: DeviceBudget) -> str:
-    margin = getattr(budget, "margin_bytes", None)
-    margin_text = "" if margin is None else f", after a margin of {format_bytes(margin)}"
     return (
-        f"Usable budget {format_bytes(budget.budget_bytes)}{margin_text}: "
-        f"from {budget.source or 'unknown'}"
+        f"Usable budget for {budget.device} ({budget.backend}): "
+        f"{format_bytes(budget.budget_bytes)}, after a margin of "
+        f"{format_bytes(budget.margin_bytes)}: from {budget.budget_source}"
     )
 
 
@@ -991,12 +1050,15 @@ def reverse_answers(
     for machine in machines:
         snapshot = machine_snapshot(machine)
         fit: Fit | None = None
-        best = best_quant(variant, snapshot, config)
-        if best is not None:
-            fit = estimate(variant, best, config, snapshot)
-        elif variant.quants:
-            fits = [estimate(variant, q, config, snapshot) for q in variant.quants]
-            fit = min(fits, key=lambda f: f.total_bytes)
+        try:
+            best = best_quant(variant, snapshot, config)
+            if best is not None:
+                fit = estimate(variant, best, config, snapshot)
+            elif variant.quants:
+                fits = [estimate(variant, q, config, snapshot) for q in variant.quants]
+                fit = min(fits, key=lambda f: f.total_bytes)
+        except Exception:  # noqa: BLE001 - one machine's fault must not hide the others
+            fit = None
         answers.append(MachineAnswer(machine=machine, fit=fit))
     answers.sort(key=lambda a: (_VERDICT_RANK.get(str(a.fit.verdict) if a.fit else "unknown", 2),
                                 a.machine.device_memory_bytes))
@@ -1022,6 +1084,11 @@ def _speed_long(fit: Fit) -> str:
             f"{speed.prompt_high_tokens_per_second:.0f} tok/s reading the prompt"
         )
     return text
+
+
+def describe(exc: BaseException) -> str:
+    """An exception in a few words: its message, or its type when it has none."""
+    return str(exc).strip() or type(exc).__name__
 
 
 def _html(text: str) -> str:

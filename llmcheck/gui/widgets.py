@@ -95,11 +95,11 @@ class ContextControl(QWidget):
         self.slider.setTickInterval(2)
         self.slider.setAccessibleName("Context length slider")
         self.slider.setToolTip("Context length in tokens (log scale: powers of two and 3 x 2^k)")
-        self.slider.setMinimumWidth(160)
+        self.slider.setMinimumWidth(100)
         self.combo = QComboBox()
         self.combo.setAccessibleName("Context length")
         for step in CONTEXT_STEPS:
-            self.combo.addItem(f"{context_label(step)} tokens", step)
+            self.combo.addItem(context_label(step), step)
         self._label.setBuddy(self.combo)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

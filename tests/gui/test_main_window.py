@@ -83,12 +83,19 @@ def test_changing_the_context_changes_the_verdicts(make_window) -> None:
 def test_kv_type_and_flash_attention_reach_the_estimator(make_window) -> None:
     snapshot = load_snapshot("one-nvidia")
     window = make_window(lambda: snapshot)
-    window.kv_combo.setCurrentIndex(window.kv_combo.findData("q4_0"))
     window.fa_check.setChecked(False)
+    assert window.run_config().flash_attn is False
+    assert grid_verdicts(window) == expected_verdicts(snapshot, window.run_config())
+    window.kv_combo.setCurrentIndex(window.kv_combo.findData("q4_0"))
     config = window.run_config()
     assert config.kv_type is KvType.Q4_0
-    assert config.flash_attn is False
+    # llama.cpp needs flash attention for a quantized V cache (RunConfig's rule).
+    assert config.flash_attn is True
+    assert not window.fa_check.isEnabled()
+    assert "flash" in window.fa_check.toolTip().lower()
     assert grid_verdicts(window) == expected_verdicts(snapshot, config)
+    window.kv_combo.setCurrentIndex(window.kv_combo.findData("f16"))
+    assert window.fa_check.isEnabled()
 
 
 def test_device_choice_lists_each_gpu(make_window) -> None:
@@ -265,17 +272,24 @@ def test_export_to_an_unwritable_place_says_so(make_window, tmp_path: Path, monk
 def test_settings_round_trip(make_window, qtbot, settings) -> None:
     window = make_window(lambda: load_snapshot("cpu-laptop"))
     window.context_control.set_context(32768)
-    window.kv_combo.setCurrentIndex(window.kv_combo.findData("q8_0"))
     window.fa_check.setChecked(False)
-    window.resize(1000, 700)
+    window.resize(window.minimumSizeHint().width() + 10, window.minimumSizeHint().height() + 20)
+    size = window.size()
     window.close()
     again = MainWindow(probe=lambda: load_snapshot("cpu-laptop"), settings=settings,
                        start_probe=False)
     qtbot.addWidget(again)
     assert again.context_control.context_tokens() == 32768
-    assert again.kv_combo.currentData() == "q8_0"
+    assert again.kv_combo.currentData() == "f16"
     assert not again.fa_check.isChecked()
-    assert again.size().width() == 1000
+    assert again.size() == size
+    again.kv_combo.setCurrentIndex(again.kv_combo.findData("q8_0"))
+    again.close()
+    third = MainWindow(probe=lambda: load_snapshot("cpu-laptop"), settings=settings,
+                       start_probe=False)
+    qtbot.addWidget(third)
+    assert third.kv_combo.currentData() == "q8_0"
+    assert third.fa_check.isChecked()  # q8_0 V cache needs flash attention
 
 
 def test_settings_with_garbage_fall_back_to_defaults(qtbot, settings) -> None:
