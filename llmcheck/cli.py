@@ -404,17 +404,27 @@ def _run(
             # report still answers the question.
             log.warning("the window cannot open (%s); printing the text report instead", exc)
     settings = check_settings(args)
-    snapshot = load_snapshot(args.snapshot) if args.snapshot is not None else probe()
+    # Everything that can be checked without the machine is checked before probing it.
     catalog, catalog_problem = _catalog_or_problem()
+    question: tuple[ModelVariant, str] | None = None
     if args.command == "check":
         if catalog is None:
             assert catalog_problem is not None
             raise RuntimeError(catalog_problem.message)
         variant = find_variant(catalog, args.variant)
-        quant = find_quant(catalog, variant, args.quant)
-        config = build_config(settings, snapshot, variant)
+        question = (variant, find_quant(catalog, variant, args.quant))
+    if args.snapshot is not None:
+        log.debug("judging the recorded machine in %s", args.snapshot)
+        snapshot = load_snapshot(args.snapshot)
+    else:
+        log.debug("probing this machine")
+        snapshot = probe()
+    log.debug("machine read: %d GPU(s), %d problem(s)", len(snapshot.gpus), len(snapshot.problems))
+    if question is not None:
         from llmcheck.estimate import estimate
 
+        variant, quant = question
+        config = build_config(settings, snapshot, variant)
         fit = estimate(variant, quant, config, snapshot)
         doc = rep.build_check(snapshot, fit, catalog=catalog)
         _emit(doc, as_json=args.json)

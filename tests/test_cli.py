@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from llmcheck import __version__, cli
 from llmcheck.snapshot import SystemSnapshot
@@ -23,12 +25,6 @@ from tests.test_schema import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
 
 NO_DISPLAY: dict[str, str] = {}
 
-# Found by these tests: llmcheck.estimate's _level() asserts that a budget is known, and the
-# planner reaches it with the CPU budget of a machine whose RAM is unreadable (unknown-budget).
-# Strict: once the estimator answers "unknown" there, these pass and the marker must go.
-ESTIMATOR_UNKNOWN_BUDGET_BUG = pytest.mark.xfail(
-    strict=True, reason="llmcheck.estimate asserts on an unknown CPU budget (_level)"
-)
 
 
 def snap(name: str) -> str:
@@ -309,11 +305,7 @@ def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return code, json.loads(captured.out)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=ESTIMATOR_UNKNOWN_BUDGET_BUG) if n == "unknown-budget" else n
-     for n in SNAPSHOT_NAMES],
-)
+@pytest.mark.parametrize("name", SNAPSHOT_NAMES)
 def test_snapshot_json_report(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, doc = run_json(["--snapshot", snap(name)], capsys)
     assert code == cli.EXIT_OK  # the report exits 0 whatever it finds
@@ -330,8 +322,7 @@ def test_snapshot_json_report(name: str, capsys: pytest.CaptureFixture[str]) -> 
          {"runs_great", "tight"}),
         ("container-limited", ["lfm2-24b-a2b", "--quant", "F16"], 1, {"wont_fit"}),
         ("cpu-laptop", ["lfm2-24b-a2b", "--quant", "F16", "--device", "cpu"], 1, {"wont_fit"}),
-        pytest.param("unknown-budget", ["lfm2-350m", "--quant", "Q4_0"], 3, {"unknown"},
-                     marks=ESTIMATOR_UNKNOWN_BUDGET_BUG),
+        ("unknown-budget", ["lfm2-350m", "--quant", "Q4_0"], 3, {"unknown"}),
     ],
 )
 def test_check_answers_with_its_exit_code(
@@ -386,6 +377,18 @@ def test_bad_questions_are_exit_2(
     assert code == cli.EXIT_USAGE
     assert captured.out == ""
     assert words in one_error_line(captured.err)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["check", "lfm2-1.2", "-q", "Q4_K_M"], ["check", "lfm2-1.2b", "-q", "Q4KM"],
+     ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "abc"]],
+)
+def test_bad_questions_fail_before_probing(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(argv, probe=no_probe, environ=NO_DISPLAY) == cli.EXIT_USAGE
+    one_error_line(capsys.readouterr().err)
 
 
 def test_no_arguments_without_a_display_prints_the_text_report(
@@ -493,3 +496,32 @@ def test_window_that_cannot_open_falls_back_to_text(
     assert "Traceback" not in captured.err
     assert code == cli.EXIT_OK
     assert "AMD Ryzen 7 7840U" in captured.out
+
+
+def test_verbose_logs_go_to_stderr_and_json_stays_clean(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = cli.main(["-v", "--snapshot", snap("cpu-laptop"), "--json"], probe=no_probe,
+                    environ=NO_DISPLAY)
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_OK
+    validator_for("report_document").validate(json.loads(captured.out))
+    assert "llmcheck: DEBUG: judging the recorded machine" in captured.err
+
+
+@given(st.integers(min_value=1, max_value=cli.MAX_CONTEXT_TOKENS_ANY // 1024))
+def test_parse_context_accepts_every_positive_size(n: int) -> None:
+    assert cli.parse_context(str(n)) == n
+    assert cli.parse_context(f"{n}k") == cli.parse_context(f"{n}K") == n * 1024
+
+
+def test_console_script_entry() -> None:
+    """The installed `llmcheck` script runs entry() -> main() and exits with its code."""
+    script = Path(sys.executable).with_name("llmcheck")
+    if not script.exists():
+        pytest.skip("llmcheck is not installed as a console script in this environment")
+    done = subprocess.run([str(script), "check", "no-such-model", "-q", "Q4_K_M"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == cli.EXIT_USAGE
+    assert done.stdout == ""
+    assert "unknown variant" in one_error_line(done.stderr)

@@ -26,13 +26,6 @@ def machine(name: str) -> SystemSnapshot:
     return snapshot_from_dict(json.loads(text))
 
 
-# Found by these tests: llmcheck.estimate's _level() asserts that a budget is known, and the
-# planner reaches it with the CPU budget of a machine whose RAM is unreadable (unknown-budget).
-# Strict: once the estimator answers "unknown" there, these pass and the marker must go.
-ESTIMATOR_UNKNOWN_BUDGET_BUG = pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="llmcheck.estimate asserts on an unknown CPU budget (_level)",
-)
 
 
 @pytest.fixture(scope="module")
@@ -165,11 +158,7 @@ def full_report(name: str, catalog: Catalog, **settings: Any) -> dict[str, Any]:
                                catalog=catalog)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=ESTIMATOR_UNKNOWN_BUDGET_BUG) if n == "unknown-budget" else n
-     for n in SNAPSHOT_NAMES],
-)
+@pytest.mark.parametrize("name", SNAPSHOT_NAMES)
 def test_full_report_validates_and_adds_up(name: str, catalog: Catalog) -> None:
     doc = full_report(name, catalog)
     validator_for("report_document", strict=True).validate(doc)
@@ -206,7 +195,6 @@ def test_a_placed_model_stays_within_each_device_budget(catalog: Catalog) -> Non
                     assert d["total_bytes"] <= d["budget_bytes"], (m["variant"], m["quant"], d)
 
 
-@ESTIMATOR_UNKNOWN_BUDGET_BUG
 def test_unknown_budget_gives_unknown_verdicts(catalog: Catalog) -> None:
     doc = full_report("unknown-budget", catalog)
     assert {m["verdict"] for m in doc["models"]} == {"unknown"}
