@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
 
         # Status strip: what the probe is doing, and the way to run it again.
         self.status_frame = QFrame()
+        self.status_frame.setObjectName("probeStatus")
         self.status_frame.setFrameShape(QFrame.Shape.StyledPanel)
         status = QHBoxLayout(self.status_frame)
         status.setContentsMargins(8, 4, 8, 4)
@@ -214,6 +215,7 @@ class MainWindow(QMainWindow):
         self.device_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.device_view.setWordWrap(False)
         machine_layout.addWidget(self.device_view)
+        self._fit_device_view()
         self.problems_label = QLabel("")
         self.problems_label.setWordWrap(True)
         self.problems_label.setAccessibleName("Problems met by the probe")
@@ -432,6 +434,7 @@ class MainWindow(QMainWindow):
         worker.signals.failed.connect(self._on_probe_worker_failed)
         self._probe_signals.append(worker.signals)
         self.progress.show()
+        self._mark_status(error=False)
         self.probe_button.setEnabled(False)
         self.status_label.setText("Reading this machine (memory, GPUs, CPU)…")
         self._patience.start()
@@ -447,6 +450,7 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.probe_button.setEnabled(True)
         self.last_error = None
+        self._mark_status(error=False)
         self._snapshot = snapshot
         self._fit_cache = {k: v for k, v in self._fit_cache.items() if k[0] != THIS_MACHINE}
         if self.machine_combo.count() == 1:
@@ -481,12 +485,21 @@ class MainWindow(QMainWindow):
         self.probe_button.setEnabled(True)
         self.last_error = message
         self.status_label.setText(f"⚠ {message}")
+        self._mark_status(error=True)
         self.probe_failed.emit(message)
 
     def _show_error(self, message: str) -> None:
         """A fault after the probe answered (catalog, estimator): say so, keep the rest."""
         self.last_error = message
         self.status_label.setText(f"⚠ {message}")
+        self._mark_status(error=True)
+
+    def _mark_status(self, *, error: bool) -> None:
+        # A vermillion frame (Okabe-Ito) besides the ⚠ sign, so a fault is seen at a glance.
+        self.status_frame.setStyleSheet(
+            "QFrame#probeStatus { border: 2px solid #D55E00; border-radius: 3px; }"
+            if error else ""
+        )
 
     def _forget_signals(self, ticket: int) -> None:
         sender = self.sender()
@@ -673,6 +686,13 @@ class MainWindow(QMainWindow):
         if self.grid_model.rowCount() and self.grid_model.columnCount():
             row = min(where[0], self.grid_model.rowCount() - 1)
             column = min(where[1], self.grid_model.columnCount() - 1)
+            if self.grid_model.fit(row, column) is None:
+                # Land on a cell with an answer: the row's first published quantization.
+                column = next(
+                    (c for c in range(self.grid_model.columnCount())
+                     if self.grid_model.fit(row, c) is not None),
+                    column,
+                )
             self.grid_view.setCurrentIndex(self.grid_model.index(row, column))
         self._save_settings()
         self.grid_updated.emit()

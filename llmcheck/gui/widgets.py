@@ -255,6 +255,6 @@ class BadgeDelegate(QStyledItemDelegate):
         super().paint(painter, plain, index)  # type: ignore[arg-type]
         if selected:
             painter.save()
-            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.Highlight), 3))
+            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.WindowText), 3))
             painter.drawRect(option.rect.adjusted(1, 1, -2, -2))
             painter.restore()
