@@ -175,13 +175,23 @@ def platform_plan(system: str) -> PlatformPlan:
     )
 
 
+# Runtime hooks that only some executables run, by entry script: the console executable swaps
+# PySide6's hook (imports QtCore + ICU at each start) for one that only sets the plugin path.
+CLI_RUNTIME_HOOK = "pyi_rth_llmcheck_cli"
+HOOKS_LEFT_OUT = {
+    "entry_gui": frozenset({CLI_RUNTIME_HOOK}),
+    "entry_cli": frozenset({"pyi_rth_pyside6"}),
+}
+
+
 def split_scripts(
     scripts: list[tuple[str, str, str]], entry_names: tuple[str, ...]
 ) -> dict[str, list[tuple[str, str, str]]]:
     """One shared Analysis of both entry scripts -> each executable's script list.
 
     ``a.scripts`` holds PyInstaller's bootstrap and runtime hooks followed by every entry
-    script; each executable keeps the hooks and only its own entry script.
+    script; each executable keeps the hooks (less those :data:`HOOKS_LEFT_OUT` names for it)
+    and only its own entry script.
 
     Raises:
         ValueError: an entry script is missing from the analysis.
@@ -190,7 +200,8 @@ def split_scripts(
     missing = [name for name in entry_names if name not in names]
     if missing:
         raise ValueError(f"entry scripts missing from the analysis: {missing}")
-    shared = [entry for entry in scripts if entry[0] not in entry_names]
-    return {
-        name: [*shared, *(entry for entry in scripts if entry[0] == name)] for name in entry_names
-    }
+    out = {}
+    for name in entry_names:
+        left_out = HOOKS_LEFT_OUT.get(name, frozenset()) | (set(entry_names) - {name})
+        out[name] = [entry for entry in scripts if entry[0] not in left_out]
+    return out

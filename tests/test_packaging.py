@@ -113,6 +113,8 @@ def test_split_scripts_gives_each_executable_the_hooks_and_its_own_entry() -> No
     scripts = [
         ("pyiboot01_bootstrap", "/b.py", "PYSOURCE"),
         ("pyi_rth_multiprocessing", "/m.py", "PYSOURCE"),
+        ("pyi_rth_pyside6", "/q.py", "PYSOURCE"),
+        ("pyi_rth_llmcheck_cli", "/l.py", "PYSOURCE"),
         ("entry_gui", "/g.py", "PYSOURCE"),
         ("entry_cli", "/c.py", "PYSOURCE"),
     ]
@@ -120,12 +122,18 @@ def test_split_scripts_gives_each_executable_the_hooks_and_its_own_entry() -> No
     assert [n for n, _p, _k in split["entry_gui"]] == [
         "pyiboot01_bootstrap",
         "pyi_rth_multiprocessing",
+        "pyi_rth_pyside6",
         "entry_gui",
     ]
-    assert [n for n, _p, _k in split["entry_cli"]][-1] == "entry_cli"
-    assert "entry_gui" not in [n for n, _p, _k in split["entry_cli"]]
+    # The console executable does not import QtCore at start-up (PySide6's hook does).
+    assert [n for n, _p, _k in split["entry_cli"]] == [
+        "pyiboot01_bootstrap",
+        "pyi_rth_multiprocessing",
+        "pyi_rth_llmcheck_cli",
+        "entry_cli",
+    ]
     with pytest.raises(ValueError, match="entry_cli"):
-        plan.split_scripts(scripts[:3], ("entry_gui", "entry_cli"))
+        plan.split_scripts(scripts[:5], ("entry_gui", "entry_cli"))
 
 
 # --- the spec, run against recording stand-ins for PyInstaller -------------------------------
@@ -141,14 +149,20 @@ class _Recorder:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.calls.append((self.kind, args, kwargs))
         if self.kind == "Analysis":
-            return _FakeAnalysis(args[0])
+            return _FakeAnalysis(args[0], kwargs["runtime_hooks"])
         return (self.kind, kwargs.get("name"))
 
 
 class _FakeAnalysis:
-    def __init__(self, scripts: list[str]) -> None:
-        self.scripts = [("pyiboot01_bootstrap", "/boot.py", "PYSOURCE")] + [
-            (Path(s).stem, s, "PYSOURCE") for s in scripts
+    def __init__(self, scripts: list[str], runtime_hooks: list[str]) -> None:
+        self.scripts = [
+            (Path(s).stem, s, "PYSOURCE")
+            for s in [
+                "/boot/pyiboot01_bootstrap.py",
+                "/hooks/pyi_rth_pyside6.py",
+                *runtime_hooks,
+                *scripts,
+            ]
         ]
         self.pure: list[tuple[str, str, str]] = []
         self.binaries = [
@@ -189,7 +203,17 @@ def test_spec_linux_builds_two_stripped_executables_in_one_folder(
     assert set(exes) == {"llmcheck-gui", "llmcheck"}
     assert exes["llmcheck"][1]["console"] is True
     assert exes["llmcheck-gui"][1]["console"] is False
-    assert [s[0] for s in exes["llmcheck"][0][1]] == ["pyiboot01_bootstrap", "entry_cli"]
+    assert [s[0] for s in exes["llmcheck"][0][1]] == [
+        "pyiboot01_bootstrap",
+        "pyi_rth_llmcheck_cli",
+        "entry_cli",
+    ]
+    assert [s[0] for s in exes["llmcheck-gui"][0][1]] == [
+        "pyiboot01_bootstrap",
+        "pyi_rth_pyside6",
+        "entry_gui",
+    ]
+    assert Path(analysis_kwargs["runtime_hooks"][0]).is_file()
     assert all(kw["strip"] and kw["icon"] is None for _a, kw in exes.values())
     ((collect_args, collect_kwargs),) = _of(calls, "COLLECT")
     assert collect_kwargs["name"] == "llmcheck"
