@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from typing import Any
 
+from llmcheck.probe.apple import default_working_set_cap_bytes
 from llmcheck.resources import resource_path
 from llmcheck.snapshot import (
     CpuInfo,
@@ -144,6 +145,14 @@ def machine_snapshot(machine: CatalogMachine) -> SystemSnapshot:
                 memory_source=Source.TABLE,
                 bandwidth_gb_s=machine.bandwidth_gb_s,
                 bandwidth_source=Source.TABLE,
+                # Metal's cap, by the same documented default the Apple probe falls back to.
+                working_set_cap_bytes=(
+                    default_working_set_cap_bytes(machine.device_memory_bytes)
+                    if machine.vendor is GpuVendor.APPLE else None
+                ),
+                working_set_cap_source=(
+                    Source.DEFAULT if machine.vendor is GpuVendor.APPLE else None
+                ),
             ),
         )
     system = {"apple": "Darwin"}.get(str(machine.vendor), "Linux")

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -200,8 +201,9 @@ class MainWindow(QMainWindow):
         self.machine_summary.setWordWrap(True)
         self.machine_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         chooser.addWidget(machine_label)
-        chooser.addWidget(self.machine_combo)
-        chooser.addWidget(self.machine_summary, 1)
+        self.machine_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        chooser.addWidget(self.machine_combo, 3)
+        chooser.addWidget(self.machine_summary, 2)
         machine_layout.addLayout(chooser)
         self.device_view = QTableView()
         self.device_view.setModel(self.device_model)

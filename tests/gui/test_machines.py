@@ -70,3 +70,10 @@ def test_duplicate_ids_are_refused() -> None:
              'bandwidth_gb_s = 50\nos_reserved_gib = 1\nsource = "s"\n')
     with pytest.raises(MachineCatalogError, match="duplicate id 'x'"):
         load_machines(entry + entry)
+
+
+def test_apple_machines_get_the_default_metal_cap() -> None:
+    m2 = next(m for m in load_machines() if m.id == "apple-m2-max-64g")
+    gpu = machine_snapshot(m2).gpus[0]
+    assert gpu.working_set_cap_bytes == 48 * GIB  # 3/4 of 64 GiB, the probe's documented default
+    assert gpu.working_set_cap_source is Source.DEFAULT
