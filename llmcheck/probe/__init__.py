@@ -65,7 +65,8 @@ def probe_gpus(*, system: str, ram_total_bytes: int | None = None) -> dict[str, 
         probe_nvidia = None  # the NVML probe has not landed in this build
     if probe_nvidia is not None:
         try:
-            result = probe_nvidia()
+            # MemTotal lets NVML tell a GB10 / Jetson pool (total ~= RAM) from VRAM.
+            result = probe_nvidia(host_ram_bytes=ram_total_bytes)
             gpus.extend(result.gpus)
             issues.extend(result.issues)
             nvidia_ok = bool(result.gpus)

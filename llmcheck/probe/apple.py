@@ -143,7 +143,8 @@ def probe_apple(
     if memsize is None:
         issues.append(
             Issue(source=SOURCE, code="memsize_unknown",
-                  message=f"hw.memsize is {values.get('hw.memsize')!r}, not a byte count.")
+                  message=f"hw.memsize is {values.get('hw.memsize', '')[:40]!r}, not a byte count.",
+                  hint="The unified memory pool is unknown; llmcheck will not guess it.")
         )
     cores, core_error = gpu_core_count(run)
     if cores is None:
@@ -174,7 +175,8 @@ def probe_apple(
         bandwidth = chip_bandwidth_gb_s(chip, cores, table) if chip else None
     except (OSError, ValueError) as exc:
         bandwidth = None
-        issues.append(Issue(source=SOURCE, code="apple_table_invalid", message=str(exc)))
+        issues.append(Issue(source=SOURCE, code="apple_table_invalid", message=str(exc),
+                            hint="Speed estimates are unavailable; reinstall llmcheck."))
     if bandwidth is None and chip:
         issues.append(
             Issue(source=SOURCE, code="chip_not_in_table",

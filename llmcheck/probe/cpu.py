@@ -178,7 +178,8 @@ def probe_cpu(
         if error is not None or not values:
             issues.append(
                 Issue(source=SOURCE, code="sysctl_failed",
-                      message=f"sysctl gave no CPU facts: {error or 'empty output'}")
+                      message=f"sysctl gave no CPU facts: {error or 'empty output'}",
+                      hint="CPU features are unknown; llmcheck assumes none.")
             )
         else:
             info = parse_mac_sysctl(values)
@@ -196,7 +197,8 @@ def probe_cpu(
     else:
         issues.append(
             Issue(source=SOURCE, code="cpu_unknown_os",
-                  message=f"No CPU reader for {system!r}; features unknown.")
+                  message=f"No CPU reader for {system!r}; features unknown.",
+                  hint="Results for this OS are a best effort.")
         )
     logical = info.logical_cores or os.cpu_count()
     physical = info.physical_cores or physical_core_count()
@@ -228,7 +230,8 @@ def _windows_cpu(
     except OSError as exc:
         issues.append(
             Issue(source=SOURCE, code="registry_unreadable",
-                  message=f"Could not read the CPU name from the registry: {exc}")
+                  message=f"Could not read the CPU name from the registry: {exc}",
+                  hint="The CPU's name is unknown; its features are still read.")
         )
     found: set[str] = set()
     if feature_present is not None:

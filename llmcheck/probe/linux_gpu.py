@@ -165,7 +165,8 @@ def probe_linux_gpus(
         if found is None:
             continue
         gpu, card_issues = found
-        gpus.append(gpu)
+        if gpu is not None:
+            gpus.append(gpu)
         issues.extend(card_issues)
     return GpuProbeResult(gpus=tuple(gpus), issues=tuple(issues))
 
@@ -178,18 +179,28 @@ def _read_card(
     rows: dict[str, dict[str, Any]],
     seen: set[str],
     index: int,
-) -> tuple[GpuInfo, list[Issue]] | None:
+) -> tuple[GpuInfo | None, list[Issue]] | None:
     dev = card / "device"
+    denied: list[Issue] = []
 
     def read(name: str) -> str | None:
         try:
             return read_text(dev / name).strip()
-        except (OSError, UnicodeDecodeError):
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            denied.append(
+                Issue(source="gpu", code="sysfs_unreadable",
+                      message=f"Could not read {dev / name}: {exc}",
+                      hint="A GPU may be present that llmcheck cannot identify; check the"
+                      " permissions of /sys/class/drm.")
+            )
             return None
 
     vendor_id = (read("vendor") or "").lower()
     if vendor_id not in VENDOR_IDS or vendor_id in skip_vendors:
-        return None
+        # An unreadable vendor file hides whatever card this is: say so rather than skip it.
+        return (None, denied) if denied else None
     pci_class = read("class")
     if pci_class is not None and not pci_class.lower().startswith("0x03"):
         return None  # not a display controller
@@ -203,7 +214,7 @@ def _read_card(
     source = str(vendor)
     device_id = (read("device") or "").lower().removeprefix("0x")
     pci_id = f"{vendor_id.removeprefix('0x')}:{device_id}" if len(device_id) == 4 else None
-    issues: list[Issue] = []
+    issues: list[Issue] = denied  # class, uevent or device id unreadable: still the card
 
     def size(name: str, path: Path | None = None, *, zero_ok: bool = False) -> int | None:
         target = path or (dev / name)

@@ -163,8 +163,12 @@ def read_cgroup_memory(
     try:
         cgroup_text = read_text(root / "proc" / "self" / "cgroup")
         mounts = parse_mountinfo(read_text(root / "proc" / "self" / "mountinfo"))
-    except (OSError, UnicodeDecodeError):
+    except FileNotFoundError:
         return CgroupMemory()  # not Linux, or no procfs: no cgroup to honour
+    except (OSError, UnicodeDecodeError) as exc:
+        # procfs is there but refuses us (hardened /proc, seccomp): a limit may apply unseen.
+        path = getattr(exc, "filename", None) or root / "proc" / "self"
+        return CgroupMemory(issues=(_unreadable(Path(str(path)), exc),))
     v2_path, v1_path = parse_proc_cgroup(cgroup_text)
     # A controller lives on one hierarchy only: a v1 memory mount means v1 owns memory (hybrid
     # hosts also show a "0::/" line for the empty unified tree).
@@ -213,7 +217,9 @@ def _walk(
             raw = None
         if raw is not None and raw != "max":
             value = parse_int(raw)
-            if value is None or value <= 0:
+            # The kernel keeps limits in a signed 64-bit page counter: 2^63 and above is garbage
+            # (v1's "unlimited" is 2^63 - 4096, below it), not a limit nor "no limit".
+            if value is None or value <= 0 or value >= 1 << 63:
                 issues.append(
                     Issue(
                         source=SOURCE,
@@ -287,7 +293,8 @@ def probe_memory(
             source = Source.PSUTIL
         except (OSError, AttributeError, RuntimeError) as exc:
             issues.append(
-                Issue(source=SOURCE, code="ram_unreadable", message=f"psutil failed: {exc}")
+                Issue(source=SOURCE, code="ram_unreadable", message=f"psutil failed: {exc}",
+                      hint="Reading /proc/meminfo instead; if that fails too, RAM is unknown.")
             )
         try:
             sw = ps.swap_memory()
