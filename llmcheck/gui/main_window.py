@@ -71,12 +71,14 @@ from llmcheck.gui.widgets import (
     format_bytes,
     verdict_style,
 )
-from llmcheck.gui.workers import ProbeWorker
+from llmcheck.gui.workers import ComputeWorker, ProbeWorker
 from llmcheck.snapshot import MemoryKind, SystemSnapshot
 
 if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant
     from llmcheck.estimate import DeviceBudget, Fit, RunConfig
+
+    GridKey = tuple[str, int, RunConfig]  # machine, snapshot generation, settings
 
 THIS_MACHINE = "this"
 KV_TYPES = (("f16", "F16"), ("q8_0", "Q8_0"), ("q4_0", "Q4_0"))
@@ -105,7 +107,8 @@ class MainWindow(QMainWindow):
     probe_started = Signal()
     probe_finished = Signal()  # the snapshot is shown and the grid is filled
     probe_failed = Signal(str)
-    grid_updated = Signal()
+    grid_updated = Signal()  # the grid shows the answers for the current settings
+    answers_updated = Signal()  # the "which machines run it" table is filled
     first_painted = Signal()
 
     def __init__(
@@ -129,8 +132,14 @@ class MainWindow(QMainWindow):
         self._ticket = 0
         self._pending_ticket: int | None = None
         self._probe_signals: list[QObject] = []  # keep each worker's signals alive until it reports
-        self._fit_cache: dict[tuple[str, RunConfig], tuple[Fit, ...]] = {}
+        self._generation = 0  # bumps with each new snapshot of this machine
+        self._fit_cache: dict[GridKey, tuple[Fit, ...]] = {}
+        self._fit_failures: dict[GridKey, str] = {}
         self._answer_cache: dict[tuple[str, RunConfig], tuple[MachineAnswer, ...]] = {}
+        self._answer_failures: dict[tuple[str, RunConfig], str] = {}
+        self._grid_in_flight: GridKey | None = None
+        self._answers_in_flight: tuple[str, RunConfig] | None = None
+        self._announce_probe = False  # emit probe_finished when the grid is next shown
         self._painted = False
         self.last_error: str | None = None
 
@@ -273,7 +282,13 @@ class MainWindow(QMainWindow):
         self.legend_label = QLabel(legend)
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)
         self.legend_label.setAccessibleName("Legend of the verdicts")
-        grid_layout.addWidget(self.legend_label)
+        self.grid_status = QLabel("")
+        self.grid_status.setAccessibleName("Grid status")
+        legend_row = QHBoxLayout()
+        legend_row.addWidget(self.legend_label)
+        legend_row.addStretch(1)
+        legend_row.addWidget(self.grid_status)
+        grid_layout.addLayout(legend_row)
         self.grid_view = QTableView()
         self.grid_view.setModel(self.grid_model)
         self._badge_delegate = BadgeDelegate(self.grid_view)
@@ -454,14 +469,16 @@ class MainWindow(QMainWindow):
         self.last_error = None
         self._mark_status(error=False)
         self._snapshot = snapshot
+        self._generation += 1
         self._fit_cache = {k: v for k, v in self._fit_cache.items() if k[0] != THIS_MACHINE}
+        self._fit_failures = {}
+        self._announce_probe = True
         if self.machine_combo.count() == 1:
             self._fill_machine_combo()
         seconds = "" if snapshot.probe_seconds is None else f" in {snapshot.probe_seconds:.1f} s"
         source = "Read from a snapshot file" if str(snapshot.source) == "snapshot" else "Probed"
         self.status_label.setText(f"{source}{seconds}. Hover any number to see where it came from.")
-        self._show_machine()
-        self.probe_finished.emit()
+        self._show_machine()  # probe_finished follows once the grid is filled
 
     def _on_probe_worker_failed(self, ticket: int, message: str) -> None:
         self._forget_signals(ticket)
@@ -629,17 +646,21 @@ class MainWindow(QMainWindow):
 
         return tuple(budgets(snapshot))
 
+    def _grid_key(self) -> GridKey:
+        machine = self.current_machine_key()
+        return (machine, self._generation if machine == THIS_MACHINE else 0, self.run_config())
+
     def current_fits(self) -> tuple[Fit, ...]:
-        """The estimator's answers for the machine and settings shown (cached per setting)."""
+        """The estimator's answers for the machine and settings shown (computed now if needed)."""
         snapshot = self.current_snapshot()
         if snapshot is None:
             return ()
         from llmcheck.estimate import estimate_all
 
-        key = (self.current_machine_key(), self.run_config())
+        key = self._grid_key()
         fits = self._fit_cache.get(key)
         if fits is None:
-            fits = tuple(estimate_all(self.catalog(), snapshot, key[1]))
+            fits = tuple(estimate_all(self.catalog(), snapshot, key[2]))
             self._fit_cache[key] = fits
         return fits
 
@@ -661,31 +682,67 @@ class MainWindow(QMainWindow):
         return tuple(q.name for q in self.catalog().quants if q.name in published)
 
     def refresh_grid(self) -> None:
-        """Recompute (or take from the cache) and show the grid, keeping the selected cell."""
+        """Show the grid for the current settings: from the cache, or computed off-thread."""
         snapshot = self.current_snapshot()
         if snapshot is None:
             return
-        current = self.grid_view.currentIndex()
-        where = (current.row(), current.column()) if current.isValid() else (0, 0)
         try:
             variants = self.ordered_variants()
             quants = self.quant_columns()
         except (OSError, ValueError, KeyError) as exc:
             self._show_error(f"The model catalog could not be read: {exc}")
-            self.grid_model.clear()
+            self._show_fits((), (), ())
             return
-        try:
-            fits = self.current_fits()
-        except Exception as exc:  # noqa: BLE001 - boundary: an estimator bug must not kill the UI
+        key = self._grid_key()
+        self._save_settings()
+        if key in self._fit_cache:
+            self._show_fits(variants, quants, self._fit_cache[key])
+        elif key in self._fit_failures:
             self._show_error(
-                f"The estimator failed for this machine and these settings: {describe(exc)}."
-                " Please report it with `llmcheck --json` output."
+                f"The estimator failed for this machine and these settings: "
+                f"{self._fit_failures[key]}. Please report it with `llmcheck --json` output."
             )
-            self.grid_model.clear()
-            self.grid_updated.emit()
-            return
-        self.grid_model.set_fits(variants, quants, fits)
-        if self.grid_model.rowCount() and self.grid_model.columnCount():
+            self._show_fits(variants, quants, ())
+        elif self._grid_in_flight is None:
+            self._start_grid_worker(key, snapshot)
+        # else: when the computation in flight ends, refresh_grid runs again for the settings
+        # shown then, so a slider drag computes only the first and the last step.
+
+    def _start_grid_worker(self, key: GridKey, snapshot: SystemSnapshot) -> None:
+        from llmcheck.estimate import estimate_all
+
+        catalog = self.catalog()
+        config = key[2]
+        worker = ComputeWorker(lambda: tuple(estimate_all(catalog, snapshot, config)), key)
+        worker.signals.done.connect(self._on_grid_worker_done)
+        worker.signals.failed.connect(self._on_grid_worker_failed)
+        self._probe_signals.append(worker.signals)
+        self._grid_in_flight = key
+        self.grid_status.setText(
+            f"Computing the verdicts for {context_label(config.context_tokens)} context…"
+        )
+        QThreadPool.globalInstance().start(worker)
+
+    def _on_grid_worker_done(self, key: GridKey, fits: tuple[Fit, ...]) -> None:
+        self._forget_signals(0)
+        self._grid_in_flight = None
+        self._fit_cache[key] = fits
+        self.refresh_grid()
+
+    def _on_grid_worker_failed(self, key: GridKey, message: str) -> None:
+        self._forget_signals(0)
+        self._grid_in_flight = None
+        self._fit_failures[key] = message
+        self.refresh_grid()
+
+    def _show_fits(
+        self, variants: Sequence[ModelVariant], quants: Sequence[str], fits: Sequence[Fit]
+    ) -> None:
+        current = self.grid_view.currentIndex()
+        where = (current.row(), current.column()) if current.isValid() else (0, 0)
+        self.grid_model.set_fits(variants, quants, fits if fits else ())
+        self.grid_status.setText("")
+        if fits and self.grid_model.rowCount() and self.grid_model.columnCount():
             row = min(where[0], self.grid_model.rowCount() - 1)
             column = min(where[1], self.grid_model.columnCount() - 1)
             if self.grid_model.fit(row, column) is None:
@@ -696,8 +753,12 @@ class MainWindow(QMainWindow):
                     column,
                 )
             self.grid_view.setCurrentIndex(self.grid_model.index(row, column))
-        self._save_settings()
+        else:
+            self._show_details(QModelIndex())
         self.grid_updated.emit()
+        if self._announce_probe:
+            self._announce_probe = False
+            self.probe_finished.emit()
 
     def _on_setting_changed(self, *_args: object) -> None:
         self.refresh_grid()
@@ -827,20 +888,43 @@ class MainWindow(QMainWindow):
         variant = self.grid_model.variant(index.row())
         config = self.run_config()
         key = (variant.id, config)
-        answers = self._answer_cache.get(key)
-        if answers is None:
-            try:
-                answers = reverse_answers(variant, self.machines(), config)
-            except Exception as exc:  # noqa: BLE001 - boundary: an estimator bug
-                self.reverse_title.setText(f"⚠ The estimator failed: {describe(exc)}")
-                self.answer_model.set_answers(())
-                return
-            self._answer_cache[key] = answers
-        self.reverse_title.setText(
+        title = (
             f"Which catalogued machines run {variant.name} at "
             f"{context_label(config.context_tokens)} context (best quantization for each):"
         )
-        self.answer_model.set_answers(answers)
+        if key in self._answer_cache:
+            self.reverse_title.setText(title)
+            self.answer_model.set_answers(self._answer_cache[key])
+            self.answers_updated.emit()
+        elif key in self._answer_failures:
+            self.reverse_title.setText(f"⚠ The estimator failed: {self._answer_failures[key]}")
+            self.answer_model.set_answers(())
+            self.answers_updated.emit()
+        elif self._answers_in_flight is None:
+            self.reverse_title.setText(f"{title}\nComputing…")
+            machines = self.machines()
+            worker = ComputeWorker(lambda: reverse_answers(variant, machines, config), key)
+            worker.signals.done.connect(self._on_answers_worker_done)
+            worker.signals.failed.connect(self._on_answers_worker_failed)
+            self._probe_signals.append(worker.signals)
+            self._answers_in_flight = key
+            QThreadPool.globalInstance().start(worker)
+
+    def _on_answers_worker_done(
+        self, key: tuple[str, RunConfig], answers: tuple[MachineAnswer, ...]
+    ) -> None:
+        self._forget_signals(0)
+        self._answers_in_flight = None
+        self._answer_cache[key] = answers
+        if self.tabs.currentIndex() == 1:
+            self._show_reverse()
+
+    def _on_answers_worker_failed(self, key: tuple[str, RunConfig], message: str) -> None:
+        self._forget_signals(0)
+        self._answers_in_flight = None
+        self._answer_failures[key] = message
+        if self.tabs.currentIndex() == 1:
+            self._show_reverse()
 
     # --- export -------------------------------------------------------------------------
 

@@ -51,3 +51,33 @@ def describe_failure(exc: BaseException) -> str:
     """One plain sentence for a probe that raised."""
     detail = str(exc).strip() or type(exc).__name__
     return f"Reading this machine failed: {detail}"
+
+
+class ComputeSignals(QObject):
+    """What a ComputeWorker reports, tagged with the key it computed."""
+
+    done = Signal(object, object)  # key, result
+    failed = Signal(object, str)  # key, message
+
+
+class ComputeWorker(QRunnable):
+    """Runs one pure computation (the estimator over the catalog) off the GUI thread.
+
+    The estimator takes a noticeable fraction of a second for the whole grid on a small
+    machine, so the window computes on a pool thread and keeps responding meanwhile.
+    """
+
+    def __init__(self, compute: Callable[[], object], key: object) -> None:
+        super().__init__()
+        self.signals = ComputeSignals()
+        self._compute = compute
+        self._key = key
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            result = self._compute()
+        except Exception as exc:  # noqa: BLE001 - boundary: an estimator fault becomes a message
+            self.signals.failed.emit(self._key, str(exc).strip() or type(exc).__name__)
+            return
+        self.signals.done.emit(self._key, result)

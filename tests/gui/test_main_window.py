@@ -32,6 +32,12 @@ def grid_verdicts(window: MainWindow) -> dict[tuple[str, str], str]:
     return shown
 
 
+def settle(qtbot, window: MainWindow, change) -> None:
+    """Make a change and wait until the grid shows its answers (computed off-thread)."""
+    with qtbot.waitSignal(window.grid_updated, timeout=20_000):
+        change()
+
+
 def expected_verdicts(snapshot, config: RunConfig) -> dict[tuple[str, str], str]:
     fits = estimate_all(load_catalog(), snapshot, config)
     return {(f.variant_id, f.quant): str(f.verdict) for f in fits}
@@ -65,28 +71,29 @@ def test_grid_text_is_readable_without_colour(make_window) -> None:
     assert "Speed" in tooltip
 
 
-def test_changing_the_context_changes_the_verdicts(make_window) -> None:
+def test_changing_the_context_changes_the_verdicts(make_window, qtbot) -> None:
     snapshot = load_snapshot("cpu-laptop")
     window = make_window(lambda: snapshot)
-    window.context_control.set_context(2048)
+    settle(qtbot, window, lambda: window.context_control.set_context(2048))
     small = grid_verdicts(window)
     with pytest.raises(AssertionError):
         # A grid that ignored the context would pass the next check at both ends.
         assert small == expected_verdicts(snapshot, RunConfig(context_tokens=131072))
-    window.context_control.set_context(131072)
+    settle(qtbot, window, lambda: window.context_control.set_context(131072))
     large = grid_verdicts(window)
     assert window.run_config().context_tokens == 131072
     assert large == expected_verdicts(snapshot, window.run_config())
     assert large != small
 
 
-def test_kv_type_and_flash_attention_reach_the_estimator(make_window) -> None:
+def test_kv_type_and_flash_attention_reach_the_estimator(make_window, qtbot) -> None:
     snapshot = load_snapshot("one-nvidia")
     window = make_window(lambda: snapshot)
-    window.fa_check.setChecked(False)
+    settle(qtbot, window, lambda: window.fa_check.setChecked(False))
     assert window.run_config().flash_attn is False
     assert grid_verdicts(window) == expected_verdicts(snapshot, window.run_config())
-    window.kv_combo.setCurrentIndex(window.kv_combo.findData("q4_0"))
+    settle(qtbot, window,
+           lambda: window.kv_combo.setCurrentIndex(window.kv_combo.findData("q4_0")))
     config = window.run_config()
     assert config.kv_type is KvType.Q4_0
     # llama.cpp needs flash attention for a quantized V cache (RunConfig's rule).
@@ -94,16 +101,17 @@ def test_kv_type_and_flash_attention_reach_the_estimator(make_window) -> None:
     assert not window.fa_check.isEnabled()
     assert "flash" in window.fa_check.toolTip().lower()
     assert grid_verdicts(window) == expected_verdicts(snapshot, config)
-    window.kv_combo.setCurrentIndex(window.kv_combo.findData("f16"))
+    settle(qtbot, window,
+           lambda: window.kv_combo.setCurrentIndex(window.kv_combo.findData("f16")))
     assert window.fa_check.isEnabled()
 
 
-def test_device_choice_lists_each_gpu(make_window) -> None:
+def test_device_choice_lists_each_gpu(make_window, qtbot) -> None:
     snapshot = load_snapshot("two-gpus")
     window = make_window(lambda: snapshot)
     data = [window.device_combo.itemData(i) for i in range(window.device_combo.count())]
     assert data == ["auto", "cpu", "gpu:0", "gpu:1"]
-    window.device_combo.setCurrentIndex(data.index("cpu"))
+    settle(qtbot, window, lambda: window.device_combo.setCurrentIndex(data.index("cpu")))
     assert window.run_config().device == "cpu"
     assert grid_verdicts(window) == expected_verdicts(snapshot, window.run_config())
 
@@ -188,23 +196,26 @@ def test_details_show_the_selected_fit(make_window, qtbot) -> None:
     assert QGuiApplication.clipboard().text() == fit.llama_cpp_command
 
 
-def test_what_if_machine_shows_its_verdicts(make_window, qtmodeltester) -> None:
+def test_what_if_machine_shows_its_verdicts(make_window, qtbot, qtmodeltester) -> None:
     window = make_window(lambda: load_snapshot("cpu-laptop"))
-    window.select_machine("rtx-4090")
+    settle(qtbot, window, lambda: window.select_machine("rtx-4090"))
     rtx = next(m for m in load_machines() if m.id == "rtx-4090")
     assert grid_verdicts(window) == expected_verdicts(machine_snapshot(rtx), window.run_config())
     assert window.device_model.rowCount() == 2
     qtmodeltester.check(window.device_model)
-    window.select_machine("this")
+    settle(qtbot, window, lambda: window.select_machine("this"))  # cached: at once
     assert grid_verdicts(window) == expected_verdicts(
         load_snapshot("cpu-laptop"), window.run_config()
     )
 
 
-def test_reverse_view_answers_for_every_catalogued_machine(make_window, qtmodeltester) -> None:
+def test_reverse_view_answers_for_every_catalogued_machine(
+    make_window, qtbot, qtmodeltester
+) -> None:
     window = make_window(lambda: load_snapshot("cpu-laptop"))
     window.grid_view.setCurrentIndex(window.grid_model.index(0, 0))
-    window.tabs.setCurrentIndex(1)
+    with qtbot.waitSignal(window.answers_updated, timeout=60_000):
+        window.tabs.setCurrentIndex(1)
     model = window.answer_model
     qtmodeltester.check(model)
     machines = load_machines()
@@ -326,6 +337,20 @@ def test_controls_have_accessible_names(make_window) -> None:
                    window.probe_button, window.copy_button, window.command_edit):
         assert widget.accessibleName(), widget
     assert window.grid_view.focusPolicy() != Qt.FocusPolicy.NoFocus
+
+
+def test_a_slider_drag_computes_only_what_is_needed(make_window, qtbot) -> None:
+    """Moving through several contexts while one is computing ends on the last one's answers."""
+    snapshot = load_snapshot("one-nvidia")
+    window = make_window(lambda: snapshot)
+    with qtbot.waitSignal(window.grid_updated, timeout=30_000,
+                          check_params_cb=lambda: window.run_config().context_tokens == 65536):
+        for tokens in (8192, 16384, 32768, 65536):
+            window.context_control.set_context(tokens)
+    assert grid_verdicts(window) == expected_verdicts(snapshot, window.run_config())
+    computed = {key[2].context_tokens for key in window._fit_cache}
+    assert 65536 in computed
+    assert not computed & {16384, 32768}  # the steps passed over were never computed
 
 
 def test_a_stale_probe_answer_is_ignored(make_window) -> None:
