@@ -24,6 +24,7 @@ KIND_KV = "kv"
 KIND_RS = "rs"
 KIND_OUTPUT = "output"
 KIND_COMPUTE = "compute"
+KIND_INPUT = "input"  # older builds: "CUDA_Host input buffer size"
 
 _NUM = r"[0-9]+(?:\.[0-9]+)?"
 
@@ -36,7 +37,7 @@ def _n(name: str) -> str:
 # "<prefix>: <BUFT> <kind> buffer size = <x> MiB"; <kind> absent in old llm_load_tensors lines.
 _BUFFER_RE = re.compile(
     r"(?P<prefix>[A-Za-z_][A-Za-z0-9_]*):\s+(?P<buft>\S+)\s+"
-    r"(?:(?P<kind>model|KV|RS|output|compute)\s+)?buffer size\s*=\s*" + _n("mib") + r"\s*MiB"
+    r"(?:(?P<kind>model|KV|RS|output|compute|input)\s+)?buffer size\s*=\s*" + _n("mib") + r"\s*MiB"
 )
 _KV_SUMMARY_RE = re.compile(
     r"(?P<prefix>llama_kv_cache\w*):\s+size\s*=\s*" + _n("size") + r"\s*MiB\s*\(\s*"
@@ -75,7 +76,7 @@ _FILE_SIZE_RE = re.compile(
 _REPACK_RE = re.compile(r"repack(?:ing)?:?\s+repack tensor\s+(?P<name>\S+)\s+with\s+(?P<kind>\S+)")
 _GRAPH_RE = re.compile(r"graph (?P<what>nodes|splits)\s*=\s*(?P<n>\d+)")
 _BREAKDOWN_ROW_RE = re.compile(
-    r"memory_breakdown_print:\s*\|\s*-\s*(?P<device>.+?)\s*\|\s*(?P<rest>[0-9 =+()]+?)\s*\|\s*$"
+    r"memory_breakdown_print:\s*\|\s*-\s*(?P<device>.+?)\s*\|\s*(?P<rest>[-0-9 =+()]+?)\s*\|\s*$"
 )
 _CUDA_DEVICE_RE = re.compile(
     r"Device\s+(?P<idx>\d+):\s+(?P<name>.+?),\s+compute capability\s+(?P<cc>[0-9.]+)"
@@ -89,7 +90,7 @@ class BufferLine:
     """One "... buffer size = X MiB" line.
 
     Attributes:
-        kind: ``model``, ``kv``, ``rs``, ``output`` or ``compute``.
+        kind: ``model``, ``kv``, ``rs``, ``output``, ``compute`` or ``input``.
         buffer_type: The ggml buffer type as printed (``CUDA0``, ``CPU_Mapped``, ``CUDA_Host``).
         mib: The printed size in MiB (2^20 bytes, two decimals).
         prefix: The function prefix llama.cpp printed (``load_tensors``, ``sched_reserve``...).
@@ -163,7 +164,7 @@ class ParsedLog:
             ],
             "buffers_mib": {
                 k: self.mib_by_type(k)
-                for k in (KIND_MODEL, KIND_KV, KIND_RS, KIND_OUTPUT, KIND_COMPUTE)
+                for k in (KIND_MODEL, KIND_KV, KIND_RS, KIND_OUTPUT, KIND_COMPUTE, KIND_INPUT)
             },
             "kv_summary": self.kv_summary,
             "rs_summary": self.rs_summary,
@@ -186,7 +187,7 @@ def _kind(prefix: str, word: str | None) -> str | None:
     """Buffer kind from the word before "buffer size" (or, for old lines, the prefix)."""
     if word is not None:
         return {"model": KIND_MODEL, "KV": KIND_KV, "RS": KIND_RS, "output": KIND_OUTPUT,
-                "compute": KIND_COMPUTE}[word]
+                "compute": KIND_COMPUTE, "input": KIND_INPUT}[word]
     if prefix in ("llm_load_tensors", "load_tensors"):
         return KIND_MODEL  # e.g. "llm_load_tensors:  CUDA0 buffer size = ..."
     return None
@@ -194,7 +195,7 @@ def _kind(prefix: str, word: str | None) -> str | None:
 
 def _breakdown_row(device: str, rest: str) -> dict[str, Any] | None:
     """``total = free + (self = model + context + compute) + unaccounted`` or a host row."""
-    nums = [int(n) for n in re.findall(r"\d+", rest)]
+    nums = [int(n) for n in re.findall(r"-?\d+", rest)]
     if len(nums) == 7:
         keys = ("total", "free", "self", "model", "context", "compute", "unaccounted")
     elif len(nums) == 4:
