@@ -452,6 +452,41 @@ def _weights(arch: Architecture, quant: str, table: QuantTable) -> _Weights:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Facts:
+    """Per variant x quant invariants the placement search reads again and again (cached).
+
+    ``layer_prefix[i]`` is the bytes of layers 0..i-1 and ``attn_prefix[i]`` the number of
+    attention layers among them, so any contiguous run of layers costs two lookups.
+    """
+
+    weights: _Weights
+    layer_prefix: tuple[int, ...]
+    attn_prefix: tuple[int, ...]
+
+
+@functools.lru_cache(maxsize=512)
+def _facts(arch: Architecture, quant: str, table: QuantTable) -> _Facts:
+    w = _weights(arch, quant, table)
+    layer_prefix, attn_prefix = [0], [0]
+    for il in range(arch.n_layer):
+        layer_prefix.append(layer_prefix[-1] + w.layer_bytes[il])
+        attn_prefix.append(attn_prefix[-1] + arch.is_attention_layer(il))
+    return _Facts(weights=w, layer_prefix=tuple(layer_prefix), attn_prefix=tuple(attn_prefix))
+
+
+@functools.lru_cache(maxsize=512)
+def _repack_prefix(
+    arch: Architecture, quant: str, table: QuantTable, types: frozenset[str]
+) -> tuple[int, ...]:
+    """``[i]``: bytes of layers 0..i-1 whose type the CPU repacks (see :func:`repack_bytes`)."""
+    w = _weights(arch, quant, table)
+    out = [0]
+    for il in range(arch.n_layer):
+        out.append(out[-1] + sum(n for t, n in w.layer_types[il] if t in types))
+    return tuple(out)
+
+
 def file_size_bytes(variant: ModelVariant, quant: str) -> int:
     """The GGUF file size, computed from the architecture and llama-quantize's per-tensor rules.
 
@@ -663,20 +698,40 @@ class _Plan:
     uses: tuple[tuple[DeviceBudget, MemoryTerms, int], ...]  # budget, terms, layers
     gpu_layers: int
     level: int
+    # Per use, what the context does not change: (bytes, attention layers, has the full compute
+    # buffer). max_context re-prices a plan at another context from these alone.
+    shape: tuple[tuple[int, int, bool], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Machine:
+    """What the placement search needs from a snapshot, read once per call, not per plan."""
+
+    budgets: tuple[DeviceBudget, ...]
+    repack: frozenset[str]
+
+
+def _machine(machine: SystemSnapshot) -> _Machine:
+    return _Machine(budgets=budgets(machine), repack=repack_types(machine))
 
 
 def _layer_split(n_items: int, weights: Sequence[int]) -> list[int]:
     """llama.cpp's layer split: item i goes to the first device whose cumulative share exceeds
     i / n_items (tensor split proportional to free memory, --split-mode layer)."""
+    if len(weights) == 1:
+        return [n_items]
     total = sum(weights)
     cum, acc = [], 0
     for w in weights:
         acc += w
         cum.append(acc / total)
     counts = [0] * len(weights)
+    last = len(weights) - 1
+    dev = 0  # i / n_items grows with i, so the first device whose share exceeds it never goes back
     for i in range(n_items):
         f = i / n_items
-        dev = next((k for k, c in enumerate(cum) if f < c), len(weights) - 1)
+        while dev < last and not f < cum[dev]:
+            dev += 1
         counts[dev] += 1
     return counts
 
@@ -685,28 +740,33 @@ def _terms_for_layers(
     variant: ModelVariant,
     quant: str,
     config: RunConfig,
-    layers: Sequence[int],
+    first: int,
+    stop: int,
     *,
     has_output: bool,
     budget: DeviceBudget,
     has_input: bool,
     all_on_gpu: bool,
     repack: frozenset[str],
-) -> MemoryTerms:
-    """The terms of one device that holds ``layers`` (and the output / input layer if asked)."""
+) -> tuple[MemoryTerms, tuple[int, int, bool]]:
+    """The terms of one device that holds layers ``first..stop-1`` (and the output / input layer
+    if asked), and the plan ``shape`` entry (bytes that do not grow with the context, attention
+    layers, full compute buffer)."""
     arch = variant.architecture
-    w = _weights(arch, quant, variant.quant_table)
-    weights = sum(w.layer_bytes[il] for il in layers)
+    facts = _facts(arch, quant, variant.quant_table)
+    w = facts.weights
+    weights = facts.layer_prefix[stop] - facts.layer_prefix[first]
     if has_output:
         weights += w.token_embd_bytes + w.output_norm_bytes
     if has_input and not has_output:
         weights += w.token_embd_bytes  # when the CPU holds both, the tied matrix loads once
-    n_attn = sum(1 for il in layers if arch.is_attention_layer(il))
-    n_conv = len(layers) - n_attn
+    n_attn = facts.attn_prefix[stop] - facts.attn_prefix[first]
+    n_conv = stop - first - n_attn
     kv = kv_cache_bytes(arch, config.context_tokens, config.kv_type, n_layers=n_attn)
     rs = recurrent_state_bytes(arch, config.parallel, n_layers=n_conv)
     n_out = reserved_outputs(config.front_end, config.parallel, config.ubatch)
-    if layers or has_output:
+    full_compute = stop > first or has_output
+    if full_compute:
         compute = compute_bytes(
             arch,
             config.context_tokens,
@@ -719,10 +779,11 @@ def _terms_for_layers(
     out = output_bytes(arch, config.parallel) if budget.kind == "cpu" else 0
     mmap_cache = 0
     if budget.kind == "cpu" and config.mmap and repack:
-        mmap_cache = repack_bytes(variant, quant, layers, repack)
+        prefix = _repack_prefix(arch, quant, variant.quant_table, repack)
+        mmap_cache = prefix[stop] - prefix[first]
     if budget.kind != "cpu" and variant.vision is not None and has_output:
         weights += variant.vision.size_bytes
-    return MemoryTerms(
+    terms = MemoryTerms(
         weights_bytes=weights,
         kv_cache_bytes=kv,
         recurrent_state_bytes=rs,
@@ -731,6 +792,8 @@ def _terms_for_layers(
         overhead_bytes=budget.overhead_bytes,
         mmap_cache_bytes=mmap_cache,
     )
+    fixed = terms.total_bytes - kv - (compute if full_compute else 0)
+    return terms, (fixed, n_attn, full_compute)
 
 
 def _plan_gpus(
@@ -746,36 +809,39 @@ def _plan_gpus(
     arch = variant.architecture
     n = arch.n_layer
     ngl = max(0, min(ngl, n + 1))
-    start = n + 1 - ngl
-    gpu_items = list(range(start, n + 1))  # n is the output layer
+    start = n + 1 - ngl  # items start..n are offloaded; item n is the output layer
     weights = [g.budget_bytes or 1 for g in gpus]
-    counts = _layer_split(len(gpu_items), weights) if gpus else []
+    counts = _layer_split(ngl, weights) if gpus else []
     uses: list[tuple[DeviceBudget, MemoryTerms, int]] = []
-    pos = 0
+    shape: list[tuple[int, int, bool]] = []
+    pos = start
     for g, c in zip(gpus, counts, strict=True):
-        items = gpu_items[pos : pos + c]
-        pos += c
-        layers = [il for il in items if il < n]
-        if not items:
+        if not c:
             continue
-        terms = _terms_for_layers(
+        first, end = pos, pos + c  # items first..end-1
+        pos = end
+        stop = min(end, n)
+        terms, form = _terms_for_layers(
             variant,
             quant,
             config,
-            layers,
-            has_output=n in items,
+            first,
+            stop,
+            has_output=end > n,
             budget=g,
             has_input=False,
             all_on_gpu=ngl == n + 1,
             repack=repack,
         )
-        uses.append((g, terms, len(layers)))
-    cpu_layers = list(range(min(start, n)))
-    cpu_terms = _terms_for_layers(
+        uses.append((g, terms, stop - first))
+        shape.append(form)
+    cpu_stop = min(start, n)
+    cpu_terms, cpu_form = _terms_for_layers(
         variant,
         quant,
         config,
-        cpu_layers,
+        0,
+        cpu_stop,
         has_output=ngl == 0,
         budget=cpu,
         has_input=True,
@@ -786,7 +852,9 @@ def _plan_gpus(
         cpu_terms = replace(
             cpu_terms, weights_bytes=cpu_terms.weights_bytes + variant.vision.size_bytes
         )
-    uses.append((cpu, cpu_terms, len(cpu_layers)))
+        cpu_form = (cpu_form[0] + variant.vision.size_bytes, *cpu_form[1:])
+    uses.append((cpu, cpu_terms, cpu_stop))
+    shape.append(cpu_form)
     level = _GREAT
     for budget, terms, _ in uses:
         need = terms.total_bytes
@@ -802,7 +870,9 @@ def _plan_gpus(
         placement = Placement.UNIFIED
     else:
         placement = Placement.GPU
-    return _Plan(placement=placement, uses=tuple(uses), gpu_layers=ngl, level=level)
+    return _Plan(
+        placement=placement, uses=tuple(uses), gpu_layers=ngl, level=level, shape=tuple(shape)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -812,47 +882,66 @@ class _Judgement:
     reason: str
 
 
-def _judge(
-    variant: ModelVariant, quant: str, config: RunConfig, machine: SystemSnapshot
-) -> _Judgement:
-    """The verdict and placement per VERDICT_RULES (no max context, no speed)."""
-    all_budgets = budgets(machine)
-    cpu = all_budgets[-1]
-    accels = [b for b in all_budgets if b.kind != "cpu"]
-    repack = repack_types(machine)
-    n_all = variant.architecture.n_layer + 1
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Candidates:
+    """The devices a config may use on a machine, or why the answer is unknown."""
+
+    cpu: DeviceBudget
+    known: tuple[DeviceBudget, ...]
+    unknown: tuple[DeviceBudget, ...]
+    unanswerable: str | None  # the reason when the verdict is unknown whatever the model
+
+
+def _candidates(config: RunConfig, machine: _Machine) -> _Candidates:
+    cpu = machine.budgets[-1]
+    accels = [b for b in machine.budgets if b.kind != "cpu"]
+    reason: str | None = None
     if config.device.startswith("gpu:"):
         index = int(config.device.split(":", 1)[1])
         accels = [b for b in accels if b.gpu_index == index]
         if not accels:
-            return _Judgement(
-                verdict=Verdict.UNKNOWN,
-                plan=None,
-                reason=f"this machine has no usable GPU {index} ({config.device})",
-            )
+            reason = f"this machine has no usable GPU {index} ({config.device})"
     elif config.device == "cpu":
         accels = []
-    if cpu.budget_bytes is None:
-        return _Judgement(
-            verdict=Verdict.UNKNOWN, plan=None, reason="the usable RAM could not be read"
-        )
-    known = [b for b in accels if b.budget_bytes is not None]
-    unknown = [b for b in accels if b.budget_bytes is None]
+    if reason is None and cpu.budget_bytes is None:
+        reason = "the usable RAM could not be read"
+    return _Candidates(
+        cpu=cpu,
+        known=tuple(b for b in accels if b.budget_bytes is not None),
+        unknown=tuple(b for b in accels if b.budget_bytes is None),
+        unanswerable=reason,
+    )
+
+
+def _whole_plans(
+    variant: ModelVariant, quant: str, config: RunConfig, c: _Candidates, repack: frozenset[str]
+) -> list[_Plan]:
+    """Every layer on one accelerator, or split by layer over several GPUs of one backend."""
+    n_all = variant.architecture.n_layer + 1
+    plans = [_plan_gpus(variant, quant, config, [g], c.cpu, n_all, repack) for g in c.known]
+    discrete = [g for g in c.known if g.kind == "gpu"]
+    for backend in sorted({g.backend for g in discrete}):
+        group = [g for g in discrete if g.backend == backend]
+        if len(group) > 1:
+            plans.append(_plan_gpus(variant, quant, config, group, c.cpu, n_all, repack))
+    return plans
+
+
+def _judge(
+    variant: ModelVariant, quant: str, config: RunConfig, machine: _Machine
+) -> _Judgement:
+    """The verdict and placement per VERDICT_RULES (no max context, no speed)."""
+    c = _candidates(config, machine)
+    if c.unanswerable is not None:
+        return _Judgement(verdict=Verdict.UNKNOWN, plan=None, reason=c.unanswerable)
+    cpu, known, unknown, repack = c.cpu, c.known, c.unknown, machine.repack
 
     def best(plans: list[_Plan]) -> _Plan | None:
         plans = [p for p in plans if p.level > _NO]
         return max(plans, key=lambda p: (p.level, _plan_bandwidth(p)), default=None)
 
-    # 1. one accelerator holds every layer
-    single = [_plan_gpus(variant, quant, config, [g], cpu, n_all, repack) for g in known]
-    # 2. several GPUs of one backend, layers split by free memory
-    multi: list[_Plan] = []
-    discrete = [g for g in known if g.kind == "gpu"]
-    for backend in sorted({g.backend for g in discrete}):
-        group = [g for g in discrete if g.backend == backend]
-        if len(group) > 1:
-            multi.append(_plan_gpus(variant, quant, config, group, cpu, n_all, repack))
-    whole = best(single + multi)
+    # 1. one accelerator holds every layer; 2. several GPUs of one backend split by free memory
+    whole = best(_whole_plans(variant, quant, config, c, repack))
     if whole is not None and whole.level == _GREAT:
         return _Judgement(
             verdict=Verdict.RUNS_GREAT, plan=whole, reason=_reason(variant, whole, great=True)
@@ -1124,26 +1213,107 @@ def max_context(
 ) -> int | None:
     """The largest context (a multiple of 256, at most the GGUF's) that still fits, else None.
 
-    Bisection on the verdict of the same config at other contexts: memory never shrinks as the
-    context grows, so "fits" is monotone.
+    Memory never shrinks as the context grows, so "fits" is monotone in the context and the
+    answer is the one context k x 256 that fits while (k + 1) x 256 does not.
     """
-    quant = _resolve_quant(variant, quant)
+    return _max_context(variant, _resolve_quant(variant, quant), config, _machine(machine))
+
+
+def _max_context(
+    variant: ModelVariant, quant: str, config: RunConfig, machine: _Machine
+) -> int | None:
+    """:func:`max_context`: a direct guess from the plans' shapes, checked by the full verdict.
+
+    The guess (:func:`_context_guess`) solves the whole-offload and CPU plans for the context;
+    the full verdict then checks k (fits) and k + 1 (does not). A partial offload, which the
+    guess leaves out, can only raise the answer: then bisection goes on above k, as it would
+    have done from the start, so the answer is always what bisection on the verdict gives.
+    """
     top = variant.gguf_context_tokens // CONTEXT_PAD_TOKENS
+    if top < 1:
+        return None
 
     def fits(k: int) -> bool:
         cfg = replace(config, context_tokens=k * CONTEXT_PAD_TOKENS)
         return _judge(variant, quant, cfg, machine).verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT)
 
-    if top < 1 or not fits(1):
-        return None
-    lo, hi = 1, top
+    lo, hi = 0, top  # fits(lo) (or lo == 0); no k above hi fits
+    guess = _context_guess(variant, quant, config, machine, top)
+    if guess >= 1:
+        if fits(guess):
+            lo = guess
+        else:
+            hi = guess - 1
+    if lo == guess and guess < hi:
+        if fits(guess + 1):
+            lo = guess + 1
+        else:
+            hi = guess
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if fits(mid):
             lo = mid
         else:
             hi = mid - 1
-    return lo * CONTEXT_PAD_TOKENS
+    return lo * CONTEXT_PAD_TOKENS if lo >= 1 else None
+
+
+def _context_guess(
+    variant: ModelVariant, quant: str, config: RunConfig, machine: _Machine, top: int
+) -> int:
+    """The largest k <= top at which a whole-offload or CPU-only plan fits (0: none does).
+
+    A plan's devices keep their layers at every context; only the KV cache (linear in the padded
+    context) and the compute buffer grow. So each plan, built once, is re-priced per k from its
+    ``shape`` with a few multiplications, and k is found by bisection on that cheap test.
+    """
+    c = _candidates(config, machine)
+    if c.unanswerable is not None:
+        return 0
+    plans = _whole_plans(variant, quant, config, c, machine.repack)
+    want = _GREAT  # with an unreadable GPU only "runs great" elsewhere is an answer
+    if not c.unknown:
+        want = _FITS
+        plans.append(_plan_gpus(variant, quant, config, [], c.cpu, 0, machine.repack))
+    if not plans:
+        return 0
+    arch = variant.architecture
+    n_out = reserved_outputs(config.front_end, config.parallel, config.ubatch)
+    kv_per_token = kv_bytes_per_token(arch, config.kv_type, n_layers=1)
+    priced = [
+        [
+            (b, b.kind, fixed, n_attn * kv_per_token, full)
+            for (b, _, _), (fixed, n_attn, full) in zip(p.uses, p.shape, strict=True)
+        ]
+        for p in plans
+    ]
+
+    def any_fits(k: int) -> bool:
+        tokens = k * CONTEXT_PAD_TOKENS
+        compute = compute_bytes(
+            arch, tokens, ubatch=config.ubatch, flash_attn=config.flash_attn, n_outputs=n_out
+        )
+        for uses in priced:
+            needs = [
+                (b, kind, fixed + per_token * tokens + (compute if full else 0))
+                for b, kind, fixed, per_token, full in uses
+            ]
+            unified = sum(need for _, kind, need in needs if kind == "unified")
+            if all(
+                _level(need + unified if kind == "cpu" else need, b) >= want
+                for b, kind, need in needs
+            ):
+                return True
+        return False
+
+    lo, hi = 0, top
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if any_fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def estimate(
@@ -1154,13 +1324,17 @@ def estimate(
     Raises:
         KeyError: ``quant_name`` is not a known quantization.
     """
+    return _estimate(variant, quant_name, config, _machine(machine))
+
+
+def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine: _Machine) -> Fit:
     quant = _resolve_quant(variant, quant_name)
     judgement = _judge(variant, quant, config, machine)
-    repack = repack_types(machine)
+    repack = machine.repack
     plan = judgement.plan
     if plan is None:
         # Unknown budget: still report what llama.cpp would allocate for a CPU run.
-        cpu = budgets(machine)[-1]
+        cpu = machine.budgets[-1]
         plan = _plan_gpus(variant, quant, config, [], cpu, 0, repack)
         placement = Placement.NONE
     else:
@@ -1197,7 +1371,7 @@ def estimate(
         placement=placement,
         devices=devices,
         total_bytes=sum(d.terms.total_bytes for d in devices),
-        max_context_tokens=max_context(variant, quant, config, machine),
+        max_context_tokens=_max_context(variant, quant, config, machine),
         gpu_layers=plan.gpu_layers if placement is not Placement.NONE else None,
         speed=speed,
         llama_cpp_command=command,
@@ -1209,8 +1383,9 @@ def estimate(
 
 def estimate_all(catalog: Catalog, machine: SystemSnapshot, config: RunConfig) -> tuple[Fit, ...]:
     """:func:`estimate` for every variant x published quant of the catalog, in catalog order."""
+    facts = _machine(machine)
     return tuple(
-        estimate(variant, quant, config, machine)
+        _estimate(variant, quant, config, facts)
         for variant in catalog.variants
         for quant in variant.quants
     )
@@ -1218,12 +1393,13 @@ def estimate_all(catalog: Catalog, machine: SystemSnapshot, config: RunConfig) -
 
 def best_quant(variant: ModelVariant, machine: SystemSnapshot, config: RunConfig) -> str | None:
     """The best published quant that runs great, else the best that is tight, else None."""
+    facts = _machine(machine)
     ranked = sorted(
         variant.quants, key=lambda q: variant.quant_table.quant(q).quality_rank, reverse=True
     )
     tight: str | None = None
     for q in ranked:
-        verdict = _judge(variant, q, config, machine).verdict
+        verdict = _judge(variant, q, config, facts).verdict
         if verdict is Verdict.RUNS_GREAT:
             return q
         if verdict is Verdict.TIGHT and tight is None:
@@ -1270,4 +1446,3 @@ __all__ = [
     "tokens_per_second",
     "weights_bytes",
 ]
-

@@ -204,9 +204,15 @@ def variant_tensors(arch: Architecture, quant: str, table: QuantTable) -> tuple[
 
 def gguf_size(variant: ModelVariant, quant: str) -> GgufSize:
     """The GGUF file of ``variant`` at ``quant``, computed from the shapes and the rules."""
-    table = variant.quant_table
-    plan = variant_tensors(variant.architecture, quant, table)
-    meta = table.metadata_for(variant.architecture.vocab_size)
+    return _gguf_size(variant.architecture, quant, variant.quant_table)
+
+
+@functools.lru_cache(maxsize=1024)
+def _gguf_size(arch: Architecture, quant: str, table: QuantTable) -> GgufSize:
+    # Cached per backbone, not per variant: variants share architectures (pure; the estimator
+    # asks for every variant x quant on each call).
+    plan = variant_tensors(arch, quant, table)
+    meta = table.metadata_for(arch.vocab_size)
     return GgufSize(
         tensor_data_bytes=tensor_data_bytes(plan),
         tensor_info_bytes=tensor_info_table_bytes(plan),

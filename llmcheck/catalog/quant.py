@@ -18,6 +18,7 @@ default type of each ftype) are data in ``resources/catalog/quants.toml``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -137,8 +138,12 @@ class _Raw:
     is_expert: bool = False
 
 
-def _raw_tensors(arch: Architecture) -> list[_Raw]:
-    """The tensors llama.cpp loads for ``arch``, in file order (``blk.N`` numeric order)."""
+@functools.lru_cache(maxsize=64)
+def _raw_tensors(arch: Architecture) -> tuple[_Raw, ...]:
+    """The tensors llama.cpp loads for ``arch``, in file order (``blk.N`` numeric order).
+
+    Cached (pure, frozen result): every quant of an architecture starts from the same list.
+    """
     d = arch.hidden_size
     q_dim = arch.n_head * arch.head_dim
     kv_dim = arch.n_head_kv * arch.head_dim
@@ -213,7 +218,7 @@ def _raw_tensors(arch: Architecture) -> list[_Raw]:
                 _Raw(name=p + "ffn_up.weight", shape=(d, ff), role="ffn_up", layer=il),
                 _Raw(name=p + "ffn_down.weight", shape=(ff, d), role="ffn_down", layer=il),
             ]
-    return tensors
+    return tuple(tensors)
 
 
 def _override(ftype: str, raw: _Raw, default: str, i_v: int, n_v: int, n_layer: int) -> str:

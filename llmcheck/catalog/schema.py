@@ -51,6 +51,10 @@ class Architecture:
     verified: bool = False  # True: the parameter formula reproduces the card count
     note: str = ""
 
+    def __hash__(self) -> int:
+        """Hash the id and the layer count (compared by ``==`` too): cheap cache keys."""
+        return hash((self.id, self.n_layer))
+
     @property
     def n_attention_layers(self) -> int:
         """Layers that hold a KV cache."""
@@ -144,6 +148,14 @@ class QuantTable:
     quants: tuple[QuantType, ...]
     metadata: tuple[GgufMetadata, ...]
 
+    def __hash__(self) -> int:
+        """Hash the table's sizes only: equal tables hash alike, so ``==`` still decides.
+
+        The estimator's caches take the table as a key; the generated hash walked every ggml type
+        and ftype (~26 us, paid on every cache lookup). One catalog has one table.
+        """
+        return hash((len(self.ggml_types), len(self.quants), len(self.metadata)))
+
     def ggml_type(self, name: str) -> GgmlType:
         """One ggml type by name ("Q6_K"); raises KeyError."""
         for t in self.ggml_types:
@@ -196,6 +208,10 @@ class ModelVariant:
     verified: bool = True
     note: str = ""
     quant_table: QuantTable = field(repr=False, compare=False, hash=False)
+
+    def __hash__(self) -> int:
+        """Hash the id only (compared by ``==`` too): cheap cache keys."""
+        return hash(self.id)
 
     def gguf_file_name(self, quant: str) -> str:
         """The file name in the GGUF repository ("LFM2-1.2B-Q4_K_M.gguf")."""
