@@ -23,7 +23,7 @@ import re
 import tomllib
 from typing import Any
 
-from llmcheck.probe.linux_gpu import GpuProbeResult
+from llmcheck.probe.linux_gpu import GpuProbeResult, table_rows
 from llmcheck.probe.platform_info import (
     Run,
     parse_byte_count,
@@ -59,10 +59,10 @@ def load_apple_table() -> dict[str, dict[str, Any]]:
 def parse_apple_table(text: str) -> dict[str, dict[str, Any]]:
     """Parse and check ``apple.toml`` text."""
     table: dict[str, dict[str, Any]] = {}
-    for i, row in enumerate(tomllib.loads(text).get("chip", [])):
+    for i, row in enumerate(table_rows(tomllib.loads(text), "chip", "apple.toml")):
         name = row.get("name")
         has_bw = isinstance(row.get("bandwidth_gb_s"), int | float)
-        bins = row.get("bin", [])
+        bins = table_rows(row, "bin", f"apple.toml: chip[{i}]")
         if not isinstance(name, str) or not (has_bw or bins):
             raise ValueError(f"apple.toml: chip[{i}] needs a name and a bandwidth or bins")
         for b in bins:

@@ -78,17 +78,25 @@ def parse_pci_table(text: str) -> dict[str, dict[str, Any]]:
     """Parse and check ``pci.toml`` text; raises ValueError naming the bad row."""
     doc = tomllib.loads(text)
     table: dict[str, dict[str, Any]] = {}
-    for i, row in enumerate(doc.get("gpu", [])):
+    for i, row in enumerate(table_rows(doc, "gpu", "pci.toml")):
         pci_id = str(row.get("pci_id", "")).lower()
         if len(pci_id) != 9 or pci_id[4] != ":" or row.get("kind") not in _KINDS:
             raise ValueError(f"pci.toml: gpu[{i}] needs pci_id 'vvvv:dddd' and a known kind")
         if not isinstance(row.get("name"), str):
             raise ValueError(f"pci.toml: gpu[{i}] ({pci_id}) needs a name")
-        for v in row.get("variant", []):
+        for v in table_rows(row, "variant", f"pci.toml: {pci_id}"):
             if not isinstance(v.get("vram_gib"), int | float) or not isinstance(v.get("name"), str):
                 raise ValueError(f"pci.toml: {pci_id} variant needs vram_gib and name")
         table[pci_id] = row
     return table
+
+
+def table_rows(doc: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    """``doc[key]`` as a list of tables (``[[key]]``); raises ValueError naming ``where``."""
+    rows = doc.get(key, [])
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ValueError(f"{where}: {key} must be an array of tables ([[{key}]])")
+    return rows
 
 
 def lookup_pci(
