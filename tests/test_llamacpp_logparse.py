@@ -436,3 +436,14 @@ def test_estimator_exact_terms_against_llama_cpp() -> None:
     assert misses == []
     table = compare.markdown(rows, all_runs=False)
     assert table.startswith("| term | runs |")
+
+
+@pytest.mark.slow
+def test_full_size_350m_f16_file(tmp_path: Path) -> None:
+    """Benchmark-only: the real 350M F16 source (711 MB) has the size the CPU study recorded."""
+    import gguf
+
+    path = tmp_path / "lfm2-350m-F16.gguf"
+    assert synth.write_gguf(synth.LFM2_350M, path) == 710_909_344
+    reader = gguf.GGUFReader(path)
+    assert sum(int(t.n_bytes) for t in reader.tensors) == 709_098_496

@@ -232,6 +232,9 @@ def markdown(rows: list[Row], *, all_runs: bool) -> str:
              "|---|---:|---:|---|---:|"]
     for term, s in summary(rows).items():
         tol = "3 %" if term == "total" else ("2 %" if term in TOLERANCED else "info")
+        if s["n"] == 0:
+            lines.append(f"| {term} ({tol}) | 0 | - | no prediction | - |")
+            continue
         lines.append(f"| {term} ({tol}) | {s['n']} | {100 * s['worst']:.2f} % | "
                      f"`{s['worst_run']}` | {s['out']} |")
     lines += ["", "| run | term | measured MiB | predicted MiB | error |",

@@ -31,8 +31,10 @@ from benchmarks.llamacpp_truth.synth import (
 
 #: Variants whose F16 source is deleted once quantized (disk space on the device machine).
 DROP_SOURCE = ("lfm2-2.6b", "lfm2-8b-a1b")
-#: Free bytes below which the optional Q8_0 of a big variant is skipped.
-MIN_FREE_FOR_BIG_Q8 = 30 * 10**9
+#: Q8_0 of a big variant is skipped unless this fraction of the F16 source (its Q8_0 size is
+#: 0.53 of it) plus ``DISK_MARGIN_BYTES`` is free.
+Q8_FRACTION_OF_F16 = 0.6
+DISK_MARGIN_BYTES = 2 * 10**9
 
 
 def model_path(models_dir: Path, variant: str, quant: str) -> Path:
@@ -93,7 +95,7 @@ def prepare(models_dir: Path, variants: tuple[str, ...], threads: int) -> dict[s
             dst = model_path(models_dir, v, q)
             if v in DROP_SOURCE and q == "Q8_0":
                 free = shutil.disk_usage(models_dir).free
-                if free < MIN_FREE_FOR_BIG_Q8:
+                if free < Q8_FRACTION_OF_F16 * src.stat().st_size + DISK_MARGIN_BYTES:
                     files[q] = {"skipped": f"only {free} bytes free"}
                     _log(f"{dst.name}: skipped, {free} bytes free")
                     continue
