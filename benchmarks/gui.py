@@ -101,9 +101,9 @@ def main() -> int:
     for key, unit in (("first_paint_s", "s"), ("grid_s", "s"), ("context_gui_thread_ms", "ms"),
                       ("context_grid_s", "s"), ("peak_rss_mib", "MiB"), ("process_wall_s", "s")):
         values = [r[key] for r in results]
-        print(f"  {key:<18} median {statistics.median(values):8.3f} {unit}"
+        print(f"  {key:<22} median {statistics.median(values):8.3f} {unit}"
               f"   (min {min(values):.3f}, max {max(values):.3f})")
-    print(f"  grid cells         {results[0]['grid_cells']}")
+    print(f"  grid cells             {results[0]['grid_cells']}")
     return 0
 
 

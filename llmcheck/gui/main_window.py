@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,7 @@ from llmcheck.gui.models import (
     speed_text,
 )
 from llmcheck.gui.widgets import (
+    CONTEXT_STEPS,
     TERM_COLOURS,
     TERM_WORDS,
     VERDICT_STYLES,
@@ -69,6 +71,7 @@ from llmcheck.gui.widgets import (
     MemoryBar,
     context_label,
     format_bytes,
+    snap_context,
     verdict_style,
 )
 from llmcheck.gui.workers import ComputeWorker, ProbeWorker
@@ -708,7 +711,9 @@ class MainWindow(QMainWindow):
         # else: when the computation in flight ends, refresh_grid runs again for the settings
         # shown then, so a slider drag computes only the first and the last step.
 
-    def _start_grid_worker(self, key: GridKey, snapshot: SystemSnapshot) -> None:
+    def _start_grid_worker(
+        self, key: GridKey, snapshot: SystemSnapshot, *, quiet: bool = False
+    ) -> None:
         from llmcheck.estimate import estimate_all
 
         catalog = self.catalog()
@@ -718,22 +723,55 @@ class MainWindow(QMainWindow):
         worker.signals.failed.connect(self._on_grid_worker_failed)
         self._probe_signals.append(worker.signals)
         self._grid_in_flight = key
-        self.grid_status.setText(
-            f"Computing the verdicts for {context_label(config.context_tokens)} context…"
-        )
+        if not quiet:
+            self.grid_status.setText(
+                f"Computing the verdicts for {context_label(config.context_tokens)} context…"
+            )
         QThreadPool.globalInstance().start(worker)
 
     def _on_grid_worker_done(self, key: GridKey, fits: tuple[Fit, ...]) -> None:
         self._forget_signals(0)
         self._grid_in_flight = None
         self._fit_cache[key] = fits
-        self.refresh_grid()
+        self._after_grid_worker(key)
+
+    def _after_grid_worker(self, key: GridKey) -> None:
+        # Redraw only when the grid is waiting: a finished prefetch must not reset the model
+        # under the user's (or a test's) feet.
+        if self.current_snapshot() is not None:
+            current = self._grid_key()
+            if current == key or (
+                current not in self._fit_cache and current not in self._fit_failures
+            ):
+                self.refresh_grid()
+        if self._grid_in_flight is None:
+            self._prefetch_neighbours()
+
+    def _prefetch_neighbours(self) -> None:
+        # The slider usually moves one step: compute the steps either side while the user
+        # looks, so the next move shows at once. One at a time; a user's request comes first.
+        snapshot = self.current_snapshot()
+        if snapshot is None:
+            return
+        machine, generation, config = self._grid_key()
+        step = CONTEXT_STEPS.index(snap_context(config.context_tokens))
+        for neighbour in (step + 1, step - 1):
+            if not 0 <= neighbour < len(CONTEXT_STEPS):
+                continue
+            try:
+                other = replace(config, context_tokens=CONTEXT_STEPS[neighbour])
+            except ValueError:
+                continue
+            key = (machine, generation, other)
+            if key not in self._fit_cache and key not in self._fit_failures:
+                self._start_grid_worker(key, snapshot, quiet=True)
+                return
 
     def _on_grid_worker_failed(self, key: GridKey, message: str) -> None:
         self._forget_signals(0)
         self._grid_in_flight = None
         self._fit_failures[key] = message
-        self.refresh_grid()
+        self._after_grid_worker(key)
 
     def _show_fits(
         self, variants: Sequence[ModelVariant], quants: Sequence[str], fits: Sequence[Fit]
