@@ -13,10 +13,10 @@ Issue codes (source "probe"): ``gpu_probe_timeout``, ``gpu_probe_crashed``,
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
+import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,64 @@ from llmcheck.snapshot import (
     snapshot_from_dict,
 )
 
-__all__ = ["probe_gpus", "probe_system"]
+__all__ = ["nvml_may_load", "probe_gpus", "probe_system"]
 
 SOURCE = "probe"
 NVIDIA_VENDOR_ID = "0x10de"
+
+# The file pynvml dlopens on Linux (nvidia-ml-py ``_LoadNvmlLibrary``: CDLL("libnvidia-ml.so.1")),
+# and where the dynamic loader finds it without LD_LIBRARY_PATH: the ld cache, then the trusted
+# directories; plus the driver locations of WSL2 and the NVIDIA container toolkit.
+_NVML_SONAMES = ("libnvidia-ml.so.1", "libnvidia-ml.so")
+_NVML_LINUX_DIRS = (
+    "lib", "lib64", "usr/lib", "usr/lib64", "usr/local/lib", "usr/local/lib64",
+    "lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu",
+    "lib/aarch64-linux-gnu", "usr/lib/aarch64-linux-gnu",
+    "usr/lib/wsl/lib", "usr/local/nvidia/lib", "usr/local/nvidia/lib64", "usr/local/cuda/lib64",
+)
+
+
+def nvml_may_load(
+    system: str, *, root: Path = Path("/"), environ: Mapping[str, str] | None = None
+) -> bool:
+    """Whether an NVML library could be loaded here, so the GPU probe needs its child process.
+
+    The child exists because NVML calls can hang or crash the interpreter. Where no NVML library
+    exists, nvmlInit fails at once with "library not found": nothing can hang, and starting a
+    ``spawn`` interpreter (0.15-0.35 s, most of ``llmcheck --json``) buys nothing (issue #2).
+    Any doubt (an unreadable ld cache, an unknown OS) answers True: isolation stays the default.
+
+    Args:
+        system: ``platform.system()``.
+        root: the filesystem root (tests pass a folder laid out like one).
+        environ: the environment (``os.environ`` when None): LD_LIBRARY_PATH, WINDIR, ProgramFiles.
+    """
+    env = os.environ if environ is None else environ
+    if system == "Darwin":
+        return False  # NVIDIA has shipped no macOS driver since 2019 (CUDA 10.2), so no NVML
+    if system == "Windows":
+        # nvidia-ml-py looks in exactly these two places (``_LoadNvmlLibrary``).
+        candidates = (
+            Path(env.get("WINDIR", "C:/Windows"), "System32", "nvml.dll"),
+            Path(env.get("ProgramFiles", "C:/Program Files"), "NVIDIA Corporation", "NVSMI",
+                 "nvml.dll"),
+        )
+        return any(c.exists() for c in candidates)
+    if system != "Linux":
+        return True
+    try:
+        dev = root / "dev"
+        if any(name.startswith(("nvidia", "dxg")) for name in os.listdir(dev)):
+            return True  # a driver (or WSL2's GPU bridge) is there
+        dirs = [root / d for d in _NVML_LINUX_DIRS]
+        dirs += [root / d.lstrip("/") for d in env.get("LD_LIBRARY_PATH", "").split(":") if d]
+        if any((d / name).exists() for d in dirs for name in _NVML_SONAMES):
+            return True
+        cache = root / "etc" / "ld.so.cache"
+        # The cache lists each library's soname as plain text: one substring test reads it.
+        return cache.exists() and b"libnvidia-ml.so" in cache.read_bytes()
+    except OSError:
+        return True
 
 
 def probe_gpus(*, system: str, ram_total_bytes: int | None = None) -> dict[str, Any]:
@@ -140,6 +194,8 @@ def _gpus_in_child(
 def _start_child(
     system: str, ram_total_bytes: int | None, target: Callable[[Any, str, int | None], None]
 ) -> tuple[Any, Any] | Issue:
+    import multiprocessing  # 20-40 ms of imports that only the isolated probe needs
+
     ctx = multiprocessing.get_context("spawn")
     reader, writer = ctx.Pipe(duplex=False)
     proc = ctx.Process(
@@ -233,12 +289,13 @@ def _order_gpus(
     return out, renumbered
 
 
-def probe_system(*, timeout_s: float = 20.0, isolate: bool = True) -> SystemSnapshot:
+def probe_system(*, timeout_s: float = 20.0, isolate: bool | None = None) -> SystemSnapshot:
     """Probe this machine. Never raises: what fails becomes a problem in the snapshot.
 
     Args:
         timeout_s: how long the GPU probe child may run before it is killed.
-        isolate: run the GPU probe in a child process (False: in-process, for tests).
+        isolate: run the GPU probe in a child process; False: in-process (tests); None (the
+            default): in a child wherever an NVML library could load (:func:`nvml_may_load`).
     """
     started = time.perf_counter()
     probed_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -249,6 +306,11 @@ def probe_system(*, timeout_s: float = 20.0, isolate: bool = True) -> SystemSnap
     # Start the GPU child first: its interpreter boots (~0.1-0.3 s) while OS, RAM and CPU are
     # read here. It reads MemTotal itself, so it needs nothing from those readers.
     child: tuple[Any, Any] | Issue | None = None
+    if isolate is None:
+        try:
+            isolate = nvml_may_load(platform.system())
+        except Exception:  # noqa: BLE001 - boundary: when in doubt, isolate
+            isolate = True
     if isolate:
         try:
             child = _start_child(platform.system(), None, _child)
