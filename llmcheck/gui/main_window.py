@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QTableView,
@@ -390,7 +391,13 @@ class MainWindow(QMainWindow):
         self.assumptions_label.setAccessibleName("Assumptions")
         layout.addWidget(self.assumptions_label)
         layout.addStretch(1)
-        return page
+        # Long speed bases and assumption lists scroll rather than being cut off.
+        scroller = QScrollArea()
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroller.setWidget(page)
+        return scroller
 
     def _build_reverse(self) -> QWidget:
         page = QWidget()
