@@ -43,6 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--snapshot", help="also time judging a recorded machine")
     args = parser.parse_args(argv)
     python = sys.executable
+    # pip compiles bytecode at install; an editable checkout whose .pyc files are stale (and
+    # PYTHONDONTWRITEBYTECODE below) would recompile llmcheck on every run and time the compiler.
+    import compileall
+
+    import llmcheck
+
+    compileall.compile_dir(os.path.dirname(llmcheck.__file__), quiet=1)
     rows = [("`python -c pass`", [python, "-c", "pass"]),
             ("`llmcheck --version`", [python, "-m", "llmcheck", "--version"]),
             ("`llmcheck --json`", [python, "-m", "llmcheck", "--json"])]
