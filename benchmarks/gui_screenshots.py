@@ -28,6 +28,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     parser.add_argument("--suffix", default="")
     parser.add_argument("--real-probe", action="store_true", help="also shoot this machine")
+    parser.add_argument("--dark", action="store_true", help="a dark system palette (Fusion)")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -38,6 +39,22 @@ def main() -> int:
     from llmcheck.snapshot import SystemSnapshot, snapshot_from_dict
 
     app = QApplication(["llmcheck-screenshots"])
+    if args.dark:
+        from PySide6.QtGui import QColor, QPalette
+
+        app.setStyle("Fusion")
+        dark = QPalette()
+        for role, colour in ((QPalette.ColorRole.Window, "#2b2b2b"),
+                             (QPalette.ColorRole.WindowText, "#e6e6e6"),
+                             (QPalette.ColorRole.Base, "#1e1e1e"),
+                             (QPalette.ColorRole.AlternateBase, "#333333"),
+                             (QPalette.ColorRole.Text, "#e6e6e6"),
+                             (QPalette.ColorRole.Button, "#3a3a3a"),
+                             (QPalette.ColorRole.ButtonText, "#e6e6e6"),
+                             (QPalette.ColorRole.Highlight, "#56B4E9"),
+                             (QPalette.ColorRole.HighlightedText, "#000000")):
+            dark.setColor(role, QColor(colour))
+        app.setPalette(dark)
     args.out.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.TemporaryDirectory()
     settings = QSettings(str(Path(tmp.name) / "s.ini"), QSettings.Format.IniFormat)
@@ -93,7 +110,7 @@ def main() -> int:
           lambda w: (w.context_control.set_context(131072), select_cell(7, 5)(w)))
     shoot("04-apple-m2-max", lambda: load("apple-m2-max"), select_cell(6, 2))
     shoot("05-two-gpus", lambda: load("two-gpus"), select_cell(13, 5))
-    shoot("06-unknown-budget-problems", lambda: load("unknown-budget"), select_cell(0, 0))
+    shoot("06-unknown-budget-problems", lambda: load("unknown-budget"), select_cell(0, 1))
     shoot("07-probe-failed", broken, wait="probe_failed")
 
     def reverse(window: MainWindow) -> None:

@@ -1030,10 +1030,13 @@ class MainWindow(QMainWindow):
         notes: list[str] = []
         try:
             catalog = self.catalog()
-            notes.extend(str(n) for n in getattr(catalog, "source_notes", ()))
+            notes.append(
+                f"{len(catalog.variants)} LFM2 / LFM2.5 variants and {len(catalog.quants)}"
+                " quantizations in llmcheck's catalog"
+            )
         except (OSError, ValueError) as exc:
             notes.append(f"The model catalog could not be read: {exc}")
-        notes.append("What-if machines: resources/machines.toml (vendor spec sheets)")
+        notes.extend(data_source_notes())
         dialog = AboutDialog(tuple(notes), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -1169,6 +1172,35 @@ def _budget_words(budget: DeviceBudget) -> str:
         f"{format_bytes(budget.budget_bytes)}, after a margin of "
         f"{format_bytes(budget.margin_bytes)}: from {budget.budget_source}"
     )
+
+
+def data_source_notes() -> tuple[str, ...]:
+    """Each shipped data file's own opening comment: where its numbers come from."""
+    from llmcheck.resources import resource_path
+
+    notes: list[str] = []
+    files = [resource_path("machines.toml")]
+    catalog_dir = resource_path("catalog")
+    if catalog_dir.is_dir():
+        files = sorted(
+            (f for f in catalog_dir.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name
+        ) + files
+    for file in files:
+        try:
+            lines = file.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        comment: list[str] = []
+        for line in lines:
+            if not line.startswith("#"):
+                break
+            text = line.lstrip("#").strip()
+            if not text:
+                break
+            comment.append(text)
+        if comment:
+            notes.append(f"{file.name}: {' '.join(comment)}")
+    return tuple(notes)
 
 
 def machine_summary(snapshot: SystemSnapshot) -> str:
