@@ -21,8 +21,8 @@ from typing import Any
 from llmcheck.catalog.quant import (
     GgmlType,
     TensorInfo,
+    info_table_bytes,
     tensor_data_bytes,
-    tensor_info_table_bytes,
     tensor_plan,
 )
 from llmcheck.catalog.schema import (
@@ -213,11 +213,17 @@ def _gguf_size(arch: Architecture, quant: str, table: QuantTable) -> GgufSize:
     # asks for every variant x quant on each call).
     plan = variant_tensors(arch, quant, table)
     meta = table.metadata_for(arch.vocab_size)
+    token_embd = expert = 0
+    for t in plan:
+        if t.is_expert:
+            expert += t.nbytes
+        elif t.name == "token_embd.weight":
+            token_embd += t.nbytes
     return GgufSize(
         tensor_data_bytes=tensor_data_bytes(plan),
-        tensor_info_bytes=tensor_info_table_bytes(plan),
+        tensor_info_bytes=info_table_bytes(arch),
         metadata_bytes=meta.metadata_bytes if meta else None,
         metadata_tolerance_bytes=meta.tolerance_bytes if meta else None,
-        token_embd_bytes=sum(t.nbytes for t in plan if t.name == "token_embd.weight"),
-        expert_bytes=sum(t.nbytes for t in plan if t.is_expert),
+        token_embd_bytes=token_embd,
+        expert_bytes=expert,
     )

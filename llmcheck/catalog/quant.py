@@ -349,3 +349,15 @@ def tensor_data_bytes(plan: tuple[TensorInfo, ...]) -> int:
 def tensor_info_table_bytes(plan: tuple[TensorInfo, ...]) -> int:
     """Bytes of the GGUF tensor-info table for ``plan`` (§4.5)."""
     return sum(t.info_bytes for t in plan)
+
+
+@functools.lru_cache(maxsize=64)
+def info_table_bytes(arch: Architecture) -> int:
+    """:func:`tensor_info_table_bytes` of any quant of ``arch`` (cached, pure).
+
+    The table holds names, shapes, types and offsets, whose sizes do not depend on the quant.
+    """
+    return sum(
+        TensorInfo(name=r.name, shape=r.shape, ggml_type="", nbytes=0).info_bytes
+        for r in _raw_tensors(arch)
+    )
