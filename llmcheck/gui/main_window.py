@@ -469,7 +469,7 @@ class MainWindow(QMainWindow):
         QThreadPool.globalInstance().start(worker)
 
     def _on_probe_worker_finished(self, ticket: int, snapshot: SystemSnapshot) -> None:
-        self._forget_signals(ticket)
+        self._forget_signals()
         if ticket != self._pending_ticket:
             return  # an answer from a probe we stopped waiting for
         self._pending_ticket = None
@@ -491,7 +491,7 @@ class MainWindow(QMainWindow):
         self._show_machine()  # probe_finished follows once the grid is filled
 
     def _on_probe_worker_failed(self, ticket: int, message: str) -> None:
-        self._forget_signals(ticket)
+        self._forget_signals()
         if ticket != self._pending_ticket:
             return
         self._pending_ticket = None
@@ -530,10 +530,10 @@ class MainWindow(QMainWindow):
             if error else ""
         )
 
-    def _forget_signals(self, ticket: int) -> None:
+    def _forget_signals(self) -> None:
+        # The worker's signals object was kept alive until its answer arrived; drop it now.
         sender = self.sender()
         self._probe_signals = [s for s in self._probe_signals if s is not sender]
-        del ticket
 
     # --- machines -----------------------------------------------------------------------
 
@@ -737,7 +737,7 @@ class MainWindow(QMainWindow):
         QThreadPool.globalInstance().start(worker)
 
     def _on_grid_worker_done(self, key: GridKey, fits: tuple[Fit, ...]) -> None:
-        self._forget_signals(0)
+        self._forget_signals()
         self._grid_in_flight = None
         self._fit_cache[key] = fits
         self._after_grid_worker(key)
@@ -775,7 +775,7 @@ class MainWindow(QMainWindow):
                 return
 
     def _on_grid_worker_failed(self, key: GridKey, message: str) -> None:
-        self._forget_signals(0)
+        self._forget_signals()
         self._grid_in_flight = None
         self._fit_failures[key] = message
         self._after_grid_worker(key)
@@ -958,14 +958,14 @@ class MainWindow(QMainWindow):
     def _on_answers_worker_done(
         self, key: tuple[str, RunConfig], answers: tuple[MachineAnswer, ...]
     ) -> None:
-        self._forget_signals(0)
+        self._forget_signals()
         self._answers_in_flight = None
         self._answer_cache[key] = answers
         if self.tabs.currentIndex() == 1:
             self._show_reverse()
 
     def _on_answers_worker_failed(self, key: tuple[str, RunConfig], message: str) -> None:
-        self._forget_signals(0)
+        self._forget_signals()
         self._answers_in_flight = None
         self._answer_failures[key] = message
         if self.tabs.currentIndex() == 1:
