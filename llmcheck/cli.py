@@ -153,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(check, sub=True)
     listing = subs.add_parser("list", help="the variants and quantizations llmcheck knows")
     _add_common(listing, sub=True)
+    desktop = parser.add_mutually_exclusive_group()
+    desktop.add_argument("--install-desktop-entry", action="store_true",
+                         help="add llmcheck to this user's application menu (Linux: a .desktop"
+                              " file and icons under ~/.local/share) and exit")
+    desktop.add_argument("--uninstall-desktop-entry", action="store_true",
+                         help="remove what --install-desktop-entry wrote, and exit")
     return parser
 
 
@@ -389,6 +395,8 @@ def _run(
 ) -> int:
     from llmcheck import report as rep
 
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        return _desktop_entry(install=args.install_desktop_entry)
     if args.command == "list":
         catalog = _load_catalog()
         doc = rep.build_list(catalog)
@@ -440,6 +448,25 @@ def _run(
         fits = estimate_all(catalog, snapshot, config)
         doc = rep.build_report(snapshot, fits, config, catalog=catalog)
     _emit(doc, as_json=args.json)
+    return EXIT_OK
+
+
+def _desktop_entry(*, install: bool) -> int:
+    """Write (or remove) the menu entry: only the files the user asked for, each one printed."""
+    from llmcheck import desktop_entry
+
+    try:
+        if install:
+            paths = desktop_entry.install_desktop_entry()
+        else:
+            paths = desktop_entry.uninstall_desktop_entry()
+    except desktop_entry.DesktopEntryError as exc:
+        return _fail(EXIT_USAGE, str(exc))
+    verb = "wrote" if install else "removed"
+    for path in paths:
+        print(f"{verb} {path}")
+    if not paths:
+        print("nothing to remove: no llmcheck menu entry was installed")
     return EXIT_OK
 
 

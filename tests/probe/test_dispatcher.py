@@ -46,7 +46,7 @@ def test_probe_system_in_process_on_this_machine() -> None:
 
 
 def test_probe_system_isolated_child_agrees_with_in_process() -> None:
-    isolated = probe_system(timeout_s=60)
+    isolated = probe_system(timeout_s=60, isolate=True)
     inline = probe_system(isolate=False)
     assert [g.pci_id for g in isolated.gpus] == [g.pci_id for g in inline.gpus]
     codes = {i.code for i in isolated.problems}
