@@ -1329,6 +1329,11 @@ def estimate(
 
 def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine: _Machine) -> Fit:
     quant = _resolve_quant(variant, quant_name)
+    if config.context_tokens > variant.gguf_context_tokens:
+        # A chooser's "128K" (131,072) means "as long as the model goes": llama.cpp would accept
+        # more than the GGUF's context_length (with a warning), but the model was not built for
+        # it, so the answer is for the model's own maximum (the CLI refuses such a --ctx instead).
+        config = replace(config, context_tokens=variant.gguf_context_tokens)
     judgement = _judge(variant, quant, config, machine)
     repack = machine.repack
     plan = judgement.plan
