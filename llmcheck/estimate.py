@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from llmcheck import calibration
 from llmcheck.catalog import Architecture, Catalog, ModelVariant, QuantTable, gguf_size
 from llmcheck.catalog import variant_tensors as _variant_tensors
 from llmcheck.snapshot import GpuInfo, GpuVendor, MemoryKind, SystemSnapshot
@@ -58,9 +59,9 @@ GREAT_MARGIN_BYTES = 1024 * MIB
 GREAT_MARGIN_RAM_FRACTION = 0.10
 
 # --- fixed per-backend overhead that llama.cpp does not print ("unaccounted") -----------------
-# CUDA context + cuBLAS workspace + driver: llama.cpp's memory breakdown (PR #15860 example) shows
-# ~450 MiB "unaccounted" per RTX 4090. HIP is assumed alike. An estimate, not a measured constant.
-CUDA_OVERHEAD_BYTES = 450 * MIB
+# CUDA context per process, measured on an H100 (median 598 MiB, 596-599; +95 MiB when cuBLAS
+# loads: FA off, F16 weights, MoE router): llmcheck.calibration.CUDA_CONTEXT_BYTES. HIP assumed alike.
+CUDA_OVERHEAD_BYTES = calibration.CUDA_CONTEXT_BYTES
 ROCM_OVERHEAD_BYTES = 450 * MIB
 # Metal / Vulkan / SYCL: no measurement was available; a clearly marked estimate.
 METAL_OVERHEAD_BYTES = 128 * MIB
@@ -372,27 +373,31 @@ def compute_bytes(
     (llama-cpp-python, n_outputs = n_ubatch): FA on 132 / 136 MiB at 8k-32k and 158 / 185 MiB at
     128k; FA off 284 / 550 MiB at 8k, 4262 / 8272 MiB at 128k; n_ubatch 128..2048 sweep. The one
     run it misses is LFM2-1.2B FA on at 2048 tokens (measured 142.01 MiB, this gives 136).
+    Delegates to :func:`llmcheck.calibration.cpu_compute_bytes`.
     """
-    n_kv = padded_context(context_tokens)
-    n_tok = min(n_kv, ubatch)
-    d = arch.hidden_size
-    logits = max(1, n_outputs) * arch.vocab_size * F32_BYTES + 2 * d * n_tok * F32_BYTES
-    layer = n_kv * n_tok * F16_BYTES + n_tok * F32_BYTES * _ffn_activation_width(arch)
-    need = max(logits, layer)
-    if not flash_attn:
-        kv_dim = arch.n_head_kv * arch.head_dim
-        scores = n_kv * n_tok * (arch.n_head + 1) * F32_BYTES
-        need = max(need, scores + n_tok * F32_BYTES * (5 * d + 2 * kv_dim))
-    return need
+    shape = calibration.ComputeShape(
+        context_tokens=padded_context(context_tokens),
+        ubatch=ubatch,
+        flash_attn=flash_attn,
+        n_outputs=n_outputs,
+    )
+    # The CPU backend's figure: CUDA's is at most this minus n_tok x 4 x d, except a quantized
+    # cache at long context (calibration.cuda_compute_bytes); docs/calibration.md has the errors.
+    return calibration.cpu_compute_bytes(arch, shape)
 
 
-def host_compute_bytes(arch: Architecture, *, ubatch: int = 512) -> int:
-    """Host-side compute buffer when every layer is on a GPU (``CUDA_Host``), bytes (estimate).
+def host_compute_bytes(
+    arch: Architecture, *, ubatch: int = 512, context_tokens: int = 4096, flash_attn: bool = True
+) -> int:
+    """Host-side compute buffer when every layer is on a GPU (``CUDA_Host``), bytes.
 
-    The input embeddings are looked up on the CPU (token_embd stays in host memory):
-    d x ubatch x 4 B.
+    KQ mask (f16 with FA, f32 without) + 2 x d x n_tok x 4 (+ 4096 B per token with FA off):
+    :func:`llmcheck.calibration.cuda_host_compute_bytes`, fitted to 58 H100 runs.
     """
-    return arch.hidden_size * ubatch * F32_BYTES
+    shape = calibration.ComputeShape(
+        context_tokens=padded_context(context_tokens), ubatch=ubatch, flash_attn=flash_attn
+    )
+    return calibration.cuda_host_compute_bytes(arch, shape)
 
 
 def overhead_bytes(backend: str) -> int:
@@ -775,7 +780,16 @@ def _terms_for_layers(
             n_outputs=n_out,
         )
     else:
-        compute = host_compute_bytes(arch, ubatch=config.ubatch) if all_on_gpu else 0
+        compute = (
+            host_compute_bytes(
+                arch,
+                ubatch=config.ubatch,
+                context_tokens=config.context_tokens,
+                flash_attn=config.flash_attn,
+            )
+            if all_on_gpu
+            else 0
+        )
     out = output_bytes(arch, config.parallel) if budget.kind == "cpu" else 0
     mmap_cache = 0
     if budget.kind == "cpu" and config.mmap and repack:
@@ -1396,12 +1410,28 @@ def estimate_all(catalog: Catalog, machine: SystemSnapshot, config: RunConfig) -
     )
 
 
+# Above Q8_0 quality no longer buys anything a user can notice (Q8_0 is "practically
+# indistinguishable from F16", quants.toml), while F16/BF16 double the memory and halve decode
+# speed on bandwidth-bound hardware. So the recommendation ranks every quant at or above Q8_0's
+# quality as equal and takes the smallest of them.
+RECOMMENDATION_QUALITY_CAP_QUANT = "Q8_0"
+
+
 def best_quant(variant: ModelVariant, machine: SystemSnapshot, config: RunConfig) -> str | None:
-    """The best published quant that runs great, else the best that is tight, else None."""
+    """The best published quant that runs great, else the best that is tight, else None.
+
+    "Best" is the highest quality up to Q8_0's (:data:`RECOMMENDATION_QUALITY_CAP_QUANT`); among
+    quants at or above that cap the smallest file wins, so F16/BF16 are recommended only where
+    no Q8_0 is published.
+    """
     facts = _machine(machine)
-    ranked = sorted(
-        variant.quants, key=lambda q: variant.quant_table.quant(q).quality_rank, reverse=True
-    )
+    table = variant.quant_table
+    cap = table.quant(RECOMMENDATION_QUALITY_CAP_QUANT).quality_rank
+
+    def rank(q: str) -> tuple[int, int]:
+        return (min(table.quant(q).quality_rank, cap), -file_size_bytes(variant, q))
+
+    ranked = sorted(variant.quants, key=rank, reverse=True)
     tight: str | None = None
     for q in ranked:
         verdict = _judge(variant, q, config, facts).verdict
