@@ -466,3 +466,34 @@ def test_cli_answers_hostile_arguments_with_a_documented_code(args: list[str]) -
 
 def _no_probe() -> Any:
     raise AssertionError("--snapshot was given: the machine must not be probed")
+
+
+# tomllib raises plain ValueError for this (int max-str-digits), not TOMLDecodeError.
+HUGE_TOML_INT = "9" * 5000
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="catalog.load_catalog_from catches only tomllib.TOMLDecodeError; an integer literal of"
+    " >4300 digits makes tomllib raise plain ValueError, which escapes instead of CatalogError"
+    " (the CLI then answers exit 4 'internal error' rather than the catalog_invalid problem)",
+)
+def test_catalog_with_a_huge_integer_is_a_catalog_error(tmp_path: Path) -> None:
+    for name, text in CATALOG_FILES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "quants.toml").write_text(
+        CATALOG_FILES["quants.toml"] + f"\n# appended\n[ggml_types.X]\nid = {HUGE_TOML_INT}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError):
+        load_catalog_from(tmp_path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="gui/machines.load_machines catches only tomllib.TOMLDecodeError; a >4300-digit"
+    " integer makes tomllib raise plain ValueError instead of MachineCatalogError",
+)
+def test_what_if_catalog_with_a_huge_integer_is_its_error() -> None:
+    with pytest.raises(MachineCatalogError):
+        load_machines(f"[[machine]]\nid = {HUGE_TOML_INT}\n")
