@@ -60,7 +60,7 @@ GREAT_MARGIN_RAM_FRACTION = 0.10
 
 # --- fixed per-backend overhead that llama.cpp does not print ("unaccounted") -----------------
 # CUDA context per process, measured on an H100 (median 598 MiB, 596-599; +95 MiB when cuBLAS
-# loads: FA off, F16 weights, MoE router): llmcheck.calibration.CUDA_CONTEXT_BYTES. HIP assumed alike.
+# loads: FA off, F16 weights, MoE router): calibration.CUDA_CONTEXT_BYTES. HIP assumed alike.
 CUDA_OVERHEAD_BYTES = calibration.CUDA_CONTEXT_BYTES
 ROCM_OVERHEAD_BYTES = 450 * MIB
 # Metal / Vulkan / SYCL: no measurement was available; a clearly marked estimate.
