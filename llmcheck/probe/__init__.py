@@ -169,7 +169,12 @@ def _failed(source: str, exc: BaseException) -> Issue:
 def _child(conn: Any, system: str, ram_total_bytes: int | None) -> None:
     # Runs in the spawn child: send one plain dict back and exit.
     try:
-        conn.send(probe_gpus(system=system, ram_total_bytes=ram_total_bytes))
+        try:
+            answer = probe_gpus(system=system, ram_total_bytes=ram_total_bytes)
+        except Exception as exc:  # noqa: BLE001 - boundary: multiprocessing would print the
+            # traceback on the user's terminal; answer with a problem record instead.
+            answer = {"gpus": [], "issues": [issue_to_dict(_failed("gpu", exc))]}
+        conn.send(answer)
     finally:
         conn.close()
 
