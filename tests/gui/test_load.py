@@ -150,14 +150,10 @@ def test_garbage_settings_file_opens_with_defaults(qtbot, tmp_path: Path, index:
     assert window.grid_model.rowCount() > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PySide6 6.12.0 on CPython 3.11: every C++ -> Python QAbstractItemModel.data() call "
-    "that returns None drops one reference to None too many (QModelIndex.data(role) x1000: "
-    "-1000; one paint of the grid: about -200). Under load the count reaches 0 and the process "
-    "aborts with 'Fatal Python error: none_dealloc' in BadgeDelegate.paint (seen in "
-    "benchmarks/gui_load.py). Fix in gui/models.py or the PySide6 / Python requirement.",
-)
+# This found a real crash: PySide6 6.12.0 on CPython 3.11 drops one reference to None per
+# QAbstractItemModel.data() call that returns None, and a busy window aborted with "Fatal Python
+# error: none_dealloc". pyproject.toml now keeps Python 3.11 on PySide6 < 6.12
+# (tests/gui/test_pyside_none_refcount.py pins that), so this must pass.
 def test_sustained_repainting_keeps_none_alive(qtbot, settings: QSettings) -> None:
     """Painting the grid many times must not use up Python's references to None."""
     import sys
