@@ -38,6 +38,7 @@ class Source(StrEnum):
     CGROUP = "cgroup"
     PSUTIL = "psutil"
     CPUID = "cpuid"
+    PY_CPUINFO = "py-cpuinfo"  # the py-cpuinfo package, where no native reader answered
     TABLE = "table"  # a table shipped in resources/ (by PCI id, chip name ...)
     COMPUTED = "computed"  # derived from other read values (e.g. bus width x memory clock)
     DEFAULT = "default"  # a documented default (e.g. Apple's working-set cap rule)
@@ -60,7 +61,7 @@ class MemoryKind(StrEnum):
     """How a GPU's memory relates to the host's RAM."""
 
     DISCRETE = "discrete"  # its own VRAM
-    UNIFIED = "unified"  # one pool with the CPU (Apple silicon, GB10 / DGX Spark, Jetson, Strix Halo)
+    UNIFIED = "unified"  # one pool with the CPU (Apple silicon, GB10 / Spark, Jetson, Strix Halo)
     INTEGRATED = "integrated"  # an iGPU borrowing system RAM (carve-out + GTT)
 
 
@@ -153,9 +154,12 @@ class MemoryInfo:
     limit_source: Source | None = None
     swap_total_bytes: int | None = None
     swap_free_bytes: int | None = None
-    # DRAM bandwidth class, for CPU inference speed.
+    # DRAM bandwidth, for CPU inference speed: measured, computed from the DIMMs, or a platform
+    # class from a table; low/high bound a class (None when the value is read or measured).
     bandwidth_gb_s: float | None = None
     bandwidth_source: Source | None = None
+    bandwidth_low_gb_s: float | None = None
+    bandwidth_high_gb_s: float | None = None
 
     @property
     def usable_bytes(self) -> int | None:
@@ -291,6 +295,8 @@ def snapshot_to_dict(snapshot: SystemSnapshot) -> dict[str, Any]:
             "swap_free_bytes": snapshot.memory.swap_free_bytes,
             "bandwidth_gb_s": snapshot.memory.bandwidth_gb_s,
             "bandwidth_source": _opt_str(snapshot.memory.bandwidth_source),
+            "bandwidth_low_gb_s": snapshot.memory.bandwidth_low_gb_s,
+            "bandwidth_high_gb_s": snapshot.memory.bandwidth_high_gb_s,
         },
         "gpus": [gpu_to_dict(g) for g in snapshot.gpus],
         "probed_at": snapshot.probed_at,
@@ -364,10 +370,19 @@ def snapshot_from_dict(doc: Mapping[str, Any]) -> SystemSnapshot:
         swap_total_bytes=_opt_bytes(
             mem_doc.get("swap_total_bytes"), "machine.memory.swap_total_bytes"
         ),
-        swap_free_bytes=_opt_bytes(mem_doc.get("swap_free_bytes"), "machine.memory.swap_free_bytes"),
+        swap_free_bytes=_opt_bytes(
+            mem_doc.get("swap_free_bytes"), "machine.memory.swap_free_bytes"
+        ),
         bandwidth_gb_s=_opt_bw(mem_doc.get("bandwidth_gb_s"), "machine.memory.bandwidth_gb_s"),
         bandwidth_source=_opt_source(
             mem_doc.get("bandwidth_source"), "machine.memory.bandwidth_source"
+        ),
+        # Absent in snapshots written before llmcheck 0.1.x gave a range: read as None.
+        bandwidth_low_gb_s=_opt_bw(
+            mem_doc.get("bandwidth_low_gb_s"), "machine.memory.bandwidth_low_gb_s"
+        ),
+        bandwidth_high_gb_s=_opt_bw(
+            mem_doc.get("bandwidth_high_gb_s"), "machine.memory.bandwidth_high_gb_s"
         ),
     )
     gpus = tuple(_gpu_from_dict(g, f"machine.gpus[{i}]") for i, g in enumerate(gpus_doc))

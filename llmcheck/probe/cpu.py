@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 from llmcheck.probe.memory import physical_core_count
 from llmcheck.probe.platform_info import (
@@ -142,6 +143,7 @@ def probe_cpu(
     run: Run = run_command,
     feature_present: FeaturePresent | None = None,
     registry_string: RegistryString | None = None,
+    load_cpuinfo: Callable[[], ModuleType] | None = None,
 ) -> tuple[CpuInfo, tuple[Issue, ...]]:
     """The CPU as the OS reports it. Never raises; what it cannot read stays None.
 
@@ -153,6 +155,7 @@ def probe_cpu(
         run: subprocess seam (macOS ``sysctl``).
         feature_present: Windows ``IsProcessorFeaturePresent`` seam.
         registry_string: Windows ``(key, value) -> str`` registry seam.
+        load_cpuinfo: imports py-cpuinfo's module, the fallback when nothing native answered.
     """
     import platform
 
@@ -197,14 +200,67 @@ def probe_cpu(
     else:
         issues.append(
             Issue(source=SOURCE, code="cpu_unknown_os",
-                  message=f"No CPU reader for {system!r}; features unknown.",
+                  message=f"No native CPU reader for {system!r}; asking py-cpuinfo.",
                   hint="Results for this OS are a best effort.")
         )
+        # py-cpuinfo knows more platforms (BSDs, Solaris, Haiku ...) and costs ~20 ms here. On
+        # Linux, macOS and Windows it would read the same sources the native readers did.
+        fallback, fallback_issue = cpuinfo_fallback(load_cpuinfo)
+        if fallback is not None:
+            info = fallback
+        if fallback_issue is not None:
+            issues.append(fallback_issue)
     logical = info.logical_cores or os.cpu_count()
     physical = info.physical_cores or physical_core_count()
     return _replace(info, arch=machine, logical_cores=logical, physical_cores=physical), tuple(
         issues
     )
+
+
+def _load_cpuinfo() -> ModuleType:
+    """Import py-cpuinfo's ``cpuinfo.cpuinfo`` (lazily: it costs ~90 ms and is rarely needed)."""
+    import cpuinfo.cpuinfo as module
+
+    return module
+
+
+def cpuinfo_fallback(
+    load: Callable[[], ModuleType] | None = None,
+) -> tuple[CpuInfo | None, Issue | None]:
+    """Brand and features from py-cpuinfo, for machines no native reader covers. Never raises.
+
+    py-cpuinfo's public ``get_cpu_info()`` is not used: it starts a child Python and sleeps a
+    second to time the clock (https://github.com/workhorsy/py-cpuinfo/issues/205), and in
+    frozen apps its child can relaunch the program (issue 174). Its in-process reader with the
+    CPUID probe turned off takes ~20 ms and reads the OS's own tables (sysctl, /proc, lscpu ...).
+    That reader is private API, pinned to py-cpuinfo 9 in pyproject.toml.
+    """
+    try:
+        module = (load or _load_cpuinfo)()
+        module.DataSource.can_cpuid = False
+        raw = module._get_cpu_info_internal()
+    except Exception as exc:  # noqa: BLE001 - a third-party boundary: any failure is an issue
+        return None, Issue(
+            source=SOURCE, code="cpuinfo_fallback_failed",
+            message=f"py-cpuinfo could not read the CPU either: {type(exc).__name__}: {exc}",
+            hint="CPU features are unknown; llmcheck assumes none.",
+        )
+    if not isinstance(raw, dict):
+        return None, Issue(source=SOURCE, code="cpuinfo_fallback_failed",
+                           message="py-cpuinfo returned no CPU description.",
+                           hint="CPU features are unknown; llmcheck assumes none.")
+    flags = raw.get("flags")
+    words = {str(f).lower() for f in flags} if isinstance(flags, list) else set()
+    found = {_LINUX_FLAGS[w] for w in words if w in _LINUX_FLAGS}
+    found |= {w for w in words if w in FEATURES}
+    brand = raw.get("brand_raw")
+    count = raw.get("count")
+    return CpuInfo(
+        brand=brand.strip() or None if isinstance(brand, str) else None,
+        features=_ordered(found),
+        logical_cores=count if isinstance(count, int) and 0 < count < 100_000 else None,
+        source=Source.PY_CPUINFO,
+    ), None
 
 
 def _replace(info: CpuInfo, **changes: object) -> CpuInfo:
