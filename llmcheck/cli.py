@@ -52,6 +52,7 @@ PROG = "llmcheck"
 MAX_SNAPSHOT_FILE_BYTES = 16 << 20
 MAX_PARALLEL = 256
 MAX_UBATCH = 65536
+MAX_GPU_LAYERS = 9999  # llama.cpp reads "-ngl 999" as "every layer"; RunConfig's bound
 # Without a model to bound it (the whole-machine report), a context above this is a typo.
 MAX_CONTEXT_TOKENS_ANY = 1 << 24
 
@@ -114,6 +115,10 @@ def _add_common(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     parser.add_argument("-v", "--verbose", action="store_true",
                         default=argparse.SUPPRESS if sub else False,
                         help="log what llmcheck does to stderr")
+    parser.add_argument("--measure-bandwidth", action="store_true",
+                        default=argparse.SUPPRESS if sub else False,
+                        help="measure this machine's RAM bandwidth (under a second of every core"
+                             " and up to 1 GiB) instead of estimating it from the CPU's class")
 
 
 def _add_settings(parser: argparse.ArgumentParser, *, sub: bool) -> None:
@@ -130,6 +135,9 @@ def _add_settings(parser: argparse.ArgumentParser, *, sub: bool) -> None:
                         help="micro-batch size (llama.cpp -ub; default 512)")
     parser.add_argument("--device", metavar="auto|cpu|gpu:I", default=default,
                         help="where to run: auto (default), cpu, or one GPU, e.g. gpu:0")
+    parser.add_argument("--ngl", "--n-gpu-layers", dest="ngl", metavar="N", default=default,
+                        help="layers to offload (llama.cpp -ngl; default: llmcheck picks; 0 keeps"
+                             " a visible GPU for the big matmuls)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -209,10 +217,10 @@ def has_display(environ: Mapping[str, str] | None = None, platform: str | None =
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
-def _probe() -> SystemSnapshot:
+def _probe(*, measure_bandwidth: bool = False) -> SystemSnapshot:
     from llmcheck.probe import probe_system
 
-    return probe_system()
+    return probe_system(measure_bandwidth=measure_bandwidth)
 
 
 def _load_catalog() -> Catalog:
@@ -282,6 +290,14 @@ def check_settings(args: argparse.Namespace) -> dict[str, Any]:
         if device not in ("auto", "cpu") and re.fullmatch(r"gpu:\d+", device) is None:
             raise UsageError(f"--device: {args.device!r} is not auto, cpu or gpu:I (e.g. gpu:0)")
         fields["device"] = device
+    if args.ngl is not None:
+        try:
+            ngl = int(args.ngl)
+        except ValueError:
+            raise UsageError(f"--ngl: {args.ngl!r} is not a whole number") from None
+        if not 0 <= ngl <= MAX_GPU_LAYERS:
+            raise UsageError(f"--ngl: must be from 0 to {MAX_GPU_LAYERS}, got {ngl}")
+        fields["gpu_layers"] = ngl
     return fields
 
 
@@ -362,8 +378,14 @@ def main(
         _silence_stdout()
         return EXIT_OK
     _configure_logging(verbose=args.verbose)
+    if probe is None:
+        measure = args.measure_bandwidth
+
+        def probe() -> SystemSnapshot:
+            return _probe(measure_bandwidth=measure)
+
     try:
-        return _run(args, args_list, probe=probe or _probe, environ=environ)
+        return _run(args, args_list, probe=probe, environ=environ)
     except UsageError as exc:
         return _fail(EXIT_USAGE, str(exc))
     except BrokenPipeError:
@@ -412,6 +434,8 @@ def _run(
             # report still answers the question.
             log.warning("the window cannot open (%s); printing the text report instead", exc)
     settings = check_settings(args)
+    if args.measure_bandwidth and args.snapshot is not None:
+        raise UsageError("--measure-bandwidth measures this machine; it cannot judge a --snapshot")
     # Everything that can be checked without the machine is checked before probing it.
     catalog, catalog_problem = _catalog_or_problem()
     question: tuple[ModelVariant, str] | None = None

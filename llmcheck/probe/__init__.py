@@ -7,7 +7,8 @@ crash the interpreter, so it runs in a ``spawn`` child process under a timeout: 
 (Ollama does the same: ``discover/native_probe.go``). The child imports no Qt.
 
 Issue codes (source "probe"): ``gpu_probe_timeout``, ``gpu_probe_crashed``,
-``gpu_probe_failed``, ``os_probe_failed``, ``cpu_probe_failed``, ``memory_probe_failed``.
+``gpu_probe_failed``, ``os_probe_failed``, ``cpu_probe_failed``, ``memory_probe_failed``,
+``bandwidth_probe_failed``.
 """
 
 from __future__ import annotations
@@ -294,13 +295,18 @@ def _order_gpus(
     return out, renumbered
 
 
-def probe_system(*, timeout_s: float = 20.0, isolate: bool | None = None) -> SystemSnapshot:
+def probe_system(
+    *, timeout_s: float = 20.0, isolate: bool | None = None, measure_bandwidth: bool = False
+) -> SystemSnapshot:
     """Probe this machine. Never raises: what fails becomes a problem in the snapshot.
 
     Args:
         timeout_s: how long the GPU probe child may run before it is killed.
         isolate: run the GPU probe in a child process; False: in-process (tests); None (the
             default): in a child wherever an NVML library could load (:func:`nvml_may_load`).
+        measure_bandwidth: also measure RAM bandwidth (about 0.3-1 s of every core and up to
+            1 GiB, :func:`llmcheck.probe.bandwidth.measure_memory_bandwidth`); the measured
+            value replaces the table's. Off by default: the plain probe stays cheap.
     """
     started = time.perf_counter()
     probed_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -367,6 +373,19 @@ def probe_system(*, timeout_s: float = 20.0, isolate: bool | None = None) -> Sys
             memory = dataclasses.replace(
                 memory, bandwidth_gb_s=apple.bandwidth_gb_s, bandwidth_source=Source.TABLE
             )
+    try:
+        # After the GPUs: Apple's chip figure, when found, outranks the CPU class table.
+        from llmcheck.probe.bandwidth import apply_bandwidth, measure_memory_bandwidth
+
+        usable = memory.usable_bytes
+        memory, found = apply_bandwidth(
+            memory, cpu, system=os_info.system,
+            measure=(lambda: measure_memory_bandwidth(usable_bytes=usable))
+            if measure_bandwidth else None,
+        )
+        problems.extend(found)
+    except Exception as exc:  # noqa: BLE001 - boundary: bandwidth unknown, the rest stands
+        problems.append(_boundary("bandwidth", exc))
     return SystemSnapshot(
         os=os_info,
         cpu=cpu,

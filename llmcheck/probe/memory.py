@@ -279,8 +279,9 @@ def probe_memory(
 
     Never raises. ``limit_bytes`` is set only when a real limit below the host's RAM applies;
     ``limit_used_bytes`` is then the cgroup's working set (usage minus inactive file cache, the
-    definition Docker and cAdvisor use). DRAM bandwidth is left unknown here: Linux cannot read
-    the DIMM type without root (hardware-probing.md §2.6); the dispatcher fills it for Apple.
+    definition Docker and cAdvisor use). DRAM bandwidth is left unknown here: the dispatcher
+    fills it from Apple's chip table or :mod:`llmcheck.probe.bandwidth` (DIMMs, CPU class, or a
+    measurement when asked).
     """
     issues: list[Issue] = []
     total = available = swap_total = swap_free = None

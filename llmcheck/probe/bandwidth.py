@@ -1,0 +1,636 @@
+"""DRAM bandwidth for CPU inference: the DIMMs (SMBIOS), a platform class, or a measurement.
+
+Token generation on a CPU streams the weights from RAM once per token, so RAM bandwidth sets its
+speed. No OS reports it, so this module answers, best source first:
+
+1. :func:`measure_memory_bandwidth` (only when asked: ``llmcheck --measure-bandwidth``): threads
+   copying large buffers with ``ctypes.memmove``, which releases the GIL, so N threads keep N cores
+   copying. Source ``measured``. What this process can get *now* (honest inside VMs), noisy under
+   load, and it costs a fraction of a second and up to 1 GiB (hardware-probing.md section 2.6).
+2. SMBIOS type 17 ("Memory Device"): each DIMM's type, data width and speed; peak = sum of widths
+   x MT/s. Source ``computed``. Linux exposes it only to root
+   (``/sys/firmware/dmi/entries/17-*/raw``, mode 0400); Windows to everyone
+   (``GetSystemFirmwareTable('RSMB')``: no WMI, no admin).
+3. A platform class from ``resources/memory/cpu_bandwidth.toml``, chosen by the CPU brand string:
+   a nominal figure with a low..high range. Source ``table``. Apple chips come from
+   ``resources/gpus/apple.toml``.
+4. Nothing matched: ``None`` ("unknown"), never a guess.
+
+Issue codes (source "memory"): ``bandwidth_table_invalid``, ``bandwidth_measure_failed``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import math
+import os
+import re
+import struct
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from llmcheck.resources import resource_path
+from llmcheck.snapshot import CpuInfo, Issue, MemoryInfo, Source
+
+__all__ = [
+    "BandwidthClass",
+    "BandwidthEstimate",
+    "MeasurePlan",
+    "Measurement",
+    "MemoryDevice",
+    "apply_bandwidth",
+    "bandwidth_from_devices",
+    "classify_cpu",
+    "load_class_table",
+    "measure_memory_bandwidth",
+    "parse_rsmb",
+    "parse_type17",
+    "plan_measurement",
+    "run_measurement",
+    "walk_smbios_table",
+]
+
+SOURCE = "memory"
+GB = 1e9
+MIB = 1 << 20
+GIB = 1 << 30
+
+# --- the class table ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BandwidthClass:
+    """One row of ``cpu_bandwidth.toml``: a platform's peak DRAM bandwidth range."""
+
+    id: str
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    nominal_gb_s: float
+    low_gb_s: float
+    high_gb_s: float
+    bus_bits: int
+    scale_with_cores: bool
+    source: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ClassTable:
+    """The whole table: rows in match order, and the per-core bound for server parts."""
+
+    classes: tuple[BandwidthClass, ...]
+    per_core_gb_s: tuple[float, float, float]  # low, nominal, high
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BandwidthEstimate:
+    """A bandwidth with its range and where it came from (what MemoryInfo gets)."""
+
+    gb_s: float
+    low_gb_s: float | None
+    high_gb_s: float | None
+    source: Source
+    basis: str  # the class name, the DIMMs, or "measured" (for logs and tests)
+
+
+def parse_class_table(text: str) -> ClassTable:
+    """Parse and check ``cpu_bandwidth.toml`` text; raises ValueError naming the bad row."""
+    doc = tomllib.loads(text)
+    per = doc.get("per_core", {})
+    try:
+        per_core = (
+            float(per["low_gb_s"]), float(per["nominal_gb_s"]), float(per["high_gb_s"])
+        )
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("cpu_bandwidth.toml: [per_core] needs low/nominal/high_gb_s") from None
+    rows = doc.get("class", [])
+    if not isinstance(rows, list):
+        raise ValueError("cpu_bandwidth.toml: class must be an array of tables ([[class]])")
+    out: list[BandwidthClass] = []
+    for i, row in enumerate(rows):
+        where = f"cpu_bandwidth.toml: class[{i}] ({row.get('id', '?')})"
+        try:
+            low, nominal, high = (float(row[k]) for k in ("low_gb_s", "nominal_gb_s", "high_gb_s"))
+            patterns = tuple(re.compile(p) for p in row["match"])
+            cls = BandwidthClass(
+                id=str(row["id"]),
+                name=str(row["name"]),
+                patterns=patterns,
+                nominal_gb_s=nominal,
+                low_gb_s=low,
+                high_gb_s=high,
+                bus_bits=int(row["bus_bits"]),
+                scale_with_cores=bool(row.get("scale_with_cores", False)),
+                source=str(row["source"]),
+            )
+        except (KeyError, TypeError, ValueError, re.error) as exc:
+            raise ValueError(f"{where}: {type(exc).__name__}: {exc}") from None
+        if not (0 < low <= nominal <= high) or not patterns or cls.bus_bits <= 0:
+            raise ValueError(f"{where}: needs 0 < low <= nominal <= high, a match and bus_bits")
+        out.append(cls)
+    return ClassTable(classes=tuple(out), per_core_gb_s=per_core)
+
+
+def load_class_table() -> ClassTable:
+    """``resources/memory/cpu_bandwidth.toml``; raises ValueError naming a bad row."""
+    text = resource_path("memory", "cpu_bandwidth.toml").read_text(encoding="utf-8")
+    return parse_class_table(text)
+
+
+_BRAND_NOISE = re.compile(r"\((r|tm)\)|®|™|\bcpu\b|@.*$")
+
+
+def normalise_brand(brand: str) -> str:
+    """``"Intel(R) Core(TM) i7-1165G7 @ 2.80GHz"`` -> ``"intel core i7-1165g7"``."""
+    return " ".join(_BRAND_NOISE.sub(" ", brand.lower()).split())
+
+
+def find_class(brand: str | None, table: ClassTable) -> BandwidthClass | None:
+    """The first class whose pattern finds the normalised brand; None when none does."""
+    if not brand:
+        return None
+    key = normalise_brand(brand)
+    return next((c for c in table.classes if any(p.search(key) for p in c.patterns)), None)
+
+
+def classify_cpu(
+    brand: str | None,
+    cores: int | None = None,
+    *,
+    table: ClassTable | None = None,
+    apple_table: dict[str, dict[str, Any]] | None = None,
+) -> BandwidthEstimate | None:
+    """The bandwidth class of a CPU from its brand string (and core count); None when unknown.
+
+    Server and workstation classes (``scale_with_cores``) are capped at cores x the table's
+    per-core figures: a 2-vCPU slice of a 12-channel host cannot use twelve channels.
+    """
+    if not brand:
+        return None
+    if brand.strip().startswith("Apple M"):
+        return _apple_class(brand.strip(), apple_table)
+    table = load_class_table() if table is None else table
+    cls = find_class(brand, table)
+    if cls is None:
+        return None
+    low, nominal, high = cls.low_gb_s, cls.nominal_gb_s, cls.high_gb_s
+    basis = cls.name
+    if cls.scale_with_cores and cores is not None and cores > 0:
+        per_low, per_nominal, per_high = table.per_core_gb_s
+        capped = (min(low, cores * per_low), min(nominal, cores * per_nominal),
+                  min(high, cores * per_high))
+        if capped != (low, nominal, high):
+            basis += f"; capped for {cores} core(s)"
+        low, nominal, high = capped
+    return BandwidthEstimate(gb_s=round(nominal, 1), low_gb_s=round(low, 1),
+                             high_gb_s=round(high, 1), source=Source.TABLE, basis=basis)
+
+
+def _apple_class(
+    chip: str, apple_table: dict[str, dict[str, Any]] | None
+) -> BandwidthEstimate | None:
+    from llmcheck.probe.apple import load_apple_table
+
+    row = (load_apple_table() if apple_table is None else apple_table).get(chip)
+    if row is None:
+        return None
+    # Max chips come in two bins told apart only by GPU cores, which the CPU brand lacks.
+    values = [float(b["bandwidth_gb_s"]) for b in row.get("bin", [])] or [
+        float(row["bandwidth_gb_s"])
+    ]
+    return BandwidthEstimate(gb_s=min(values), low_gb_s=min(values), high_gb_s=max(values),
+                             source=Source.TABLE, basis=f"{chip} (resources/gpus/apple.toml)")
+
+
+# --- SMBIOS type 17 ----------------------------------------------------------------------------
+
+# SMBIOS Memory Type (DMTF DSP0134 3.x, table "Memory Device - Type"); the ones a PC of the last
+# fifteen years carries. Others read as "other" and are used only with a width and speed.
+MEMORY_TYPES = {
+    0x18: "DDR3", 0x1A: "DDR4", 0x1B: "LPDDR", 0x1C: "LPDDR2", 0x1D: "LPDDR3",
+    0x1E: "LPDDR4", 0x20: "HBM", 0x21: "HBM2", 0x22: "DDR5", 0x23: "LPDDR5", 0x24: "HBM3",
+}
+_UNKNOWN_WORD = 0xFFFF
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class MemoryDevice:
+    """One SMBIOS type 17 record (a DIMM slot or a soldered LPDDR package)."""
+
+    locator: str | None
+    memory_type: str | None  # "DDR4", "DDR5", "LPDDR5" ...; None: unknown or other
+    size_bytes: int | None  # 0: empty slot; None: unknown
+    data_width_bits: int | None
+    speed_mts: int | None  # rated
+    configured_speed_mts: int | None  # what the board runs it at
+
+    @property
+    def populated(self) -> bool:
+        """Whether a module sits in this slot (unknown size counts as present)."""
+        return self.size_bytes != 0
+
+    @property
+    def effective_speed_mts(self) -> int | None:
+        """The configured speed, else the rated one."""
+        return self.configured_speed_mts or self.speed_mts
+
+
+def _strings(raw: bytes, length: int) -> list[str]:
+    # The formatted area is followed by NUL-terminated strings, the set ending in a double NUL.
+    area = raw[length:]
+    end = area.find(b"\x00\x00")
+    area = area[: end if end >= 0 else len(area)]
+    return [s.decode("ascii", "replace").strip() for s in area.split(b"\x00")]
+
+
+def _word(raw: bytes, offset: int, length: int) -> int | None:
+    return struct.unpack_from("<H", raw, offset)[0] if offset + 2 <= length else None
+
+
+def _dword(raw: bytes, offset: int, length: int) -> int | None:
+    return struct.unpack_from("<I", raw, offset)[0] if offset + 4 <= length else None
+
+
+def _speed(word: int | None, extended: int | None) -> int | None:
+    # 0 = unknown; 0xFFFF = "see the extended field" (SMBIOS 3.3+, speeds above 65534 MT/s).
+    if word == _UNKNOWN_WORD:
+        word = (extended & 0x7FFFFFFF) if extended is not None else None
+    return word if word else None
+
+
+def parse_type17(raw: bytes) -> MemoryDevice | None:
+    """One SMBIOS type 17 structure (formatted area + strings), as in ``entries/17-N/raw``.
+
+    Offsets from DMTF DSP0134 (3.x) 7.18: 0x08 total width, 0x0A data width, 0x0C size, 0x10
+    device locator, 0x12 memory type, 0x15 speed, 0x1C extended size, 0x20 configured speed,
+    0x54 / 0x58 extended speeds. Fields past the structure's length (older SMBIOS) read as None.
+    Returns None when ``raw`` is not a type 17 structure.
+    """
+    if len(raw) < 0x15 or raw[0] != 17:
+        return None
+    length = min(raw[1], len(raw))
+    strings = _strings(raw, length)
+    locator_index = raw[0x10] if length > 0x10 else 0
+    locator = strings[locator_index - 1] if 0 < locator_index <= len(strings) else None
+    data_width = _word(raw, 0x0A, length)
+    size_word = _word(raw, 0x0C, length)
+    size: int | None
+    if size_word is None or size_word == _UNKNOWN_WORD:
+        size = None
+    elif size_word == 0x7FFF:
+        ext = _dword(raw, 0x1C, length)
+        size = (ext & 0x7FFFFFFF) * MIB if ext is not None else None
+    elif size_word & 0x8000:
+        size = (size_word & 0x7FFF) * 1024  # granularity bit: kilobytes
+    else:
+        size = size_word * MIB
+    return MemoryDevice(
+        locator=locator or None,
+        memory_type=MEMORY_TYPES.get(raw[0x12]) if length > 0x12 else None,
+        size_bytes=size,
+        data_width_bits=None if data_width in (None, 0, _UNKNOWN_WORD) else data_width,
+        speed_mts=_speed(_word(raw, 0x15, length), _dword(raw, 0x54, length)),
+        configured_speed_mts=_speed(_word(raw, 0x20, length), _dword(raw, 0x58, length)),
+    )
+
+
+def walk_smbios_table(table: bytes) -> Iterator[bytes]:
+    """Each structure of a raw SMBIOS table (Linux ``tables/DMI``, Windows RSMB payload)."""
+    pos = 0
+    while pos + 4 <= len(table):
+        kind, length = table[pos], table[pos + 1]
+        if length < 4:
+            return  # corrupt: a structure is at least its 4-byte header
+        end = table.find(b"\x00\x00", pos + length)
+        if end < 0:
+            return
+        yield table[pos : end + 2]
+        if kind == 127:  # end-of-table
+            return
+        pos = end + 2
+
+
+def bandwidth_from_devices(
+    devices: Sequence[MemoryDevice], cls: BandwidthClass | None = None
+) -> BandwidthEstimate | None:
+    """Peak bandwidth from the populated memory devices: sum of data widths x slowest speed.
+
+    Two DIMMs can share one channel, and SMBIOS does not say which: the width is capped at the
+    platform class's bus (``bus_bits``). With no class and more than two DIMMs, the range runs from
+    two channels (128 bits) to one channel per DIMM. Returns None when no populated device has a
+    speed.
+    """
+    used = [d for d in devices if d.populated and d.effective_speed_mts]
+    if not used:
+        return None
+    speed = min(d.effective_speed_mts or 0 for d in used)
+    # DDR DIMMs without a data width are 64-bit; a soldered part without one cannot be sized.
+    widths = [d.data_width_bits or (64 if (d.memory_type or "").startswith("DDR") else 0)
+              for d in used]
+    bits = sum(widths)
+    if bits <= 0:
+        return None
+    kinds = sorted({d.memory_type or "unknown type" for d in used})
+    basis = f"{len(used)} x {'/'.join(kinds)}-{speed}, {bits} bits of data bus (SMBIOS)"
+    peak = bits / 8 * speed * 1e6 / GB
+    if cls is not None and bits > cls.bus_bits:
+        capped = cls.bus_bits / 8 * speed * 1e6 / GB
+        return BandwidthEstimate(gb_s=round(capped, 1), low_gb_s=None, high_gb_s=None,
+                                 source=Source.COMPUTED,
+                                 basis=f"{basis}; capped at the platform's {cls.bus_bits} bits")
+    if cls is None and len(used) > 2:
+        low = min(bits, 128) / 8 * speed * 1e6 / GB
+        return BandwidthEstimate(gb_s=round(low, 1), low_gb_s=round(low, 1),
+                                 high_gb_s=round(peak, 1), source=Source.COMPUTED,
+                                 basis=f"{basis}; channels unknown")
+    return BandwidthEstimate(gb_s=round(peak, 1), low_gb_s=None, high_gb_s=None,
+                             source=Source.COMPUTED, basis=basis)
+
+
+ReadBytes = Callable[[Path], bytes]
+
+
+def _read_bytes(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def read_linux_type17(
+    *, sysfs: Path = Path("/sys/firmware/dmi"), read_bytes: ReadBytes = _read_bytes
+) -> list[MemoryDevice]:
+    """Type 17 records from sysfs; empty when unreadable (only root may read them)."""
+    devices: list[MemoryDevice] = []
+    try:
+        entries = sorted((sysfs / "entries").glob("17-*"), key=lambda p: int(p.name[3:] or 0))
+        for entry in entries:
+            device = parse_type17(read_bytes(entry / "raw"))
+            if device is not None:
+                devices.append(device)
+    except (OSError, ValueError):
+        return []  # EACCES for non-root is the normal case, not a problem worth reporting
+    return devices
+
+
+RawTable = Callable[[], bytes | None]
+
+
+def read_windows_smbios() -> bytes | None:
+    """The raw SMBIOS table from ``GetSystemFirmwareTable('RSMB')`` (no admin needed), or None.
+
+    The buffer is a RawSMBIOSData header (4 version bytes, a DWORD length) then the table
+    (learn.microsoft.com, GetSystemFirmwareTable).
+    """
+    try:
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        get_table = kernel32.GetSystemFirmwareTable
+    except (AttributeError, OSError):
+        return None
+    provider = int.from_bytes(b"RSMB", "big")
+    size = get_table(provider, 0, None, 0)
+    if not 8 < size <= 1 << 24:
+        return None
+    buf = ctypes.create_string_buffer(size)
+    if get_table(provider, 0, buf, size) != size:
+        return None
+    return parse_rsmb(buf.raw)
+
+
+def parse_rsmb(data: bytes) -> bytes | None:
+    """The SMBIOS table inside a RawSMBIOSData buffer (8-byte header, then ``Length`` bytes)."""
+    if len(data) < 8:
+        return None
+    length = struct.unpack_from("<I", data, 4)[0]
+    return data[8 : 8 + length] if 8 + length <= len(data) else None
+
+
+def devices_from_table(table: bytes) -> list[MemoryDevice]:
+    """Every type 17 record of a raw SMBIOS table."""
+    out: list[MemoryDevice] = []
+    for structure in walk_smbios_table(table):
+        device = parse_type17(structure) if structure[0] == 17 else None
+        if device is not None:
+            out.append(device)
+    return out
+
+
+# --- measurement -------------------------------------------------------------------------------
+
+MEASURE_MAX_BYTES = GIB  # never more than this ...
+MEASURE_RAM_FRACTION = 8  # ... nor more than 1/8 of the usable RAM
+# Each buffer should dwarf the caches: 64 MiB per buffer, at least 2 MiB (total >> any L3 is
+# what matters: at the 1 GiB cap the set is 2.7x a 384 MiB EPYC 9654 L3).
+MEASURE_BUFFER_MAX_BYTES = 64 * MIB
+MEASURE_BUFFER_MIN_BYTES = 2 * MIB
+MEASURE_MAX_THREADS = 64
+MEASURE_ROUNDS = 4
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class MeasurePlan:
+    """How a measurement will run: threads, and one source + one destination buffer each."""
+
+    threads: int
+    buffer_bytes: int  # per buffer; each thread has two
+
+    @property
+    def total_bytes(self) -> int:
+        """All buffers together (the memory the measurement holds)."""
+        return 2 * self.threads * self.buffer_bytes
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Measurement:
+    """The result: best round in GB/s (bytes read + written), every round, and the plan."""
+
+    gb_s: float
+    rounds_gb_s: tuple[float, ...]
+    plan: MeasurePlan
+    seconds: float
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # type: ignore[attr-defined,unused-ignore]
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def plan_measurement(*, threads: int | None = None, usable_bytes: int | None = None) -> MeasurePlan:
+    """Threads (the CPUs this process may use) and a buffer size within the memory cap.
+
+    The cap is min(1 GiB, usable RAM / 8); with RAM unknown, 256 MiB.
+    """
+    n = max(1, min(threads or _cpu_count(), MEASURE_MAX_THREADS))
+    cap = MEASURE_MAX_BYTES if usable_bytes is None else min(
+        MEASURE_MAX_BYTES, usable_bytes // MEASURE_RAM_FRACTION
+    )
+    if usable_bytes is None:
+        cap = min(cap, 256 * MIB)
+    per_buffer = min(MEASURE_BUFFER_MAX_BYTES, cap // (2 * n))
+    per_buffer -= per_buffer % 4096
+    if per_buffer < MEASURE_BUFFER_MIN_BYTES:
+        # Too little room for every thread: fewer threads, each still past the caches.
+        n = max(1, cap // (2 * MEASURE_BUFFER_MIN_BYTES))
+        per_buffer = max(4096, min(MEASURE_BUFFER_MIN_BYTES, cap // (2 * n)) // 4096 * 4096)
+    return MeasurePlan(threads=n, buffer_bytes=per_buffer)
+
+
+def run_measurement(plan: MeasurePlan, *, seconds_budget: float = 0.3) -> Measurement:
+    """Copy with ``plan.threads`` threads, best of a few rounds; within about ``seconds_budget``.
+
+    A first untimed round faults the pages in and sizes the timed rounds. Counts bytes read plus
+    bytes written per copy (2 x buffer), as STREAM's "Copy" does.
+
+    Raises:
+        MemoryError: the buffers could not be allocated.
+        RuntimeError: no round could be timed (a clock that does not advance).
+    """
+    started = time.perf_counter()
+    n, size = plan.threads, plan.buffer_bytes
+    # bytearray memory comes from calloc: untouched pages until the first copy faults them in.
+    buffers = [(bytearray(size), bytearray(size)) for _ in range(n)]
+    addresses = [
+        (ctypes.addressof((ctypes.c_char * size).from_buffer(dst)),
+         ctypes.addressof((ctypes.c_char * size).from_buffer(src)))
+        for dst, src in buffers
+    ]
+    for _, src in buffers:
+        # Untouched calloc pages all map the kernel's one zero page: reading them would hit the
+        # cache. Writing a byte per page gives every source page its own frame.
+        src[::4096] = b"\x01" * len(range(0, size, 4096))
+    state = {"repeats": 1, "stop": False}
+    start = threading.Barrier(n + 1)
+    done = threading.Barrier(n + 1)
+    memmove = ctypes.memmove  # a CFUNCTYPE call: the GIL is released while it copies
+
+    def worker(dst: int, src: int) -> None:
+        while True:
+            start.wait()
+            if state["stop"]:
+                return
+            for _ in range(state["repeats"]):
+                memmove(dst, src, size)
+            done.wait()
+
+    pool = [threading.Thread(target=worker, args=a, daemon=True) for a in addresses]
+    for t in pool:
+        t.start()
+    rounds: list[float] = []
+    try:
+        for i in range(MEASURE_ROUNDS + 1):
+            t0 = time.perf_counter()
+            start.wait()
+            done.wait()
+            elapsed = time.perf_counter() - t0
+            moved = 2 * size * n * state["repeats"]
+            if i == 0:
+                # Size the timed rounds so they fit the time left, at least one copy each.
+                left = max(0.0, seconds_budget - (time.perf_counter() - started))
+                per_round = left / MEASURE_ROUNDS
+                state["repeats"] = max(1, min(64, int(per_round / max(elapsed, 1e-6))))
+                continue
+            if elapsed > 0:
+                rounds.append(moved / elapsed / GB)
+            if time.perf_counter() - started > seconds_budget and rounds:
+                break
+    finally:
+        state["stop"] = True
+        start.wait()
+        for t in pool:
+            t.join()
+    best = max(rounds, default=0.0)
+    if not math.isfinite(best) or best <= 0:
+        raise RuntimeError("no copy round could be timed")
+    return Measurement(gb_s=round(best, 1), rounds_gb_s=tuple(round(r, 2) for r in rounds),
+                       plan=plan, seconds=round(time.perf_counter() - started, 3))
+
+
+def measure_memory_bandwidth(
+    seconds_budget: float = 0.3, *, usable_bytes: int | None = None, threads: int | None = None
+) -> float:
+    """Measured copy bandwidth of this machine in GB/s (read + written), best of a few rounds.
+
+    Holds at most min(1 GiB, usable RAM / 8) (usable RAM read by the memory probe when not given).
+
+    Raises:
+        MemoryError: the buffers could not be allocated.
+        RuntimeError: no round could be timed.
+    """
+    if usable_bytes is None:
+        from llmcheck.probe.memory import probe_memory
+
+        usable_bytes = probe_memory()[0].usable_bytes
+    plan = plan_measurement(threads=threads, usable_bytes=usable_bytes)
+    return run_measurement(plan, seconds_budget=seconds_budget).gb_s
+
+
+# --- putting it together -----------------------------------------------------------------------
+
+Measure = Callable[[], float]
+
+
+def apply_bandwidth(
+    memory: MemoryInfo,
+    cpu: CpuInfo,
+    *,
+    system: str | None = None,
+    measure: Measure | None = None,
+    linux_devices: Callable[[], list[MemoryDevice]] = read_linux_type17,
+    windows_table: RawTable = read_windows_smbios,
+    table: ClassTable | None = None,
+) -> tuple[MemoryInfo, tuple[Issue, ...]]:
+    """``memory`` with its bandwidth filled: measured (when ``measure`` is given), else a value
+    already there (Apple's chip table), else the DIMMs (SMBIOS), else the CPU's class. Never raises
+    for a known failure; those become Issues.
+    """
+    issues: list[Issue] = []
+    cls: BandwidthClass | None = None
+    try:
+        table = load_class_table() if table is None else table
+        cls = find_class(cpu.brand, table)
+    except (OSError, ValueError) as exc:
+        table = None
+        issues.append(Issue(source=SOURCE, code="bandwidth_table_invalid",
+                            message=f"The CPU bandwidth table could not be read: {exc}",
+                            hint="The installed llmcheck is damaged; reinstall it."))
+    if measure is not None:
+        try:
+            value = measure()
+        except (MemoryError, RuntimeError, OSError) as exc:
+            issues.append(Issue(source=SOURCE, code="bandwidth_measure_failed",
+                                message=f"Measuring RAM bandwidth failed: {exc}",
+                                hint="The table's estimate is used instead."))
+        else:
+            if math.isfinite(value) and value > 0:
+                return _with(memory, BandwidthEstimate(
+                    gb_s=value, low_gb_s=None, high_gb_s=None, source=Source.MEASURED,
+                    basis="measured")), tuple(issues)
+    if memory.bandwidth_gb_s is not None:
+        return memory, tuple(issues)
+    estimate: BandwidthEstimate | None = None
+    devices: list[MemoryDevice] = []
+    if system == "Linux":
+        devices = linux_devices()
+    elif system == "Windows":
+        raw = windows_table()
+        devices = devices_from_table(raw) if raw else []
+    if devices:
+        estimate = bandwidth_from_devices(devices, cls)
+    if estimate is None and table is not None:
+        cores = cpu.physical_cores or cpu.logical_cores
+        estimate = classify_cpu(cpu.brand, cores, table=table)
+    return (_with(memory, estimate) if estimate else memory), tuple(issues)
+
+
+def _with(memory: MemoryInfo, estimate: BandwidthEstimate) -> MemoryInfo:
+    return dataclasses.replace(
+        memory,
+        bandwidth_gb_s=estimate.gb_s,
+        bandwidth_source=estimate.source,
+        bandwidth_low_gb_s=estimate.low_gb_s,
+        bandwidth_high_gb_s=estimate.high_gb_s,
+    )
+
