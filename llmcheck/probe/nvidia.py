@@ -254,6 +254,7 @@ _LOST = frozenset({_NVML_ERROR_GPU_IS_LOST, _NVML_ERROR_RESET_REQUIRED})
 # `safenvml` does the same for NotSupported).
 _QUIET = frozenset({_NVML_ERROR_NOT_SUPPORTED, _NVML_ERROR_FUNCTION_NOT_FOUND})
 _LOUD: frozenset[int] = frozenset()
+_MEMORY_QUIET = frozenset({_NVML_ERROR_NOT_SUPPORTED})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -368,12 +369,32 @@ def _probe(nvml: ModuleType, host_ram_bytes: int | None) -> NvidiaResult:
     if system.failures:
         return NvidiaResult(issues=tuple(system.issues()))
     try:
-        return _probe_devices(nvml, system, host_ram_bytes)
-    finally:
-        try:
-            nvml.nvmlShutdown()
-        except nvml.NVMLError as err:
-            log.debug("nvmlShutdown failed: %s", type(err).__name__)
+        result = _probe_devices(nvml, system, host_ram_bytes)
+    except BaseException:
+        _shutdown(nvml)
+        raise
+    shutdown_issue = _shutdown(nvml)
+    if shutdown_issue is None:
+        return result
+    return NvidiaResult(gpus=result.gpus, issues=(*result.issues, shutdown_issue))
+
+
+def _shutdown(nvml: ModuleType) -> Issue | None:
+    """``nvmlShutdown()``; a failure of any kind is an issue, never a reason to drop the GPUs."""
+    try:
+        nvml.nvmlShutdown()
+    # Every value was read before this call, so nothing it raises (an NVMLError, or a binding bug
+    # such as a bad-UTF-8 decode, TypeError or AttributeError) may cost the GPUs already read.
+    except Exception as err:
+        log.debug("nvmlShutdown failed", exc_info=True)
+        return Issue(
+            source=SOURCE,
+            code="nvml_shutdown_failed",
+            message=f"NVIDIA: NVML could not be shut down cleanly ({type(err).__name__}: {err}); "
+            "the GPU values were read before.",
+            hint="Nothing to do; if it repeats, update the NVIDIA driver and nvidia-ml-py.",
+        )
+    return None
 
 
 def _probe_devices(nvml: ModuleType, system: _Calls, host_ram_bytes: int | None) -> NvidiaResult:
@@ -493,7 +514,9 @@ def _memory(calls: _Calls, handle: Any, what: str = "memory") -> Any:
         info = calls.call(what, "nvmlDeviceGetMemoryInfo", handle, version=version, quiet=None)
         if info is not None or calls.lost:
             return info
-    return calls.call(what, "nvmlDeviceGetMemoryInfo", handle)
+    # NotSupported stays quiet: it is the unified-memory signal (GB10, XuehaiPan/nvitop#208).
+    # Anything else, FunctionNotFound included, leaves the memory unknown: record why.
+    return calls.call(what, "nvmlDeviceGetMemoryInfo", handle, quiet=_MEMORY_QUIET)
 
 
 def _mig(calls: _Calls, handle: Any) -> tuple[bool | None, tuple[MigInstance, ...]]:

@@ -356,20 +356,8 @@ def nvml_cases() -> list[FaultCase]:
 
 
 # Faults llmcheck.probe.nvidia does not survive yet (reported to its owner; xfail strict).
-_SHUTDOWN_BUG = (
-    "nvidia._probe's finally catches only NVMLError around nvmlShutdown(): any other exception"
-    " escapes to probe_nvidia's boundary, which returns nvml_internal_error and drops every GPU"
-    " already read"
-)
-NVML_KNOWN_BUGS = {
-    "NVML_nvmlShutdown|BadUtf8Error": _SHUTDOWN_BUG,
-    "NVML_nvmlShutdown|TypeError": _SHUTDOWN_BUG,
-    "NVML_nvmlShutdown|AttributeError": _SHUTDOWN_BUG,
-    "NVML_nvmlDeviceGetMemoryInfo|NVMLError_FunctionNotFound(13)": (
-        "nvidia._memory: v1 memory info failing with FunctionNotFound is in _QUIET, so the GPU"
-        " is listed with unknown memory and no problem record says why"
-    ),
-}
+# Empty since the shutdown and memory-info fixes; keep the hook for the next one found.
+NVML_KNOWN_BUGS: dict[str, str] = {}
 
 
 # --- file faults shared by sysfs, cgroup and procfs -------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pynvml
@@ -373,12 +374,34 @@ def test_unexpected_exception_in_the_binding_does_not_escape():
     assert fake.shutdowns == 1
 
 
-def test_shutdown_failure_is_swallowed():
-    result, _ = run(
-        NvmlScenario(gpus=(fakes.H100,), errors={"nvmlShutdown": pynvml.NVML_ERROR_UNINITIALIZED})
-    )
+class _BadUtf8Error(UnicodeDecodeError):
+    def __init__(self, _message: str) -> None:
+        super().__init__("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+
+@pytest.mark.parametrize(
+    "error", [pynvml.NVML_ERROR_UNINITIALIZED, TypeError, AttributeError, _BadUtf8Error]
+)
+def test_shutdown_failure_keeps_the_gpus_read(error):
+    """A failed nvmlShutdown (NVMLError or a binding bug) is one issue; the GPUs read stay."""
+    result, _ = run(NvmlScenario(gpus=(fakes.H100,), errors={"nvmlShutdown": error}))
     assert [g.name for g in result.gpus] == ["NVIDIA H100 80GB HBM3"]
-    assert result.issues == ()
+    assert codes(result) == ["nvml_shutdown_failed"]
+    assert result.issues[0].hint
+
+
+def test_memory_unknown_on_a_discrete_gpu_says_why():
+    """v2 and v1 memory info both FunctionNotFound: the GPU stays, memory unknown, and a record."""
+    not_found = pynvml.NVML_ERROR_FUNCTION_NOT_FOUND
+    gpu = dataclasses.replace(
+        fakes.H100,
+        errors={"nvmlDeviceGetMemoryInfo_v2": not_found, "nvmlDeviceGetMemoryInfo": not_found},
+    )
+    result, _ = run(NvmlScenario(gpus=(gpu,)))
+    assert [g.total_bytes for g in result.gpus] == [None]
+    assert result.gpus[0].memory_kind is MemoryKind.DISCRETE
+    assert codes(result) == ["nvml_function_not_found"]
+    assert "memory" in result.issues[0].message
 
 
 def test_fake_rejects_calls_it_does_not_fake():
