@@ -73,6 +73,10 @@ class _Parser(argparse.ArgumentParser):
 # --- argument parsing ------------------------------------------------------------------------
 
 
+# More digits than any context length needs (MAX_CONTEXT_TOKENS_ANY has far fewer).
+_MAX_CONTEXT_DIGITS = 15
+
+
 def parse_context(text: str) -> int:
     """A context length: "32768", "32k", "32K", "128k" (k = 1024, as llama.cpp users write it).
 
@@ -84,7 +88,12 @@ def parse_context(text: str) -> int:
         raise UsageError(
             f"--ctx: {text!r} is not a context length (write e.g. 4096, 32k or 128k)"
         )
-    tokens = int(match.group(1)) * (1024 if match.group(2) else 1)
+    digits = match.group(1).lstrip("0") or "0"
+    if len(digits) > _MAX_CONTEXT_DIGITS:
+        # Checked before int(): Python refuses to parse more than 4,300 digits (ValueError).
+        shown = f"{text.strip()[:20]}... ({len(text.strip())} characters)"
+        raise UsageError(f"--ctx: {shown} is larger than any model supports")
+    tokens = int(digits) * (1024 if match.group(2) else 1)
     if tokens <= 0:
         raise UsageError(f"--ctx: the context must be at least 1 token, got {text!r}")
     if tokens > MAX_CONTEXT_TOKENS_ANY:
@@ -202,6 +211,9 @@ def load_snapshot(path: str, *, stdin: TextIO | None = None) -> SystemSnapshot:
         ) from None
     except RecursionError:
         raise UsageError(f"snapshot {path}: nested too deeply to be a snapshot") from None
+    except ValueError:
+        # Not a JSONDecodeError: a number of more than 4,300 digits (Python's int limit).
+        raise UsageError(f"snapshot {path}: holds a number too long to be a snapshot") from None
     try:
         return snapshot_from_dict(doc)
     except SnapshotError as exc:

@@ -99,6 +99,9 @@ def load_catalog_from(folder: Traversable | Path) -> Catalog:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise CatalogError(f"{entry.name}: not valid TOML: {exc}") from exc
+        except ValueError as exc:
+            # tomllib lets Python's int limit through: an integer of more than 4,300 digits.
+            raise CatalogError(f"{entry.name}: not valid TOML: {exc}") from exc
         unknown = set(doc) - _TOP_LEVEL
         if unknown:
             raise CatalogError(

@@ -25,6 +25,7 @@ from llmcheck.snapshot import (
 
 GIB = 1 << 30
 _KINDS = ("gpu", "unified", "cpu")
+_MAX_NUMBER = 1e9
 
 
 class MachineCatalogError(ValueError):
@@ -62,7 +63,12 @@ def load_machines(text: str | None = None) -> tuple[CatalogMachine, ...]:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MachineCatalogError(f"machines.toml: {exc}") from None
+    except ValueError as exc:
+        # tomllib lets Python's int limit through: an integer of more than 4,300 digits.
+        raise MachineCatalogError(f"machines.toml: {exc}") from None
     defaults = doc.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise MachineCatalogError("machines.toml: [defaults] must be a table")
     entries = doc.get("machine", [])
     if not isinstance(entries, list) or not entries:
         raise MachineCatalogError("machines.toml: no [[machine]] entries")
@@ -88,13 +94,21 @@ def _machine(entry: Any, defaults: dict[str, Any], index: int) -> CatalogMachine
             raise MachineCatalogError(f"{where}: key {key!r} is missing or not a {kind}")
         return value
 
+    def number(key: str) -> float:
+        # Finite and below any real device (1e9 GiB, 1e9 GB/s): TOML allows inf, nan and
+        # integers too large for a float.
+        value = get(key, (int, float))
+        if not -_MAX_NUMBER < value < _MAX_NUMBER:  # also False for nan
+            raise MachineCatalogError(f"{where}: key {key!r} is not a plausible number")
+        return float(value)
+
     kind = get("kind", str)
     if kind not in _KINDS:
         raise MachineCatalogError(f"{where}: kind {kind!r} is not one of {', '.join(_KINDS)}")
     memory_key = "vram_gib" if kind == "gpu" else "memory_gib"
-    memory_gib = get(memory_key, (int, float))
-    bandwidth = float(get("bandwidth_gb_s", (int, float)))
-    if memory_gib <= 0 or bandwidth <= 0:
+    memory_gib = number(memory_key)
+    bandwidth = number("bandwidth_gb_s")
+    if int(memory_gib * GIB) <= 0 or bandwidth <= 0:
         raise MachineCatalogError(f"{where}: memory and bandwidth must be positive")
     vendor_raw = entry.get("vendor")
     try:
@@ -104,8 +118,8 @@ def _machine(entry: Any, defaults: dict[str, Any], index: int) -> CatalogMachine
     if kind != "cpu" and vendor is None:
         raise MachineCatalogError(f"{where}: a {kind} machine needs a vendor")
     device_bytes = int(memory_gib * GIB)
-    host_ram = device_bytes if kind != "gpu" else int(get("host_ram_gib", (int, float)) * GIB)
-    host_bw = bandwidth if kind != "gpu" else float(get("host_ram_bandwidth_gb_s", (int, float)))
+    host_ram = device_bytes if kind != "gpu" else int(number("host_ram_gib") * GIB)
+    host_bw = bandwidth if kind != "gpu" else number("host_ram_bandwidth_gb_s")
     return CatalogMachine(
         id=get("id", str),
         name=get("name", str),
@@ -115,7 +129,7 @@ def _machine(entry: Any, defaults: dict[str, Any], index: int) -> CatalogMachine
         bandwidth_gb_s=bandwidth,
         host_ram_bytes=host_ram,
         host_ram_bandwidth_gb_s=host_bw,
-        os_reserved_bytes=int(get("os_reserved_gib", (int, float)) * GIB),
+        os_reserved_bytes=int(number("os_reserved_gib") * GIB),
         source_note=get("source", str),
     )
 

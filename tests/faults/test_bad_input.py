@@ -114,8 +114,6 @@ def test_bad_command_line_value(user: dict[str, Path], name: str) -> None:
     assert list(user["cwd"].iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="cli.parse_context: a 5000-digit --ctx raises ValueError "
-                   "(int max-str-digits) and exits 4 'internal error' instead of 2")
 def test_ctx_with_thousands_of_digits(user: dict[str, Path]) -> None:
     done = run_cli([*SLOW_DIGITS["ctx-digits-5000"], "--snapshot", str(SNAPSHOT)],
                    user["home"], user["cwd"])
