@@ -244,7 +244,9 @@ def cpu_repack_mode(features: Iterable[str], machine_arch: str) -> str:
     f = {x.lower() for x in features}
     a = machine_arch.lower()
     if a in ("x86_64", "amd64", "x86-64"):
-        if "amx_int8" in f or "amx-int8" in f:
+        # llama.cpp keys on AMX-INT8; llmcheck's probe records the AMX tile unit as "amx"
+        # (every CPU with AMX so far, Sapphire Rapids on, has AMX-INT8 as well).
+        if f & {"amx_int8", "amx-int8", "amx"}:
             return "amx"
         if "avx512f" in f or "avx512" in f:
             return "avx512"

@@ -87,12 +87,17 @@ CPU_LAYER_LATENCY_S = (5e-6, 20e-6)
 PROMPT_TO_DECODE_CPU = (3.0, 10.0)
 PROMPT_TO_DECODE_GPU = (10.0, 40.0)
 
-# CPU weight repacking (ggml-cpu "CPU_REPACK" buffer): measured on x86-64 AVX2, Q4_0 and Q4_K
-# tensors are repacked into an interleaved copy; Q8_0, Q6_K, Q5_K, Q3_K, Q2_K and F16 are not.
-# ggml also has ARM repack kernels for Q4_0 and IQ4_NL (not measured here). With mmap on, the file
-# pages of those tensors stay mapped, so RSS shows them twice (the page cache copy is droppable).
-REPACK_TYPES_X86_AVX2 = frozenset({"Q4_0", "Q4_K", "IQ4_NL"})
-REPACK_TYPES_ARM = frozenset({"Q4_0", "IQ4_NL"})
+# CPU weight repacking (ggml-cpu "CPU_REPACK" / "AMX" buffers), by CPU: the rule and its sizes are
+# calibration.repack (AMX: dense Q8_0 / Q4_K / Q4_0 / Q6_K / F16 weights, some resized; AVX2 and
+# AVX-512: Q4_0, Q4_K, IQ4_NL (+ Q2_K); ARM dotprod: Q4_0, IQ4_NL). Only a run without a GPU
+# repacks (measured: -ngl 8 and -ngl 0 with the GPU visible repack nothing). With mmap on, the file
+# pages of the repacked tensors stay mapped, so RSS shows them twice (that copy is droppable).
+REPACK_TYPES_X86_AVX2 = calibration.REPACK_TYPES_AVX2
+REPACK_TYPES_X86_AVX512 = calibration.REPACK_TYPES_AVX512
+REPACK_TYPES_X86_AMX = frozenset(calibration.AMX_SIZE_FACTOR) | calibration.REPACK_TYPES_AVX512
+REPACK_TYPES_ARM = calibration.REPACK_TYPES_ARM
+# Weights whose matmuls make llama.cpp's CUDA backend load cuBLAS (calibration.uses_cublas).
+FLOAT_WEIGHT_QUANTS = frozenset({"F16", "BF16", "F32"})
 
 _DEVICE_RE = re.compile(r"^(auto|cpu|gpu:(\d+))$")
 
@@ -156,6 +161,10 @@ class RunConfig:
     device: str = "auto"  # "auto" | "cpu" | "gpu:I"
     mmap: bool = True  # llama.cpp's default; --no-mmap when False
     front_end: FrontEnd = FrontEnd.LLAMA_SERVER
+    # None: the estimator picks -ngl (every layer on the fastest device that holds them, else the
+    # most layers that fit). N: llama.cpp's -ngl N as given (above the layer count = all layers;
+    # 0 with a GPU visible keeps it for the big matmuls: CUDA context + compute buffer).
+    gpu_layers: int | None = None
 
     def __post_init__(self) -> None:
         """Reject configurations llama.cpp would refuse."""
@@ -167,6 +176,14 @@ class RunConfig:
             raise ValueError(f"ubatch must be 1..65536, got {self.ubatch}")
         if not _DEVICE_RE.match(self.device):
             raise ValueError(f"device must be auto, cpu or gpu:N, got {self.device!r}")
+        if self.gpu_layers is not None:
+            if not 0 <= self.gpu_layers <= 9999:
+                raise ValueError(f"gpu layers must be 0..9999, got {self.gpu_layers}")
+            if self.gpu_layers > 0 and self.device == "cpu":
+                raise ValueError(
+                    f"{self.gpu_layers} GPU layers asked for with device cpu: "
+                    "use --device auto or gpu:N, or --ngl 0"
+                )
         if KvType(self.kv_type) is not KvType.F16 and not self.flash_attn:
             raise ValueError(
                 f"a quantized V cache ({self.kv_type}) requires flash attention: "
@@ -184,6 +201,9 @@ class MemoryTerms:
     compute_bytes: int = 0
     output_bytes: int = 0
     overhead_bytes: int = 0
+    # The CPU's repacked copies of weights (ggml's AMX / CPU_REPACK buffers); the tensors they
+    # replace are then not in weights_bytes.
+    repack_bytes: int = 0
     # Under mmap, the file pages of CPU-repacked tensors stay resident next to the repacked copy:
     # RSS shows them, but the kernel may drop them, so they are not part of total_bytes.
     mmap_cache_bytes: int = 0
@@ -193,6 +213,7 @@ class MemoryTerms:
         """The memory this device must provide (mmap page cache excluded)."""
         return (
             self.weights_bytes
+            + self.repack_bytes
             + self.kv_cache_bytes
             + self.recurrent_state_bytes
             + self.compute_bytes
@@ -400,14 +421,81 @@ def host_compute_bytes(
     return calibration.cuda_host_compute_bytes(arch, shape)
 
 
-def overhead_bytes(backend: str) -> int:
-    """The backend's fixed cost that llama.cpp does not print, bytes (named constants above)."""
-    return {
+def compute_shape(config: RunConfig, context_tokens: int) -> calibration.ComputeShape:
+    """What a compute buffer's size depends on for ``config`` at ``context_tokens`` (§3.6).
+
+    llama-server shares one KV cache across sequences (``-kvu``, in the command we print);
+    libllama callers keep llama.cpp's default of one KV stream per sequence, whose KQ mask spans
+    n_ctx / n_seq cells.
+    """
+    return calibration.ComputeShape(
+        context_tokens=padded_context(context_tokens),
+        ubatch=config.ubatch,
+        flash_attn=config.flash_attn,
+        n_outputs=reserved_outputs(config.front_end, config.parallel, config.ubatch),
+        n_seq=config.parallel,
+        kv_unified=FrontEnd(config.front_end) is FrontEnd.LLAMA_SERVER,
+        kv_quantized=KvType(config.kv_type) is not KvType.F16,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComputeRole:
+    """Which compute buffer a device reserves in a placement (formulas: llmcheck.calibration).
+
+    ``kind``: "cpu" (the CPU of a run without a GPU), "gpu" (a GPU's own buffer) or "host" (the
+    CPU side of a run that uses a GPU: CUDA_Host). ``cpu_layers``: gpu, some attention layers
+    stay on the CPU (their K/V are copied over); host, some layers stay on the CPU.
+    ``layers_on_gpu`` False is ``-ngl 0`` with the GPU visible: it still runs the big matmuls and
+    holds a copy of the output matrix (``output_weight_bytes``).
+    """
+
+    kind: str
+    cpu_layers: bool = False
+    layers_on_gpu: bool = True
+    output_weight_bytes: int = 0
+
+
+def device_compute_bytes(
+    arch: Architecture, config: RunConfig, role: ComputeRole, context_tokens: int | None = None
+) -> int:
+    """One device's compute buffer in a placement, bytes (see :class:`ComputeRole`).
+
+    "cpu": :func:`llmcheck.calibration.cpu_compute_bytes`; "gpu":
+    :func:`llmcheck.calibration.cuda_compute_bytes` (measured on CUDA; other GPU backends are
+    assumed alike); "host": :func:`llmcheck.calibration.cuda_host_compute_bytes`.
+    """
+    shape = compute_shape(
+        config, config.context_tokens if context_tokens is None else context_tokens
+    )
+    if role.kind == "cpu":
+        return calibration.cpu_compute_bytes(arch, shape)
+    if role.kind == "gpu":
+        return calibration.cuda_compute_bytes(
+            arch,
+            shape,
+            cpu_attention_layers=role.cpu_layers,
+            layers_on_gpu=role.layers_on_gpu,
+            output_weight_bytes=role.output_weight_bytes,
+        )
+    return calibration.cuda_host_compute_bytes(arch, shape, cpu_layers=role.cpu_layers)
+
+
+def overhead_bytes(backend: str, *, cublas: bool = False) -> int:
+    """The backend's fixed cost that llama.cpp does not print, bytes (named constants above).
+
+    ``cublas``: the CUDA backend loads cuBLAS (:func:`llmcheck.calibration.uses_cublas`), whose
+    handle and workspace add ``calibration.CUBLAS_WORKSPACE_BYTES``.
+    """
+    base = {
         "cuda": CUDA_OVERHEAD_BYTES,
         "rocm": ROCM_OVERHEAD_BYTES,
         "metal": METAL_OVERHEAD_BYTES,
         "cpu": CPU_OVERHEAD_BYTES,
     }.get(backend, OTHER_GPU_OVERHEAD_BYTES)
+    if cublas and backend == "cuda":
+        base += calibration.CUBLAS_WORKSPACE_BYTES
+    return base
 
 
 # ----------------------------------------------------------------------------------------------
@@ -481,15 +569,15 @@ def _facts(arch: Architecture, quant: str, table: QuantTable) -> _Facts:
 
 
 @functools.lru_cache(maxsize=512)
-def _repack_prefix(
-    arch: Architecture, quant: str, table: QuantTable, types: frozenset[str]
-) -> tuple[int, ...]:
-    """``[i]``: bytes of layers 0..i-1 whose type the CPU repacks (see :func:`repack_bytes`)."""
-    w = _weights(arch, quant, table)
-    out = [0]
-    for il in range(arch.n_layer):
-        out.append(out[-1] + sum(n for t, n in w.layer_types[il] if t in types))
-    return tuple(out)
+def _cpu_repack(arch: Architecture, quant: str, table: QuantTable, mode: str) -> calibration.Repack:
+    """The repacked copies of a run without a GPU (every tensor on the CPU), by repack mode."""
+    if mode == "none":
+        return calibration.Repack()
+    tensors = (
+        (t.ggml_type, t.padded_bytes, t.layer is not None, t.is_expert)
+        for t in _variant_tensors(arch, quant, table)
+    )
+    return calibration.repack(tensors, mode)
 
 
 def file_size_bytes(variant: ModelVariant, quant: str) -> int:
@@ -526,15 +614,21 @@ def weights_bytes(
     return host, gpu
 
 
+def repack_mode(machine: SystemSnapshot) -> str:
+    """"amx" | "avx512" | "avx2" | "arm" | "none": how ggml's CPU backend repacks weights on this
+    CPU, from the probed features (:func:`llmcheck.calibration.cpu_repack_mode`)."""
+    arch = machine.cpu.arch or machine.os.machine or ""
+    return calibration.cpu_repack_mode(machine.cpu.features, arch)
+
+
 def repack_types(machine: SystemSnapshot) -> frozenset[str]:
     """ggml types the CPU backend repacks on this CPU (see REPACK_TYPES_*)."""
-    arch = (machine.cpu.arch or machine.os.machine or "").lower()
-    features = {f.lower() for f in machine.cpu.features}
-    if arch in ("x86_64", "amd64", "x86-64") and "avx2" in features:
-        return REPACK_TYPES_X86_AVX2
-    if arch in ("arm64", "aarch64") and ("dotprod" in features or "asimddp" in features):
-        return REPACK_TYPES_ARM
-    return frozenset()
+    return {
+        "amx": REPACK_TYPES_X86_AMX,
+        "avx512": REPACK_TYPES_X86_AVX512,
+        "avx2": REPACK_TYPES_X86_AVX2,
+        "arm": REPACK_TYPES_ARM,
+    }.get(repack_mode(machine), frozenset())
 
 
 def repack_bytes(
@@ -703,9 +797,9 @@ class _Plan:
     uses: tuple[tuple[DeviceBudget, MemoryTerms, int], ...]  # budget, terms, layers
     gpu_layers: int
     level: int
-    # Per use, what the context does not change: (bytes, attention layers, has the full compute
-    # buffer). max_context re-prices a plan at another context from these alone.
-    shape: tuple[tuple[int, int, bool], ...] = ()
+    # Per use, what the context does not change: (bytes, attention layers, compute role).
+    # max_context re-prices a plan at another context from these alone.
+    shape: tuple[tuple[int, int, ComputeRole], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -714,10 +808,13 @@ class _Machine:
 
     budgets: tuple[DeviceBudget, ...]
     repack: frozenset[str]
+    repack_mode: str
 
 
 def _machine(machine: SystemSnapshot) -> _Machine:
-    return _Machine(budgets=budgets(machine), repack=repack_types(machine))
+    return _Machine(
+        budgets=budgets(machine), repack=repack_types(machine), repack_mode=repack_mode(machine)
+    )
 
 
 def _layer_split(n_items: int, weights: Sequence[int]) -> list[int]:
@@ -741,6 +838,12 @@ def _layer_split(n_items: int, weights: Sequence[int]) -> list[int]:
     return counts
 
 
+def _cublas(variant: ModelVariant, quant: str, config: RunConfig) -> bool:
+    """Whether a CUDA run of this model loads cuBLAS (FA off, float weights, the MoE router)."""
+    floats = quant in FLOAT_WEIGHT_QUANTS or variant.architecture.is_moe
+    return calibration.uses_cublas(flash_attn=config.flash_attn, float_matmul_weights=floats)
+
+
 def _terms_for_layers(
     variant: ModelVariant,
     quant: str,
@@ -751,12 +854,17 @@ def _terms_for_layers(
     has_output: bool,
     budget: DeviceBudget,
     has_input: bool,
-    all_on_gpu: bool,
-    repack: frozenset[str],
-) -> tuple[MemoryTerms, tuple[int, int, bool]]:
+    role: ComputeRole,
+    repack_mode: str = "none",
+) -> tuple[MemoryTerms, tuple[int, int, ComputeRole]]:
     """The terms of one device that holds layers ``first..stop-1`` (and the output / input layer
     if asked), and the plan ``shape`` entry (bytes that do not grow with the context, attention
-    layers, full compute buffer)."""
+    layers, compute role).
+
+    ``repack_mode`` other than "none" only for the CPU of a run without a GPU, which holds every
+    tensor: the repacked copies go to ``repack_bytes`` and the layer tensors they replace leave
+    ``weights_bytes`` (under mmap their file pages stay as ``mmap_cache_bytes``).
+    """
     arch = variant.architecture
     facts = _facts(arch, quant, variant.quant_table)
     w = facts.weights
@@ -769,45 +877,31 @@ def _terms_for_layers(
     n_conv = stop - first - n_attn
     kv = kv_cache_bytes(arch, config.context_tokens, config.kv_type, n_layers=n_attn)
     rs = recurrent_state_bytes(arch, config.parallel, n_layers=n_conv)
-    n_out = reserved_outputs(config.front_end, config.parallel, config.ubatch)
-    full_compute = stop > first or has_output
-    if full_compute:
-        compute = compute_bytes(
-            arch,
-            config.context_tokens,
-            ubatch=config.ubatch,
-            flash_attn=config.flash_attn,
-            n_outputs=n_out,
-        )
-    else:
-        compute = (
-            host_compute_bytes(
-                arch,
-                ubatch=config.ubatch,
-                context_tokens=config.context_tokens,
-                flash_attn=config.flash_attn,
-            )
-            if all_on_gpu
-            else 0
-        )
+    compute = device_compute_bytes(arch, config, role)
     out = output_bytes(arch, config.parallel) if budget.kind == "cpu" else 0
-    mmap_cache = 0
-    if budget.kind == "cpu" and config.mmap and repack:
-        prefix = _repack_prefix(arch, quant, variant.quant_table, repack)
-        mmap_cache = prefix[stop] - prefix[first]
+    repacked = mmap_cache = 0
+    if budget.kind == "cpu" and repack_mode != "none":
+        rp = _cpu_repack(arch, quant, variant.quant_table, repack_mode)
+        repacked = rp.total_bytes
+        weights -= rp.source_layer_bytes
+        mmap_cache = rp.source_layer_bytes if config.mmap else 0
     if budget.kind != "cpu" and variant.vision is not None and has_output:
         weights += variant.vision.size_bytes
+    overhead = budget.overhead_bytes
+    if budget.backend == "cuda":
+        overhead = overhead_bytes("cuda", cublas=_cublas(variant, quant, config))
     terms = MemoryTerms(
         weights_bytes=weights,
         kv_cache_bytes=kv,
         recurrent_state_bytes=rs,
         compute_bytes=compute,
         output_bytes=out,
-        overhead_bytes=budget.overhead_bytes,
+        overhead_bytes=overhead,
+        repack_bytes=repacked,
         mmap_cache_bytes=mmap_cache,
     )
-    fixed = terms.total_bytes - kv - (compute if full_compute else 0)
-    return terms, (fixed, n_attn, full_compute)
+    fixed = terms.total_bytes - kv - compute
+    return terms, (fixed, n_attn, role)
 
 
 def _plan_gpus(
@@ -817,39 +911,59 @@ def _plan_gpus(
     gpus: Sequence[DeviceBudget],
     cpu: DeviceBudget,
     ngl: int,
-    repack: frozenset[str],
+    repack_mode: str = "none",
 ) -> _Plan:
-    """``-ngl ngl`` with the offloaded layers split over ``gpus`` by budget; the rest on the CPU."""
+    """``-ngl ngl`` with the offloaded layers split over ``gpus`` by budget; the rest on the CPU.
+
+    No ``gpus``: a run without a GPU (``-dev none``), whose CPU repacks per ``repack_mode``.
+    ``ngl`` 0 with ``gpus``: ``-ngl 0`` with the first GPU visible, which llama.cpp still uses
+    for the big matmuls (CUDA context and a compute buffer there, nothing repacked).
+    """
     arch = variant.architecture
     n = arch.n_layer
     ngl = max(0, min(ngl, n + 1))
     start = n + 1 - ngl  # items start..n are offloaded; item n is the output layer
+    cpu_stop = min(start, n)
+    facts = _facts(arch, quant, variant.quant_table)
+    cpu_attention = facts.attn_prefix[cpu_stop] > 0
     weights = [g.budget_bytes or 1 for g in gpus]
     counts = _layer_split(ngl, weights) if gpus else []
     uses: list[tuple[DeviceBudget, MemoryTerms, int]] = []
-    shape: list[tuple[int, int, bool]] = []
+    shape: list[tuple[int, int, ComputeRole]] = []
     pos = start
-    for g, c in zip(gpus, counts, strict=True):
-        if not c:
+    for i, (g, c) in enumerate(zip(gpus, counts, strict=True)):
+        if not c and not (ngl == 0 and i == 0):
             continue
         first, end = pos, pos + c  # items first..end-1
         pos = end
         stop = min(end, n)
+        role = ComputeRole(kind="gpu", cpu_layers=cpu_attention)
+        if ngl == 0:
+            first = stop = n  # no layer: the op-offload buffer only
+            w = facts.weights
+            role = ComputeRole(
+                kind="gpu",
+                cpu_layers=True,
+                layers_on_gpu=False,
+                output_weight_bytes=w.token_embd_bytes + w.output_norm_bytes,
+            )
         terms, form = _terms_for_layers(
             variant,
             quant,
             config,
             first,
             stop,
-            has_output=end > n,
+            has_output=c > 0 and end > n,
             budget=g,
             has_input=False,
-            all_on_gpu=ngl == n + 1,
-            repack=repack,
+            role=role,
         )
         uses.append((g, terms, stop - first))
         shape.append(form)
-    cpu_stop = min(start, n)
+    with_gpu = bool(uses)
+    cpu_role = (
+        ComputeRole(kind="host", cpu_layers=start > 0) if with_gpu else ComputeRole(kind="cpu")
+    )
     cpu_terms, cpu_form = _terms_for_layers(
         variant,
         quant,
@@ -859,8 +973,8 @@ def _plan_gpus(
         has_output=ngl == 0,
         budget=cpu,
         has_input=True,
-        all_on_gpu=ngl == n + 1,
-        repack=repack,
+        role=cpu_role,
+        repack_mode="none" if with_gpu else repack_mode,
     )
     if ngl == 0 and variant.vision is not None:
         cpu_terms = replace(
@@ -928,17 +1042,65 @@ def _candidates(config: RunConfig, machine: _Machine) -> _Candidates:
 
 
 def _whole_plans(
-    variant: ModelVariant, quant: str, config: RunConfig, c: _Candidates, repack: frozenset[str]
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    c: _Candidates,
+    mode: str,
+    ngl: int | None = None,
 ) -> list[_Plan]:
-    """Every layer on one accelerator, or split by layer over several GPUs of one backend."""
-    n_all = variant.architecture.n_layer + 1
-    plans = [_plan_gpus(variant, quant, config, [g], c.cpu, n_all, repack) for g in c.known]
+    """``-ngl ngl`` (default: every layer) on one accelerator, or split by layer over several
+    GPUs of one backend."""
+    n_all = variant.architecture.n_layer + 1 if ngl is None else ngl
+    plans = [_plan_gpus(variant, quant, config, [g], c.cpu, n_all, mode) for g in c.known]
     discrete = [g for g in c.known if g.kind == "gpu"]
     for backend in sorted({g.backend for g in discrete}):
         group = [g for g in discrete if g.backend == backend]
-        if len(group) > 1:
-            plans.append(_plan_gpus(variant, quant, config, group, c.cpu, n_all, repack))
+        if len(group) > 1 and n_all > 0:
+            plans.append(_plan_gpus(variant, quant, config, group, c.cpu, n_all, mode))
     return plans
+
+
+def _forced_plans(
+    variant: ModelVariant, quant: str, config: RunConfig, c: _Candidates, mode: str
+) -> list[_Plan]:
+    """The plans of a config that pins ``-ngl`` (``config.gpu_layers``): on each known
+    accelerator (or GPU group); ``-ngl 0`` keeps the first GPU visible; without a GPU, the CPU."""
+    assert config.gpu_layers is not None
+    if not c.known and not c.unknown:
+        # No GPU to offload to: llama.cpp runs every layer on the CPU whatever -ngl says.
+        return [_plan_gpus(variant, quant, config, [], c.cpu, 0, mode)]
+    if config.gpu_layers == 0:
+        return [_plan_gpus(variant, quant, config, c.known[:1], c.cpu, 0, mode)] if c.known else []
+    return _whole_plans(variant, quant, config, c, mode, config.gpu_layers)
+
+
+def _best(plans: list[_Plan]) -> _Plan | None:
+    fitting = [p for p in plans if p.level > _NO]
+    return max(fitting, key=lambda p: (p.level, _plan_bandwidth(p)), default=None)
+
+
+def _judge_forced(
+    variant: ModelVariant, quant: str, config: RunConfig, c: _Candidates, mode: str
+) -> _Judgement:
+    """The verdict for a pinned ``-ngl`` (VERDICT_RULES, with the placement given)."""
+    plans = _forced_plans(variant, quant, config, c, mode)
+    plan = _best(plans)
+    if c.unknown and (plan is None or plan.level != _GREAT):
+        names = ", ".join(b.device for b in c.unknown)
+        return _Judgement(
+            verdict=Verdict.UNKNOWN, plan=None, reason=f"free memory of {names} could not be read"
+        )
+    if plan is None:
+        worst = plans[0]
+        return _Judgement(
+            verdict=Verdict.WONT_FIT, plan=worst, reason=_wont_fit_reason(variant, quant, worst)
+        )
+    whole = plan.placement in (Placement.GPU, Placement.UNIFIED)
+    cpu_only = plan.placement is Placement.CPU and len(plan.uses) == 1 and not c.known
+    great = plan.level == _GREAT and (whole or cpu_only)
+    verdict = Verdict.RUNS_GREAT if great else Verdict.TIGHT
+    return _Judgement(verdict=verdict, plan=plan, reason=_reason(variant, plan, great=great))
 
 
 def _judge(
@@ -948,14 +1110,12 @@ def _judge(
     c = _candidates(config, machine)
     if c.unanswerable is not None:
         return _Judgement(verdict=Verdict.UNKNOWN, plan=None, reason=c.unanswerable)
-    cpu, known, unknown, repack = c.cpu, c.known, c.unknown, machine.repack
-
-    def best(plans: list[_Plan]) -> _Plan | None:
-        plans = [p for p in plans if p.level > _NO]
-        return max(plans, key=lambda p: (p.level, _plan_bandwidth(p)), default=None)
+    cpu, known, unknown, mode = c.cpu, c.known, c.unknown, machine.repack_mode
+    if config.gpu_layers is not None:
+        return _judge_forced(variant, quant, config, c, mode)
 
     # 1. one accelerator holds every layer; 2. several GPUs of one backend split by free memory
-    whole = best(_whole_plans(variant, quant, config, c, repack))
+    whole = _best(_whole_plans(variant, quant, config, c, mode))
     if whole is not None and whole.level == _GREAT:
         return _Judgement(
             verdict=Verdict.RUNS_GREAT, plan=whole, reason=_reason(variant, whole, great=True)
@@ -972,14 +1132,14 @@ def _judge(
     # 3. partial offload: as many layers as fit on the best accelerator, the rest on the CPU
     split: list[_Plan] = []
     for g in known:
-        ngl = _max_gpu_layers(variant, quant, config, g, cpu, repack)
+        ngl = _max_gpu_layers(variant, quant, config, g, cpu)
         if ngl >= 1:
-            split.append(_plan_gpus(variant, quant, config, [g], cpu, ngl, repack))
-    partial = best(split)
+            split.append(_plan_gpus(variant, quant, config, [g], cpu, ngl, mode))
+    partial = _best(split)
     if partial is not None:
         return _Judgement(verdict=Verdict.TIGHT, plan=partial, reason=_reason(variant, partial))
-    # 4. the CPU alone
-    cpu_plan = _plan_gpus(variant, quant, config, [], cpu, 0, repack)
+    # 4. the CPU alone (-dev none: the GPU hidden)
+    cpu_plan = _plan_gpus(variant, quant, config, [], cpu, 0, mode)
     if cpu_plan.level > _NO:
         verdict = Verdict.RUNS_GREAT if cpu_plan.level == _GREAT else Verdict.TIGHT
         if known:
@@ -1002,7 +1162,6 @@ def _max_gpu_layers(
     config: RunConfig,
     gpu: DeviceBudget,
     cpu: DeviceBudget,
-    repack: frozenset[str],
 ) -> int:
     """The largest -ngl whose GPU share fits with the margin and whose CPU share fits.
 
@@ -1011,7 +1170,7 @@ def _max_gpu_layers(
     assert gpu.budget_bytes is not None
 
     def gpu_ok(ngl: int) -> bool:
-        plan = _plan_gpus(variant, quant, config, [gpu], cpu, ngl, repack)
+        plan = _plan_gpus(variant, quant, config, [gpu], cpu, ngl)
         return all(_level(t.total_bytes, b) == _GREAT for b, t, _ in plan.uses if b is gpu)
 
     lo, hi = 0, variant.architecture.n_layer  # full offload was judged already
@@ -1139,12 +1298,14 @@ def llama_cpp_command(
     gpu_layers: int,
     split: Sequence[int] = (),
     main_gpu: int | None = None,
+    gpu_hidden: bool | None = None,
 ) -> str:
     """The llama-server command the verdict assumes, with every flag that changes memory pinned.
 
     ``-fit off`` keeps llama-server (which fits by default) from changing -c / -ngl; ``-kvu``
     makes parallel sequences share one KV cache of -c cells; ``-dev none`` keeps a CPU-only run
-    off the GPU.
+    off the GPU (``gpu_hidden``, default: ``gpu_layers == 0``; ``-ngl 0`` with a GPU visible
+    still uses it for the big matmuls).
     """
     parts = [
         "llama-server",
@@ -1154,7 +1315,7 @@ def llama_cpp_command(
     if variant.vision is not None:
         parts += ["--mmproj", f"mmproj-{variant.gguf_file_prefix}-{variant.vision.ggml_type}.gguf"]
     parts += ["-c", str(config.context_tokens), "-ngl", str(gpu_layers)]
-    if gpu_layers == 0:
+    if gpu_hidden if gpu_hidden is not None else gpu_layers == 0:
         parts += ["-dev", "none"]
     if len(split) > 1:
         parts += ["-sm", "layer", "-ts", ",".join(str(s) for s in split)]
@@ -1178,7 +1339,9 @@ def llama_cpp_command(
     return " ".join(parts)
 
 
-def _assumptions(variant: ModelVariant, config: RunConfig, repack: frozenset[str]) -> list[str]:
+def _assumptions(
+    variant: ModelVariant, config: RunConfig, repack: frozenset[str], *, cpu_only: bool
+) -> list[str]:
     arch = variant.architecture
     out = [
         f"llama.cpp {LLAMA_CPP_COMMIT} allocation rules "
@@ -1190,16 +1353,30 @@ def _assumptions(variant: ModelVariant, config: RunConfig, repack: frozenset[str
             else "(logits reserved for a whole micro-batch, as llama-cpp-python does)"
         ),
         f"context padded to a multiple of {CONTEXT_PAD_TOKENS}; KV only on the "
-        f"{arch.n_attention_layers} attention layers, unified across parallel sequences",
+        f"{arch.n_attention_layers} attention layers, "
+        + (
+            "unified across parallel sequences"
+            if config.front_end is FrontEnd.LLAMA_SERVER
+            else "one KV stream per parallel sequence"
+        ),
         "mmap on (llama.cpp default)" if config.mmap else "mmap off (--no-mmap)",
-        "the GPU/backend overhead (CUDA context etc.) is an estimate",
+        f"compute buffers, CUDA context ({calibration.CUDA_CONTEXT_BYTES // MIB} MiB, "
+        f"+{calibration.CUBLAS_WORKSPACE_BYTES // MIB} MiB when cuBLAS loads) and CPU "
+        "repacking as measured on an H100 + AMX Xeon "
+        "(docs/calibration.md); other GPU backends' overhead is an estimate",
         f"safety margin: {GREAT_MARGIN_BYTES // MIB} MiB per device (llama.cpp --fit default), "
         f"at least {GREAT_MARGIN_RAM_FRACTION:.0%} of RAM budgets",
     ]
-    if repack and config.mmap:
+    if repack and cpu_only:
         out.append(
-            "this CPU repacks " + ", ".join(sorted(repack)) + " weights: under mmap the file "
-            "pages stay cached as well (counted as droppable page cache, not as need)"
+            "this CPU repacks " + ", ".join(sorted(repack)) + " weights (AMX / CPU_REPACK "
+            "copies, counted as repack)"
+            + (
+                ": under mmap the file pages stay cached as well (counted as droppable page "
+                "cache, not as need)"
+                if config.mmap
+                else ""
+            )
         )
     if not arch.attention_layers_verified:
         out.append("attention-layer indices are a placeholder (only their count is verified)")
@@ -1284,34 +1461,38 @@ def _context_guess(
     c = _candidates(config, machine)
     if c.unanswerable is not None:
         return 0
-    plans = _whole_plans(variant, quant, config, c, machine.repack)
+    mode = machine.repack_mode
     want = _GREAT  # with an unreadable GPU only "runs great" elsewhere is an answer
-    if not c.unknown:
-        want = _FITS
-        plans.append(_plan_gpus(variant, quant, config, [], c.cpu, 0, machine.repack))
+    if config.gpu_layers is not None:
+        plans = _forced_plans(variant, quant, config, c, mode)
+        if not c.unknown:
+            want = _FITS
+    else:
+        plans = _whole_plans(variant, quant, config, c, mode)
+        if not c.unknown:
+            want = _FITS
+            plans.append(_plan_gpus(variant, quant, config, [], c.cpu, 0, mode))
     if not plans:
         return 0
     arch = variant.architecture
-    n_out = reserved_outputs(config.front_end, config.parallel, config.ubatch)
     kv_per_token = kv_bytes_per_token(arch, config.kv_type, n_layers=1)
     priced = [
         [
-            (b, b.kind, fixed, n_attn * kv_per_token, full)
-            for (b, _, _), (fixed, n_attn, full) in zip(p.uses, p.shape, strict=True)
+            (b, b.kind, fixed, n_attn * kv_per_token, role)
+            for (b, _, _), (fixed, n_attn, role) in zip(p.uses, p.shape, strict=True)
         ]
         for p in plans
     ]
 
     def any_fits(k: int) -> bool:
         tokens = k * CONTEXT_PAD_TOKENS
-        compute = compute_bytes(
-            arch, tokens, ubatch=config.ubatch, flash_attn=config.flash_attn, n_outputs=n_out
-        )
+        compute: dict[ComputeRole, int] = {}
         for uses in priced:
-            needs = [
-                (b, kind, fixed + per_token * tokens + (compute if full else 0))
-                for b, kind, fixed, per_token, full in uses
-            ]
+            needs = []
+            for b, kind, fixed, per_token, role in uses:
+                if role not in compute:
+                    compute[role] = device_compute_bytes(arch, config, role, tokens)
+                needs.append((b, kind, fixed + per_token * tokens + compute[role]))
             unified = sum(need for _, kind, need in needs if kind == "unified")
             if all(
                 _level(need + unified if kind == "cpu" else need, b) >= want
@@ -1354,7 +1535,7 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
     if plan is None:
         # Unknown budget: still report what llama.cpp would allocate for a CPU run.
         cpu = machine.budgets[-1]
-        plan = _plan_gpus(variant, quant, config, [], cpu, 0, repack)
+        plan = _plan_gpus(variant, quant, config, [], cpu, 0, machine.repack_mode)
         placement = Placement.NONE
     else:
         placement = plan.placement if judgement.verdict is not Verdict.WONT_FIT else Placement.NONE
@@ -1380,7 +1561,13 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
     split = [n for b, _, n in plan.uses if b.kind != "cpu"] if len(gpus) > 1 else []
     main_gpu = gpus[0].gpu_index if len(gpus) == 1 else None
     command = llama_cpp_command(
-        variant, quant, config, gpu_layers=plan.gpu_layers, split=split, main_gpu=main_gpu
+        variant,
+        quant,
+        config,
+        gpu_layers=plan.gpu_layers,
+        split=split,
+        main_gpu=main_gpu,
+        gpu_hidden=not gpus,
     )
     return Fit(
         variant_id=variant.id,
@@ -1394,7 +1581,7 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
         gpu_layers=plan.gpu_layers if placement is not Placement.NONE else None,
         speed=speed,
         llama_cpp_command=command,
-        assumptions=tuple(_assumptions(variant, config, repack)),
+        assumptions=tuple(_assumptions(variant, config, repack, cpu_only=not gpus)),
         reason=judgement.reason,
         file_size_bytes=file_size_bytes(variant, quant),
     )

@@ -34,7 +34,8 @@ KIND_REPORT = "report"  # the whole machine: every variant x quant
 KIND_CHECK = "check"  # one question: one variant x quant x settings
 KIND_LIST = "list"  # the catalog: variants and quantizations
 
-TERM_NAMES = ("weights", "kv_cache", "recurrent_state", "compute", "output", "overhead")
+TERM_NAMES = ("weights", "repack", "kv_cache", "recurrent_state", "compute", "output",
+              "overhead")
 
 
 def build_report(
@@ -121,6 +122,7 @@ def settings_to_dict(config: RunConfig) -> dict[str, Any]:
         "device": config.device,
         "mmap": config.mmap,
         "front_end": str(config.front_end),
+        "gpu_layers": config.gpu_layers,
     }
 
 
@@ -176,6 +178,7 @@ def device_use_to_dict(use: DeviceUse) -> dict[str, Any]:
         "mmap_cache_bytes": terms.mmap_cache_bytes,
         "terms": {
             "weights": terms.weights_bytes,
+            "repack": terms.repack_bytes,
             "kv_cache": terms.kv_cache_bytes,
             "recurrent_state": terms.recurrent_state_bytes,
             "compute": terms.compute_bytes,

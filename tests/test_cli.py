@@ -108,6 +108,8 @@ def test_parse_context(text: str, tokens: int) -> None:
         (["--ubatch", "1000000"], "--ubatch"),
         (["--device", "gpu"], "--device"),
         (["--device", "tpu:0"], "--device"),
+        (["--ngl", "-1"], "--ngl"),
+        (["--ngl", "all"], "not a whole number"),
     ],
 )
 def test_bad_settings_fail_before_probing(
@@ -333,6 +335,21 @@ def test_check_answers_with_its_exit_code(
     validator_for("check_document", strict=True).validate(doc)
     assert doc["model"]["verdict"] in verdicts
     assert got == code
+
+
+def test_check_ngl_pins_the_offload(capsys: pytest.CaptureFixture[str]) -> None:
+    """--ngl N is llama.cpp's -ngl N: the answer, the settings and the command follow it."""
+    code, doc = run_json(["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ngl", "8", "--snapshot",
+                          snap("one-nvidia")], capsys)
+    validator_for("check_document", strict=True).validate(doc)
+    assert code == cli.EXIT_OK
+    assert doc["settings"]["gpu_layers"] == 8
+    assert doc["model"]["verdict"] == "tight"  # split with the CPU (VERDICT_RULES)
+    assert " -ngl 8 " in doc["model"]["llama_cpp_command"]
+    argv = ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ngl", "8", "--device", "cpu", "--snapshot",
+            snap("one-nvidia"), "--json"]
+    assert cli.main(argv, probe=no_probe, environ=NO_DISPLAY) == cli.EXIT_USAGE
+    assert "device cpu" in one_error_line(capsys.readouterr().err)
 
 
 def test_check_text(capsys: pytest.CaptureFixture[str]) -> None:

@@ -323,7 +323,9 @@ def test_cpu_laptop_small_model_runs_great(m12: ModelVariant) -> None:
     assert fit.placement is Placement.CPU
     assert fit.gpu_layers == 0
     (cpu,) = fit.devices
-    assert cpu.terms.weights_bytes == 728_509_440
+    # The AVX2 CPU_REPACK copy (482.62 MiB) is its own term now; the file's tensors leave weights.
+    assert cpu.terms.weights_bytes + cpu.terms.repack_bytes == 728_509_440
+    assert round(cpu.terms.repack_bytes / MIB, 2) == 482.62
     assert cpu.terms.kv_cache_bytes == 48 * MIB
     assert round(cpu.terms.mmap_cache_bytes / MIB, 2) == 482.62  # repacked Q4_K under mmap
     assert "-ngl 0" in fit.llama_cpp_command
@@ -475,3 +477,63 @@ def test_estimate_all_covers_every_published_quant(catalog: Catalog) -> None:
 def test_unknown_quant_raises(m12: ModelVariant) -> None:
     with pytest.raises(KeyError):
         estimate(m12, "Q9_9", RunConfig(), laptop_8gib())
+
+
+# --- calibrated terms and a pinned -ngl ----------------------------------------------------------
+
+
+def test_gpu_layers_is_validated() -> None:
+    with pytest.raises(ValueError, match="gpu layers"):
+        RunConfig(gpu_layers=-1)
+    with pytest.raises(ValueError, match="device cpu"):
+        RunConfig(gpu_layers=4, device="cpu")
+    assert RunConfig(gpu_layers=0, device="cpu").gpu_layers == 0
+
+
+def test_full_offload_terms_are_calibrated(m12: ModelVariant) -> None:
+    """CUDA compute (no K/V copy at f16), CUDA_Host on the CPU, CUDA context (+cuBLAS FA off)."""
+    machine = desktop(nvidia(0, 23.0))
+    fit = estimate(m12, "Q4_K_M", RunConfig(context_tokens=32768), machine)
+    gpu, cpu = fit.devices
+    assert gpu.terms.overhead_bytes == 598 * MIB
+    assert cpu.terms.compute_bytes > 0  # the host-side buffer
+    off = estimate(m12, "Q4_K_M", RunConfig(context_tokens=32768, flash_attn=False), machine)
+    assert off.devices[0].terms.overhead_bytes == (598 + 95) * MIB
+    q8 = estimate(m12, "Q4_K_M", RunConfig(context_tokens=32768, kv_type=KvType.Q8_0), machine)
+    assert q8.devices[0].terms.compute_bytes >= gpu.terms.compute_bytes  # f16 K/V copies
+
+
+def test_ngl0_with_a_gpu_visible_keeps_it_for_the_matmuls(m12: ModelVariant) -> None:
+    machine = desktop(nvidia(0, 23.0))
+    fit = estimate(m12, "Q4_K_M", RunConfig(gpu_layers=0), machine)
+    assert fit.placement is Placement.CPU
+    assert fit.gpu_layers == 0
+    gpu, cpu = fit.devices
+    assert (gpu.device, gpu.layers, gpu.terms.weights_bytes) == ("gpu:0", 0, 0)
+    assert gpu.terms.overhead_bytes == 598 * MIB
+    assert gpu.terms.compute_bytes > 0
+    assert cpu.terms.repack_bytes == 0  # a run that uses a GPU repacks nothing
+    assert "-dev none" not in fit.llama_cpp_command
+    hidden = estimate(m12, "Q4_K_M", RunConfig(gpu_layers=0, device="cpu"), machine)
+    assert [d.device for d in hidden.devices] == ["cpu"]
+    assert "-dev none" in hidden.llama_cpp_command
+
+
+def test_pinned_partial_offload(m12: ModelVariant) -> None:
+    fit = estimate(m12, "Q4_K_M", RunConfig(gpu_layers=8), desktop(nvidia(0, 23.0)))
+    assert fit.placement is Placement.SPLIT
+    assert fit.gpu_layers == 8
+    assert fit.verdict is Verdict.TIGHT
+    assert fit.devices[0].layers == 7  # 7 layers + the output layer
+    assert "-ngl 8" in fit.llama_cpp_command
+
+
+def test_amx_cpu_repacks_q8_0(m12: ModelVariant) -> None:
+    """The probe's "amx" feature: Q8_0 goes to the AMX buffer at 38/34 (1325.25 MiB measured)."""
+    base = laptop_8gib(16.0)
+    amx = SystemSnapshot(os=base.os, cpu=CpuInfo(arch="x86_64", features=("avx2", "avx512f",
+                         "amx")), memory=base.memory)
+    (cpu,) = estimate(m12, "Q8_0", RunConfig(), amx).devices
+    assert round(cpu.terms.repack_bytes / MIB, 2) == 1325.25
+    (plain,) = estimate(m12, "Q8_0", RunConfig(), base).devices
+    assert plain.terms.repack_bytes == 0  # AVX2 leaves Q8_0 alone

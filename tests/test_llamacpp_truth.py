@@ -1,9 +1,11 @@
 """llmcheck against llama.cpp itself (issue #3): every term within 2 %, the total within 3 %.
 
 One test per recorded run (``tests/data/llamacpp/llamacpp_truth_h100.json``, llama.cpp
-0c1e57098 on an H100 + AMX Xeon), so a failure names the run. Terms and "total" are defined in
-``benchmarks/llamacpp_truth/compare.py``; runs the model cannot reproduce are listed in
-``compare.KNOWN_MISSES`` with the reason, and stay visible here as strict xfails.
+0c1e57098 on an H100 + AMX Xeon), so a failure names the run. The predictions are
+``llmcheck.estimate.estimate()``'s Fit for the run's RunConfig on the recorded measuring machine
+(what ``llmcheck --json`` / ``check`` / the GUI show), read off its device terms. Terms and
+"total" are defined in ``benchmarks/llamacpp_truth/compare.py``; runs the model cannot reproduce
+are listed in ``compare.KNOWN_MISSES`` with the reason, and stay visible here as strict xfails.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from typing import Any
 import pytest
 
 from benchmarks.llamacpp_truth import compare
+from llmcheck import calibration
 from llmcheck import estimate as est
 from llmcheck.catalog import load_catalog
 
 DATA = Path(__file__).parent / "data" / "llamacpp" / "llamacpp_truth_h100.json"
 _DOC = json.loads(DATA.read_text())
 _RUNS = [r for r in _DOC["runs"] if r.get("status") == "ok"]
-_FLAGS = tuple(_DOC["environment"]["cpu"]["flags"])
+_MACHINE = compare.load_machine()
 
 
 def _param(run: dict[str, Any]) -> Any:
@@ -38,7 +41,7 @@ def test_every_run_recorded() -> None:
 @pytest.mark.parametrize("run", [_param(r) for r in _RUNS])
 def test_run_within_tolerance(run: dict[str, Any]) -> None:
     """Each toleranced term within 2 % (total 3 %) of what llama.cpp printed / NVML showed."""
-    rows = compare.compare_runs([run], est, load_catalog().variant, _FLAGS)
+    rows = compare.compare_runs([run], load_catalog().variant, _MACHINE)
     assert rows
     bad = []
     for r in rows:
@@ -62,7 +65,27 @@ def test_total_includes_cuda_context_on_gpu_runs() -> None:
 
 def test_calibration_page_is_current() -> None:
     """docs/calibration.md is what compare.py generates from the recorded runs."""
-    rows = compare.compare_runs(_RUNS, est, load_catalog().variant, _FLAGS)
+    rows = compare.compare_runs(_RUNS, load_catalog().variant, _MACHINE)
     page = compare.calibration_page(rows, source=DATA.name)
     doc = Path(__file__).parents[1] / "docs" / "calibration.md"
     assert doc.read_text(encoding="utf-8") == page
+
+
+def test_predictions_come_from_estimate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """compare.py reads the Fit of estimate(): a change there shows in the compared terms."""
+    run = next(r for r in _RUNS if r["params"]["device"] == "gpu")
+    variant = load_catalog().variant(run["params"]["variant"])
+    fit = est.estimate(variant, run["params"]["quant"], compare.run_config(run), _MACHINE)
+    pred = compare.predicted_terms(run, variant, _MACHINE)
+    gpu = next(d for d in fit.devices if d.device == "gpu:0")
+    assert pred["compute"] == gpu.terms.compute_bytes
+    assert pred["overhead"] == gpu.terms.overhead_bytes
+    monkeypatch.setattr(est, "estimate", lambda *_a: pytest.fail("estimate() bypassed"))
+    with pytest.raises(pytest.fail.Exception, match="bypassed"):
+        compare.predicted_terms(run, variant, _MACHINE)
+
+
+def test_measuring_machine_repacks_with_amx() -> None:
+    """The recorded snapshot's "amx" feature (the probe's name for AMX tiles) selects AMX."""
+    assert est.repack_mode(_MACHINE) == "amx"
+    assert calibration.cpu_repack_mode(("avx2", "avx512f"), "x86_64") == "avx512"

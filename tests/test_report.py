@@ -224,7 +224,8 @@ def test_settings_are_reported_as_given(catalog: Catalog) -> None:
                       flash_attn=True, parallel=2, ubatch=256)
     assert doc["settings"] == {"context_tokens": 32768, "kv_type": "q8_0", "flash_attn": True,
                                "parallel": 2, "ubatch": 256, "device": "auto", "mmap": True,
-                               "front_end": "llama-server"}
+                               "front_end": "llama-server",
+                               "gpu_layers": None}  # --ngl not given: llmcheck picks
 
 
 def test_check_document(catalog: Catalog) -> None:

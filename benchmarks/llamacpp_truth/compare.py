@@ -1,29 +1,34 @@
 """Compare llmcheck's per-term memory estimate with what llama.cpp printed, as a Markdown table.
 
-For every successful run of a measurement JSON (``measure.py``'s output), each memory term that
-llama.cpp prints is set beside ``llmcheck.estimate``'s function for that term:
+For every successful run of a measurement JSON (``measure.py``'s output), the run's parameters
+become a ``RunConfig`` (front end libllama: the runs went through llama-cpp-python; ``-ngl`` as
+``gpu_layers``) and ``llmcheck.estimate.estimate()`` is asked about them on the measuring machine
+(``tests/data/recorded/h100-llmcheck.json``; CPU runs hid the GPU, so their machine has none).
+Each memory term that llama.cpp prints is set beside the Fit's device terms:
 
-* ``weights_gpu``: the GPU ``model buffer`` lines; ``weights_bytes(...)[1]``.
+* ``weights_gpu``: the GPU ``model buffer`` lines; the GPU devices' ``weights_bytes``.
 * ``weights_host``: the host model buffers (``CPU_Mapped`` / ``CPU`` / ``CUDA_Host``); when an
   extra repack buffer exists, ``llama_model_size`` (+ the token_embd duplicate) minus the GPU
-  part; ``weights_bytes(...)[0]``.
-* ``repack`` (info): extra CPU buffers (``CPU_REPACK``, ``AMX``); ``repack_bytes(...)``.
-* ``kv_cache``: all ``KV buffer`` lines; ``kv_cache_bytes``.
-* ``recurrent_state``: all ``RS buffer`` lines; ``recurrent_state_bytes``.
-* ``output``: all ``output buffer`` lines; ``output_bytes``.
-* ``compute``: the main device's ``compute buffer``; ``compute_bytes``.
-* ``host_compute`` (info): the ``CUDA_Host compute buffer`` of GPU runs; ``host_compute_bytes``.
-* ``overhead`` (info): NVML bytes of the process after decoding minus the GPU's printed
-  buffers; ``overhead_bytes("cuda")``.
-* ``total``: the sum of the terms above except repack and overhead; the same sum predicted.
+  part; the CPU device's ``weights_bytes`` + ``mmap_cache_bytes``.
+* ``repack``: extra CPU buffers (``CPU_REPACK``, ``AMX``); the CPU device's ``repack_bytes``.
+* ``kv_cache``: all ``KV buffer`` lines; every device's ``kv_cache_bytes``.
+* ``recurrent_state``: all ``RS buffer`` lines; every device's ``recurrent_state_bytes``.
+* ``output``: all ``output buffer`` lines; every device's ``output_bytes``.
+* ``compute``: the main device's ``compute buffer``; that device's ``compute_bytes``.
+* ``host_compute``: the ``CUDA_Host compute buffer`` of GPU runs; the CPU device's
+  ``compute_bytes``.
+* ``overhead``: on GPU runs, NVML bytes of the process after decoding minus the GPU's printed
+  buffers; the GPU device's ``overhead_bytes`` (CUDA context, + cuBLAS when it loads). The CPU
+  device's process overhead is not measured and not compared.
+* ``total``: the sum of the terms above; the same sum predicted.
 * ``total_printed`` (info): every printed buffer (counts a mapped file range and its repacked
   copy both); no prediction.
 
 Tolerances (issue #3): every term within 2 %, the total within 3 %; the printed rounding
 (+-0.005 MiB) is allowed on top.
 
-``python -m benchmarks.llamacpp_truth.compare RESULTS.json [--all-runs] [--check]``; ``--check``
-exits 1 when a toleranced term is out of tolerance.
+``python -m benchmarks.llamacpp_truth.compare RESULTS.json [--all-runs] [--check] [--machine F]``;
+``--check`` exits 1 when a toleranced term is out of tolerance.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ class Row:
         run_id: The run.
         term: Term name (see the module docstring).
         measured_bytes: From llama.cpp's log (MiB x 2^20; the log prints two decimals).
-        predicted_bytes: From llmcheck.estimate; None when it has no function for the case.
+        predicted_bytes: From llmcheck.estimate.estimate(); None when it has no prediction.
         note: Why a value is missing or what it depends on.
     """
 
@@ -146,74 +151,75 @@ def measured_terms(run: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def _system_info_flags(run: dict[str, Any]) -> tuple[str, ...]:
-    """CPU features from llama.cpp's system info ("AVX2 = 1 | AMX_INT8 = 1"), lower case."""
-    info = (((run.get("child") or {}).get("api")) or {}).get("system_info") or ""
-    flags = [part.split("=")[0].strip().lower() for part in info.split("|")
-             if part.strip().endswith("= 1")]
-    return tuple("avx512f" if f == "avx512" else f for f in flags)
+#: The machine the recorded runs were measured on, as llmcheck's probe saw it.
+MEASURING_MACHINE = Path(__file__).parents[2] / "tests" / "data" / "recorded" / "h100-llmcheck.json"
 
 
-def predicted_terms(run: dict[str, Any], est: Any, variant: Any,
-                    cpu_flags: tuple[str, ...] = ()) -> dict[str, float | None]:
-    """llmcheck's bytes per term for the run's configuration (estimate + calibration)."""
-    from llmcheck import calibration as cal
-    from llmcheck.catalog import variant_tensors
+def load_machine(path: Path = MEASURING_MACHINE) -> Any:
+    """The measuring machine's SystemSnapshot (an ``llmcheck --json`` document)."""
+    from llmcheck.snapshot import snapshot_from_dict
+
+    return snapshot_from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def run_config(run: dict[str, Any]) -> Any:
+    """The run's llama.cpp parameters as an llmcheck RunConfig (llama-cpp-python: libllama)."""
+    from llmcheck.estimate import FrontEnd, KvType, RunConfig
 
     p = run["params"]
-    arch = variant.architecture
+    if p["type_k"] != p["type_v"]:
+        raise ValueError(f"K/V types differ ({p['type_k']} / {p['type_v']})")
     on_gpu = p["device"] == "gpu"
-    ngl = max(0, min(int(p["n_gpu_layers"]), arch.n_layer + 1)) if on_gpu else 0
-    host_w, gpu_w = est.weights_bytes(variant, p["quant"], gpu_layers=ngl)
-    fa = p["flash_attn"] != "off"
-    kv_type = p["type_k"] if p["type_k"] == p["type_v"] else None
-    n_seq = int(p["n_seq_max"])
-    ctx = est.padded_context(int(p["n_ctx"]))
-    shape = cal.ComputeShape(
-        context_tokens=ctx, ubatch=int(p["n_ubatch"]), flash_attn=fa,
-        n_outputs=est.reserved_outputs(est.FrontEnd.LIBLLAMA, n_seq, int(p["n_ubatch"])),
-        n_seq=n_seq, kv_unified=bool(p.get("kv_unified", False)),
-        kv_quantized=p["type_k"] != "f16" or p["type_v"] != "f16",
+    return RunConfig(
+        context_tokens=int(p["n_ctx"]),
+        kv_type=KvType(p["type_k"]),
+        flash_attn=p["flash_attn"] != "off",  # "auto" resolves to on for these backends
+        parallel=int(p["n_seq_max"]),
+        ubatch=int(p["n_ubatch"]),
+        device="gpu:0" if on_gpu else "cpu",
+        mmap=bool(p.get("use_mmap", True)),
+        front_end=FrontEnd.LIBLLAMA,
+        gpu_layers=int(p["n_gpu_layers"]) if on_gpu else 0,
     )
+
+
+def predicted_terms(run: dict[str, Any], variant: Any, machine: Any) -> dict[str, float | None]:
+    """llmcheck's bytes per term for the run: ``llmcheck.estimate.estimate()``'s Fit, read off
+    its devices. CPU runs hid the GPU (CUDA_VISIBLE_DEVICES=""): the machine without its GPUs."""
+    from dataclasses import replace
+
+    from llmcheck.estimate import estimate
+
+    p = run["params"]
+    on_gpu = p["device"] == "gpu"
+    if not on_gpu:
+        machine = replace(machine, gpus=())
+    fit = estimate(variant, p["quant"], run_config(run), machine)
+    cpu = next(d for d in fit.devices if d.device == "cpu")
+    gpus = [d for d in fit.devices if d.device != "cpu"]
     out: dict[str, float | None] = {
-        "weights_gpu": float(gpu_w),
-        "kv_cache": float(est.kv_cache_bytes(arch, p["n_ctx"], est.KvType(kv_type)))
-        if kv_type else None,
-        "recurrent_state": float(est.recurrent_state_bytes(arch, n_seq)),
-        "output": float(est.output_bytes(arch, n_seq)),
+        "weights_gpu": float(sum(d.terms.weights_bytes for d in gpus)),
+        # The mapped range (or CPU buffer) holds the tensors not repacked, plus under mmap the
+        # file pages of those repacked.
+        "weights_host": float(cpu.terms.weights_bytes + cpu.terms.mmap_cache_bytes),
+        "repack": float(cpu.terms.repack_bytes),
+        "kv_cache": float(sum(d.terms.kv_cache_bytes for d in fit.devices)),
+        "recurrent_state": float(sum(d.terms.recurrent_state_bytes for d in fit.devices)),
+        "output": float(sum(d.terms.output_bytes for d in fit.devices)),
     }
-    start = arch.n_layer + 1 - ngl
-    cpu_attn = any(arch.is_attention_layer(il) for il in range(min(start, arch.n_layer)))
-    # Repacking: CPU-only runs on this AMX Xeon (a run that uses the GPU repacks nothing).
-    rp = cal.Repack()
-    if not on_gpu:
-        flags = cpu_flags or _system_info_flags(run)
-        mode = cal.cpu_repack_mode(flags, "x86_64")
-        quant = variant.quant_table.quant(p["quant"]).name
-        tensors = [(t.ggml_type, t.padded_bytes, t.layer is not None, t.is_expert)
-                   for t in variant_tensors(arch, quant, variant.quant_table)]
-        rp = cal.repack(tensors, mode)
-    out["repack"] = float(rp.total_bytes)
-    out["weights_host"] = float(host_w - (0 if p.get("use_mmap", True) else rp.source_layer_bytes))
-    if not on_gpu:
-        out["compute"] = float(cal.cpu_compute_bytes(arch, shape))
+    if gpus:
+        out["compute"] = float(sum(d.terms.compute_bytes for d in gpus))
+        out["host_compute"] = float(cpu.terms.compute_bytes)
+        out["overhead"] = float(sum(d.terms.overhead_bytes for d in gpus))
     else:
-        emb = est.weights_bytes(variant, p["quant"], gpu_layers=1)[1]  # the output matrix
-        out["compute"] = float(cal.cuda_compute_bytes(
-            arch, shape, cpu_attention_layers=cpu_attn, layers_on_gpu=ngl > 0,
-            output_weight_bytes=emb))
-        out["host_compute"] = float(cal.cuda_host_compute_bytes(arch, shape, cpu_layers=start > 0))
-        floats = p["quant"] in ("F16", "BF16", "F32") or arch.is_moe
-        out["overhead"] = float(cal.cuda_context_bytes(
-            cublas=cal.uses_cublas(flash_attn=fa, float_matmul_weights=floats)))
-    parts = [out.get(k, 0.0) for k in TOTAL_PARTS]
-    out["total"] = None if any(x is None for x in parts) else float(sum(x or 0.0 for x in parts))
+        out["compute"] = float(cpu.terms.compute_bytes)
+    out["total"] = float(sum(out.get(k) or 0.0 for k in TOTAL_PARTS))
     out["total_printed"] = None  # informational
     return out
 
 
-def compare_runs(runs: Iterable[dict[str, Any]], est: Any, variant_of: Callable[[str], Any],
-                 cpu_flags: tuple[str, ...] = ()) -> list[Row]:
+def compare_runs(runs: Iterable[dict[str, Any]], variant_of: Callable[[str], Any],
+                 machine: Any) -> list[Row]:
     """Rows for every ok run; a run whose variant the catalog lacks gets notes, not an error."""
     rows: list[Row] = []
     for run in runs:
@@ -222,9 +228,9 @@ def compare_runs(runs: Iterable[dict[str, Any]], est: Any, variant_of: Callable[
         m = measured_terms(run)
         try:
             variant = variant_of(run["params"]["variant"])
-            pred: dict[str, float | None] = predicted_terms(run, est, variant, cpu_flags)
+            pred: dict[str, float | None] = predicted_terms(run, variant, machine)
             note = ""
-        except (KeyError, ValueError, AttributeError, TypeError) as exc:
+        except (KeyError, ValueError, AttributeError, TypeError, StopIteration) as exc:
             pred = {}
             note = f"no prediction: {type(exc).__name__}: {exc}"
         for term, value in m.items():
@@ -320,6 +326,12 @@ def calibration_page(rows: list[Row], *, source: str) -> str:
         "(llama-cpp-python 0.3.36), NVIDIA H100 80GB HBM3 + Xeon with AMX, 106 runs. Tolerances "
         "(issue #3): every term 2 %, total 3 %, plus the log's print rounding (0.005 MiB).",
         "",
+        "**predicted** = what users see: `llmcheck.estimate.estimate()` for each run's "
+        "configuration (`RunConfig` with front end libllama and the run's `-ngl` as "
+        "`gpu_layers`) on the measuring machine as llmcheck's probe recorded it "
+        "(`tests/data/recorded/h100-llmcheck.json`; CPU runs without its GPU), read off the "
+        "Fit's per-device terms.",
+        "",
         "**total** = every buffer llama.cpp prints on every device (model, KV, RS, output, "
         "compute incl. `CUDA_Host`, the `AMX` / `CPU_REPACK` copies; host weights as the tensor "
         "bytes the mapped range or CPU buffer holds) + on GPU runs the CUDA context that NVML "
@@ -358,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all-runs", action="store_true", help="list every run, not only misses")
     ap.add_argument("--check", action="store_true", help="exit 1 when a term is out of tolerance")
     ap.add_argument("--write", type=Path, help="also write the page (docs/calibration.md)")
+    ap.add_argument("--machine", type=Path, default=MEASURING_MACHINE,
+                    help="llmcheck --json of the measuring machine (default: the recorded H100)")
     args = ap.parse_args(argv)
     try:
         data = json.loads(args.results.read_text())
@@ -366,15 +380,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot read measurements from {args.results}: {exc}", file=sys.stderr)
         return 2
     try:
-        from llmcheck import estimate as est
         from llmcheck.catalog import load_catalog
 
         catalog = load_catalog()
-    except (ImportError, ValueError) as exc:
-        print(f"error: llmcheck.estimate / catalog unavailable: {exc}", file=sys.stderr)
+        machine = load_machine(args.machine)
+    except (ImportError, OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"error: llmcheck catalog / measuring machine unavailable: {exc}", file=sys.stderr)
         return 2
-    flags = tuple(((data.get("environment") or {}).get("cpu") or {}).get("flags") or ())
-    rows = compare_runs(runs, est, catalog.variant, flags)
+    rows = compare_runs(runs, catalog.variant, machine)
     print(markdown(rows, all_runs=args.all_runs))
     if args.write:
         args.write.write_text(calibration_page(rows, source=args.results.name), encoding="utf-8")

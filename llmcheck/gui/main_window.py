@@ -873,7 +873,9 @@ class MainWindow(QMainWindow):
             bar.set_data(
                 use.name or use.device,
                 (
-                    BarSegment(label="weights", size_bytes=terms.weights_bytes,
+                    # The CPU's repacked copies (AMX / CPU_REPACK) are weights to the eye.
+                    BarSegment(label="weights",
+                               size_bytes=terms.weights_bytes + terms.repack_bytes,
                                colour=TERM_COLOURS["weights"]),
                     BarSegment(label="KV cache", size_bytes=terms.kv_cache_bytes,
                                colour=TERM_COLOURS["kv_cache"]),
