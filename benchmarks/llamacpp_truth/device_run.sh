@@ -3,6 +3,10 @@
 #
 #   bash benchmarks/llamacpp_truth/device_run.sh build     # pip wheels + build llama-cpp-python (CUDA)
 #   bash benchmarks/llamacpp_truth/device_run.sh measure   # synthetic GGUFs, quantize, measure grid
+#   bash benchmarks/llamacpp_truth/device_run.sh speed     # only the GGUFs speed.py needs + speed runs
+#
+# `speed` writes $OUT/speed_h100.json (copied after every config) and stops starting new work
+# after SPEED_BUDGET_S seconds (default 480); it resumes from $WORK/speed.json.
 #
 # Needs .devcarry/ (gguf and diskcache wheels, the slim llama-cpp-python sdist) carried along.
 # Every phase is resumable: `build` skips an installed llama_cpp and, when a build is still
@@ -158,6 +162,17 @@ phase_measure() {
     return "$rc"
 }
 
+phase_speed() {
+    have_llama_cpp || { log "ERROR: llama_cpp not importable; run the build phase first"; return 1; }
+    log "speed runs (budget ${SPEED_BUDGET_S:-480}s, disk: $(df -h "$WORK" | tail -n1))"
+    "$PY" -m benchmarks.llamacpp_truth.speed run --models-dir "$MODELS" --results "$WORK/speed.json" \
+        --work-dir "$WORK/speed_work" --copy-to "$OUT/speed_h100.json" --build-info "$BUILD_INFO" \
+        --budget-s "${SPEED_BUDGET_S:-480}" --threads "$JOBS" "$@" 2>&1 | tee -a "$LOG" >&2
+    local rc=${PIPESTATUS[0]}
+    cp "$MODELS/models.json" "$OUT/models.json" 2>/dev/null || true
+    return "$rc"
+}
+
 phase_dry() {
     log "dry run (no llama_cpp import) into $WORK/dry"
     "$PY" -m benchmarks.llamacpp_truth.measure run --models-dir "$MODELS" \
@@ -170,8 +185,9 @@ case "$PHASE" in
     prepare) phase_prepare ;;
     measure) shift; phase_measure "$@" ;;
     all) phase_build && phase_measure ;;
+    speed) shift; phase_speed "$@" ;;
     dry) phase_dry ;;
-    *) echo "usage: $0 build|prepare|measure|all|dry" >&2; exit 2 ;;
+    *) echo "usage: $0 build|prepare|measure|speed|all|dry" >&2; exit 2 ;;
 esac
 rc=$?
 log "phase '$PHASE' finished with rc $rc"

@@ -4,7 +4,11 @@ Resumable: a file that exists is kept (files are written under a ``.tmp`` name a
 Writes ``models.json`` next to the models: per variant the architecture, the tensor plan's
 parameter count and F16 tensor bytes, and per quantization the file size and the seconds it took.
 
-``python -m benchmarks.llamacpp_truth.prepare --models-dir DIR [--variants ...] [--threads 16]``
+``python -m benchmarks.llamacpp_truth.prepare --models-dir DIR [--variants ...] [--quants ...]
+[--threads 16]``
+
+``--quants`` limits the work to those quantizations (the F16 source is written only as their
+source, and kept or dropped by the usual rule); the speed benchmark uses it.
 """
 
 from __future__ import annotations
@@ -66,8 +70,12 @@ def quantize(src: Path, dst: Path, quant: str, threads: int) -> float:
     return time.monotonic() - t0
 
 
-def prepare(models_dir: Path, variants: tuple[str, ...], threads: int) -> dict[str, Any]:
-    """Write and quantize every requested variant; returns the ``models`` record."""
+def prepare(models_dir: Path, variants: tuple[str, ...], threads: int,
+            quants: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Write and quantize every requested variant; returns the ``models`` record.
+
+    ``quants`` (None: every quant of the grid) limits which quantizations are written.
+    """
     models_dir.mkdir(parents=True, exist_ok=True)
     record_path = models_dir / "models.json"
     record: dict[str, Any] = {}
@@ -83,8 +91,9 @@ def prepare(models_dir: Path, variants: tuple[str, ...], threads: int) -> dict[s
         entry["n_tensors"] = len(tensor_plan(cfg))
         files = entry.setdefault("files", {})
         src = model_path(models_dir, v, "F16")
-        pending = [q for q in QUANTS[v] if q != "F16" and not model_path(models_dir, v, q).exists()]
-        if not src.exists() and (pending or "F16" in QUANTS[v]):
+        wanted = [q for q in QUANTS[v] if quants is None or q in quants]
+        pending = [q for q in wanted if q != "F16" and not model_path(models_dir, v, q).exists()]
+        if not src.exists() and (pending or "F16" in wanted):
             t0 = time.monotonic()
             write_gguf(cfg, src)
             files["F16"] = {"size_bytes": src.stat().st_size, "seconds": time.monotonic() - t0,
@@ -126,10 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models-dir", type=Path, required=True)
     p.add_argument("--variants", nargs="*", default=list(QUANTS), choices=list(QUANTS))
+    p.add_argument("--quants", nargs="*", default=None,
+                   help="only these quantizations (default: every one of the grid)")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 4)
     args = p.parse_args(argv)
     t0 = time.monotonic()
-    prepare(args.models_dir, tuple(args.variants), args.threads)
+    quants = tuple(args.quants) if args.quants else None
+    prepare(args.models_dir, tuple(args.variants), args.threads, quants)
     _log(f"done in {time.monotonic() - t0:.1f} s")
     return 0
 
