@@ -422,12 +422,11 @@ def test_row_tolerance_allows_the_printed_rounding() -> None:
 
 def test_estimator_exact_terms_against_llama_cpp() -> None:
     """Weights, KV, recurrent state and output of llmcheck.estimate vs every recorded run (2 %)."""
-    est = pytest.importorskip("llmcheck.estimate")
     from llmcheck.catalog import load_catalog
 
     catalog = load_catalog()
     data = json.loads(H100_JSON.read_text())
-    rows = compare.compare_runs(data["runs"], est, catalog.variant)
+    rows = compare.compare_runs(data["runs"], catalog.variant, compare.load_machine())
     exact = ("weights_gpu", "weights_host", "kv_cache", "recurrent_state", "output")
     checked = [r for r in rows if r.term in exact]
     assert len(checked) == 5 * len(data["runs"])
