@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -89,6 +90,39 @@ KV_TYPES = (("f16", "F16"), ("q8_0", "Q8_0"), ("q4_0", "Q4_0"))
 # How long to wait before telling the user the probe seems stuck (it keeps running).
 PROBE_PATIENCE_S = 45.0
 _VERDICT_RANK = {"runs_great": 0, "tight": 1, "unknown": 2, "wont_fit": 3}
+# How long a busy worker thread may keep the GIL from the GUI thread (CPython's default: 5 ms).
+GIL_SWITCH_INTERVAL_S = 0.001
+# Every badge a verdict cell can show: columns are wide enough for any of them.
+BADGES = tuple(style.badge for style in VERDICT_STYLES.values())
+# Rows of the what-if answers whose text sizes its columns (all 1,000 took 1.46 s).
+ANSWER_SAMPLE_ROWS = 50
+# Room around a cell's or a header's text (the item delegate's and header's margins, and slack).
+_CELL_PADDING_PX = 16
+_HEADER_PADDING_PX = 20
+
+
+def fit_columns(
+    view: QTableView, columns: Sequence[int] | range, *, also: Sequence[str], sample_rows: int
+) -> None:
+    """Size columns to their header, the first ``sample_rows`` rows' text and ``also``, once.
+
+    Used instead of ``QHeaderView.ResizeToContents``, which asks the model for every cell of
+    every row on the GUI thread at each reset.
+    """
+    model = view.model()
+    header = view.horizontalHeader()
+    cell_metrics = view.fontMetrics()
+    header_metrics = header.fontMetrics()
+    rows = min(model.rowCount(), sample_rows)
+    for column in columns:
+        texts = [model.data(model.index(row, column)) for row in range(rows)]
+        cell = max(
+            (cell_metrics.horizontalAdvance(t) for t in [*also, *texts] if isinstance(t, str)),
+            default=0,
+        )
+        title = model.headerData(column, Qt.Orientation.Horizontal)
+        head = header_metrics.horizontalAdvance(title) if isinstance(title, str) else 0
+        header.resizeSection(column, max(cell + _CELL_PADDING_PX, head + _HEADER_PADDING_PX))
 
 
 def _default_probe() -> SystemSnapshot:
@@ -126,6 +160,11 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        # The estimator's workers are Python threads. With CPython's default 5 ms switch interval
+        # each call from Qt into Python while one computes (a cell's data(), the badge delegate)
+        # can wait 5 ms for the GIL (the "convoy effect", https://bugs.python.org/issue7946), so
+        # one repaint of the grid stalled the window for 100-300 ms during a slider drag.
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         self._probe = probe or _default_probe
         self._catalog = catalog
         self._settings = settings if settings is not None else QSettings("llmcheck", "llmcheck")
@@ -301,12 +340,14 @@ class MainWindow(QMainWindow):
         self.grid_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.grid_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.grid_view.setTabKeyNavigation(False)
-        self.grid_view.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
+        # Sized once per reset from the badges, not ResizeToContents: a content-sized header
+        # re-reads every cell on the GUI thread at each change (docs/faults.md, GUI under load).
+        self.grid_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.grid_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.grid_view.verticalHeader().setDefaultSectionSize(
+            self.grid_view.fontMetrics().height() + 8
         )
-        self.grid_view.verticalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents
-        )
+        self.grid_model.modelReset.connect(self._on_grid_model_reset)
         self.grid_view.setWordWrap(False)
         self.grid_view.selectionModel().currentChanged.connect(self._on_grid_current_changed)
         grid_layout.addWidget(self.grid_view, 1)
@@ -415,14 +456,26 @@ class MainWindow(QMainWindow):
         self.answer_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.answer_view.setWordWrap(False)
         header = self.answer_view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Not ResizeToContents: with 1,000 what-if machines that asked the model for every cell
+        # on the GUI thread at each reset (1.46 s). Sized from a sample instead, rows uniform.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.answer_view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.answer_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.answer_view.verticalHeader().setDefaultSectionSize(
             self.answer_view.fontMetrics().height() + 6
         )
+        self.answer_model.modelReset.connect(self._on_answer_model_reset)
         layout.addWidget(self.answer_view, 1)
         return page
+
+    def _on_grid_model_reset(self) -> None:
+        columns = range(self.grid_model.columnCount())
+        fit_columns(self.grid_view, columns, also=BADGES, sample_rows=0)
+
+    def _on_answer_model_reset(self) -> None:
+        columns = range(1, self.answer_model.columnCount())
+        fit_columns(self.answer_view, columns, also=BADGES, sample_rows=ANSWER_SAMPLE_ROWS)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -797,7 +850,13 @@ class MainWindow(QMainWindow):
                      if self.grid_model.fit(row, c) is not None),
                     column,
                 )
-            self.grid_view.setCurrentIndex(self.grid_model.index(row, column))
+            target = self.grid_model.index(row, column)
+            if target == self.grid_view.currentIndex():
+                # The grid kept its shape (dataChanged, no reset), so Qt sends no currentChanged:
+                # refresh what shows the current cell's fit ourselves.
+                self._on_grid_current_changed(target, target)
+            else:
+                self.grid_view.setCurrentIndex(target)
         else:
             self._show_details(QModelIndex())
         self.grid_updated.emit()

@@ -1,7 +1,8 @@
 """Qt item models: thin adapters over immutable tuples of the estimator's results.
 
 Each model declares its columns once, shows text for DisplayRole and hands the raw value out
-for UserRole. New data replaces old with a model reset; nothing here computes a verdict.
+for UserRole. New data replaces old with a model reset (the grid, when only its cells change,
+with ``dataChanged``); nothing here computes a verdict.
 """
 
 from __future__ import annotations
@@ -72,14 +73,35 @@ class FitGridModel(QAbstractTableModel):
     def set_fits(
         self, variants: Sequence[ModelVariant], quants: Sequence[str], fits: Sequence[Fit]
     ) -> None:
-        """Show these fits; a variant not published in a quant gets an empty cell."""
+        """Show these fits; a variant not published in a quant gets an empty cell.
+
+        Same rows and columns as shown (a new context, KV type or machine): ``dataChanged`` over
+        the cells that changed, so the view keeps its current cell and asks only for what it
+        paints. A reset makes Qt re-read every cell on the GUI thread (docs/faults.md).
+        """
         by_key = {(f.variant_id, f.quant): f for f in fits}
+        new_variants = tuple(variants)
+        new_quants = tuple(quants)
+        cells = tuple(tuple(by_key.get((v.id, q)) for q in new_quants) for v in new_variants)
+        if new_variants and new_variants == self._variants and new_quants == self._quants:
+            changed = [
+                (row, column)
+                for row, (old_row, new_row) in enumerate(zip(self._cells, cells, strict=True))
+                for column, (old, new) in enumerate(zip(old_row, new_row, strict=True))
+                if old != new
+            ]
+            self._cells = cells
+            if changed:
+                rows = [row for row, _ in changed]
+                columns = [column for _, column in changed]
+                self.dataChanged.emit(
+                    self.index(min(rows), min(columns)), self.index(max(rows), max(columns))
+                )
+            return
         self.beginResetModel()
-        self._variants = tuple(variants)
-        self._quants = tuple(quants)
-        self._cells = tuple(
-            tuple(by_key.get((v.id, q)) for q in self._quants) for v in self._variants
-        )
+        self._variants = new_variants
+        self._quants = new_quants
+        self._cells = cells
         self.endResetModel()
 
     def clear(self) -> None:

@@ -86,6 +86,35 @@ def test_changing_the_context_changes_the_verdicts(make_window, qtbot) -> None:
     assert large != small
 
 
+def test_a_context_step_updates_cells_without_a_model_reset(
+    make_window, qtbot, qtmodeltester
+) -> None:
+    """Same grid shape: dataChanged (no reset), the current cell stays, its details follow."""
+    snapshot = load_snapshot("cpu-laptop")
+    window = make_window(lambda: snapshot)
+    model = window.grid_model
+    qtmodeltester.check(model)
+    index = next(model.index(r, c) for r in range(model.rowCount())
+                 for c in range(model.columnCount()) if model.fit(r, c) is not None)
+    window.grid_view.setCurrentIndex(index)
+    resets: list[bool] = []
+    changed: list[tuple[int, int, int, int]] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    model.dataChanged.connect(lambda tl, br, _roles=(): changed.append(
+        (tl.row(), tl.column(), br.row(), br.column())))
+    settle(qtbot, window, lambda: window.context_control.set_context(131072))
+    assert resets == []
+    assert changed
+    assert window.grid_view.currentIndex() == index
+    fit = window.selected_fit()
+    assert fit is not None
+    assert fit in window.current_fits()  # the new step's fit, not the old one
+    assert fit.config.context_tokens > 4096
+    assert window.command_edit.text() == fit.llama_cpp_command
+    assert grid_verdicts(window) == expected_verdicts(snapshot, window.run_config())
+    qtmodeltester.check(model)
+
+
 def test_kv_type_and_flash_attention_reach_the_estimator(make_window, qtbot) -> None:
     snapshot = load_snapshot("one-nvidia")
     window = make_window(lambda: snapshot)
