@@ -432,8 +432,7 @@ def _run(
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         return _desktop_entry(install=args.install_desktop_entry)
     if args.command == "list":
-        catalog = _load_catalog()
-        doc = rep.build_list(catalog)
+        doc = rep.build_list(_load_catalog())
         _emit(doc, as_json=args.json)
         return EXIT_OK
     if not args_list and has_display(environ):

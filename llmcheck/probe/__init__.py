@@ -115,18 +115,17 @@ def probe_gpus(*, system: str, ram_total_bytes: int | None = None) -> dict[str, 
         except (OSError, UnicodeDecodeError):
             ram_total_bytes = None  # only bounds an APU's working set; unknown is fine
     try:
+        # nvidia.py imports pynvml lazily, inside probe_nvidia(), so importing it cannot fail
+        # for want of NVML.
         from llmcheck.probe.nvidia import probe_nvidia
-    except ImportError:
-        probe_nvidia = None  # the NVML probe has not landed in this build
-    if probe_nvidia is not None:
-        try:
-            # MemTotal lets NVML tell a GB10 / Jetson pool (total ~= RAM) from VRAM.
-            result = probe_nvidia(host_ram_bytes=ram_total_bytes)
-            gpus.extend(result.gpus)
-            issues.extend(result.issues)
-            nvidia_ok = bool(result.gpus)
-        except Exception as exc:  # noqa: BLE001 - boundary: one vendor's bug must not hide others
-            issues.append(_failed("nvidia", exc))
+
+        # MemTotal lets NVML tell a GB10 / Jetson pool (total ~= RAM) from VRAM.
+        result = probe_nvidia(host_ram_bytes=ram_total_bytes)
+        gpus.extend(result.gpus)
+        issues.extend(result.issues)
+        nvidia_ok = bool(result.gpus)
+    except Exception as exc:  # noqa: BLE001 - boundary: one vendor's bug must not hide others
+        issues.append(_failed("nvidia", exc))
     skip = frozenset({NVIDIA_VENDOR_ID}) if nvidia_ok else frozenset()
     try:
         if system == "Linux" and Path("/sys/class/drm").is_dir():

@@ -27,6 +27,7 @@ import math
 import os
 import re
 import struct
+import sys
 import threading
 import time
 import tomllib
@@ -377,25 +378,35 @@ def read_linux_type17(
 RawTable = Callable[[], bytes | None]
 
 
-def read_windows_smbios() -> bytes | None:
-    """The raw SMBIOS table from ``GetSystemFirmwareTable('RSMB')`` (no admin needed), or None.
+# ctypes.windll exists on Windows only. A module-level platform check is one mypy reads (typeshed
+# declares windll for win32 only), so each platform's definition is type-checked on its platform.
+if sys.platform == "win32":
 
-    The buffer is a RawSMBIOSData header (4 version bytes, a DWORD length) then the table
-    (learn.microsoft.com, GetSystemFirmwareTable).
-    """
-    try:
-        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-        get_table = kernel32.GetSystemFirmwareTable
-    except (AttributeError, OSError):
+    def read_windows_smbios() -> bytes | None:
+        """The raw SMBIOS table from ``GetSystemFirmwareTable('RSMB')`` (no admin needed), or None.
+
+        The buffer is a RawSMBIOSData header (4 version bytes, a DWORD length) then the table
+        (learn.microsoft.com, GetSystemFirmwareTable).
+        """
+        try:
+            kernel32 = ctypes.windll.kernel32
+            get_table = kernel32.GetSystemFirmwareTable
+        except (AttributeError, OSError):
+            return None
+        provider = int.from_bytes(b"RSMB", "big")
+        size = get_table(provider, 0, None, 0)
+        if not 8 < size <= 1 << 24:
+            return None
+        buf = ctypes.create_string_buffer(size)
+        if get_table(provider, 0, buf, size) != size:
+            return None
+        return parse_rsmb(buf.raw)
+
+else:
+
+    def read_windows_smbios() -> bytes | None:
+        """None: the SMBIOS table is read through Win32 only on Windows."""
         return None
-    provider = int.from_bytes(b"RSMB", "big")
-    size = get_table(provider, 0, None, 0)
-    if not 8 < size <= 1 << 24:
-        return None
-    buf = ctypes.create_string_buffer(size)
-    if get_table(provider, 0, buf, size) != size:
-        return None
-    return parse_rsmb(buf.raw)
 
 
 def parse_rsmb(data: bytes) -> bytes | None:

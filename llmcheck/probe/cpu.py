@@ -14,6 +14,7 @@ Issue codes (source "cpu"): ``cpuinfo_unreadable``, ``sysctl_failed``, ``registr
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -219,8 +220,10 @@ def probe_cpu(
 
 def _load_cpuinfo() -> ModuleType:
     """Import py-cpuinfo's ``cpuinfo.cpuinfo`` (lazily: it costs ~90 ms and is rarely needed)."""
-    import cpuinfo.cpuinfo as module
+    import cpuinfo.cpuinfo
 
+    # py-cpuinfo ships no type hints, so mypy types the import as Any; name what it is.
+    module: ModuleType = cpuinfo.cpuinfo
     return module
 
 
@@ -300,21 +303,32 @@ def _windows_cpu(
     return CpuInfo(brand=brand, features=_ordered(found), source=Source.REGISTRY), tuple(issues)
 
 
-def _win_feature_present() -> FeaturePresent | None:
-    try:
-        import ctypes
+# ctypes.windll exists on Windows only. A module-level platform check is one mypy reads (typeshed
+# declares windll for win32 only), so each platform's definition is type-checked on its platform.
+if sys.platform == "win32":
 
-        fn = ctypes.windll.kernel32.IsProcessorFeaturePresent  # type: ignore[attr-defined]
-    except (ImportError, AttributeError, OSError):
+    def _win_feature_present() -> FeaturePresent | None:
+        try:
+            import ctypes
+
+            fn = ctypes.windll.kernel32.IsProcessorFeaturePresent
+        except (ImportError, AttributeError, OSError):
+            return None
+        return lambda constant: bool(fn(constant))
+
+else:
+
+    def _win_feature_present() -> FeaturePresent | None:
         return None
-    return lambda constant: bool(fn(constant))
 
 
 def _win_registry_string(key: str, value: str) -> str:
-    try:
+    # A platform check rather than `except ImportError`: mypy reads it (typeshed declares winreg's
+    # functions for Windows only).
+    if sys.platform == "win32":
         import winreg
-    except ImportError as exc:
-        raise OSError("winreg is not available") from exc
-    with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key) as handle:
-        data, _kind = winreg.QueryValueEx(handle, value)
-    return str(data)
+
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key) as handle:
+            data, _kind = winreg.QueryValueEx(handle, value)
+        return str(data)
+    raise OSError("winreg is not available")

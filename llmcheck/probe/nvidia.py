@@ -289,8 +289,10 @@ def _load_nvml() -> ModuleType:
     # pynvml <= 11.5 (gpuopenanalytics) ships its own module that shadows nvidia-ml-py's.
     if not callable(getattr(pynvml, "nvmlInit", None)) or not hasattr(pynvml, "NVMLError"):
         raise ImportError("the installed `pynvml` is not nvidia-ml-py's binding")
-    _prefer_wsl_library(pynvml)
-    return pynvml
+    # nvidia-ml-py ships no type hints, so mypy types the import as Any; name what it is.
+    module: ModuleType = pynvml
+    _prefer_wsl_library(module)
+    return module
 
 
 def _prefer_wsl_library(nvml: ModuleType) -> None:
@@ -304,12 +306,13 @@ def _prefer_wsl_library(nvml: ModuleType) -> None:
         log.info("could not load %s (%s); using the default library lookup", library, err)
         return
     lock = getattr(nvml, "libLoadLock", None)
+    # ModuleType declares no settable attributes; nvmlLib is pynvml's own module global.
     if lock is None:
-        nvml.nvmlLib = handle
+        nvml.nvmlLib = handle  # type: ignore[attr-defined]
         return
     with lock:
         if nvml.nvmlLib is None:
-            nvml.nvmlLib = handle
+            nvml.nvmlLib = handle  # type: ignore[attr-defined]
 
 
 def probe_nvidia(
@@ -828,11 +831,20 @@ def result_to_dict(result: NvidiaResult) -> dict[str, Any]:
     }
 
 
-def _host_ram_bytes() -> int | None:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
+# os.sysconf is POSIX only. A module-level platform check is one mypy reads (typeshed declares
+# sysconf for non-Windows only), so `mypy --platform win32` checks this module too.
+if sys.platform == "win32":
+
+    def _host_ram_bytes() -> int | None:
         return None
+
+else:
+
+    def _host_ram_bytes() -> int | None:
+        try:
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, ValueError, OSError):
+            return None
 
 
 def main() -> int:

@@ -19,6 +19,7 @@ Issue codes (source "windows"): ``registry_unreadable``, ``vram_unknown``, ``vra
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -48,36 +49,38 @@ def read_display_adapters() -> Adapters:
 
     Raises ``OSError`` when the registry cannot be read (or this is not Windows).
     """
-    try:
+    # A platform check rather than `except ImportError`: mypy reads it, and typeshed declares
+    # winreg's functions for Windows only.
+    if sys.platform == "win32":
         import winreg
-    except ImportError as exc:
-        raise OSError("the Windows registry is not available on this OS") from exc
-    adapters: Adapters = []
-    with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, CLASS_KEY) as cls:
-        i = 0
-        while True:
-            try:
-                name = winreg.EnumKey(cls, i)
-            except OSError:
-                break  # no more subkeys
-            i += 1
-            if not name.isdigit():
-                continue  # "Properties" and "Configuration" deny access and hold no adapter
-            values: dict[str, Any] = {}
-            try:
-                with winreg.OpenKey(cls, name) as sub:
-                    j = 0
-                    while True:
-                        try:
-                            value_name, data, _kind = winreg.EnumValue(sub, j)
-                        except OSError:
-                            break
-                        values[value_name] = data
-                        j += 1
-            except OSError:
-                continue  # one unreadable adapter key must not hide the others
-            adapters.append((name, values))
-    return adapters
+
+        adapters: Adapters = []
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, CLASS_KEY) as cls:
+            i = 0
+            while True:
+                try:
+                    name = winreg.EnumKey(cls, i)
+                except OSError:
+                    break  # no more subkeys
+                i += 1
+                if not name.isdigit():
+                    continue  # "Properties" and "Configuration" deny access and hold no adapter
+                values: dict[str, Any] = {}
+                try:
+                    with winreg.OpenKey(cls, name) as sub:
+                        j = 0
+                        while True:
+                            try:
+                                value_name, data, _kind = winreg.EnumValue(sub, j)
+                            except OSError:
+                                break
+                            values[value_name] = data
+                            j += 1
+                except OSError:
+                    continue  # one unreadable adapter key must not hide the others
+                adapters.append((name, values))
+        return adapters
+    raise OSError("the Windows registry is not available on this OS")
 
 
 def parse_reg_export(text: str) -> Adapters:
