@@ -2,9 +2,11 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_screenshots.py
     QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python \
-        benchmarks/gui_screenshots.py --suffix -xcb
+        benchmarks/gui_screenshots.py --suffix=-xcb
 
-Uses recorded machines from tests/data/snapshots and a temporary settings file.
+Uses recorded machines from tests/data/snapshots, with RAM bandwidth filled as today's probe
+fills it (llmcheck.probe.bandwidth's CPU class table, where the recording has none), and a
+temporary settings file. The window is 1280x800 unless --size says otherwise.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,14 +33,17 @@ def main() -> int:
     parser.add_argument("--suffix", default="")
     parser.add_argument("--real-probe", action="store_true", help="also shoot this machine")
     parser.add_argument("--dark", action="store_true", help="a dark system palette (Fusion)")
+    parser.add_argument("--size", default="1280x800", help="window size, WIDTHxHEIGHT")
     args = parser.parse_args()
+    width, height = (int(n) for n in args.size.lower().split("x"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QEventLoop, QSettings, QThreadPool, QTimer
     from PySide6.QtWidgets import QApplication
 
     from llmcheck.gui.main_window import MainWindow
-    from llmcheck.snapshot import SystemSnapshot, snapshot_from_dict
+    from llmcheck.probe.bandwidth import apply_bandwidth
+    from llmcheck.snapshot import Source, SystemSnapshot, snapshot_from_dict
 
     app = QApplication(["llmcheck-screenshots"])
     if args.dark:
@@ -60,7 +67,14 @@ def main() -> int:
     settings = QSettings(str(Path(tmp.name) / "s.ini"), QSettings.Format.IniFormat)
 
     def load(name: str) -> SystemSnapshot:
-        return snapshot_from_dict(json.loads((SNAPSHOTS / f"{name}.json").read_text("utf-8")))
+        snap = snapshot_from_dict(json.loads((SNAPSHOTS / f"{name}.json").read_text("utf-8")))
+        # system=None: the class table only, never this machine's own DIMMs.
+        memory, issues = apply_bandwidth(snap.memory, snap.cpu, system=None)
+        return replace(snap, memory=memory, problems=snap.problems + issues)
+
+    def live(name: str) -> SystemSnapshot:
+        """A recording posing as this machine read live (so it can be measured)."""
+        return replace(load(name), source=Source.MEASURED)
 
     def settle(signal: object | None = None) -> None:
         loop = QEventLoop()
@@ -71,17 +85,27 @@ def main() -> int:
         for _ in range(5):
             app.processEvents()
 
+    def settle_grid(window: MainWindow) -> None:
+        # The grid for new settings is computed on a worker thread: wait for it (and any
+        # prefetch of the neighbouring steps), so the picture shows the settings' own answers.
+        deadline = time.monotonic() + 30
+        while window._grid_in_flight is not None and time.monotonic() < deadline:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            time.sleep(0.01)
+        settle()
+
     def shoot(name: str, probe: Callable[[], SystemSnapshot], prepare=None,
-              wait: str = "probe_finished") -> None:
+              wait: str = "probe_finished", **options: object) -> None:
         settings.clear()
-        window = MainWindow(probe=probe, settings=settings, start_probe=False)
-        window.resize(1360, 860)
+        window = MainWindow(probe=probe, settings=settings, start_probe=False, **options)
+        window.resize(width, height)
         window.show()
         signal = getattr(window, wait) if wait else None
         window.start_probe()
         settle(signal)
         if prepare is not None:
             prepare(window)
+            settle_grid(window)
             settle()
         path = args.out / f"{name}{args.suffix}.png"
         window.grab().save(str(path))
@@ -107,7 +131,7 @@ def main() -> int:
     hold.set()
     shoot("02-one-nvidia", lambda: load("one-nvidia"), select_cell(7, 5))
     shoot("03-cpu-laptop-128k", lambda: load("cpu-laptop"),
-          lambda w: (w.context_control.set_context(131072), select_cell(7, 5)(w)))
+          lambda w: (w.context_control.set_context(128_000), select_cell(7, 5)(w)))
     shoot("04-apple-m2-max", lambda: load("apple-m2-max"), select_cell(6, 2))
     shoot("05-two-gpus", lambda: load("two-gpus"), select_cell(13, 5))
     shoot("06-unknown-budget-problems", lambda: load("unknown-budget"), select_cell(0, 1))
@@ -120,8 +144,22 @@ def main() -> int:
     shoot("08-which-machines", lambda: load("dgx-spark"), reverse)
     shoot("09-what-if-rtx-4060", lambda: load("cpu-laptop"),
           lambda w: (w.select_machine("rtx-4060-8g"), select_cell(6, 5)(w)))
+
+    def measured(window: MainWindow) -> None:
+        settle_grid(window)
+        window.measure_bandwidth()
+        settle(window.bandwidth_measured)
+        select_cell(6, 5)(window)
+
+    shoot("10-cpu-laptop-measured", lambda: live("cpu-laptop"), measured,
+          measure_bandwidth=lambda _usable: 61.3)
+    shoot("11-cpu-laptop-32k", lambda: load("cpu-laptop"),
+          lambda w: (w.context_control.set_context(32768), select_cell(6, 5)(w)))
+    shoot("12-one-nvidia-32k", lambda: load("one-nvidia"),
+          lambda w: (w.context_control.set_context(32768), select_cell(13, 5)(w)))
     if args.real_probe:
-        shoot("10-this-machine", _real_probe)
+        shoot("20-this-machine", _real_probe)
+    QThreadPool.globalInstance().waitForDone(30_000)  # no worker may outlive the app
     tmp.cleanup()
     return 0
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QWidget
+    from llmcheck.gui.main_window import MainWindow
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -106,13 +106,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK if app.exec() == 0 else EXIT_ERROR
 
 
-def _smoke_test(window: QWidget) -> int:
+def _smoke_test(window: MainWindow) -> int:
     """Show the window, wait for its first paint (at most SMOKE_TIMEOUT_S), close it."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     painted: list[bool] = []
     loop = QEventLoop()
-    window.first_painted.connect(lambda: (painted.append(True), loop.quit()))  # type: ignore[attr-defined]
+
+    def on_first_painted() -> None:
+        painted.append(True)
+        loop.quit()
+
+    window.first_painted.connect(on_first_painted)
     # A local loop, not app.exec()/quit(): quitting the application would also end every
     # event loop started after it in this process (pytest-qt's waits among them).
     QTimer.singleShot(int(SMOKE_TIMEOUT_S * 1000), loop.quit)

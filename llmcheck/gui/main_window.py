@@ -77,7 +77,7 @@ from llmcheck.gui.widgets import (
     verdict_style,
 )
 from llmcheck.gui.workers import ComputeWorker, ProbeWorker
-from llmcheck.snapshot import MemoryKind, SystemSnapshot
+from llmcheck.snapshot import MemoryKind, Source, SystemSnapshot
 
 if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant
@@ -99,6 +99,10 @@ ANSWER_SAMPLE_ROWS = 50
 # Room around a cell's or a header's text (the item delegate's and header's margins, and slack).
 _CELL_PADDING_PX = 16
 _HEADER_PADDING_PX = 20
+# Details shown as a paragraph across the panel rather than in the form's narrow value column.
+_WIDE_DETAILS = frozenset({"basis"})
+# The narrowest the details panel gets when the grid is first given room for all its columns.
+DETAILS_MIN_WIDTH_PX = 380
 
 
 def fit_columns(
@@ -131,6 +135,15 @@ def _default_probe() -> SystemSnapshot:
     return probe_system()
 
 
+MeasureBandwidth = Callable[[int | None], float]  # usable RAM bytes -> GB/s
+
+
+def _default_measure(usable_bytes: int | None) -> float:
+    from llmcheck.probe.bandwidth import measure_memory_bandwidth
+
+    return measure_memory_bandwidth(usable_bytes=usable_bytes)
+
+
 class MainWindow(QMainWindow):
     """llmcheck's window. Collaborators are arguments so tests can pass recorded machines.
 
@@ -139,6 +152,8 @@ class MainWindow(QMainWindow):
         catalog: the LFM2 catalog; default ``load_catalog()`` on first use.
         settings: where to keep settings; default the user's QSettings for llmcheck.
         machines: the what-if catalog; default ``resources/machines.toml``.
+        measure_bandwidth: measures this machine's RAM bandwidth in GB/s, given the usable RAM
+            (runs on a worker thread); default ``measure_memory_bandwidth``.
         start_probe: start probing at once (tests may start it themselves).
     """
 
@@ -147,6 +162,8 @@ class MainWindow(QMainWindow):
     probe_failed = Signal(str)
     grid_updated = Signal()  # the grid shows the answers for the current settings
     answers_updated = Signal()  # the "which machines run it" table is filled
+    bandwidth_measured = Signal()  # the measurement is applied and the grid re-judged with it
+    bandwidth_measure_failed = Signal(str)  # the measurement raised what the probe does not catch
     first_painted = Signal()
 
     def __init__(
@@ -156,6 +173,7 @@ class MainWindow(QMainWindow):
         *,
         settings: QSettings | None = None,
         machines: Sequence[CatalogMachine] | None = None,
+        measure_bandwidth: MeasureBandwidth | None = None,
         start_probe: bool = True,
         parent: QWidget | None = None,
     ) -> None:
@@ -166,6 +184,8 @@ class MainWindow(QMainWindow):
         # one repaint of the grid stalled the window for 100-300 ms during a slider drag.
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         self._probe = probe or _default_probe
+        self._measure = measure_bandwidth or _default_measure
+        self._measuring = False
         self._catalog = catalog
         self._settings = settings if settings is not None else QSettings("llmcheck", "llmcheck")
         self._machines: tuple[CatalogMachine, ...] | None = (
@@ -183,7 +203,9 @@ class MainWindow(QMainWindow):
         self._grid_in_flight: GridKey | None = None
         self._answers_in_flight: tuple[str, RunConfig] | None = None
         self._announce_probe = False  # emit probe_finished when the grid is next shown
+        self._announce_measure = False  # emit bandwidth_measured when the grid is next shown
         self._painted = False
+        self._splitter_placed = False  # the grid was given room once (or the user's layout kept)
         self.last_error: str | None = None
 
         self.setWindowTitle("llmcheck — which LFM2 models run here")
@@ -400,19 +422,27 @@ class MainWindow(QMainWindow):
             ("verdict", "Verdict"),
             ("memory", "Memory needed"),
             ("max_context", "Largest context that fits"),
-            ("best_quant", "Recommended quantization"),
+            ("best_quant", "Recommended quant"),
             ("download", "Download size"),
             ("speed", "Speed"),
-            ("basis", "Speed basis"),
+            ("basis", "Why this speed"),
             ("placement", "Placement"),
             ("reason", "Why"),
         ):
             label = QLabel("—")
+            label.setTextFormat(
+                Qt.TextFormat.RichText if key in _WIDE_DETAILS else Qt.TextFormat.PlainText
+            )
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setAccessibleName(text)
             self.detail_labels[key] = label
-            form.addRow(f"{text}:", label)
+            if key in _WIDE_DETAILS:
+                # A paragraph: the whole width of the panel, its name in bold at its start.
+                label.setText(f"<b>{text}:</b> —")
+                form.addRow(label)
+            else:
+                form.addRow(f"{text}:", label)
         layout.addLayout(form)
         command_row = QHBoxLayout()
         self.command_edit = QLineEdit()
@@ -472,6 +502,32 @@ class MainWindow(QMainWindow):
     def _on_grid_model_reset(self) -> None:
         columns = range(self.grid_model.columnCount())
         fit_columns(self.grid_view, columns, also=BADGES, sample_rows=0)
+        if columns and not self._splitter_placed:
+            self._splitter_placed = self._give_grid_room()
+
+    def _give_grid_room(self) -> bool:
+        """Widen the grid's side of the splitter to show every column, once, when first filled.
+
+        The details wrap their text, so they give way, down to DETAILS_MIN_WIDTH_PX. False
+        while the splitter has no size yet (the window is not laid out).
+        """
+        view = self.grid_view
+        header = view.horizontalHeader()
+        needed = (
+            view.verticalHeader().sizeHint().width()
+            + sum(header.sectionSize(c) for c in range(header.count()))
+            + view.verticalScrollBar().sizeHint().width()
+            + 2 * view.frameWidth()
+            + 4
+        )
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return False
+        grid = min(needed, total - DETAILS_MIN_WIDTH_PX)
+        if grid > sizes[0]:
+            self.splitter.setSizes([grid, total - grid])
+        return True
 
     def _on_answer_model_reset(self) -> None:
         columns = range(1, self.answer_model.columnCount())
@@ -498,6 +554,11 @@ class MainWindow(QMainWindow):
         probe_action.setShortcut(QKeySequence.StandardKey.Refresh)
         probe_action.triggered.connect(self.start_probe)
         machine_menu.addAction(probe_action)
+        self.measure_action = QAction("Measure memory &bandwidth", self)
+        self.measure_action.triggered.connect(self.measure_bandwidth)
+        machine_menu.addAction(self.measure_action)
+        machine_menu.setToolTipsVisible(True)
+        self._sync_measure_action()
         help_menu = self.menuBar().addMenu("&Help")
         about_action = QAction("&About llmcheck", self)
         about_action.triggered.connect(self.show_about)
@@ -516,6 +577,7 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self._mark_status(error=False)
         self.probe_button.setEnabled(False)
+        self._sync_measure_action()
         self.status_label.setText("Reading this machine (memory, GPUs, CPU)…")
         self._patience.start()
         self.probe_started.emit()
@@ -565,6 +627,7 @@ class MainWindow(QMainWindow):
         self._patience.stop()
         self.progress.hide()
         self.probe_button.setEnabled(True)
+        self._sync_measure_action()
         self.last_error = message
         self.status_label.setText(f"⚠ {message}")
         self._mark_status(error=True)
@@ -587,6 +650,96 @@ class MainWindow(QMainWindow):
         # The worker's signals object was kept alive until its answer arrived; drop it now.
         sender = self.sender()
         self._probe_signals = [s for s in self._probe_signals if s is not sender]
+
+    # --- measuring RAM bandwidth ---------------------------------------------------------
+
+    def _can_measure(self) -> bool:
+        """Only this machine, read live: a what-if or recorded machine is not here to measure."""
+        return (
+            self.current_machine_key() == THIS_MACHINE
+            and self._snapshot is not None
+            and self._snapshot.source is not Source.SNAPSHOT
+        )
+
+    def _sync_measure_action(self) -> None:
+        idle = self._pending_ticket is None and not self._measuring
+        self.measure_action.setEnabled(idle and self._can_measure())
+        if self._measuring:
+            tip = "Measuring now…"
+        elif self.current_machine_key() != THIS_MACHINE:
+            tip = "Only this machine can be measured, not a what-if one."
+        elif self._snapshot is not None and self._snapshot.source is Source.SNAPSHOT:
+            tip = "This machine was read from a snapshot file: it is not here to measure."
+        else:
+            tip = (
+                "Copy large buffers on every core for under a second (up to 1 GiB of RAM) to"
+                " measure this machine's RAM bandwidth, which sets the CPU speed estimates."
+            )
+        self.measure_action.setToolTip(tip)
+
+    def measure_bandwidth(self) -> None:
+        """Measure this machine's RAM bandwidth on a worker thread, then judge it again."""
+        snapshot = self._snapshot
+        if snapshot is None or not self.measure_action.isEnabled():
+            return
+        measure = self._measure
+        worker = ComputeWorker(
+            lambda: with_measured_bandwidth(snapshot, measure), ("bandwidth", self._generation)
+        )
+        worker.signals.done.connect(self._on_bandwidth_worker_done)
+        worker.signals.failed.connect(self._on_bandwidth_worker_failed)
+        self._probe_signals.append(worker.signals)
+        self._measuring = True
+        self._sync_measure_action()
+        self.probe_button.setEnabled(False)
+        self.progress.show()
+        self._mark_status(error=False)
+        self.status_label.setText(
+            "Measuring this machine's RAM bandwidth (copying buffers on every core)…"
+        )
+        QThreadPool.globalInstance().start(worker)
+
+    def _end_measuring(self) -> None:
+        self._forget_signals()
+        self._measuring = False
+        self.progress.setVisible(self._pending_ticket is not None)
+        self.probe_button.setEnabled(self._pending_ticket is None)
+        self._sync_measure_action()
+
+    def _on_bandwidth_worker_done(self, key: tuple[str, int], snapshot: SystemSnapshot) -> None:
+        self._end_measuring()
+        if key[1] != self._generation or self._snapshot is None:
+            return  # a new probe answered meanwhile: its machine stands
+        before = self._snapshot.memory
+        after = snapshot.memory
+        self._snapshot = snapshot
+        self._generation += 1
+        self._fit_cache = {k: v for k, v in self._fit_cache.items() if k[0] != THIS_MACHINE}
+        self._fit_failures = {k: v for k, v in self._fit_failures.items() if k[0] != THIS_MACHINE}
+        if after.bandwidth_source is Source.MEASURED and after.bandwidth_gb_s is not None:
+            was = (
+                ""
+                if before.bandwidth_gb_s is None
+                else f" (before: {before.bandwidth_gb_s:.0f} GB/s, {before.bandwidth_source})"
+            )
+            self.last_error = None
+            self._mark_status(error=False)
+            self.status_label.setText(
+                f"Measured RAM bandwidth: {after.bandwidth_gb_s:.0f} GB/s{was}. The CPU speeds"
+                " below use it."
+            )
+        else:
+            failed = [p for p in snapshot.problems if p.code == MEASURE_FAILED_CODE]
+            self._show_error(
+                failed[-1].message if failed else "Measuring RAM bandwidth gave no answer."
+            )
+        self._announce_measure = True
+        self._show_machine()  # bandwidth_measured follows once the grid is filled
+
+    def _on_bandwidth_worker_failed(self, _key: tuple[str, int], message: str) -> None:
+        self._end_measuring()
+        self._show_error(f"Measuring RAM bandwidth failed: {message}")
+        self.bandwidth_measure_failed.emit(message)
 
     # --- machines -----------------------------------------------------------------------
 
@@ -641,8 +794,11 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # noqa: BLE001 - boundary: show the machine even so
             budgets = ()
             self._show_error(f"The device budgets could not be computed: {describe(exc)}")
-        self.device_model.set_rows(device_rows(snapshot, budgets))
+        self.device_model.set_rows(
+            device_rows(snapshot, budgets, can_measure=self._can_measure())
+        )
         self._fit_device_view()
+        self._sync_measure_action()
         self.machine_summary.setText(machine_summary(snapshot))
         problems = snapshot.problems
         if problems:
@@ -863,6 +1019,9 @@ class MainWindow(QMainWindow):
         if self._announce_probe:
             self._announce_probe = False
             self.probe_finished.emit()
+        if self._announce_measure:
+            self._announce_measure = False
+            self.bandwidth_measured.emit()
 
     def _on_setting_changed(self, *_args: object) -> None:
         self.refresh_grid()
@@ -914,8 +1073,10 @@ class MainWindow(QMainWindow):
         fit = self.grid_model.fit(index.row(), index.column()) if index.isValid() else None
         if fit is None:
             self.details_title.setText("Choose a cell of the grid to see its details.")
-            for label in self.detail_labels.values():
-                label.setText("—")
+            for key, label in self.detail_labels.items():
+                wide = key in _WIDE_DETAILS
+                label.setText(f"<b>{label.accessibleName()}:</b> —" if wide else "—")
+                label.setToolTip("")
             self.command_edit.clear()
             self.copy_button.setEnabled(False)
             self.assumptions_label.clear()
@@ -952,28 +1113,44 @@ class MainWindow(QMainWindow):
             self.bars_box.addWidget(bar)
             self.bars.append(bar)
         snapshot = self.current_snapshot()
-        best = None
+        best_text = "unknown"
+        basis_note = ""
         if snapshot is not None:
             from llmcheck.estimate import best_quant
 
             try:
                 best = best_quant(variant, snapshot, config)
             except Exception as exc:  # noqa: BLE001 - boundary: the rest of the details stand
-                best = f"unknown ({describe(exc)})"
+                best_text = f"unknown ({describe(exc)})"
+            else:
+                best_text = self._best_quant_words(index.row(), best)
+            try:
+                basis_note = bandwidth_note(fit, self._budgets(snapshot), snapshot)
+            except Exception:  # noqa: BLE001 - boundary: the basis stands without its source
+                basis_note = ""
         labels = self.detail_labels
+        unknown = str(fit.verdict) == "unknown"
+        if unknown:
+            # No budget to judge against: "none fits" would be a verdict llmcheck did not reach.
+            best_text = "unknown: the memory budget could not be read"
         labels["verdict"].setText(style.badge)
         labels["memory"].setText(format_bytes(fit.total_bytes))
-        labels["max_context"].setText(
-            "none: even the smallest context does not fit"
-            if fit.max_context_tokens is None
-            else f"{fit.max_context_tokens:,} tokens"
-        )
-        labels["best_quant"].setText(best or "none fits")
+        if fit.max_context_tokens is not None:
+            max_context = f"{fit.max_context_tokens:,} tokens"
+        elif unknown:
+            max_context = "unknown: the memory budget could not be read"
+        else:
+            max_context = "none: even the smallest context does not fit"
+        labels["max_context"].setText(max_context)
+        labels["best_quant"].setText(best_text)
         labels["download"].setText(format_bytes(fit.file_size_bytes))
         labels["speed"].setText(_speed_long(fit))
-        labels["basis"].setText(fit.speed.basis if fit.speed is not None else "—")
-        layers = "" if fit.gpu_layers is None else f", {fit.gpu_layers} layers on the GPU"
-        labels["placement"].setText(f"{fit.placement}{layers}")
+        basis = speed_basis(fit, variant, basis_note)
+        labels["basis"].setText(f"<b>Why this speed:</b> {_html(basis)}")
+        labels["basis"].setToolTip(
+            f"The estimator's basis: {fit.speed.basis}" if fit.speed is not None else ""
+        )
+        labels["placement"].setText(placement_words(fit, variant.architecture.n_layer + 1))
         labels["reason"].setText(fit.reason or "—")
         self.command_edit.setText(fit.llama_cpp_command)
         self.command_edit.setCursorPosition(0)
@@ -981,6 +1158,19 @@ class MainWindow(QMainWindow):
         self.assumptions_label.setText(
             "Assumptions: " + "; ".join(fit.assumptions) if fit.assumptions else ""
         )
+
+    def _best_quant_words(self, row: int, best: str | None) -> str:
+        """The recommendation, saying whether it runs great here or is only the best that fits."""
+        if best is None:
+            return "none: no quantization fits here with these settings"
+        column = next(
+            (c for c in range(self.grid_model.columnCount()) if self.grid_model.quant(c) == best),
+            None,
+        )
+        fit = None if column is None else self.grid_model.fit(row, column)
+        if fit is not None and str(fit.verdict) == "tight":
+            return f"{best} is only tight: nothing runs great here, and it is the best that fits"
+        return f"{best}: the best quality that runs great here (nothing above Q8_0 looks better)"
 
     def _on_copy_clicked(self) -> None:
         QGuiApplication.clipboard().setText(self.command_edit.text())
@@ -1107,11 +1297,7 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         s = self._settings
-        context = s.value("context_tokens", 4096)
-        try:
-            self.context_control.set_context(int(context))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            self.context_control.set_context(4096)
+        self.context_control.set_context(_int_setting(s.value("context_tokens"), 4096))
         kv_index = self.kv_combo.findData(str(s.value("kv_type", "f16")))
         self.kv_combo.setCurrentIndex(max(0, kv_index))
         self.fa_check.setChecked(str(s.value("flash_attn", "true")).lower() == "true")
@@ -1121,8 +1307,8 @@ class MainWindow(QMainWindow):
         if not restored:
             self.resize(1280, 820)
         splitter = s.value("splitter")
-        if isinstance(splitter, QByteArray | bytes):
-            self.splitter.restoreState(splitter)
+        if isinstance(splitter, QByteArray | bytes) and self.splitter.restoreState(splitter):
+            self._splitter_placed = True  # the user's own layout
 
     def _save_settings(self) -> None:
         s = self._settings
@@ -1153,19 +1339,21 @@ class MainWindow(QMainWindow):
 
 
 def device_rows(
-    snapshot: SystemSnapshot, budgets: Sequence[DeviceBudget]
+    snapshot: SystemSnapshot, budgets: Sequence[DeviceBudget], *, can_measure: bool = False
 ) -> tuple[DeviceRow, ...]:
     """One row per GPU / unified pool and one for RAM, with each number's source.
 
     The usable budget and any bandwidth the probe could not read come from the estimator's
     ``budgets()``, so the panel shows exactly what the verdicts were judged against.
+    ``can_measure``: the RAM row's tooltip points at "Measure memory bandwidth".
     """
     rows: list[DeviceRow] = []
     for gpu in snapshot.gpus:
         unified = gpu.memory_kind is MemoryKind.UNIFIED
         mine = [b for b in budgets if b.gpu_index == gpu.index and b.kind != "cpu"]
         budget = mine[0] if mine else None
-        bandwidth, bw_source = gpu.bandwidth_gb_s, gpu.bandwidth_source
+        bandwidth = gpu.bandwidth_gb_s
+        bw_source: str | None = gpu.bandwidth_source
         if bandwidth is None and budget is not None:
             bandwidth, bw_source = budget.bandwidth_gb_s, budget.bandwidth_source
         details = [
@@ -1181,7 +1369,7 @@ def device_rows(
         details.extend(_budget_words(b) for b in mine)
         if not mine:
             details.append("llmcheck does not run models on this device")
-        details.append(f"Bandwidth: from {bw_source or 'nowhere (unknown)'}")
+        details.append(bandwidth_words(bandwidth, bw_source))
         if gpu.driver_version:
             details.append(f"Driver {gpu.driver_version}")
         rows.append(
@@ -1197,9 +1385,12 @@ def device_rows(
         )
     memory = snapshot.memory
     budget = next((b for b in budgets if b.kind == "cpu"), None)
-    bandwidth, bw_source = memory.bandwidth_gb_s, memory.bandwidth_source
+    bandwidth = memory.bandwidth_gb_s
+    bw_source = memory.bandwidth_source
+    low, high = memory.bandwidth_low_gb_s, memory.bandwidth_high_gb_s
     if bandwidth is None and budget is not None:
         bandwidth, bw_source = budget.bandwidth_gb_s, budget.bandwidth_source
+        low = high = None
     details = [
         f"Total {format_bytes(memory.total_bytes)}, available "
         f"{format_bytes(memory.available_bytes)}: from {memory.source}",
@@ -1212,7 +1403,11 @@ def device_rows(
         )
     if budget is not None:
         details.append(_budget_words(budget))
-    details.append(f"Bandwidth: from {bw_source or 'nowhere (unknown)'}")
+    details.append(bandwidth_words(bandwidth, bw_source, low, high, ram=True))
+    if can_measure and str(bw_source) != Source.MEASURED:
+        details.append(
+            "Machine ▸ Measure memory bandwidth reads this machine's own (under a second)."
+        )
     rows.append(
         DeviceRow(
             name=f"RAM ({snapshot.cpu.brand})" if snapshot.cpu.brand else "RAM",
@@ -1221,10 +1416,68 @@ def device_rows(
             free_bytes=memory.usable_bytes,
             budget_bytes=None if budget is None else budget.budget_bytes,
             bandwidth_gb_s=bandwidth,
+            bandwidth_low_gb_s=low,
+            bandwidth_high_gb_s=high,
+            bandwidth_measured=str(bw_source) == Source.MEASURED,
             details="\n".join(details),
         )
     )
     return tuple(rows)
+
+
+# Where a bandwidth came from, in words (Source values; anything else is shown as it is).
+_BANDWIDTH_SOURCES: dict[str, str] = {
+    Source.TABLE: "from llmcheck's table",
+    Source.MEASURED: "measured on this machine (buffers copied on every core)",
+    Source.COMPUTED: "computed from the memory modules' width and speed (SMBIOS)",
+    Source.DEFAULT: "from a documented default",
+    Source.NVML: "from the NVIDIA driver (NVML)",
+    Source.SNAPSHOT: "from the snapshot file",
+}
+
+
+def _source_words(source: str | None, *, ram: bool) -> str:
+    """Where a bandwidth came from: "from llmcheck's table", "measured on this machine" ..."""
+    if str(source) == Source.COMPUTED and not ram:
+        return "computed from its memory bus width and clock"
+    if str(source) == Source.TABLE and ram:
+        return "from llmcheck's table for this class of CPU (not this machine's own DIMMs)"
+    return _BANDWIDTH_SOURCES.get(str(source), f"from {source or 'an unknown source'}")
+
+
+def bandwidth_words(
+    gb_s: float | None,
+    source: str | None,
+    low_gb_s: float | None = None,
+    high_gb_s: float | None = None,
+    *,
+    ram: bool = False,
+) -> str:
+    """A device's bandwidth for its tooltip: the value, where it came from, and its range."""
+    if gb_s is None:
+        return "Bandwidth: unknown (no source for it), so no speed estimate"
+    text = f"Bandwidth: {gb_s:.0f} GB/s, {_source_words(source, ram=ram)}"
+    if low_gb_s is not None and high_gb_s is not None:
+        text += f"; likely {low_gb_s:.0f}-{high_gb_s:.0f} GB/s"
+    return text
+
+
+MEASURE_FAILED_CODE = "bandwidth_measure_failed"
+
+
+def with_measured_bandwidth(snapshot: SystemSnapshot, measure: MeasureBandwidth) -> SystemSnapshot:
+    """``snapshot`` with its RAM bandwidth measured (source "measured"), as the probe's
+    ``--measure-bandwidth`` does. A measurement that fails keeps the old value and adds the
+    probe's Issue, replacing the one from an earlier failed try.
+    """
+    from llmcheck.probe.bandwidth import apply_bandwidth
+
+    usable = snapshot.memory.usable_bytes
+    memory, issues = apply_bandwidth(
+        snapshot.memory, snapshot.cpu, system=snapshot.os.system, measure=lambda: measure(usable)
+    )
+    kept = tuple(p for p in snapshot.problems if p.code != MEASURE_FAILED_CODE)
+    return replace(snapshot, memory=memory, problems=kept + issues)
 
 
 def _budget_words(budget: DeviceBudget) -> str:
@@ -1317,6 +1570,76 @@ def size_key(size_label: str) -> float:
     return float(match.group(1)) * (1e6 if match.group(2).upper() == "M" else 1e9)
 
 
+def bandwidth_note(fit: Fit, budgets: Sequence[DeviceBudget], snapshot: SystemSnapshot) -> str:
+    """Which device's bandwidth sets the speed, and where that number came from."""
+    speed = fit.speed
+    if speed is None:
+        return ""
+    used = {use.device for use in fit.devices if use.layers > 0 or use.device != "cpu"}
+    budget = next(
+        (b for b in budgets if b.device in used and b.bandwidth_gb_s == speed.bandwidth_gb_s),
+        None,
+    )
+    if budget is None:
+        return ""
+    ram = budget.kind == "cpu"
+    source = _source_words(budget.bandwidth_source, ram=ram)
+    if ram and str(budget.bandwidth_source) == Source.TABLE:
+        source = "from llmcheck's table for this class of CPU"
+    note = f"RAM bandwidth {source}" if ram else f"{budget.name or budget.device}, {source}"
+    memory = snapshot.memory
+    if (
+        budget.kind == "cpu"
+        and memory.bandwidth_low_gb_s is not None
+        and memory.bandwidth_high_gb_s is not None
+    ):
+        note += f", likely {memory.bandwidth_low_gb_s:.0f}-{memory.bandwidth_high_gb_s:.0f} GB/s"
+    return note
+
+
+def speed_basis(fit: Fit, variant: ModelVariant, bandwidth_note: str = "") -> str:
+    """In plain words, what the speed estimate rests on: the bytes read per generated token."""
+    speed = fit.speed
+    if speed is None and str(fit.placement) == "none":
+        return "no estimate: it is not known where the model would run."
+    if speed is None:
+        return "no estimate: the memory bandwidth of the device that would run it is unknown."
+    from llmcheck.estimate import decode_bytes_per_token
+
+    config = fit.config
+    weights, kv = decode_bytes_per_token(
+        variant, fit.quant, config.context_tokens, config.kv_type
+    )
+    experts = " (only the active MoE experts)" if variant.architecture.is_moe else ""
+    where = f": {bandwidth_note}" if bandwidth_note else ""
+    text = (
+        f"each generated token reads {format_bytes(weights)} of weights{experts} plus the KV"
+        f" cache, up to {format_bytes(kv)} when all {context_label(config.context_tokens)}"
+        " tokens of context are filled (the fast end assumes an empty cache, the slow end a"
+        f" full one), at {speed.bandwidth_gb_s:.0f} GB/s{where}."
+    )
+    middle = math.sqrt(speed.low_tokens_per_second * speed.high_tokens_per_second)
+    if middle > 0 and speed.prompt_high_tokens_per_second:
+        low = speed.prompt_low_tokens_per_second / middle
+        high = speed.prompt_high_tokens_per_second / middle
+        text += f" Reading the prompt runs about {low:.0f}-{high:.0f}x faster than that."
+    return text
+
+
+def placement_words(fit: Fit, layers: int) -> str:
+    """Where the layers go, in words ("split: 20 of 25 layers on the GPU")."""
+    where = {
+        "gpu": "on the GPU",
+        "unified": "in unified memory",
+        "cpu": "on the CPU",
+        "split": "split between GPU and CPU",
+        "none": "unknown" if str(fit.verdict) == "unknown" else "nowhere: it does not fit",
+    }.get(str(fit.placement), str(fit.placement))
+    if str(fit.placement) == "split" and fit.gpu_layers is not None:
+        where += f": {fit.gpu_layers} of {layers} layers on the GPU"
+    return where
+
+
 def _speed_long(fit: Fit) -> str:
     speed = fit.speed
     if speed is None:
@@ -1328,6 +1651,17 @@ def _speed_long(fit: Fit) -> str:
             f"{speed.prompt_high_tokens_per_second:.0f} tok/s reading the prompt"
         )
     return text
+
+
+def _int_setting(value: object, default: int) -> int:
+    """A QSettings value as a positive int (an INI file gives str, a registry int), else default."""
+    if isinstance(value, int | str):
+        try:
+            number = int(value)
+        except ValueError:  # not a number, or more digits than int() takes
+            return default
+        return number if number > 0 else default
+    return default
 
 
 def describe(exc: BaseException) -> str:

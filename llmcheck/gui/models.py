@@ -193,6 +193,10 @@ class DeviceRow:
     budget_bytes: int | None
     bandwidth_gb_s: float | None
     details: str  # where each number came from
+    # A class estimate's range (the CPU bandwidth table), and whether the value was measured.
+    bandwidth_low_gb_s: float | None = None
+    bandwidth_high_gb_s: float | None = None
+    bandwidth_measured: bool = False
 
 
 class DeviceTableModel(QAbstractTableModel):
@@ -253,9 +257,21 @@ class DeviceTableModel(QAbstractTableModel):
         if column == 1:
             return row.kind
         if column == 5:
-            return "unknown" if row.bandwidth_gb_s is None else f"{row.bandwidth_gb_s:.0f} GB/s"
+            return bandwidth_text(row)
         value = (row.total_bytes, row.free_bytes, row.budget_bytes)[column - 2]
         return format_bytes(value)
+
+
+def bandwidth_text(row: DeviceRow) -> str:
+    """ "936 GB/s", "68 GB/s (51-90)" for a class estimate, "41 GB/s measured", or "unknown"."""
+    if row.bandwidth_gb_s is None:
+        return "unknown"
+    text = f"{row.bandwidth_gb_s:.0f} GB/s"
+    if row.bandwidth_measured:
+        return f"{text} measured"
+    if row.bandwidth_low_gb_s is not None and row.bandwidth_high_gb_s is not None:
+        return f"{text} ({row.bandwidth_low_gb_s:.0f}-{row.bandwidth_high_gb_s:.0f})"
+    return text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -316,7 +332,7 @@ class MachineAnswerModel(QAbstractTableModel):
             machine = answer.machine
             texts = (
                 short_machine_name(machine.name),
-                f"{machine.bandwidth_gb_s:g} GB/s",
+                f"{machine.bandwidth_gb_s:.0f} GB/s",
                 style.badge,
                 "—" if fit is None else fit.quant,
                 "—" if fit is None else speed_text(fit),

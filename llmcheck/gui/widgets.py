@@ -61,17 +61,31 @@ def verdict_style(verdict: object) -> VerdictStyle:
     return VERDICT_STYLES.get(str(verdict), VERDICT_STYLES["unknown"])
 
 
-# llmcheck's context steps: powers of two and 3 * 2^k, from 2K to 128K tokens.
-CONTEXT_STEPS: tuple[int, ...] = tuple(
-    sorted({2**k for k in range(11, 18)} | {3 * 2**k for k in range(10, 16)})
+# The longest context any LFM2 / LFM2.5 GGUF takes (the catalog's gguf_context_tokens: 128,000,
+# not 131,072). The control's top step is this, so the grid answers for exactly the context it
+# shows; the estimator caps a larger one at each model's own maximum anyway.
+MAX_CONTEXT_TOKENS = 128_000
+
+# llmcheck's context steps: powers of two and 3 * 2^k from 2K to 96K, then the models' maximum.
+CONTEXT_STEPS: tuple[int, ...] = (
+    *sorted({2**k for k in range(11, 17)} | {3 * 2**k for k in range(10, 16)}),
+    MAX_CONTEXT_TOKENS,
 )
 
 
 def context_label(tokens: int) -> str:
-    """"4K", "48K", "128K", or the plain count when it is not a whole K."""
-    if tokens % 1024 == 0:
+    """"4K", "48K" (K = 1,024), or the plain count: "128,000", not "125K", for a round
+    decimal count (LFM2's maximum), and "5,000" for a count that is no whole K."""
+    if tokens % 1024 == 0 and tokens % 1000 != 0:
         return f"{tokens // 1024}K"
     return f"{tokens:,}"
+
+
+def context_step_label(tokens: int) -> str:
+    """A step as the context drop-down lists it: "4K", ..., "96K", "128K (max)"."""
+    if tokens == MAX_CONTEXT_TOKENS:
+        return f"{round(tokens / 1000)}K (max)"
+    return context_label(tokens)
 
 
 def snap_context(tokens: int) -> int:
@@ -81,7 +95,7 @@ def snap_context(tokens: int) -> int:
 
 
 class ContextControl(QWidget):
-    """A log-scaled context slider (2K..128K) with a matching drop-down."""
+    """A log-scaled context slider (2K up to the models' 128,000) with a matching drop-down."""
 
     context_changed = Signal(int)
 
@@ -94,12 +108,20 @@ class ContextControl(QWidget):
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
         self.slider.setTickInterval(2)
         self.slider.setAccessibleName("Context length slider")
-        self.slider.setToolTip("Context length in tokens (log scale: powers of two and 3 x 2^k)")
+        tip = (
+            "Context length in tokens (log scale: powers of two and 3 x 2^k; K = 1,024). The top"
+            f" step is {MAX_CONTEXT_TOKENS:,} tokens, the longest context LFM2 models take."
+        )
+        self.slider.setToolTip(tip)
         self.slider.setMinimumWidth(100)
         self.combo = QComboBox()
         self.combo.setAccessibleName("Context length")
+        self.combo.setToolTip(tip)
         for step in CONTEXT_STEPS:
-            self.combo.addItem(context_label(step), step)
+            self.combo.addItem(context_step_label(step), step)
+            self.combo.setItemData(
+                self.combo.count() - 1, f"{step:,} tokens", Qt.ItemDataRole.ToolTipRole
+            )
         self._label.setBuddy(self.combo)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -216,10 +238,18 @@ class MemoryBar(QWidget):
         scale_max = max(total, self._budget_bytes or 0, 1)
         painter.setPen(text_colour)
         used = format_bytes(total) if self._segments else "nothing to show"
+        # The numbers keep their place at the right; a long device name gives way ("…").
+        amount = f"{used} of {format_bytes(self._budget_bytes)} budget"
+        amount_w = metrics.horizontalAdvance(amount)
+        title_rect = QRectF(rect.left(), rect.top(), rect.width(), title_h)
         painter.drawText(
-            QRectF(rect.left(), rect.top(), rect.width(), title_h),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            f"{self._title}  {used} of {format_bytes(self._budget_bytes)} budget",
+            title_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, amount
+        )
+        title = metrics.elidedText(
+            self._title, Qt.TextElideMode.ElideRight, max(0, int(rect.width()) - amount_w - 12)
+        )
+        painter.drawText(
+            title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title
         )
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(pal.color(QPalette.ColorRole.AlternateBase))

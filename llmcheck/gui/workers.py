@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, Signal
+from PySide6.QtCore import QObject, QRunnable, Signal, SignalInstance
 
 from llmcheck.snapshot import SystemSnapshot
 
@@ -35,16 +36,30 @@ class ProbeWorker(QRunnable):
 
     def run(self) -> None:
         try:
-            snapshot = self._probe()
+            # object, not SystemSnapshot: an injected probe may break its annotation.
+            snapshot: object = self._probe()
         except Exception as exc:  # noqa: BLE001 - boundary: any probe fault becomes a message
-            self.signals.failed.emit(self._ticket, describe_failure(exc))
+            _report(self.signals.failed, self._ticket, describe_failure(exc))
             return
         if not isinstance(snapshot, SystemSnapshot):
-            self.signals.failed.emit(
-                self._ticket, f"The probe returned {type(snapshot).__name__}, not a machine."
+            _report(
+                self.signals.failed,
+                self._ticket,
+                f"The probe returned {type(snapshot).__name__}, not a machine.",
             )
             return
-        self.signals.finished.emit(self._ticket, snapshot)
+        _report(self.signals.finished, self._ticket, snapshot)
+
+
+def _report(signal: SignalInstance, *args: object) -> None:
+    """Emit, unless the window (and with it the signals object) is already gone.
+
+    A worker can outlive its window: closing the app while a probe or a computation runs
+    deletes the QObject, and emitting then raises RuntimeError on the pool thread. Nobody is
+    left to tell, so the answer is dropped.
+    """
+    with contextlib.suppress(RuntimeError):
+        signal.emit(*args)
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -61,7 +76,8 @@ class ComputeSignals(QObject):
 
 
 class ComputeWorker(QRunnable):
-    """Runs one pure computation (the estimator over the catalog) off the GUI thread.
+    """Runs one computation (the estimator over the catalog, a bandwidth measurement) off the
+    GUI thread.
 
     The estimator takes a noticeable fraction of a second for the whole grid on a small
     machine, so the window computes on a pool thread and keeps responding meanwhile.
@@ -78,6 +94,6 @@ class ComputeWorker(QRunnable):
         try:
             result = self._compute()
         except Exception as exc:  # noqa: BLE001 - boundary: an estimator fault becomes a message
-            self.signals.failed.emit(self._key, str(exc).strip() or type(exc).__name__)
+            _report(self.signals.failed, self._key, str(exc).strip() or type(exc).__name__)
             return
-        self.signals.done.emit(self._key, result)
+        _report(self.signals.done, self._key, result)

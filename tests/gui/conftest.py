@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QThreadPool
 
 from llmcheck.snapshot import SystemSnapshot, snapshot_from_dict
 
@@ -27,6 +27,17 @@ def load_snapshot(name: str) -> SystemSnapshot:
     """A recorded machine from tests/data/snapshots/."""
     doc = json.loads((SNAPSHOT_DIR / f"{name}.json").read_text(encoding="utf-8"))
     return snapshot_from_dict(doc)
+
+
+@pytest.fixture(autouse=True)
+def _workers_finish_within_their_test() -> Iterator[None]:
+    """Wait for the pool's workers (a grid prefetch, a measurement) before the next test.
+
+    A worker left running would compute, and emit, during the next test: that test's checks
+    (None's reference count, a signal it waits on) would see another test's work.
+    """
+    yield
+    QThreadPool.globalInstance().waitForDone(60_000)
 
 
 @pytest.fixture

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QGuiApplication, QImage
 
 from llmcheck.catalog import load_catalog
-from llmcheck.estimate import KvType, RunConfig, best_quant, estimate, estimate_all
+from llmcheck.estimate import (
+    KvType,
+    RunConfig,
+    best_quant,
+    decode_bytes_per_token,
+    estimate,
+    estimate_all,
+)
 from llmcheck.gui.dialogs import SaveFileDialog
 from llmcheck.gui.machines import load_machines, machine_snapshot
 from llmcheck.gui.main_window import MainWindow
 from llmcheck.gui.models import VERDICT_ROLE
+from llmcheck.gui.widgets import format_bytes
 from llmcheck.resources import resource_path
+from llmcheck.snapshot import Source
 from tests.gui.conftest import SNAPSHOT_NAMES, load_snapshot
 
 
@@ -78,10 +88,10 @@ def test_changing_the_context_changes_the_verdicts(make_window, qtbot) -> None:
     small = grid_verdicts(window)
     with pytest.raises(AssertionError):
         # A grid that ignored the context would pass the next check at both ends.
-        assert small == expected_verdicts(snapshot, RunConfig(context_tokens=131072))
-    settle(qtbot, window, lambda: window.context_control.set_context(131072))
+        assert small == expected_verdicts(snapshot, RunConfig(context_tokens=128_000))
+    settle(qtbot, window, lambda: window.context_control.set_context(128_000))
     large = grid_verdicts(window)
-    assert window.run_config().context_tokens == 131072
+    assert window.run_config().context_tokens == 128_000
     assert large == expected_verdicts(snapshot, window.run_config())
     assert large != small
 
@@ -102,7 +112,7 @@ def test_a_context_step_updates_cells_without_a_model_reset(
     model.modelReset.connect(lambda: resets.append(True))
     model.dataChanged.connect(lambda tl, br, _roles=(): changed.append(
         (tl.row(), tl.column(), br.row(), br.column())))
-    settle(qtbot, window, lambda: window.context_control.set_context(131072))
+    settle(qtbot, window, lambda: window.context_control.set_context(128_000))
     assert resets == []
     assert changed
     assert window.grid_view.currentIndex() == index
@@ -220,7 +230,17 @@ def test_details_show_the_selected_fit(make_window, qtbot) -> None:
         assert sum(s.size_bytes for s in bar.segments()) == use.terms.total_bytes
     variant = model.variant(index.row())
     best = best_quant(variant, snapshot, window.run_config())
-    assert window.detail_labels["best_quant"].text() == (best or "none fits")
+    assert best is not None
+    assert window.detail_labels["best_quant"].text().startswith(f"{best}: the best quality")
+    assert "runs great here" in window.detail_labels["best_quant"].text()
+    # The speed basis says what each generated token reads: weights plus the KV cache.
+    weights, kv = decode_bytes_per_token(variant, fit.quant, fit.config.context_tokens,
+                                         fit.config.kv_type)
+    basis = window.detail_labels["basis"].text()
+    assert f"reads {format_bytes(weights)} of weights plus the KV cache" in basis
+    assert f"up to {format_bytes(kv)} when all 4K tokens of context are filled" in basis
+    assert fit.speed is not None
+    assert f"{fit.speed.bandwidth_gb_s:.0f} GB/s" in basis
     qtbot.mouseClick(window.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == fit.llama_cpp_command
 
@@ -387,3 +407,182 @@ def test_a_stale_probe_answer_is_ignored(make_window) -> None:
     shown = window.current_snapshot()
     window._on_probe_worker_finished(window._ticket - 1, load_snapshot("dgx-spark"))
     assert window.current_snapshot() is shown
+
+
+# --- RAM bandwidth: the class table's range, and measuring it -------------------------------
+
+
+def table_bandwidth_laptop(*, live: bool = True):
+    """The CPU laptop as today's probe reads it: RAM bandwidth from the class table, a range."""
+    snapshot = load_snapshot("cpu-laptop")
+    memory = replace(snapshot.memory, bandwidth_gb_s=90.0, bandwidth_source=Source.TABLE,
+                     bandwidth_low_gb_s=77.0, bandwidth_high_gb_s=102.0)
+    return replace(snapshot, memory=memory, source=Source.MEASURED if live else Source.SNAPSHOT)
+
+
+def ram_row(window: MainWindow) -> int:
+    model = window.device_model
+    return next(r for r in range(model.rowCount()) if model.row(r).kind == "system memory")
+
+
+def test_ram_bandwidth_shows_its_source_and_range(make_window) -> None:
+    window = make_window(lambda: table_bandwidth_laptop(live=False))
+    model = window.device_model
+    index = model.index(ram_row(window), 5)
+    assert model.data(index) == "90 GB/s (77-102)"
+    tooltip = model.data(index, Qt.ItemDataRole.ToolTipRole)
+    assert "Bandwidth: 90 GB/s, from llmcheck's table for this class of CPU" in tooltip
+    assert "likely 77-102 GB/s" in tooltip
+
+
+def test_measure_bandwidth_rejudges_this_machine_off_the_gui_thread(
+    make_window, qtbot, qtmodeltester
+) -> None:
+    """The measured value replaces the table's (source "measured") and the grid is judged again."""
+    snapshot = table_bandwidth_laptop()
+    calls: list[tuple[int | None, bool]] = []
+
+    def measure(usable_bytes: int | None) -> float:
+        calls.append((usable_bytes, threading.current_thread() is threading.main_thread()))
+        return 61.3
+
+    window = make_window(lambda: snapshot)
+    window._measure = measure  # the constructor's measure_bandwidth seam, set after the probe
+    assert window.measure_action.isEnabled()
+    with qtbot.waitSignal(window.bandwidth_measured, timeout=20_000):
+        window.measure_action.trigger()
+    assert calls == [(snapshot.memory.usable_bytes, False)]
+    measured = window.current_snapshot()
+    assert measured is not None
+    assert measured.memory.bandwidth_gb_s == 61.3
+    assert measured.memory.bandwidth_source is Source.MEASURED
+    assert measured.memory.bandwidth_low_gb_s is None
+    assert "61 GB/s" in window.status_label.text()
+    assert window.last_error is None
+    qtmodeltester.check(window.device_model)
+    assert window.device_model.data(window.device_model.index(ram_row(window), 5)) == (
+        "61 GB/s measured"
+    )
+    assert grid_verdicts(window) == expected_verdicts(measured, window.run_config())
+    cpu_fits = [f for f in window.current_fits() if f.speed is not None]
+    assert cpu_fits
+    assert all(f.speed.bandwidth_gb_s == 61.3 for f in cpu_fits)
+    assert window.measure_action.isEnabled()  # it can be measured again
+
+
+def test_measure_bandwidth_seam_in_the_constructor(qtbot, settings) -> None:
+    window = MainWindow(probe=table_bandwidth_laptop, settings=settings, start_probe=False,
+                        measure_bandwidth=lambda _usable: 42.0)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.probe_finished, timeout=10_000):
+        window.start_probe()
+    with qtbot.waitSignal(window.bandwidth_measured, timeout=20_000):
+        window.measure_bandwidth()
+    snapshot = window.current_snapshot()
+    assert snapshot is not None
+    assert snapshot.memory.bandwidth_gb_s == 42.0
+
+
+def test_measure_bandwidth_only_for_this_machine_read_live(make_window, qtbot) -> None:
+    recorded = make_window(lambda: table_bandwidth_laptop(live=False))
+    assert not recorded.measure_action.isEnabled()
+    assert "snapshot file" in recorded.measure_action.toolTip()
+    window = make_window(table_bandwidth_laptop)
+    calls: list[int | None] = []
+    window._measure = lambda usable: calls.append(usable) or 1.0
+    assert window.measure_action.isEnabled()
+    settle(qtbot, window, lambda: window.select_machine("rtx-4090"))
+    assert not window.measure_action.isEnabled()
+    assert "what-if" in window.measure_action.toolTip()
+    window.measure_bandwidth()  # does nothing for a what-if machine
+    recorded.measure_bandwidth()  # nor for a recorded one
+    assert calls == []
+    settle(qtbot, window, lambda: window.select_machine("this"))
+    assert window.measure_action.isEnabled()
+
+
+def test_a_failed_measurement_keeps_the_table_value_and_says_so(make_window, qtbot) -> None:
+    snapshot = table_bandwidth_laptop()
+
+    def measure(_usable: int | None) -> float:
+        raise RuntimeError("no round could be timed")
+
+    window = make_window(lambda: snapshot)
+    window._measure = measure
+    for _ in range(2):
+        with qtbot.waitSignal(window.bandwidth_measured, timeout=20_000):
+            window.measure_action.trigger()
+    shown = window.current_snapshot()
+    assert shown is not None
+    assert shown.memory == snapshot.memory
+    failures = [p for p in shown.problems if p.code == "bandwidth_measure_failed"]
+    assert len(failures) == 1  # a second failure replaces the first
+    assert "no round could be timed" in window.status_label.text()
+    assert window.last_error is not None
+    assert "no round could be timed" in window.problems_label.text()
+    assert window.measure_action.isEnabled()
+
+
+def test_an_unexpected_measurement_fault_is_reported(make_window, qtbot) -> None:
+    snapshot = table_bandwidth_laptop()
+
+    def measure(_usable: int | None) -> float:
+        raise ValueError("buffers misaligned")
+
+    window = make_window(lambda: snapshot)
+    window._measure = measure
+    with qtbot.waitSignal(window.bandwidth_measure_failed, timeout=20_000) as blocker:
+        window.measure_action.trigger()
+    assert "buffers misaligned" in blocker.args[0]
+    assert "buffers misaligned" in window.status_label.text()
+    assert window.current_snapshot() is snapshot
+    assert window.measure_action.isEnabled()
+
+
+def test_a_new_probe_supersedes_a_measurement_in_flight(make_window, qtbot) -> None:
+    release = threading.Event()
+    snapshot = table_bandwidth_laptop()
+    pool = QThreadPool.globalInstance()
+    threads = pool.maxThreadCount()
+    pool.setMaxThreadCount(max(threads, 3))  # the held measurement must leave the probe a thread
+
+    def slow_measure(_usable: int | None) -> float:
+        release.wait(10)
+        return 61.3
+
+    window = make_window(lambda: snapshot)
+    window._measure = slow_measure
+    try:
+        window.measure_action.trigger()
+        assert not window.measure_action.isEnabled()
+        with qtbot.waitSignal(window.probe_finished, timeout=10_000):
+            window.start_probe()  # the menu's "Probe again" stays available
+        release.set()
+        qtbot.waitUntil(lambda: window.measure_action.isEnabled(), timeout=10_000)
+    finally:
+        release.set()
+        pool.setMaxThreadCount(threads)
+    shown = window.current_snapshot()
+    assert shown is snapshot  # the measurement of the older reading was dropped
+
+
+def test_every_grid_column_is_visible_at_1280_by_800(make_window, qtbot) -> None:
+    window = make_window(lambda: load_snapshot("one-nvidia"))
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280)
+    header = window.grid_view.horizontalHeader()
+    last = header.count() - 1
+    assert header.sectionViewportPosition(last) + header.sectionSize(last) <= (
+        window.grid_view.viewport().width()
+    )
+
+
+def test_unknown_budget_details_do_not_claim_nothing_fits(make_window) -> None:
+    window = make_window(lambda: load_snapshot("unknown-budget"))
+    fit = window.selected_fit()
+    assert fit is not None
+    assert str(fit.verdict) == "unknown"
+    labels = window.detail_labels
+    assert labels["best_quant"].text().startswith("unknown")
+    assert labels["max_context"].text().startswith("unknown")
+    assert "does not fit" not in labels["placement"].text()

@@ -6,35 +6,55 @@ import pytest
 
 from llmcheck.gui.widgets import (
     CONTEXT_STEPS,
+    MAX_CONTEXT_TOKENS,
     VERDICT_STYLES,
     BarSegment,
     ContextControl,
     MemoryBar,
     context_label,
+    context_step_label,
     format_bytes,
     snap_context,
 )
 
 
 def test_context_steps_are_powers_of_two_and_three_times_powers_of_two() -> None:
+    """Log-scaled steps from 2K, topped by the models' own maximum (128,000, not 131,072)."""
     assert CONTEXT_STEPS[0] == 2048
-    assert CONTEXT_STEPS[-1] == 131072
-    for step in CONTEXT_STEPS:
+    assert CONTEXT_STEPS[-1] == MAX_CONTEXT_TOKENS == 128_000
+    for step in CONTEXT_STEPS[:-1]:
         k = step.bit_length() - 1
         assert step == 2**k or step == 3 * 2 ** (k - 1)
     assert list(CONTEXT_STEPS) == sorted(set(CONTEXT_STEPS))
 
 
+def test_top_context_step_is_the_catalogs_longest_gguf_context() -> None:
+    from llmcheck.catalog import load_catalog
+
+    assert max(v.gguf_context_tokens for v in load_catalog().variants) == MAX_CONTEXT_TOKENS
+
+
 @pytest.mark.parametrize(
     ("tokens", "snapped"),
-    [(1, 2048), (2048, 2048), (5000, 4096), (7000, 6144), (40000, 32768), (10**9, 131072)],
+    [(1, 2048), (2048, 2048), (5000, 4096), (7000, 6144), (40000, 32768), (131072, 128_000),
+     (10**9, 128_000)],
 )
 def test_snap_context(tokens: int, snapped: int) -> None:
     assert snap_context(tokens) == snapped
 
 
 def test_context_label() -> None:
-    assert [context_label(s) for s in (2048, 3072, 131072)] == ["2K", "3K", "128K"]
+    assert [context_label(s) for s in (2048, 3072, 128_000)] == ["2K", "3K", "128,000"]
+    assert [context_step_label(s) for s in (2048, 98304, 128_000)] == ["2K", "96K", "128K (max)"]
+
+
+def test_context_combo_says_the_top_step_is_the_maximum(qtbot) -> None:
+    control = ContextControl()
+    qtbot.addWidget(control)
+    control.set_context(131072)  # a setting saved by an older llmcheck
+    assert control.context_tokens() == 128_000
+    assert control.combo.currentText() == "128K (max)"
+    assert "128,000" in control.combo.toolTip()
 
 
 def test_slider_and_combo_stay_in_step(qtbot) -> None:
