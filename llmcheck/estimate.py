@@ -1547,9 +1547,9 @@ def estimate(
 def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine: _Machine) -> Fit:
     quant = _resolve_quant(variant, quant_name)
     if config.context_tokens > variant.gguf_context_tokens:
-        # A chooser's "128K" (131,072) means "as long as the model goes": llama.cpp would accept
-        # more than the GGUF's context_length (with a warning), but the model was not built for
-        # it, so the answer is for the model's own maximum (the CLI refuses such a --ctx instead).
+        # A context beyond the GGUF's context_length (a script's 131072 for "128K"): llama.cpp
+        # would accept it (with a warning), but the model was not built for it, so the answer is
+        # for the model's own maximum (the CLI refuses such a --ctx with a clear message).
         config = replace(config, context_tokens=variant.gguf_context_tokens)
     judgement = _judge(variant, quant, config, machine)
     repack = machine.repack
