@@ -55,6 +55,9 @@ MAX_UBATCH = 65536
 MAX_GPU_LAYERS = 9999  # llama.cpp reads "-ngl 999" as "every layer"; RunConfig's bound
 # Without a model to bound it (the whole-machine report), a context above this is a typo.
 MAX_CONTEXT_TOKENS_ANY = 1 << 24
+# `--ctx max`: larger than any model's context, so the estimator answers for each model's own
+# maximum (it caps a context above the GGUF's context_length); check_settings knows the spelling.
+CONTEXT_MAX = MAX_CONTEXT_TOKENS_ANY
 
 log = logging.getLogger("llmcheck")
 
@@ -78,15 +81,20 @@ _MAX_CONTEXT_DIGITS = 15
 
 
 def parse_context(text: str) -> int:
-    """A context length: "32768", "32k", "32K", "128k" (k = 1024, as llama.cpp users write it).
+    """A context length: "32768", "32k", "32K" (k = 1024, as llama.cpp users write it), or "max".
+
+    "max" is each model's own longest context (its GGUF context_length: 128,000 for LFM2, which
+    is less than "128k" = 131,072); it parses to :data:`CONTEXT_MAX`.
 
     Raises:
         UsageError: not a positive whole number of tokens.
     """
+    if text.strip().lower() == "max":
+        return CONTEXT_MAX
     match = re.fullmatch(r"\s*(\d+)\s*([kK]?)\s*", text)
     if match is None:
         raise UsageError(
-            f"--ctx: {text!r} is not a context length (write e.g. 4096, 32k or 128k)"
+            f"--ctx: {text!r} is not a context length (write e.g. 4096, 32k or max)"
         )
     digits = match.group(1).lstrip("0") or "0"
     if len(digits) > _MAX_CONTEXT_DIGITS:
@@ -133,7 +141,8 @@ def _add_common(parser: argparse.ArgumentParser, *, sub: bool) -> None:
 def _add_settings(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     default: Any = argparse.SUPPRESS if sub else None
     parser.add_argument("--ctx", metavar="N", default=default,
-                        help="context length in tokens: 4096, 32k, 128k (default 4096)")
+                        help="context length in tokens: 4096, 32k, or max for each model's longest"
+                             " (default 4096)")
     parser.add_argument("--kv-type", choices=("f16", "q8_0", "q4_0"), default=default,
                         help="KV cache type (llama.cpp -ctk/-ctv; default f16)")
     parser.add_argument("--flash-attn", choices=("on", "off"), default=default,
@@ -325,12 +334,15 @@ def build_config(
 
     fields = dict(settings)
     tokens = fields.get("context_tokens")
+    if tokens == CONTEXT_MAX and variant is not None:
+        fields["context_tokens"] = tokens = variant.gguf_context_tokens
     if tokens is not None and variant is not None and variant.gguf_context_tokens and (
         tokens > variant.gguf_context_tokens
     ):
         raise UsageError(
             f"--ctx: {variant.name} supports at most {variant.gguf_context_tokens} tokens"
             f" (its GGUF context_length); you asked for {tokens}"
+            " (write --ctx max for the model's longest context)"
         )
     if "kv_type" in fields:
         fields["kv_type"] = KvType(fields["kv_type"])
@@ -479,6 +491,11 @@ def _run(
     else:
         from llmcheck.estimate import estimate_all
 
+        if settings.get("context_tokens") == CONTEXT_MAX:
+            # `--ctx max` over every model: the longest any of them has; the estimator answers
+            # each model at its own maximum where that is shorter.
+            settings = {**settings, "context_tokens": max(
+                v.gguf_context_tokens for v in catalog.variants)}
         config = build_config(settings, snapshot, None)
         fits = estimate_all(catalog, snapshot, config)
         doc = rep.build_report(snapshot, fits, config, catalog=catalog)
