@@ -36,7 +36,7 @@ from enum import StrEnum
 
 from llmcheck import calibration
 from llmcheck.catalog import Architecture, Catalog, ModelVariant, QuantTable, gguf_size
-from llmcheck.catalog import variant_tensors as _variant_tensors
+from llmcheck.catalog import variant_summary as _variant_summary
 from llmcheck.snapshot import GpuInfo, GpuVendor, MemoryKind, SystemSnapshot
 
 MIB = 1 << 20
@@ -535,26 +535,32 @@ class _Weights:
 
 @functools.lru_cache(maxsize=512)
 def _weights(arch: Architecture, quant: str, table: QuantTable) -> _Weights:
-    plan = _variant_tensors(arch, quant, table)
-    layer = [0] * arch.n_layer
-    expert = [0] * arch.n_layer
-    types: list[dict[str, int]] = [{} for _ in range(arch.n_layer)]
+    summary = _variant_summary(arch, quant, table)
+    # Each distinct block content is summed once; the blocks then share its sums.
+    kind_bytes, kind_expert, kind_types = [], [], []
+    for kind in summary.kinds:
+        total = expert = 0
+        types: dict[str, int] = {}
+        for g in kind:
+            total += g.padded_bytes * g.count
+            types[g.ggml_type] = types.get(g.ggml_type, 0) + g.nbytes * g.count
+            if g.is_expert:
+                expert += g.padded_bytes * g.count
+        kind_bytes.append(total)
+        kind_expert.append(expert)
+        kind_types.append(tuple(sorted(types.items())))
     embd = norm = 0
     embd_type = ""
-    for t in plan:
-        if t.layer is not None:
-            layer[t.layer] += t.padded_bytes
-            types[t.layer][t.ggml_type] = types[t.layer].get(t.ggml_type, 0) + t.nbytes
-            if t.is_expert:
-                expert[t.layer] += t.padded_bytes
-        elif t.name == "token_embd.weight":
-            embd, embd_type = t.padded_bytes, t.ggml_type
+    for g in summary.global_groups:
+        if g.role == "token_embd":
+            embd, embd_type = g.padded_bytes, g.ggml_type
         else:
-            norm += t.padded_bytes
+            norm += g.padded_bytes * g.count
+    layer = tuple(kind_bytes[k] for k in summary.layer_kinds)
     return _Weights(
-        layer_bytes=tuple(layer),
-        layer_expert_bytes=tuple(expert),
-        layer_types=tuple(tuple(sorted(d.items())) for d in types),
+        layer_bytes=layer,
+        layer_expert_bytes=tuple(kind_expert[k] for k in summary.layer_kinds),
+        layer_types=tuple(kind_types[k] for k in summary.layer_kinds),
         token_embd_bytes=embd,
         token_embd_type=embd_type,
         output_norm_bytes=norm,
@@ -590,11 +596,21 @@ def _cpu_repack(arch: Architecture, quant: str, table: QuantTable, mode: str) ->
     """The repacked copies of a run without a GPU (every tensor on the CPU), by repack mode."""
     if mode == "none":
         return calibration.Repack()
-    tensors = (
-        (t.ggml_type, t.padded_bytes, t.layer is not None, t.is_expert)
-        for t in _variant_tensors(arch, quant, table)
-    )
-    return calibration.repack(tensors, mode)
+    summary = _variant_summary(arch, quant, table)
+    # calibration.repack sums per tensor, so n identical tensors repack as n times one of them.
+    n_blocks = [0] * len(summary.kinds)
+    for k in summary.layer_kinds:
+        n_blocks[k] += 1
+    groups = [(g, g.count, False) for g in summary.global_groups]
+    for kind, n in zip(summary.kinds, n_blocks, strict=True):
+        groups += [(g, g.count * n, True) for g in kind]
+    amx = rep = src = 0
+    for g, n, is_layer in groups:
+        one = calibration.repack([(g.ggml_type, g.padded_bytes, is_layer, g.is_expert)], mode)
+        amx += one.amx_bytes * n
+        rep += one.cpu_repack_bytes * n
+        src += one.source_layer_bytes * n
+    return calibration.Repack(amx_bytes=amx, cpu_repack_bytes=rep, source_layer_bytes=src)
 
 
 def file_size_bytes(variant: ModelVariant, quant: str) -> int:

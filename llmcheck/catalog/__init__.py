@@ -20,10 +20,12 @@ from typing import Any
 
 from llmcheck.catalog.quant import (
     GgmlType,
+    TensorGroup,
     TensorInfo,
+    TensorSummary,
     info_table_bytes,
-    tensor_data_bytes,
     tensor_plan,
+    tensor_summary,
 )
 from llmcheck.catalog.schema import (
     Architecture,
@@ -54,11 +56,14 @@ __all__ = [
     "ModelVariant",
     "QuantTable",
     "QuantType",
+    "TensorGroup",
     "TensorInfo",
+    "TensorSummary",
     "VisionProjector",
     "gguf_size",
     "load_catalog",
     "load_catalog_from",
+    "variant_summary",
     "variant_tensors",
 ]
 
@@ -205,6 +210,17 @@ def variant_tensors(arch: Architecture, quant: str, table: QuantTable) -> tuple[
     return tensor_plan(arch, q.name, q.default_type.name, table.types_by_name())
 
 
+@functools.lru_cache(maxsize=1024)
+def variant_summary(arch: Architecture, quant: str, table: QuantTable) -> TensorSummary:
+    """:func:`variant_tensors`, aggregated (:class:`TensorSummary`; cached, pure).
+
+    Raises:
+        KeyError: ``quant`` is not in the table.
+    """
+    q = table.quant(quant)
+    return tensor_summary(arch, q.name, q.default_type.name, table.types_by_name())
+
+
 def gguf_size(variant: ModelVariant, quant: str) -> GgufSize:
     """The GGUF file of ``variant`` at ``quant``, computed from the shapes and the rules."""
     return _gguf_size(variant.architecture, quant, variant.quant_table)
@@ -214,19 +230,33 @@ def gguf_size(variant: ModelVariant, quant: str) -> GgufSize:
 def _gguf_size(arch: Architecture, quant: str, table: QuantTable) -> GgufSize:
     # Cached per backbone, not per variant: variants share architectures (pure; the estimator
     # asks for every variant x quant on each call).
-    plan = variant_tensors(arch, quant, table)
+    summary = variant_summary(arch, quant, table)
     meta = table.metadata_for(arch.vocab_size)
-    token_embd = expert = 0
-    for t in plan:
-        if t.is_expert:
-            expert += t.nbytes
-        elif t.name == "token_embd.weight":
-            token_embd += t.nbytes
+    token_embd = expert = data = 0
+    for g in summary.global_groups:
+        data += g.padded_bytes * g.count
+        if g.is_expert:
+            expert += g.nbytes * g.count
+        elif g.role == "token_embd":
+            token_embd += g.nbytes * g.count
+    for kind, n_blocks in zip(summary.kinds, _kind_counts(summary), strict=True):
+        for g in kind:
+            data += g.padded_bytes * g.count * n_blocks
+            if g.is_expert:
+                expert += g.nbytes * g.count * n_blocks
     return GgufSize(
-        tensor_data_bytes=tensor_data_bytes(plan),
+        tensor_data_bytes=data,
         tensor_info_bytes=info_table_bytes(arch),
         metadata_bytes=meta.metadata_bytes if meta else None,
         metadata_tolerance_bytes=meta.tolerance_bytes if meta else None,
         token_embd_bytes=token_embd,
         expert_bytes=expert,
     )
+
+
+def _kind_counts(summary: TensorSummary) -> list[int]:
+    """How many blocks hold each of ``summary.kinds``."""
+    counts = [0] * len(summary.kinds)
+    for k in summary.layer_kinds:
+        counts[k] += 1
+    return counts

@@ -144,92 +144,121 @@ def _raw_tensors(arch: Architecture) -> tuple[_Raw, ...]:
 
     Cached (pure, frozen result): every quant of an architecture starts from the same list.
     """
-    d = arch.hidden_size
-    q_dim = arch.n_head * arch.head_dim
-    kv_dim = arch.n_head_kv * arch.head_dim
-    tensors = [
-        _Raw(name="token_embd.weight", shape=(d, arch.vocab_size), role="token_embd"),
-        _Raw(name="token_embd_norm.weight", shape=(d,), role="norm"),
-    ]
-    attention = set(arch.attention_layers)
+    tensors = list(_global_tensors(arch))
     for il in range(arch.n_layer):
         p = f"blk.{il}."
-        tensors.append(_Raw(name=p + "attn_norm.weight", shape=(d,), role="norm", layer=il))
-        if il in attention:
-            tensors += [
-                _Raw(name=p + "attn_q.weight", shape=(d, q_dim), role="attn_q", layer=il),
-                _Raw(name=p + "attn_k.weight", shape=(d, kv_dim), role="attn_k", layer=il),
-                _Raw(name=p + "attn_v.weight", shape=(d, kv_dim), role="attn_v", layer=il),
-                _Raw(
-                    name=p + "attn_output.weight", shape=(q_dim, d), role="attn_output", layer=il
-                ),
-                _Raw(
-                    name=p + "attn_q_norm.weight", shape=(arch.head_dim,), role="norm", layer=il
-                ),
-                _Raw(
-                    name=p + "attn_k_norm.weight", shape=(arch.head_dim,), role="norm", layer=il
-                ),
-            ]
-        else:
-            tensors += [
-                _Raw(
-                    name=p + "shortconv.conv.weight",
-                    shape=(arch.conv_l_cache, d),
-                    role="conv",
-                    layer=il,
-                ),
-                _Raw(
-                    name=p + "shortconv.in_proj.weight", shape=(d, 3 * d), role="other", layer=il
-                ),
-                _Raw(name=p + "shortconv.out_proj.weight", shape=(d, d), role="other", layer=il),
-            ]
-        tensors.append(_Raw(name=p + "ffn_norm.weight", shape=(d,), role="norm", layer=il))
-        if arch.is_moe_layer(il):
-            e, fe = arch.n_expert, arch.expert_ffn_size
-            tensors += [
-                _Raw(name=p + "ffn_gate_inp.weight", shape=(d, e), role="router", layer=il),
-                _Raw(
-                    name=p + "ffn_gate_exps.weight",
-                    shape=(d, fe, e),
-                    role="ffn_gate",
-                    layer=il,
-                    is_expert=True,
-                ),
-                _Raw(
-                    name=p + "ffn_up_exps.weight",
-                    shape=(d, fe, e),
-                    role="ffn_up",
-                    layer=il,
-                    is_expert=True,
-                ),
-                _Raw(
-                    name=p + "ffn_down_exps.weight",
-                    shape=(fe, d, e),
-                    role="ffn_down",
-                    layer=il,
-                    is_expert=True,
-                ),
-                _Raw(name=p + "exp_probs_b.bias", shape=(e,), role="bias", layer=il),
-            ]
-        else:
-            ff = arch.ffn_size
-            tensors += [
-                _Raw(name=p + "ffn_gate.weight", shape=(d, ff), role="ffn_gate", layer=il),
-                _Raw(name=p + "ffn_up.weight", shape=(d, ff), role="ffn_up", layer=il),
-                _Raw(name=p + "ffn_down.weight", shape=(ff, d), role="ffn_down", layer=il),
-            ]
+        tensors += (
+            _Raw(name=p + r.name, shape=r.shape, role=r.role, layer=il, is_expert=r.is_expert)
+            for r in _layer_template(arch, *_layer_structure(arch, il))
+        )
     return tuple(tensors)
 
 
-def _override(ftype: str, raw: _Raw, default: str, i_v: int, n_v: int, n_layer: int) -> str:
-    """llama_tensor_get_type_impl for one LFM2 tensor (see the module docstring)."""
+def _global_tensors(arch: Architecture) -> tuple[_Raw, ...]:
+    """The tensors outside the blocks (the tied embedding / output matrix and its norm)."""
+    d = arch.hidden_size
+    return (
+        _Raw(name="token_embd.weight", shape=(d, arch.vocab_size), role="token_embd"),
+        _Raw(name="token_embd_norm.weight", shape=(d,), role="norm"),
+    )
+
+
+def _layer_structure(arch: Architecture, il: int) -> tuple[bool, bool]:
+    """(attention layer, MoE layer): what decides which tensors block ``il`` holds."""
+    return arch.is_attention_layer(il), arch.is_moe_layer(il)
+
+
+@functools.lru_cache(maxsize=256)
+def _layer_template(arch: Architecture, attention: bool, moe: bool) -> tuple[_Raw, ...]:
+    """The tensors of one block, in file order, named without their ``blk.N.`` prefix and with
+    no layer index (``llama_model_lfm2::load_arch_tensors``, §2.5). Cached, pure."""
+    d = arch.hidden_size
+    q_dim = arch.n_head * arch.head_dim
+    kv_dim = arch.n_head_kv * arch.head_dim
+    tensors = [_Raw(name="attn_norm.weight", shape=(d,), role="norm")]
+    if attention:
+        tensors += [
+            _Raw(name="attn_q.weight", shape=(d, q_dim), role="attn_q"),
+            _Raw(name="attn_k.weight", shape=(d, kv_dim), role="attn_k"),
+            _Raw(name="attn_v.weight", shape=(d, kv_dim), role="attn_v"),
+            _Raw(name="attn_output.weight", shape=(q_dim, d), role="attn_output"),
+            _Raw(name="attn_q_norm.weight", shape=(arch.head_dim,), role="norm"),
+            _Raw(name="attn_k_norm.weight", shape=(arch.head_dim,), role="norm"),
+        ]
+    else:
+        tensors += [
+            _Raw(name="shortconv.conv.weight", shape=(arch.conv_l_cache, d), role="conv"),
+            _Raw(name="shortconv.in_proj.weight", shape=(d, 3 * d), role="other"),
+            _Raw(name="shortconv.out_proj.weight", shape=(d, d), role="other"),
+        ]
+    tensors.append(_Raw(name="ffn_norm.weight", shape=(d,), role="norm"))
+    if moe:
+        e, fe = arch.n_expert, arch.expert_ffn_size
+        tensors += [
+            _Raw(name="ffn_gate_inp.weight", shape=(d, e), role="router"),
+            _Raw(name="ffn_gate_exps.weight", shape=(d, fe, e), role="ffn_gate", is_expert=True),
+            _Raw(name="ffn_up_exps.weight", shape=(d, fe, e), role="ffn_up", is_expert=True),
+            _Raw(name="ffn_down_exps.weight", shape=(fe, d, e), role="ffn_down", is_expert=True),
+            _Raw(name="exp_probs_b.bias", shape=(e,), role="bias"),
+        ]
+    else:
+        ff = arch.ffn_size
+        tensors += [
+            _Raw(name="ffn_gate.weight", shape=(d, ff), role="ffn_gate"),
+            _Raw(name="ffn_up.weight", shape=(d, ff), role="ffn_up"),
+            _Raw(name="ffn_down.weight", shape=(ff, d), role="ffn_down"),
+        ]
+    return tuple(tensors)
+
+
+# The roles whose type depends on where the tensor sits (llama-quant.cpp counts attn_v tensors
+# and reads ffn_down's block index): :func:`_override` reads ``position`` for these only, so the
+# aggregated plan (:func:`tensor_summary`) types every other tensor of a block once per shape.
+_POSITIONAL_ROLES = frozenset({"attn_v", "ffn_down"})
+
+
+def _position(role: str, layer: int | None, i_v: int) -> int:
+    """What of a tensor's place :func:`_override` reads: the attn_v counter for attn_v, the block
+    index for ffn_down, nothing (0) for the roles outside ``_POSITIONAL_ROLES``."""
+    if role == "attn_v":
+        return i_v
+    if role == "ffn_down":
+        return layer if layer is not None else 0
+    return 0
+
+
+def _tensor_type(
+    ftype: str,
+    role: str,
+    row: int,
+    default_type: str,
+    position: int,
+    n_v: int,
+    n_layer: int,
+    types: Mapping[str, GgmlType],
+) -> str:
+    """The ggml type llama-quantize writes one tensor in (``position``: :func:`_position`)."""
+    if role in ("norm", "conv", "router", "bias"):
+        return "F32"  # forced by the converter, never re-typed by llama-quantize
+    if ftype in _CONVERTER_FTYPES:
+        return default_type
+    chosen = _override(ftype, role, default_type, position, n_v, n_layer)
+    return _fallback(chosen, row, types)
+
+
+def _override(ftype: str, role: str, default: str, position: int, n_v: int, n_layer: int) -> str:
+    """llama_tensor_get_type_impl for one LFM2 tensor (see the module docstring).
+
+    ``position``: the attn_v counter for attn_v, the block index for ffn_down (:func:`_position`).
+    """
     # LFM2 quirk: n_gqa() evaluates layer 0, a conv layer (n_head_kv = 0), so it is 0 and every
     # "n_gqa() >= 4" bump is off. n_expert is 32 or 64 for LFM2 MoE, never the 8 that triggers
     # the Mixtral bumps.
-    if raw.role == "token_embd":
+    if role == "token_embd":
         # Tied embeddings: token_embd takes the output.weight rule (has_tied_embeddings).
         return "Q8_0" if default == "Q8_0" else "Q6_K"
-    if raw.role == "attn_v":
+    if role == "attn_v":
+        i_v = position
         if ftype == "Q2_K":
             return "Q3_K"  # n_gqa() >= 4 ? Q4_K : Q3_K, and n_gqa() is 0 here
         if ftype == "Q3_K_M":
@@ -241,8 +270,8 @@ def _override(ftype: str, raw: _Raw, default: str, i_v: int, n_v: int, n_layer: 
         if ftype == "Q4_K_S" and i_v < 4:
             return "Q5_K"
         return default
-    if raw.role == "ffn_down":
-        i = raw.layer if raw.layer is not None else 0
+    if role == "ffn_down":
+        i = position
         if ftype == "Q2_K":
             return "Q3_K"
         if ftype == "Q3_K_M":
@@ -257,7 +286,7 @@ def _override(ftype: str, raw: _Raw, default: str, i_v: int, n_v: int, n_layer: 
         # Q4_0 / Q5_0 get Q4_1 / Q5_1 on the first eighth only with an imatrix; the official
         # LFM2 files use none.
         return default
-    if raw.role == "attn_output":
+    if role == "attn_output":
         if ftype == "Q2_K":
             return "Q3_K"
         if ftype == "Q3_K_M":
@@ -290,13 +319,10 @@ def tensor_plan(
     i_v = 0
     out: list[TensorInfo] = []
     for raw in raws:
-        if raw.role in ("norm", "conv", "router", "bias"):
-            ggml_type = "F32"  # forced by the converter, never re-typed by llama-quantize
-        elif ftype in _CONVERTER_FTYPES:
-            ggml_type = default_type
-        else:
-            ggml_type = _override(ftype, raw, default_type, i_v, n_v, arch.n_layer)
-            ggml_type = _fallback(ggml_type, raw.shape[0], types)
+        position = _position(raw.role, raw.layer, i_v)
+        ggml_type = _tensor_type(
+            ftype, raw.role, raw.shape[0], default_type, position, n_v, arch.n_layer, types
+        )
         if raw.role == "attn_v":
             i_v += 1
         if ggml_type not in types:
@@ -316,6 +342,153 @@ def tensor_plan(
             )
         )
     return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TensorGroup:
+    """``count`` tensors of one role, shape and ggml type from one place in the file.
+
+    ``nbytes`` is one tensor's data (unpadded); ``role`` is the rule that typed it
+    ("token_embd", "norm", "attn_v", "ffn_down", ...).
+    """
+
+    role: str
+    shape: tuple[int, ...]
+    ggml_type: str
+    nbytes: int
+    count: int = 1
+    is_expert: bool = False
+
+    @property
+    def padded_bytes(self) -> int:
+        """One tensor's bytes in the file, padded to the GGUF alignment."""
+        return pad_to(self.nbytes, GGUF_ALIGNMENT_BYTES)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TensorSummary:
+    """:func:`tensor_plan` aggregated: the same tensors, types and bytes in a few groups.
+
+    ``global_groups`` are the tensors outside the blocks (token_embd first); block ``il`` holds
+    the groups ``kinds[layer_kinds[il]]``. Blocks with the same tensors and types share a kind,
+    so per-layer sums read a small table instead of every tensor.
+    """
+
+    global_groups: tuple[TensorGroup, ...]
+    kinds: tuple[tuple[TensorGroup, ...], ...]
+    layer_kinds: tuple[int, ...]
+
+
+def _group(
+    raws: tuple[_Raw, ...], ggml_types: tuple[str, ...], types: Mapping[str, GgmlType]
+) -> tuple[TensorGroup, ...]:
+    """``raws`` typed as ``ggml_types``, identical (role, shape, type) tensors counted once."""
+    counts: dict[tuple[str, tuple[int, ...], str, bool], int] = {}
+    for raw, ggml_type in zip(raws, ggml_types, strict=True):
+        if ggml_type not in types:
+            msg = f"ggml type {ggml_type!r} (for {raw.name}) is not in the type table"
+            raise ValueError(msg)
+        key = (raw.role, raw.shape, ggml_type, raw.is_expert)
+        counts[key] = counts.get(key, 0) + 1
+    out = []
+    for (role, shape, ggml_type, is_expert), count in counts.items():
+        n = 1
+        for dim in shape:
+            n *= dim
+        out.append(
+            TensorGroup(
+                role=role,
+                shape=shape,
+                ggml_type=ggml_type,
+                nbytes=types[ggml_type].row_bytes(n),
+                count=count,
+                is_expert=is_expert,
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _BlockLayout:
+    """The blocks of one architecture: the distinct block templates (:func:`_layer_template`)
+    and, per block, its template's index and the position (:func:`_position`) of each template
+    tensor whose role is in ``_POSITIONAL_ROLES`` (-1 for the others)."""
+
+    templates: tuple[tuple[_Raw, ...], ...]
+    blocks: tuple[tuple[int, tuple[int, ...]], ...]
+
+
+@functools.lru_cache(maxsize=64)
+def _block_layout(arch: Architecture) -> _BlockLayout:
+    """:class:`_BlockLayout` of ``arch`` (cached, pure)."""
+    index: dict[tuple[bool, bool], int] = {}
+    templates: list[tuple[_Raw, ...]] = []
+    blocks = []
+    i_v = 0
+    for il in range(arch.n_layer):
+        structure = _layer_structure(arch, il)
+        if structure not in index:
+            index[structure] = len(templates)
+            templates.append(_layer_template(arch, *structure))
+        template = templates[index[structure]]
+        positions = []
+        for raw in template:
+            if raw.role in _POSITIONAL_ROLES:
+                positions.append(_position(raw.role, il, i_v))
+            else:
+                positions.append(-1)
+            if raw.role == "attn_v":
+                i_v += 1
+        blocks.append((index[structure], tuple(positions)))
+    return _BlockLayout(templates=tuple(templates), blocks=tuple(blocks))
+
+
+def tensor_summary(
+    arch: Architecture, ftype: str, default_type: str, types: Mapping[str, GgmlType]
+) -> TensorSummary:
+    """:func:`tensor_plan` of ``arch`` as ``ftype``, aggregated (:class:`TensorSummary`).
+
+    Each block's tensors outside ``_POSITIONAL_ROLES`` are typed once per block template; only
+    the attn_v and ffn_down of each block are typed per block.
+
+    Raises:
+        ValueError: ``ftype`` is not supported, or a chosen type is not in ``types``.
+    """
+    if ftype not in SUPPORTED_FTYPES:
+        msg = f"no llama-quantize rules for ftype {ftype!r}"
+        raise ValueError(msg)
+    n_v = len(arch.attention_layers)
+    n_layer = arch.n_layer
+
+    def type_of(raw: _Raw, position: int) -> str:
+        return _tensor_type(
+            ftype, raw.role, raw.shape[0], default_type, position, n_v, n_layer, types
+        )
+
+    outside = _global_tensors(arch)
+    global_groups = _group(
+        outside, tuple(type_of(r, _position(r.role, None, 0)) for r in outside), types
+    )
+    layout = _block_layout(arch)
+    base = [[type_of(r, 0) for r in template] for template in layout.templates]
+    kind_index: dict[tuple[int, tuple[str, ...]], int] = {}
+    kinds: list[tuple[TensorGroup, ...]] = []
+    layer_kinds: list[int] = []
+    for t, positions in layout.blocks:
+        template = layout.templates[t]
+        chosen = list(base[t])
+        for i, position in enumerate(positions):
+            if position >= 0:
+                chosen[i] = type_of(template[i], position)
+        key = (t, tuple(chosen))
+        index = kind_index.get(key)
+        if index is None:
+            index = kind_index[key] = len(kinds)
+            kinds.append(_group(template, key[1], types))
+        layer_kinds.append(index)
+    return TensorSummary(
+        global_groups=global_groups, kinds=tuple(kinds), layer_kinds=tuple(layer_kinds)
+    )
 
 
 # tensor_type_fallback in llama-quant.cpp: the type used when a row is not a multiple of the block.
@@ -357,7 +530,18 @@ def info_table_bytes(arch: Architecture) -> int:
 
     The table holds names, shapes, types and offsets, whose sizes do not depend on the quant.
     """
-    return sum(
-        TensorInfo(name=r.name, shape=r.shape, ggml_type="", nbytes=0).info_bytes
-        for r in _raw_tensors(arch)
-    )
+    total = sum(_info_bytes(r.name, r.shape) for r in _global_tensors(arch))
+    layout = _block_layout(arch)
+    per_template = [
+        (sum(_info_bytes(r.name, r.shape) for r in template), len(template))
+        for template in layout.templates
+    ]
+    for il, (t, _) in enumerate(layout.blocks):
+        info, count = per_template[t]
+        total += info + count * len(f"blk.{il}.")
+    return total
+
+
+def _info_bytes(name: str, shape: tuple[int, ...]) -> int:
+    """:attr:`TensorInfo.info_bytes` of a tensor named ``name`` with ``shape``."""
+    return TensorInfo(name=name, shape=shape, ggml_type="", nbytes=0).info_bytes
