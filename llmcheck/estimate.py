@@ -482,9 +482,17 @@ def device_compute_bytes(
     :func:`llmcheck.calibration.cuda_compute_bytes` (measured on CUDA; other GPU backends are
     assumed alike); "host": :func:`llmcheck.calibration.cuda_host_compute_bytes`.
     """
-    shape = compute_shape(
-        config, config.context_tokens if context_tokens is None else context_tokens
-    )
+    tokens = config.context_tokens if context_tokens is None else context_tokens
+    return _device_compute_bytes(arch, config, role, tokens)
+
+
+# Compute buffers depend on the architecture, not the quant: variants and quants that share a
+# backbone ask for the same few sizes again and again (pure, so cached).
+@functools.lru_cache(maxsize=4096)
+def _device_compute_bytes(
+    arch: Architecture, config: RunConfig, role: ComputeRole, context_tokens: int
+) -> int:
+    shape = compute_shape(config, context_tokens)
     if role.kind == "cpu":
         return calibration.cpu_compute_bytes(arch, shape)
     if role.kind == "gpu":
