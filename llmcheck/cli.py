@@ -425,10 +425,13 @@ def main(
 
 def entry() -> None:
     """The console script: ``llmcheck``."""
-    # Imported here: 20 ms of start-up that only the frozen app's first call needs.
-    import multiprocessing
+    # freeze_support() does nothing outside a frozen app (the bundle enters through
+    # packaging/entry_cli.py, this console script never is one), and importing multiprocessing
+    # costs 20-40 ms of start-up (issue #2): only a frozen interpreter pays for it.
+    if getattr(sys, "frozen", False):
+        import multiprocessing
 
-    multiprocessing.freeze_support()
+        multiprocessing.freeze_support()
     sys.exit(main())
 
 

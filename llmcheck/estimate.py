@@ -954,6 +954,33 @@ def _plan_gpus(
     ngl: int,
     repack_mode: str = "none",
 ) -> _Plan:
+    """:func:`_build_plan`, cached: the verdict and the context search of one fit ask for the
+    same whole-offload and CPU plans (pure, frozen result)."""
+    return _cached_plan(variant, quant, config, tuple(gpus), cpu, ngl, repack_mode)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_plan(
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    gpus: tuple[DeviceBudget, ...],
+    cpu: DeviceBudget,
+    ngl: int,
+    repack_mode: str,
+) -> _Plan:
+    return _build_plan(variant, quant, config, gpus, cpu, ngl, repack_mode)
+
+
+def _build_plan(
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    gpus: Sequence[DeviceBudget],
+    cpu: DeviceBudget,
+    ngl: int,
+    repack_mode: str = "none",
+) -> _Plan:
     """``-ngl ngl`` with the offloaded layers split over ``gpus`` by budget; the rest on the CPU.
 
     No ``gpus``: a run without a GPU (``-dev none``), whose CPU repacks per ``repack_mode``.
