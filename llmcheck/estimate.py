@@ -1238,7 +1238,9 @@ def _max_gpu_layers(
     assert gpu.budget_bytes is not None
 
     def gpu_ok(ngl: int) -> bool:
-        plan = _plan_gpus(variant, quant, config, [gpu], cpu, ngl)
+        # Built, not cached: a cached plan may hold an equal budget of another machine, and
+        # these bisection steps are not asked for again.
+        plan = _build_plan(variant, quant, config, [gpu], cpu, ngl)
         return all(_level(t.total_bytes, b) == _GREAT for b, t, _ in plan.uses if b is gpu)
 
     lo, hi = 0, variant.architecture.n_layer  # full offload was judged already
