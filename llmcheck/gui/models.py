@@ -182,6 +182,38 @@ class FitGridModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
+class _ColumnsModel(QAbstractTableModel):
+    """A flat table over an immutable tuple of rows, with its columns declared once (COLUMNS)."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._items: tuple[Any, ...] = ()
+
+    def _replace(self, items: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._items = tuple(items)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceRow:
     """One line of the "This machine" table, already in words, with sources for the tooltip."""
@@ -199,46 +231,24 @@ class DeviceRow:
     bandwidth_measured: bool = False
 
 
-class DeviceTableModel(QAbstractTableModel):
+class DeviceTableModel(_ColumnsModel):
     """Each GPU, unified pool and the RAM: total, free, usable budget, bandwidth."""
 
     COLUMNS = ("Device", "Kind", "Total", "Free", "Usable budget", "Bandwidth")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._rows: tuple[DeviceRow, ...] = ()
-
     def set_rows(self, rows: Sequence[DeviceRow]) -> None:
         """Replace the rows."""
-        self.beginResetModel()
-        self._rows = tuple(rows)
-        self.endResetModel()
+        self._replace(rows)
 
     def row(self, row: int) -> DeviceRow:
         """The device shown in a row."""
-        return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
+        item: DeviceRow = self._items[row]
+        return item
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        if not index.isValid() or index.row() >= len(self._items):
             return None
-        row = self._rows[index.row()]
+        row: DeviceRow = self._items[index.row()]
         column = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._text(row, column)
@@ -282,48 +292,26 @@ class MachineAnswer:
     fit: Fit | None  # None: the estimator had no answer (e.g. no published quant)
 
 
-class MachineAnswerModel(QAbstractTableModel):
+class MachineAnswerModel(_ColumnsModel):
     """For one variant: which catalogued machines run it great, tight, or not."""
 
     # The machine's name carries its memory size ("RTX 4060 8 GB"), so no Memory column.
     COLUMNS = ("Machine", "Bandwidth", "Verdict", "Best quant", "Speed")
     VERDICT_COLUMN = 2
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._answers: tuple[MachineAnswer, ...] = ()
-
     def set_answers(self, answers: Sequence[MachineAnswer]) -> None:
         """Replace the answers."""
-        self.beginResetModel()
-        self._answers = tuple(answers)
-        self.endResetModel()
+        self._replace(answers)
 
     def answer(self, row: int) -> MachineAnswer:
         """The answer shown in a row."""
-        return self._answers[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._answers)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
+        item: MachineAnswer = self._items[row]
+        return item
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._answers):
+        if not index.isValid() or index.row() >= len(self._items):
             return None
-        answer = self._answers[index.row()]
+        answer: MachineAnswer = self._items[index.row()]
         fit = answer.fit
         column = index.column()
         verdict = "unknown" if fit is None else str(fit.verdict)
