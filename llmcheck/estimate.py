@@ -94,6 +94,12 @@ GPU_LAYER_LATENCY_S = (35e-6, 90e-6)
 # the high end (0.70, 80 us); the low end (0.40, 200 us) sits under the slowest run measured.
 # Width: ~2x.
 CPU_DECODE_EFFICIENCY = (0.70, 0.40)
+# CPU_DECODE_EFFICIENCY is relative to a MEASURED copy bandwidth (threads copying memory, as
+# `--measure-bandwidth` does). A RAM bandwidth from a table or from the DIMMs' SMBIOS data is the
+# theoretical peak, which a copy reaches only in part: STREAM-style copies on DDR4/DDR5 desktops
+# and servers typically reach 65-80% of the peak. Such a peak is scaled by this factor before the
+# efficiencies apply, so table-based CPU speeds are not optimistic.
+RAM_PEAK_TO_COPY = 0.70
 CPU_LAYER_LATENCY_S = (80e-6, 200e-6)
 # Prompt processing (pp512) is compute-bound and the snapshot has no FLOP rate, so it is a
 # multiple of the middle of the decode range (geometric mean of low and high). Measured
@@ -1308,6 +1314,14 @@ def decode_bytes_per_token(
     return read, kv_cache_bytes(arch, context_tokens, kv_type)
 
 
+def _effective_bandwidth_gb_s(budget: DeviceBudget) -> float | None:
+    """The bandwidth the speed model uses: a CPU RAM peak (not measured) x RAM_PEAK_TO_COPY."""
+    bw = budget.bandwidth_gb_s
+    if bw is None or budget.kind != "cpu" or budget.bandwidth_source == "measured":
+        return bw
+    return bw * RAM_PEAK_TO_COPY
+
+
 def tokens_per_second(
     variant: ModelVariant,
     quant: str,
@@ -1629,9 +1643,28 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
     if judgement.verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT):
         n_all = variant.architecture.n_layer
         shares = [
-            (n / n_all, b.bandwidth_gb_s, b.kind != "cpu") for b, _, n in plan.uses if n > 0
+            (n / n_all, _effective_bandwidth_gb_s(b), b.kind != "cpu")
+            for b, _, n in plan.uses
+            if n > 0
         ]
         speed = tokens_per_second(variant, quant, config, shares)
+        used = [b for b, _, n in plan.uses if n > 0]
+        peaks = [b for b in used if _effective_bandwidth_gb_s(b) != b.bandwidth_gb_s]
+        if speed is not None:
+            # Report the slowest device's bandwidth as read, with its source; the basis says how
+            # a RAM peak was discounted.
+            slowest = min(used, key=lambda b: b.bandwidth_gb_s or 0.0)
+            speed = replace(
+                speed,
+                bandwidth_gb_s=slowest.bandwidth_gb_s or speed.bandwidth_gb_s,
+                bandwidth_source=slowest.bandwidth_source or speed.bandwidth_source,
+                basis=speed.basis + (
+                    f" RAM: the {peaks[0].bandwidth_gb_s:.0f} GB/s peak"
+                    f" ({peaks[0].bandwidth_source or 'unknown source'}) counted as"
+                    f" {RAM_PEAK_TO_COPY:.0%} of it, what a copy reaches; --measure-bandwidth"
+                    " measures it instead." if peaks else ""
+                ),
+            )
     gpus = [b for b, _, n in plan.uses if b.kind != "cpu"]
     split = [n for b, _, n in plan.uses if b.kind != "cpu"] if len(gpus) > 1 else []
     main_gpu = gpus[0].gpu_index if len(gpus) == 1 else None
