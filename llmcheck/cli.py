@@ -24,17 +24,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import io
 import json
 import logging
 import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from llmcheck import __version__
-from llmcheck.snapshot import Issue, SnapshotError, SystemSnapshot, snapshot_from_dict
+from llmcheck.snapshot import (
+    MAX_SNAPSHOT_FILE_BYTES,
+    Issue,
+    SnapshotError,
+    SystemSnapshot,
+    read_snapshot_file,
+)
 
 if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant
@@ -49,7 +55,6 @@ EXIT_INTERRUPTED = 130
 
 PROG = "llmcheck"
 # A snapshot file is a few kilobytes; refuse to read something absurd into memory.
-MAX_SNAPSHOT_FILE_BYTES = 16 << 20
 MAX_PARALLEL = 256
 MAX_UBATCH = 65536
 MAX_GPU_LAYERS = 9999  # llama.cpp reads "-ngl 999" as "every layer"; RunConfig's bound
@@ -192,41 +197,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_snapshot(path: str, *, stdin: TextIO | None = None) -> SystemSnapshot:
-    """Read a recorded machine from a file (or stdin for "-").
+    """Read a recorded machine from a file (or stdin for "-"): :func:`read_snapshot_file`.
 
     Raises:
         UsageError: missing, unreadable, not JSON, too large, or not a valid snapshot.
     """
+    source = stdin if stdin is not None else sys.stdin
+    raw = getattr(source, "buffer", None)
     try:
-        if path == "-":
-            text = (stdin or sys.stdin).read(MAX_SNAPSHOT_FILE_BYTES + 1)
-        else:
-            file = Path(path)
-            if file.is_dir():
-                raise UsageError(f"snapshot {path}: is a folder, not a file")
-            with file.open("r", encoding="utf-8") as handle:
-                text = handle.read(MAX_SNAPSHOT_FILE_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"cannot read snapshot {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"snapshot {path}: not a text file (expected UTF-8 JSON)") from None
-    if len(text) > MAX_SNAPSHOT_FILE_BYTES:
-        raise UsageError(f"snapshot {path}: larger than {MAX_SNAPSHOT_FILE_BYTES >> 20} MiB")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"snapshot {path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    except RecursionError:
-        raise UsageError(f"snapshot {path}: nested too deeply to be a snapshot") from None
-    except ValueError:
-        # Not a JSONDecodeError: a number of more than 4,300 digits (Python's int limit).
-        raise UsageError(f"snapshot {path}: holds a number too long to be a snapshot") from None
-    try:
-        return snapshot_from_dict(doc)
+        if path == "-" and raw is None:
+            # A text stream without bytes under it (a test's StringIO): encode what it holds.
+            text = source.read(MAX_SNAPSHOT_FILE_BYTES + 1)
+            return read_snapshot_file("-", stdin=io.BytesIO(text.encode("utf-8", "replace")))
+        return read_snapshot_file(path, stdin=raw)
     except SnapshotError as exc:
-        raise UsageError(f"snapshot {path}: {exc}") from None
+        raise UsageError(str(exc)) from None
 
 
 def has_display(environ: Mapping[str, str] | None = None, platform: str | None = None) -> bool:

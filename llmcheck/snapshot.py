@@ -10,11 +10,13 @@ Conventions: byte counts are ``int`` bytes, bandwidth is GB/s (10^9 bytes per se
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 SNAPSHOT_SCHEMA_VERSION = "1"
 
@@ -22,6 +24,8 @@ SNAPSHOT_SCHEMA_VERSION = "1"
 # parser of a snapshot (and the probes) treat it as a fault rather than a budget.
 MAX_PLAUSIBLE_BYTES = 1 << 50
 MAX_PLAUSIBLE_BANDWIDTH_GB_S = 100_000.0
+# A snapshot is a few KiB; a cap stops `--snapshot /dev/zero` from filling memory.
+MAX_SNAPSHOT_FILE_BYTES = 16 << 20
 
 
 class Source(StrEnum):
@@ -574,3 +578,75 @@ def _kind(value: Any) -> str:
         return "null"
     return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
             list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a snapshot file: the one reader the CLI and the window share.
+# --------------------------------------------------------------------------------------------
+
+
+def read_snapshot_file(path: str | Path, *, stdin: BinaryIO | None = None) -> SystemSnapshot:
+    """Read a recorded machine from a file, or from ``stdin`` (bytes) when ``path`` is "-".
+
+    Reads at most :data:`MAX_SNAPSHOT_FILE_BYTES`; accepts UTF-8 with or without a byte-order mark
+    and UTF-16 with one (what Windows PowerShell 5.1's ``>`` writes).
+
+    Raises:
+        SnapshotError: missing, unreadable, too large, not text, not JSON, or not a snapshot; the
+            message is one line that names the file.
+    """
+    name = str(path)
+    try:
+        if name == "-":
+            if stdin is None:
+                raise SnapshotError("snapshot -: no standard input to read")
+            data = stdin.read(MAX_SNAPSHOT_FILE_BYTES + 1)
+        else:
+            file = Path(path)
+            if file.is_dir():
+                raise SnapshotError(f"snapshot {name}: is a folder, not a file")
+            with file.open("rb") as handle:
+                data = handle.read(MAX_SNAPSHOT_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SnapshotError(f"cannot read snapshot {name}: {exc.strerror or exc}") from None
+    if len(data) > MAX_SNAPSHOT_FILE_BYTES:
+        raise SnapshotError(f"snapshot {name}: larger than {MAX_SNAPSHOT_FILE_BYTES >> 20} MiB")
+    return snapshot_from_json_bytes(data, name=name)
+
+
+def snapshot_from_json_bytes(data: bytes, *, name: str = "snapshot") -> SystemSnapshot:
+    """Decode, parse and validate a snapshot document; every failure is one SnapshotError."""
+    text = _decode(data, name)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(
+            f"snapshot {name}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except RecursionError:
+        raise SnapshotError(f"snapshot {name}: nested too deeply to be a snapshot") from None
+    except ValueError:
+        # Not a JSONDecodeError: a number of more than 4,300 digits (Python's int limit).
+        raise SnapshotError(f"snapshot {name}: holds a number too long to be a snapshot") from None
+    try:
+        return snapshot_from_dict(doc)
+    except SnapshotError as exc:
+        raise SnapshotError(f"snapshot {name}: {exc}") from None
+    except (RecursionError, OverflowError, ValueError, TypeError) as exc:
+        # A hostile value the field checks did not foresee is still bad input, never a crash.
+        raise SnapshotError(f"snapshot {name}: {type(exc).__name__} in a field") from None
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"  # the BOM says which byte order
+    elif data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise SnapshotError(
+            f"snapshot {name}: not a text file (expected UTF-8 or UTF-16 JSON)"
+        ) from None

@@ -144,7 +144,7 @@ def _doc(name: str) -> dict[str, Any]:
         (lambda tmp: str(tmp), "folder"),
         (lambda tmp: _write(tmp, "a.json", "{not json"), "not JSON (line 1"),
         (lambda tmp: _write(tmp, "b.json", ""), "not JSON"),
-        (lambda tmp: _write(tmp, "c.json", b"\xff\xfe\x00garbage"), "not a text file"),
+        (lambda tmp: _write(tmp, "c.json", b"\x80\x81\x00garbage"), "not a text file"),
         (lambda tmp: _write(tmp, "d.json", "[1, 2]"), "top level"),
         (lambda tmp: _write(tmp, "e.json", "[" * 100_000 + "]" * 100_000), "snapshot"),
         (
@@ -542,3 +542,21 @@ def test_console_script_entry() -> None:
     assert done.returncode == cli.EXIT_USAGE
     assert done.stdout == ""
     assert "unknown variant" in one_error_line(done.stderr)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")],
+    ids=["utf-8-bom", "utf-16-le-powershell", "utf-16-be"],
+)
+def test_snapshot_with_a_byte_order_mark_reads_like_plain_utf8(
+    encoding: str, bom: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Windows PowerShell 5.1's `llmcheck --json > f.json` writes UTF-16 with a BOM."""
+    text = json.dumps(_doc("one-nvidia"), indent=2)
+    plain = _write(tmp_path, "plain.json", text)
+    marked = _write(tmp_path, "marked.json", bom + text.encode(encoding))
+    assert cli.main(["--snapshot", plain, "--json"], probe=no_probe, environ=NO_DISPLAY) == 0
+    want = capsys.readouterr().out
+    assert cli.main(["--snapshot", marked, "--json"], probe=no_probe, environ=NO_DISPLAY) == 0
+    assert capsys.readouterr().out == want

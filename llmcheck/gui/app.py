@@ -7,7 +7,6 @@ and :func:`main` says so in one line, pointing at ``llmcheck --json``.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import sys
@@ -73,12 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_NO_DISPLAY
     probe = None
     if args.snapshot is not None:
-        from llmcheck.snapshot import SnapshotError, SystemSnapshot, snapshot_from_dict
+        from llmcheck.render.units import clean_text
+        from llmcheck.snapshot import SnapshotError, SystemSnapshot, read_snapshot_file
 
         try:
-            recorded = snapshot_from_dict(json.loads(args.snapshot.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, SnapshotError) as exc:
-            sys.stderr.write(f"llmcheck-gui: cannot read {args.snapshot}: {exc}\n")
+            recorded = read_snapshot_file(args.snapshot, stdin=getattr(sys.stdin, "buffer", None))
+        except SnapshotError as exc:
+            sys.stderr.write(f"llmcheck-gui: {clean_text(exc, limit=400)}\n")
             return EXIT_NO_DISPLAY
 
         def probe() -> SystemSnapshot:

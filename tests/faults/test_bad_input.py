@@ -33,7 +33,7 @@ def _snapshot_variants(folder: Path) -> dict[str, Path]:
             **doc["machine"]["memory"], "total_bytes": 1 << 64}}}).encode(),
         "wrong-type": json.dumps({**doc, "machine": {**doc["machine"], "gpus": "two"}}).encode(),
         "deep": ("[" * 200_000).encode(),
-        "binary": b"\xff\xfe\x00\x01garbage",
+        "binary": b"\x80\xfe\x00\x01garbage",
         "empty": b"",
         "newer-schema": json.dumps({**doc, "schema_version": "99"}).encode(),
     }

@@ -46,7 +46,7 @@ def test_main_with_a_bad_snapshot_file_exits_2(
     bad.write_text('{"machine": {"os": {}}}', encoding="utf-8")
     assert app.main(["--snapshot", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "cannot read" in err
+    assert "bad.json: machine.cpu: expected an object" in err
     assert "machine.cpu" in err
     assert "Traceback" not in err
 
@@ -76,3 +76,27 @@ def test_smoke_test_opens_the_window_and_exits_0(qapp, settings, monkeypatch) ->
     monkeypatch.setattr(main_window.MainWindow, "__init__", init)
     snapshot = SNAPSHOT_DIR / "one-nvidia.json"
     assert app.main(["--smoke-test", "--snapshot", str(snapshot)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("deep.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("digits.json", '{"schema_version": ' + "9" * 5000 + "}", "number too long"),
+        ("big.json", " " * ((16 << 20) + 10), "larger than 16 MiB"),
+    ],
+    ids=["deep", "5000-digits", "over-the-cap"],
+)
+def test_gui_snapshot_has_the_cli_guards(
+    name: str, content: str, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`llmcheck-gui --snapshot` reads through the CLI's reader: one line, exit 2, no traceback."""
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    bad = tmp_path / name
+    bad.write_text(content, encoding="utf-8")
+    assert app.main(["--snapshot", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert words in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
