@@ -1,9 +1,9 @@
 """What goes into the PyInstaller bundle, per platform: pure decisions that llmcheck.spec applies.
 
 Kept out of the spec so ``tests/test_packaging.py`` can check them without running PyInstaller.
-The size rules come from a measured trial (shared/reference/desktop-and-packaging.md §5): a default
-one-folder PySide6 bundle was 163 MB; dropping unused Qt plugins, translations and the libraries
-only they pull in, and stripping, gave 110 MB.
+The size rules come from a measured trial (packaging/README.md, "Where the size rules come
+from"): a default one-folder PySide6 bundle was 163 MB; dropping unused Qt plugins, translations
+and the libraries only they pull in, and stripping, gave 110 MB.
 """
 
 from __future__ import annotations
