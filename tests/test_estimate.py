@@ -1,7 +1,7 @@
 """Each memory term against llama.cpp's own numbers, and verdicts on hand-made machines.
 
-Exact numbers: shared/reference/lfm2-and-llama-cpp.md (real llama.cpp logs); compute buffer:
-shared/reference/llama-cpp-measured.md, measured through llama-cpp-python (libllama front end,
+Exact numbers: llama.cpp's own logs (docs/llama-cpp-memory.md §2-§5); compute buffer: the CPU runs
+measured through llama-cpp-python (docs/llama-cpp-memory.md §6, libllama front end,
 n_outputs = n_ubatch), so those checks use FrontEnd.LIBLLAMA's reserved_outputs.
 """
 
@@ -11,7 +11,6 @@ import pytest
 
 from llmcheck.catalog import Catalog, ModelVariant, load_catalog
 from llmcheck.estimate import (
-    GREAT_MARGIN_BYTES,
     FrontEnd,
     KvType,
     Placement,
@@ -24,13 +23,10 @@ from llmcheck.estimate import (
     estimate_all,
     kv_cache_bytes,
     max_context,
-    output_bytes,
-    recurrent_state_bytes,
-    repack_bytes,
-    repack_types,
-    reserved_outputs,
-    weights_bytes,
 )
+from llmcheck.estimate.budget import GREAT_MARGIN_BYTES
+from llmcheck.estimate.memory import output_bytes, recurrent_state_bytes, reserved_outputs
+from llmcheck.estimate.weights import repack_bytes, repack_types, weights_bytes
 from llmcheck.snapshot import (
     CpuInfo,
     GpuInfo,
@@ -132,7 +128,7 @@ def m2_max_32gib() -> SystemSnapshot:
     )
 
 
-# --- terms against the reference's exact numbers ---------------------------------------------
+# --- terms against llama.cpp's exact numbers ------------------------------------------------
 
 
 def test_kv_cache_exact(m12: ModelVariant) -> None:

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 
 from llmcheck import estimate as est
 from llmcheck.catalog import ModelVariant, load_catalog
-from llmcheck.estimate import CONTEXT_PAD_TOKENS, KvType, RunConfig, Verdict
+from llmcheck.estimate import KvType, RunConfig, Verdict
+from llmcheck.estimate.memory import CONTEXT_PAD_TOKENS
+from llmcheck.estimate.placement import _judge, _layer_split, _machine
 from llmcheck.snapshot import (
     CpuInfo,
     GpuInfo,
@@ -35,12 +37,12 @@ def bisect_max_context(
     variant: ModelVariant, quant: str, config: RunConfig, machine: SystemSnapshot
 ) -> int | None:
     """The bisection max_context used before the direct solve (the reference)."""
-    facts = est._machine(machine)
+    facts = _machine(machine)
     top = variant.gguf_context_tokens // CONTEXT_PAD_TOKENS
 
     def fits(k: int) -> bool:
         cfg = replace(config, context_tokens=k * CONTEXT_PAD_TOKENS)
-        verdict = est._judge(variant, quant, cfg, facts).verdict
+        verdict = _judge(variant, quant, cfg, facts).verdict
         return verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT)
 
     if top < 1 or not fits(1):
@@ -169,7 +171,7 @@ def test_max_context_matches_bisection_on_random_machines(
 @given(n_items=st.integers(0, 64), weights=st.lists(st.integers(1, 1 << 40), min_size=1,
                                                      max_size=6))
 def test_layer_split_matches_the_scan(n_items: int, weights: list[int]) -> None:
-    assert est._layer_split(n_items, weights) == scan_layer_split(n_items, weights)
+    assert _layer_split(n_items, weights) == scan_layer_split(n_items, weights)
 
 
 def test_estimate_all_equals_estimate_per_pair() -> None:

@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from llmcheck import calibration
-from llmcheck import estimate as est
+from llmcheck.estimate import weights as est
 from llmcheck.catalog import Architecture, QuantTable, gguf_size, load_catalog
 from llmcheck.catalog.quant import (
     SUPPORTED_FTYPES,

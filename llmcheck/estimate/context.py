@@ -1,0 +1,124 @@
+"""The largest context that still fits: a direct guess from the plans' shapes, then the verdict."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from llmcheck.catalog import ModelVariant
+from llmcheck.estimate.budget import _FITS, _GREAT, _level
+from llmcheck.estimate.memory import (
+    CONTEXT_PAD_TOKENS,
+    ComputeRole,
+    device_compute_bytes,
+    kv_bytes_per_token,
+)
+from llmcheck.estimate.placement import (
+    _candidates,
+    _forced_plans,
+    _judge,
+    _Machine,
+    _plan_gpus,
+    _whole_plans,
+)
+from llmcheck.estimate.types import RunConfig, Verdict
+
+
+def _max_context(
+    variant: ModelVariant, quant: str, config: RunConfig, machine: _Machine
+) -> int | None:
+    """:func:`max_context`: a direct guess from the plans' shapes, checked by the full verdict.
+
+    The guess (:func:`_context_guess`) solves the whole-offload and CPU plans for the context;
+    the full verdict then checks k (fits) and k + 1 (does not). A partial offload, which the
+    guess leaves out, can only raise the answer: then bisection goes on above k, as it would
+    have done from the start, so the answer is always what bisection on the verdict gives.
+    """
+    top = variant.gguf_context_tokens // CONTEXT_PAD_TOKENS
+    if top < 1:
+        return None
+
+    def fits(k: int) -> bool:
+        cfg = replace(config, context_tokens=k * CONTEXT_PAD_TOKENS)
+        return _judge(variant, quant, cfg, machine).verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT)
+
+    lo, hi = 0, top  # fits(lo) (or lo == 0); no k above hi fits
+    guess = _context_guess(variant, quant, config, machine, top)
+    if guess >= 1:
+        if fits(guess):
+            lo = guess
+        else:
+            hi = guess - 1
+    if lo == guess and guess < hi:
+        if fits(guess + 1):
+            lo = guess + 1
+        else:
+            hi = guess
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo * CONTEXT_PAD_TOKENS if lo >= 1 else None
+
+
+def _context_guess(
+    variant: ModelVariant, quant: str, config: RunConfig, machine: _Machine, top: int
+) -> int:
+    """The largest k <= top at which a whole-offload or CPU-only plan fits (0: none does).
+
+    A plan's devices keep their layers at every context; only the KV cache (linear in the padded
+    context) and the compute buffer grow. So each plan, built once, is re-priced per k from its
+    ``shape`` with a few multiplications, and k is found by bisection on that cheap test.
+    """
+    c = _candidates(config, machine)
+    if c.unanswerable is not None:
+        return 0
+    mode = machine.repack_mode
+    want = _GREAT  # with an unreadable GPU only "runs great" elsewhere is an answer
+    if config.gpu_layers is not None:
+        plans = _forced_plans(variant, quant, config, c, mode)
+        if not c.unknown:
+            want = _FITS
+    else:
+        plans = _whole_plans(variant, quant, config, c, mode)
+        if not c.unknown:
+            want = _FITS
+            plans.append(_plan_gpus(variant, quant, config, [], c.cpu, 0, mode))
+    if not plans:
+        return 0
+    arch = variant.architecture
+    kv_per_token = kv_bytes_per_token(arch, config.kv_type, n_layers=1)
+    priced = [
+        [
+            (b, b.kind, fixed, n_attn * kv_per_token, role)
+            for (b, _, _), (fixed, n_attn, role) in zip(p.uses, p.shape, strict=True)
+        ]
+        for p in plans
+    ]
+
+    def any_fits(k: int) -> bool:
+        tokens = k * CONTEXT_PAD_TOKENS
+        compute: dict[ComputeRole, int] = {}
+        for uses in priced:
+            needs = []
+            for b, kind, fixed, per_token, role in uses:
+                if role not in compute:
+                    compute[role] = device_compute_bytes(arch, config, role, tokens)
+                needs.append((b, kind, fixed + per_token * tokens + compute[role]))
+            unified = sum(need for _, kind, need in needs if kind == "unified")
+            if all(
+                _level(need + unified if kind == "cpu" else need, b) >= want
+                for b, kind, need in needs
+            ):
+                return True
+        return False
+
+    lo, hi = 0, top
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if any_fits(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
