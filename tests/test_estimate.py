@@ -19,6 +19,7 @@ from llmcheck.estimate import (
     best_quant,
     budgets,
     compute_bytes,
+    decode_bytes_per_token,
     estimate,
     estimate_all,
     kv_cache_bytes,
@@ -533,3 +534,26 @@ def test_amx_cpu_repacks_q8_0(m12: ModelVariant) -> None:
     assert round(cpu.terms.repack_bytes / MIB, 2) == 1325.25
     (plain,) = estimate(m12, "Q8_0", RunConfig(), base).devices
     assert plain.terms.repack_bytes == 0  # AVX2 leaves Q8_0 alone
+
+
+def test_fit_carries_what_callers_would_recompute(m12: ModelVariant) -> None:
+    """The speed names its device and bytes per token; the fit its layers and budgets."""
+    machine = desktop(nvidia(0, 20.0))
+    whole = estimate(m12, "Q4_K_M", RunConfig(context_tokens=8192), machine)
+    assert whole.placement is Placement.GPU and whole.speed is not None
+    assert whole.speed.device == "gpu:0"
+    assert whole.speed.bandwidth_gb_s == 1008.0
+    weights, kv = decode_bytes_per_token(m12, "Q4_K_M", 8192, KvType.F16)
+    assert whole.speed.weights_read_bytes_per_token == weights
+    assert whole.speed.kv_read_bytes_per_token_full_context == kv == 6 * 2 * 512 * 2 * 8192
+    assert (whole.speed.prompt_to_decode_low, whole.speed.prompt_to_decode_high) == (20.0, 80.0)
+    assert whole.offloadable_layers == m12.architecture.n_layer + 1 == 17
+    assert whole.budgets == budgets(machine)
+    # Split: the CPU's RAM is the slowest device holding layers; its bandwidth as read (a table
+    # peak, which the model counts at 70%) and its device name.
+    split = estimate(m12, "Q4_K_M", RunConfig(gpu_layers=5), machine)
+    assert split.placement is Placement.SPLIT and split.speed is not None
+    assert split.speed.device == "cpu"
+    assert (split.speed.bandwidth_gb_s, split.speed.bandwidth_source) == (80.0, "table")
+    assert (split.speed.prompt_to_decode_low, split.speed.prompt_to_decode_high) == (5.0, 20.0)
+    assert split.gpu_layers == 5 < split.offloadable_layers
