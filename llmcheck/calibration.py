@@ -1,7 +1,7 @@
 """llama.cpp's compute buffers, CUDA context and CPU weight repacking, fitted to measurements.
 
 Pure functions and named constants; imports only ``llmcheck.catalog``. The structure of every
-formula comes from llama.cpp 0c1e57098's graph (reference ``lfm2-and-llama-cpp.md`` §3.6: the
+formula comes from llama.cpp 0c1e57098's graph (``docs/llama-cpp-memory.md`` §6: the
 reserve graph is the worst-case micro-batch, ``n_tok = min(n_kv, n_ubatch)``, f32 activations);
 the few constants were read off the 106 runs recorded on an H100 + AMX Xeon
 (``tests/data/llamacpp/llamacpp_truth_h100.json``, llama-cpp-python 0.3.36). Each constant names

@@ -540,7 +540,8 @@ def test_fit_carries_what_callers_would_recompute(m12: ModelVariant) -> None:
     """The speed names its device and bytes per token; the fit its layers and budgets."""
     machine = desktop(nvidia(0, 20.0))
     whole = estimate(m12, "Q4_K_M", RunConfig(context_tokens=8192), machine)
-    assert whole.placement is Placement.GPU and whole.speed is not None
+    assert whole.placement is Placement.GPU
+    assert whole.speed is not None
     assert whole.speed.device == "gpu:0"
     assert whole.speed.bandwidth_gb_s == 1008.0
     weights, kv = decode_bytes_per_token(m12, "Q4_K_M", 8192, KvType.F16)
@@ -552,7 +553,8 @@ def test_fit_carries_what_callers_would_recompute(m12: ModelVariant) -> None:
     # Split: the CPU's RAM is the slowest device holding layers; its bandwidth as read (a table
     # peak, which the model counts at 70%) and its device name.
     split = estimate(m12, "Q4_K_M", RunConfig(gpu_layers=5), machine)
-    assert split.placement is Placement.SPLIT and split.speed is not None
+    assert split.placement is Placement.SPLIT
+    assert split.speed is not None
     assert split.speed.device == "cpu"
     assert (split.speed.bandwidth_gb_s, split.speed.bandwidth_source) == (80.0, "table")
     assert (split.speed.prompt_to_decode_low, split.speed.prompt_to_decode_high) == (5.0, 20.0)

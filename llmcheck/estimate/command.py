@@ -10,7 +10,7 @@ from llmcheck.estimate.budget import GREAT_MARGIN_BYTES, GREAT_MARGIN_RAM_FRACTI
 from llmcheck.estimate.memory import CONTEXT_PAD_TOKENS, MIB
 from llmcheck.estimate.types import FrontEnd, RunConfig
 
-# The llama.cpp build whose allocation rules these functions follow (reference §0).
+# The llama.cpp build whose allocation rules these functions follow (docs/llama-cpp-memory.md §1).
 LLAMA_CPP_COMMIT = "0c1e57098"
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 

@@ -17,9 +17,9 @@ from llmcheck.estimate.types import FrontEnd, KvType, RunConfig
 MIB = 1 << 20
 GIB = 1 << 30
 
-# llama_context pads n_ctx to a multiple of 256 (GGML_PAD(n_ctx, 256), src/llama-context.cpp, §3.2).
+# llama_context pads n_ctx to a multiple of 256 (GGML_PAD(n_ctx, 256), src/llama-context.cpp, §2).
 CONTEXT_PAD_TOKENS = 256
-# Activations, logits, masks and the recurrent state are f32 (§3.3, §3.5, §3.6).
+# Activations, logits, masks and the recurrent state are f32 (§3, §5, §6).
 F32_BYTES = 4
 F16_BYTES = 2
 
@@ -34,12 +34,12 @@ OTHER_GPU_OVERHEAD_BYTES = 256 * MIB
 # The host process: measured 48-50 MiB of Python + libraries before load plus 12-30 MiB of loader
 # heap (vocab, metadata) that no buffer prints; a C++ llama-server is smaller. Rounded up.
 CPU_OVERHEAD_BYTES = 64 * MIB
-# (elements per block, bytes per block): ggml-common.h (§3.2).
+# (elements per block, bytes per block): ggml-common.h (§2).
 _KV_BLOCK = {KvType.F16: (1, 2), KvType.Q8_0: (32, 34), KvType.Q4_0: (32, 18)}
 
 
 def padded_context(context_tokens: int) -> int:
-    """n_ctx as llama.cpp allocates it: GGML_PAD(n_ctx, 256) tokens (§3.2)."""
+    """n_ctx as llama.cpp allocates it: GGML_PAD(n_ctx, 256) tokens (§2)."""
     return -(-context_tokens // CONTEXT_PAD_TOKENS) * CONTEXT_PAD_TOKENS
 
 
@@ -61,7 +61,7 @@ def kv_cache_bytes(
     *,
     n_layers: int | None = None,
 ) -> int:
-    """KV cache of the attention layers only (§3.2), bytes.
+    """KV cache of the attention layers only (§2), bytes.
 
     KV = n_attn x GGML_PAD(n_ctx, 256) x (Hkv x hd) x (bytes(K) + bytes(V)), with a unified cache
     across parallel sequences (``-kvu``), so the cell count is the padded context. Conv layers hold
@@ -73,7 +73,7 @@ def kv_cache_bytes(
 def recurrent_state_bytes(
     arch: Architecture, parallel: int = 1, *, n_rs_seq: int = 0, n_layers: int | None = None
 ) -> int:
-    """Short-conv state (§3.3), bytes: n_conv x (L - 1) x d x 4 B x max(1, n_seq) x (1 + n_rs_seq).
+    """Short-conv state (§3), bytes: n_conv x (L - 1) x d x 4 B x max(1, n_seq) x (1 + n_rs_seq).
 
     Independent of the context length. LFM2-1.2B, one sequence: 10 x 2 x 2048 x 4 = 160 KiB.
     """
@@ -89,7 +89,7 @@ def recurrent_state_bytes(
 
 
 def output_bytes(arch: Architecture, n_outputs: int = 1) -> int:
-    """Host output (logits) buffer reserved at init (§3.5), bytes: n_vocab x n_outputs x 4 B.
+    """Host output (logits) buffer reserved at init (§5), bytes: n_vocab x n_outputs x 4 B.
 
     llama_context::output_reserve(n_seq_max): one row of logits per sequence (0.25 MiB for a
     65,536 vocabulary).
@@ -98,7 +98,7 @@ def output_bytes(arch: Architecture, n_outputs: int = 1) -> int:
 
 
 def reserved_outputs(front_end: FrontEnd, parallel: int, ubatch: int) -> int:
-    """Logit rows the compute-buffer reserve sizes for (§3.6).
+    """Logit rows the compute-buffer reserve sizes for (§6).
 
     llama-server: n_outputs_max = n_parallel x (1 + n_draft), no drafting here -> ``parallel``.
     libllama callers that leave n_outputs_max at 0 (llama-cpp-python, llama-completion) get
@@ -118,7 +118,7 @@ def compute_bytes(
     flash_attn: bool = True,
     n_outputs: int = 1,
 ) -> int:
-    """The compute buffer llama.cpp reserves for the worst-case micro-batch (§3.6), bytes.
+    """The compute buffer llama.cpp reserves for the worst-case micro-batch (§6), bytes.
 
     With n_kv = GGML_PAD(n_ctx, 256) and n_tok = min(n_kv, ubatch), f32 activations:
 
@@ -159,7 +159,7 @@ def host_compute_bytes(
 
 
 def compute_shape(config: RunConfig, context_tokens: int) -> calibration.ComputeShape:
-    """What a compute buffer's size depends on for ``config`` at ``context_tokens`` (§3.6).
+    """What a compute buffer's size depends on for ``config`` at ``context_tokens`` (§6).
 
     llama-server shares one KV cache across sequences (``-kvu``, in the command we print);
     libllama callers keep llama.cpp's default of one KV stream per sequence, whose KQ mask spans

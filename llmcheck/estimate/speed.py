@@ -23,9 +23,9 @@ from llmcheck.estimate.weights import _weights
 # GPU: every H100 run fits 0.80 of 3,352 GB/s plus 43-63 us per layer (CUDA graphs on; kernel
 # time of the many small matmuls of a layer, not bandwidth: 350M 1,289 tok/s, 1.2B Q4_K_M 880,
 # Q8_0 824, 2.6B 503, 8B-A1B 643; 1.2B with 16k tokens in the cache 734). The low end keeps the
-# literature's 0.45 (peer-tools.md (c)) and 90 us per layer (LFM2-24B-A2B's card: 293 tok/s on an
-# H100, ~85 us per layer) for slower GPUs; the high end's 35 us is 20 % under the fastest layer
-# measured. Width: ~2.1x between low and high.
+# peer tool whichllm's 0.45 and 90 us per layer (LFM2-24B-A2B's card: 293 tok/s on an H100, ~85 us
+# per layer; docs/llama-cpp-memory.md §8) for slower GPUs; the high end's 35 us is 20 % under the
+# fastest layer measured. Width: ~2.1x between low and high.
 GPU_DECODE_EFFICIENCY = (0.80, 0.45)
 GPU_LAYER_LATENCY_S = (35e-6, 90e-6)
 # CPU: the Xeon runs fit ~150 us per layer (16 threads meet at a barrier after every graph node,
@@ -55,7 +55,7 @@ PROMPT_TO_DECODE_CPU_MOE = (2.0, 8.0)
 def decode_bytes_per_token(
     variant: ModelVariant, quant: str, context_tokens: int, kv_type: KvType = KvType.F16
 ) -> tuple[int, int]:
-    """(weight bytes, KV bytes) read per generated token (reference §6).
+    """(weight bytes, KV bytes) read per generated token (docs/llama-cpp-memory.md §8).
 
     Weights: every layer tensor plus the output matrix (the token_embd lookup reads one row);
     MoE layers read the non-expert part and k/E of the expert bytes. KV: the whole cache up to

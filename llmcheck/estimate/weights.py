@@ -122,7 +122,7 @@ def file_size_bytes(variant: ModelVariant, quant: str) -> int:
     """The GGUF file size, computed from the architecture and llama-quantize's per-tensor rules.
 
     Tensor data (each tensor padded to 32 B) + tensor-info table + the metadata block measured
-    for the vocabulary (reference §4.5). Raises KeyError for an unknown quant.
+    for the vocabulary (docs/llama-cpp-memory.md §7). Raises KeyError for an unknown quant.
     """
     return gguf_size(variant, quant).file_bytes
 
@@ -130,7 +130,7 @@ def file_size_bytes(variant: ModelVariant, quant: str) -> int:
 def weights_bytes(
     variant: ModelVariant, quant: str, *, gpu_layers: int = 0
 ) -> tuple[int, int]:
-    """Model weights as (host bytes, GPU bytes) for ``-ngl gpu_layers`` (§3.4).
+    """Model weights as (host bytes, GPU bytes) for ``-ngl gpu_layers`` (llama-cpp-memory.md §4).
 
     Layer il (0..n_layer, where n_layer is the output layer) is on the GPU iff
     il >= n_layer + 1 - ngl. token_embd always stays in host memory; with ngl >= 1 the output layer
