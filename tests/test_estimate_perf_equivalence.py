@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from llmcheck import estimate as est
 from llmcheck.catalog import ModelVariant, load_catalog
 from llmcheck.estimate import KvType, RunConfig, Verdict
+from llmcheck.estimate.budget import _machine
 from llmcheck.estimate.memory import CONTEXT_PAD_TOKENS
-from llmcheck.estimate.placement import _judge, _layer_split, _machine
+from llmcheck.estimate.placement import _judge, _layer_split
 from llmcheck.snapshot import (
     CpuInfo,
     GpuInfo,

@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from llmcheck.catalog import Catalog, ModelVariant
+from llmcheck.estimate.budget import _Machine, _machine
 from llmcheck.estimate.command import _assumptions, llama_cpp_command
 from llmcheck.estimate.context import _max_context
-from llmcheck.estimate.placement import _judge, _Machine, _machine, _plan_gpus
+from llmcheck.estimate.memory import CONTEXT_PAD_TOKENS, padded_context
+from llmcheck.estimate.placement import _judge, _plan_gpus
 from llmcheck.estimate.speed import tokens_per_second
 from llmcheck.estimate.types import DeviceUse, Fit, Placement, RunConfig, SpeedRange, Verdict
 from llmcheck.estimate.weights import file_size_bytes
@@ -49,6 +51,10 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
         # for the model's own maximum (the CLI refuses such a --ctx with a clear message).
         config = replace(config, context_tokens=variant.gguf_context_tokens)
     judgement = _judge(variant, quant, config, machine)
+    # The asked context's verdict bounds the largest-context search (fitting is monotone in it).
+    fits = judgement.verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT)
+    asked = padded_context(config.context_tokens) // CONTEXT_PAD_TOKENS
+    max_context_tokens = _max_context(variant, quant, config, machine, known=(asked, fits))
     repack = machine.repack
     plan = judgement.plan
     if plan is None:
@@ -93,7 +99,7 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
         placement=placement,
         devices=devices,
         total_bytes=sum(d.terms.total_bytes for d in devices),
-        max_context_tokens=_max_context(variant, quant, config, machine),
+        max_context_tokens=max_context_tokens,
         gpu_layers=plan.gpu_layers if placement is not Placement.NONE else None,
         speed=speed,
         llama_cpp_command=command,

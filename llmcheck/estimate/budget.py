@@ -1,11 +1,16 @@
 """What each device may hold (free VRAM, Metal's working-set cap, usable RAM), the margin asked of
-it, and how a need compares with it (``_level``). VERDICT_RULES: :mod:`llmcheck.estimate.placement`.
+it, and how a need compares with it (``_level``); which devices a ``RunConfig.device`` may use
+(``_candidates``), read once per machine (``_Machine``). VERDICT_RULES:
+:mod:`llmcheck.estimate.placement`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from llmcheck.estimate.memory import CPU_OVERHEAD_BYTES, MIB, overhead_bytes
-from llmcheck.estimate.types import DeviceBudget
+from llmcheck.estimate.types import DeviceBudget, RunConfig
+from llmcheck.estimate.weights import repack_mode, repack_types
 from llmcheck.snapshot import GpuInfo, GpuVendor, MemoryKind, SystemSnapshot
 
 # --- verdict thresholds (VERDICT_RULES in placement.py) ---------------------------
@@ -148,3 +153,59 @@ def _level(need: int, budget: DeviceBudget) -> int:
     if need <= budget.budget_bytes:
         return _FITS
     return _NO
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Machine:
+    """What the placement search needs from a snapshot, read once per call, not per plan."""
+
+    budgets: tuple[DeviceBudget, ...]
+    repack: frozenset[str]
+    repack_mode: str
+    # The candidates of each ``RunConfig.device`` asked so far: every fit of estimate_all and
+    # every step of its context search asks for the same one.
+    candidates: dict[str, _Candidates] = field(default_factory=dict, compare=False, hash=False)
+
+
+def _machine(machine: SystemSnapshot) -> _Machine:
+    return _Machine(
+        budgets=budgets(machine), repack=repack_types(machine), repack_mode=repack_mode(machine)
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Candidates:
+    """The devices a config may use on a machine, or why the answer is unknown."""
+
+    cpu: DeviceBudget
+    known: tuple[DeviceBudget, ...]
+    unknown: tuple[DeviceBudget, ...]
+    unanswerable: str | None  # the reason when the verdict is unknown whatever the model
+
+
+def _candidates(config: RunConfig, machine: _Machine) -> _Candidates:
+    found = machine.candidates.get(config.device)
+    if found is None:
+        found = machine.candidates[config.device] = _find_candidates(config, machine)
+    return found
+
+
+def _find_candidates(config: RunConfig, machine: _Machine) -> _Candidates:
+    cpu = machine.budgets[-1]
+    accels = [b for b in machine.budgets if b.kind != "cpu"]
+    reason: str | None = None
+    if config.device.startswith("gpu:"):
+        index = int(config.device.split(":", 1)[1])
+        accels = [b for b in accels if b.gpu_index == index]
+        if not accels:
+            reason = f"this machine has no usable GPU {index} ({config.device})"
+    elif config.device == "cpu":
+        accels = []
+    if reason is None and cpu.budget_bytes is None:
+        reason = "the usable RAM could not be read"
+    return _Candidates(
+        cpu=cpu,
+        known=tuple(b for b in accels if b.budget_bytes is not None),
+        unknown=tuple(b for b in accels if b.budget_bytes is None),
+        unanswerable=reason,
+    )

@@ -5,33 +5,36 @@ from __future__ import annotations
 from dataclasses import replace
 
 from llmcheck.catalog import ModelVariant
-from llmcheck.estimate.budget import _FITS, _GREAT, _level
+from llmcheck.estimate.budget import _FITS, _GREAT, _candidates, _level, _Machine
 from llmcheck.estimate.memory import (
     CONTEXT_PAD_TOKENS,
     ComputeRole,
     device_compute_bytes,
     kv_bytes_per_token,
 )
-from llmcheck.estimate.placement import (
-    _candidates,
-    _forced_plans,
-    _judge,
-    _Machine,
-    _plan_gpus,
-    _whole_plans,
-)
+from llmcheck.estimate.placement import _forced_plans, _judge, _plan_gpus, _whole_plans
 from llmcheck.estimate.types import RunConfig, Verdict
 
 
 def _max_context(
-    variant: ModelVariant, quant: str, config: RunConfig, machine: _Machine
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    machine: _Machine,
+    *,
+    known: tuple[int, bool] | None = None,
 ) -> int | None:
-    """:func:`max_context`: a direct guess from the plans' shapes, checked by the full verdict.
+    """:func:`max_context`: a direct guess from the plans' shapes, then the full verdict.
 
-    The guess (:func:`_context_guess`) solves the whole-offload and CPU plans for the context;
-    the full verdict then checks k (fits) and k + 1 (does not). A partial offload, which the
-    guess leaves out, can only raise the answer: then bisection goes on above k, as it would
-    have done from the start, so the answer is always what bisection on the verdict gives.
+    The guess (:func:`_context_guess`) solves the whole-offload and CPU plans for the context.
+    It prices, at k x 256 tokens, the very plans the verdict builds there, and asks of them the
+    level the verdict asks, so the verdict at the guess fits: it is not computed a second time.
+    The full verdict then checks k + 1. A partial offload, which the guess leaves out, can only
+    raise the answer: then bisection goes on above k, as it would have done from the start, so
+    the answer is always what bisection on the verdict gives.
+
+    ``known``: (k, fits) for a context whose verdict the caller already has (:func:`estimate`
+    judges the asked context first); fitting is monotone in the context, so it bounds the search.
     """
     top = variant.gguf_context_tokens // CONTEXT_PAD_TOKENS
     if top < 1:
@@ -42,12 +45,14 @@ def _max_context(
         return _judge(variant, quant, cfg, machine).verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT)
 
     lo, hi = 0, top  # fits(lo) (or lo == 0); no k above hi fits
-    guess = _context_guess(variant, quant, config, machine, top)
-    if guess >= 1:
-        if fits(guess):
-            lo = guess
+    if known is not None:
+        k, ok = known
+        if ok:
+            lo = min(k, top)
         else:
-            hi = guess - 1
+            hi = min(hi, k - 1)
+    guess = _context_guess(variant, quant, config, machine, top)
+    lo = max(lo, guess)
     if lo == guess and guess < hi:
         if fits(guess + 1):
             lo = guess + 1
@@ -114,7 +119,9 @@ def _context_guess(
                 return True
         return False
 
-    lo, hi = 0, top
+    if any_fits(top):
+        return top  # the model's whole context fits: no search
+    lo, hi = 0, top - 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if any_fits(mid):

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 
 from llmcheck import calibration
 from llmcheck.catalog import ModelVariant
-from llmcheck.estimate.budget import _GREAT, _NO, _level, budgets
+from llmcheck.estimate.budget import _GREAT, _NO, _Candidates, _candidates, _level, _Machine
 from llmcheck.estimate.memory import (
     GIB,
     ComputeRole,
@@ -43,14 +43,7 @@ from llmcheck.estimate.memory import (
     recurrent_state_bytes,
 )
 from llmcheck.estimate.types import DeviceBudget, MemoryTerms, Placement, RunConfig, Verdict
-from llmcheck.estimate.weights import (
-    FLOAT_WEIGHT_QUANTS,
-    _cpu_repack,
-    _facts,
-    repack_mode,
-    repack_types,
-)
-from llmcheck.snapshot import SystemSnapshot
+from llmcheck.estimate.weights import FLOAT_WEIGHT_QUANTS, _cpu_repack, _facts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,21 +57,6 @@ class _Plan:
     # Per use, what the context does not change: (bytes, attention layers, compute role).
     # max_context re-prices a plan at another context from these alone.
     shape: tuple[tuple[int, int, ComputeRole], ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Machine:
-    """What the placement search needs from a snapshot, read once per call, not per plan."""
-
-    budgets: tuple[DeviceBudget, ...]
-    repack: frozenset[str]
-    repack_mode: str
-
-
-def _machine(machine: SystemSnapshot) -> _Machine:
-    return _Machine(
-        budgets=budgets(machine), repack=repack_types(machine), repack_mode=repack_mode(machine)
-    )
 
 
 def _layer_split(n_items: int, weights: Sequence[int]) -> list[int]:
@@ -299,37 +277,6 @@ class _Judgement:
     verdict: Verdict
     plan: _Plan | None
     reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Candidates:
-    """The devices a config may use on a machine, or why the answer is unknown."""
-
-    cpu: DeviceBudget
-    known: tuple[DeviceBudget, ...]
-    unknown: tuple[DeviceBudget, ...]
-    unanswerable: str | None  # the reason when the verdict is unknown whatever the model
-
-
-def _candidates(config: RunConfig, machine: _Machine) -> _Candidates:
-    cpu = machine.budgets[-1]
-    accels = [b for b in machine.budgets if b.kind != "cpu"]
-    reason: str | None = None
-    if config.device.startswith("gpu:"):
-        index = int(config.device.split(":", 1)[1])
-        accels = [b for b in accels if b.gpu_index == index]
-        if not accels:
-            reason = f"this machine has no usable GPU {index} ({config.device})"
-    elif config.device == "cpu":
-        accels = []
-    if reason is None and cpu.budget_bytes is None:
-        reason = "the usable RAM could not be read"
-    return _Candidates(
-        cpu=cpu,
-        known=tuple(b for b in accels if b.budget_bytes is not None),
-        unknown=tuple(b for b in accels if b.budget_bytes is None),
-        unanswerable=reason,
-    )
 
 
 def _whole_plans(
