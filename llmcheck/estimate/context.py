@@ -12,8 +12,8 @@ from llmcheck.estimate.memory import (
     device_compute_bytes,
     kv_bytes_per_token,
 )
-from llmcheck.estimate.placement import _forced_plans, _judge, _plan_gpus, _whole_plans
-from llmcheck.estimate.types import RunConfig, Verdict
+from llmcheck.estimate.placement import _forced_plans, _judge, _Plan, _plan_gpus, _whole_plans
+from llmcheck.estimate.types import DeviceBudget, RunConfig, Verdict
 
 
 def _max_context(
@@ -80,27 +80,16 @@ def _context_guess(
     if c.unanswerable is not None:
         return 0
     mode = machine.repack_mode
-    want = _GREAT  # with an unreadable GPU only "runs great" elsewhere is an answer
+    want = _FITS if not c.unknown else _GREAT  # with an unreadable GPU only "runs great" counts
     if config.gpu_layers is not None:
         plans = _forced_plans(variant, quant, config, c, mode)
-        if not c.unknown:
-            want = _FITS
+        cpu_too = False
     else:
         plans = _whole_plans(variant, quant, config, c, mode)
-        if not c.unknown:
-            want = _FITS
-            plans.append(_plan_gpus(variant, quant, config, [], c.cpu, 0, mode))
-    if not plans:
-        return 0
+        cpu_too = not c.unknown
     arch = variant.architecture
     kv_per_token = kv_bytes_per_token(arch, config.kv_type, n_layers=1)
-    priced = [
-        [
-            (b, b.kind, fixed, n_attn * kv_per_token, role)
-            for (b, _, _), (fixed, n_attn, role) in zip(p.uses, p.shape, strict=True)
-        ]
-        for p in plans
-    ]
+    priced = [_priced(p, kv_per_token) for p in plans]
 
     def any_fits(k: int) -> bool:
         tokens = k * CONTEXT_PAD_TOKENS
@@ -119,8 +108,15 @@ def _context_guess(
                 return True
         return False
 
-    if any_fits(top):
-        return top  # the model's whole context fits: no search
+    if priced and any_fits(top):
+        return top  # the model's whole context fits on an accelerator: no CPU plan, no search
+    if cpu_too:
+        cpu = _plan_gpus(variant, quant, config, [], c.cpu, 0, mode)
+        priced.append(_priced(cpu, kv_per_token))
+        if any_fits(top):
+            return top
+    if not priced:
+        return 0
     lo, hi = 0, top - 1
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -129,3 +125,14 @@ def _context_guess(
         else:
             hi = mid - 1
     return lo
+
+
+def _priced(
+    plan: _Plan, kv_per_token: int
+) -> list[tuple[DeviceBudget, str, int, int, ComputeRole]]:
+    """Per use of ``plan``: budget, kind, bytes that do not grow with the context, KV bytes per
+    context token, compute role (the compute buffer is priced per context)."""
+    return [
+        (b, b.kind, fixed, n_attn * kv_per_token, role)
+        for (b, _, _), (fixed, n_attn, role) in zip(plan.uses, plan.shape, strict=True)
+    ]
