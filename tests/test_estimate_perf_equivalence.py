@@ -1,9 +1,10 @@
 """The fast paths of the estimator give exactly what the plain algorithms gave.
 
-``max_context`` guesses the context from the plans' shapes and checks the guess with the full
-verdict; ``_layer_split`` walks its devices once. Both are compared with the straightforward
-versions they replaced (bisection on the verdict; a scan per layer), on hand-made and random
-machines near the boundaries.
+``max_context`` guesses the context from the plans' shapes and checks the step above the guess
+with the full verdict (``estimate`` also bounds the search by the asked context's verdict);
+``_layer_split`` walks its devices once. Both are compared with the straightforward versions they
+replaced (bisection on the verdict; a scan per layer), on hand-made and random machines near the
+boundaries.
 """
 
 from __future__ import annotations
@@ -133,6 +134,16 @@ def test_max_context_matches_bisection_on_hand_made_machines() -> None:
                 assert got == want, (variant.id, quant, config, machine.memory, machine.gpus)
 
 
+def test_estimate_max_context_matches_bisection_on_hand_made_machines() -> None:
+    """estimate() bounds the search with the asked context's verdict: the same answer."""
+    for machine in MACHINES:
+        for config in CONFIGS:
+            for variant, quant in PAIRS[1::6]:
+                want = bisect_max_context(variant, quant, config, machine)
+                got = est.estimate(variant, quant, config, machine).max_context_tokens
+                assert got == want, (variant.id, quant, config, machine.memory, machine.gpus)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     pair=st.sampled_from(PAIRS),
@@ -167,6 +178,7 @@ def test_max_context_matches_bisection_on_random_machines(
     machine = box(ram_gib, *gpus)
     want = bisect_max_context(variant, quant, config, machine)
     assert est.max_context(variant, quant, config, machine) == want
+    assert est.estimate(variant, quant, config, machine).max_context_tokens == want
 
 
 @given(n_items=st.integers(0, 64), weights=st.lists(st.integers(1, 1 << 40), min_size=1,
