@@ -144,6 +144,26 @@ def test_estimate_max_context_matches_bisection_on_hand_made_machines() -> None:
                 assert got == want, (variant.id, quant, config, machine.memory, machine.gpus)
 
 
+def test_estimate_asked_at_the_boundary_keeps_the_largest_context() -> None:
+    """Asked at the largest context, or one step above it, estimate() still finds it: the asked
+    context's verdict is the tightest bound the search can get there."""
+    checked = 0
+    for machine in MACHINES:
+        for config in CONFIGS[:2]:
+            for variant, quant in PAIRS[::4]:
+                want = bisect_max_context(variant, quant, config, machine)
+                if want is None:
+                    continue
+                for asked in (want, want + CONTEXT_PAD_TOKENS):
+                    if asked > variant.gguf_context_tokens:
+                        continue
+                    cfg = replace(config, context_tokens=asked)
+                    got = est.estimate(variant, quant, cfg, machine).max_context_tokens
+                    assert got == want, (variant.id, quant, cfg, machine.memory, machine.gpus)
+                    checked += 1
+    assert checked > 100
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     pair=st.sampled_from(PAIRS),
