@@ -559,3 +559,17 @@ def test_fit_carries_what_callers_would_recompute(m12: ModelVariant) -> None:
     assert (split.speed.bandwidth_gb_s, split.speed.bandwidth_source) == (80.0, "table")
     assert (split.speed.prompt_to_decode_low, split.speed.prompt_to_decode_high) == (5.0, 20.0)
     assert split.gpu_layers == 5 < split.offloadable_layers
+
+
+def test_importing_the_package_loads_only_the_value_types() -> None:
+    """``from llmcheck.estimate import RunConfig`` stays cheap: no catalog code until a function
+    is used (a fresh interpreter, so other tests' imports do not count)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from llmcheck.estimate import RunConfig, KvType; "
+        "print(sorted(m for m in sys.modules if m.startswith('llmcheck.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['llmcheck.estimate', 'llmcheck.estimate.types']"

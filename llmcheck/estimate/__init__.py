@@ -16,14 +16,16 @@ Modules, each importing only those below it (an import-linter contract keeps it 
 * :mod:`~llmcheck.estimate.memory` (the memory terms) and :mod:`~llmcheck.estimate.weights`
   (weights, file size, CPU repacking);
 * :mod:`~llmcheck.estimate.types`: the value types, standard library only.
+
+Importing the package loads the value types only; the functions load their modules (and the
+catalog code) on first use, so ``from llmcheck.estimate import RunConfig`` stays cheap.
 """
 
 from __future__ import annotations
 
-from llmcheck.estimate.api import best_quant, estimate, estimate_all, max_context
-from llmcheck.estimate.budget import budgets
-from llmcheck.estimate.memory import compute_bytes, kv_cache_bytes
-from llmcheck.estimate.speed import decode_bytes_per_token
+import importlib
+from typing import TYPE_CHECKING
+
 from llmcheck.estimate.types import (
     DeviceBudget,
     DeviceUse,
@@ -36,7 +38,38 @@ from llmcheck.estimate.types import (
     SpeedRange,
     Verdict,
 )
-from llmcheck.estimate.weights import file_size_bytes, repack_mode
+
+if TYPE_CHECKING:
+    from llmcheck.estimate.api import best_quant, estimate, estimate_all, max_context
+    from llmcheck.estimate.budget import budgets
+    from llmcheck.estimate.memory import compute_bytes, kv_cache_bytes
+    from llmcheck.estimate.speed import decode_bytes_per_token
+    from llmcheck.estimate.weights import file_size_bytes, repack_mode
+
+# The functions, by the module that defines them (loaded on first use, PEP 562).
+_FUNCTIONS = {
+    "best_quant": "api",
+    "estimate": "api",
+    "estimate_all": "api",
+    "max_context": "api",
+    "budgets": "budget",
+    "compute_bytes": "memory",
+    "kv_cache_bytes": "memory",
+    "decode_bytes_per_token": "speed",
+    "file_size_bytes": "weights",
+    "repack_mode": "weights",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Load one of the functions of ``__all__`` from its module on first use."""
+    module = _FUNCTIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
 
 __all__ = [
     "DeviceBudget",
