@@ -1,7 +1,7 @@
 """llama.cpp's compute buffers, CUDA context and CPU weight repacking, fitted to measurements.
 
 Pure functions and named constants; imports only ``llmcheck.catalog``. The structure of every
-formula comes from llama.cpp 0c1e57098's graph (reference ``lfm2-and-llama-cpp.md`` §3.6: the
+formula comes from llama.cpp 0c1e57098's graph (``docs/llama-cpp-memory.md`` §6: the
 reserve graph is the worst-case micro-batch, ``n_tok = min(n_kv, n_ubatch)``, f32 activations);
 the few constants were read off the 106 runs recorded on an H100 + AMX Xeon
 (``tests/data/llamacpp/llamacpp_truth_h100.json``, llama-cpp-python 0.3.36). Each constant names
@@ -28,7 +28,6 @@ the largest of these phases:
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -234,11 +233,6 @@ def uses_cublas(*, flash_attn: bool, float_matmul_weights: bool) -> bool:
     return (not flash_attn) or float_matmul_weights
 
 
-def cuda_context_bytes(*, cublas: bool) -> int:
-    """Per-process CUDA memory that llama.cpp does not print: context (+ cuBLAS)."""
-    return CUDA_CONTEXT_BYTES + (CUBLAS_WORKSPACE_BYTES if cublas else 0)
-
-
 def cpu_repack_mode(features: Iterable[str], machine_arch: str) -> str:
     """"amx" | "avx512" | "avx2" | "arm" | "none" from CPU feature flags (lower case)."""
     f = {x.lower() for x in features}
@@ -305,8 +299,3 @@ def repack(
 
 #: The measured contexts (MiB) the two constants summarise, for the record.
 CUDA_CONTEXT_SAMPLES_MIB = {"no_cublas": (596.05, 598.76), "cublas": (691.3, 693.51)}
-
-
-def median_mib(values: Iterable[float]) -> float:
-    """Median helper used by compare.py when it reports the measured context."""
-    return float(statistics.median(list(values)))

@@ -1,7 +1,7 @@
 """Each memory term against llama.cpp's own numbers, and verdicts on hand-made machines.
 
-Exact numbers: shared/reference/lfm2-and-llama-cpp.md (real llama.cpp logs); compute buffer:
-shared/reference/llama-cpp-measured.md, measured through llama-cpp-python (libllama front end,
+Exact numbers: llama.cpp's own logs (docs/llama-cpp-memory.md §2-§5); compute buffer: the CPU runs
+measured through llama-cpp-python (docs/llama-cpp-memory.md §6, libllama front end,
 n_outputs = n_ubatch), so those checks use FrontEnd.LIBLLAMA's reserved_outputs.
 """
 
@@ -11,7 +11,6 @@ import pytest
 
 from llmcheck.catalog import Catalog, ModelVariant, load_catalog
 from llmcheck.estimate import (
-    GREAT_MARGIN_BYTES,
     FrontEnd,
     KvType,
     Placement,
@@ -20,17 +19,15 @@ from llmcheck.estimate import (
     best_quant,
     budgets,
     compute_bytes,
+    decode_bytes_per_token,
     estimate,
     estimate_all,
     kv_cache_bytes,
     max_context,
-    output_bytes,
-    recurrent_state_bytes,
-    repack_bytes,
-    repack_types,
-    reserved_outputs,
-    weights_bytes,
 )
+from llmcheck.estimate.budget import GREAT_MARGIN_BYTES
+from llmcheck.estimate.memory import output_bytes, recurrent_state_bytes, reserved_outputs
+from llmcheck.estimate.weights import repack_bytes, repack_types, weights_bytes
 from llmcheck.snapshot import (
     CpuInfo,
     GpuInfo,
@@ -132,7 +129,7 @@ def m2_max_32gib() -> SystemSnapshot:
     )
 
 
-# --- terms against the reference's exact numbers ---------------------------------------------
+# --- terms against llama.cpp's exact numbers ------------------------------------------------
 
 
 def test_kv_cache_exact(m12: ModelVariant) -> None:
@@ -537,3 +534,42 @@ def test_amx_cpu_repacks_q8_0(m12: ModelVariant) -> None:
     assert round(cpu.terms.repack_bytes / MIB, 2) == 1325.25
     (plain,) = estimate(m12, "Q8_0", RunConfig(), base).devices
     assert plain.terms.repack_bytes == 0  # AVX2 leaves Q8_0 alone
+
+
+def test_fit_carries_what_callers_would_recompute(m12: ModelVariant) -> None:
+    """The speed names its device and bytes per token; the fit its layers and budgets."""
+    machine = desktop(nvidia(0, 20.0))
+    whole = estimate(m12, "Q4_K_M", RunConfig(context_tokens=8192), machine)
+    assert whole.placement is Placement.GPU
+    assert whole.speed is not None
+    assert whole.speed.device == "gpu:0"
+    assert whole.speed.bandwidth_gb_s == 1008.0
+    weights, kv = decode_bytes_per_token(m12, "Q4_K_M", 8192, KvType.F16)
+    assert whole.speed.weights_read_bytes_per_token == weights
+    assert whole.speed.kv_read_bytes_per_token_full_context == kv == 6 * 2 * 512 * 2 * 8192
+    assert (whole.speed.prompt_to_decode_low, whole.speed.prompt_to_decode_high) == (20.0, 80.0)
+    assert whole.offloadable_layers == m12.architecture.n_layer + 1 == 17
+    assert whole.budgets == budgets(machine)
+    # Split: the CPU's RAM is the slowest device holding layers; its bandwidth as read (a table
+    # peak, which the model counts at 70%) and its device name.
+    split = estimate(m12, "Q4_K_M", RunConfig(gpu_layers=5), machine)
+    assert split.placement is Placement.SPLIT
+    assert split.speed is not None
+    assert split.speed.device == "cpu"
+    assert (split.speed.bandwidth_gb_s, split.speed.bandwidth_source) == (80.0, "table")
+    assert (split.speed.prompt_to_decode_low, split.speed.prompt_to_decode_high) == (5.0, 20.0)
+    assert split.gpu_layers == 5 < split.offloadable_layers
+
+
+def test_importing_the_package_loads_only_the_value_types() -> None:
+    """``from llmcheck.estimate import RunConfig`` stays cheap: no catalog code until a function
+    is used (a fresh interpreter, so other tests' imports do not count)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from llmcheck.estimate import RunConfig, KvType; "
+        "print(sorted(m for m in sys.modules if m.startswith('llmcheck.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['llmcheck.estimate', 'llmcheck.estimate.types']"

@@ -1,9 +1,10 @@
 """The fast paths of the estimator give exactly what the plain algorithms gave.
 
-``max_context`` guesses the context from the plans' shapes and checks the guess with the full
-verdict; ``_layer_split`` walks its devices once. Both are compared with the straightforward
-versions they replaced (bisection on the verdict; a scan per layer), on hand-made and random
-machines near the boundaries.
+``max_context`` guesses the context from the plans' shapes and checks the step above the guess
+with the full verdict (``estimate`` also bounds the search by the asked context's verdict);
+``_layer_split`` walks its devices once. Both are compared with the straightforward versions they
+replaced (bisection on the verdict; a scan per layer), on hand-made and random machines near the
+boundaries.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from hypothesis import strategies as st
 
 from llmcheck import estimate as est
 from llmcheck.catalog import ModelVariant, load_catalog
-from llmcheck.estimate import CONTEXT_PAD_TOKENS, KvType, RunConfig, Verdict
+from llmcheck.estimate import KvType, RunConfig, Verdict
+from llmcheck.estimate.budget import _machine
+from llmcheck.estimate.memory import CONTEXT_PAD_TOKENS
+from llmcheck.estimate.placement import _judge, _layer_split
 from llmcheck.snapshot import (
     CpuInfo,
     GpuInfo,
@@ -35,12 +39,12 @@ def bisect_max_context(
     variant: ModelVariant, quant: str, config: RunConfig, machine: SystemSnapshot
 ) -> int | None:
     """The bisection max_context used before the direct solve (the reference)."""
-    facts = est._machine(machine)
+    facts = _machine(machine)
     top = variant.gguf_context_tokens // CONTEXT_PAD_TOKENS
 
     def fits(k: int) -> bool:
         cfg = replace(config, context_tokens=k * CONTEXT_PAD_TOKENS)
-        verdict = est._judge(variant, quant, cfg, facts).verdict
+        verdict = _judge(variant, quant, cfg, facts).verdict
         return verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT)
 
     if top < 1 or not fits(1):
@@ -130,6 +134,36 @@ def test_max_context_matches_bisection_on_hand_made_machines() -> None:
                 assert got == want, (variant.id, quant, config, machine.memory, machine.gpus)
 
 
+def test_estimate_max_context_matches_bisection_on_hand_made_machines() -> None:
+    """estimate() bounds the search with the asked context's verdict: the same answer."""
+    for machine in MACHINES:
+        for config in CONFIGS:
+            for variant, quant in PAIRS[1::6]:
+                want = bisect_max_context(variant, quant, config, machine)
+                got = est.estimate(variant, quant, config, machine).max_context_tokens
+                assert got == want, (variant.id, quant, config, machine.memory, machine.gpus)
+
+
+def test_estimate_asked_at_the_boundary_keeps_the_largest_context() -> None:
+    """Asked at the largest context, or one step above it, estimate() still finds it: the asked
+    context's verdict is the tightest bound the search can get there."""
+    checked = 0
+    for machine in MACHINES:
+        for config in CONFIGS[:2]:
+            for variant, quant in PAIRS[::4]:
+                want = bisect_max_context(variant, quant, config, machine)
+                if want is None:
+                    continue
+                for asked in (want, want + CONTEXT_PAD_TOKENS):
+                    if asked > variant.gguf_context_tokens:
+                        continue
+                    cfg = replace(config, context_tokens=asked)
+                    got = est.estimate(variant, quant, cfg, machine).max_context_tokens
+                    assert got == want, (variant.id, quant, cfg, machine.memory, machine.gpus)
+                    checked += 1
+    assert checked > 100
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     pair=st.sampled_from(PAIRS),
@@ -164,12 +198,13 @@ def test_max_context_matches_bisection_on_random_machines(
     machine = box(ram_gib, *gpus)
     want = bisect_max_context(variant, quant, config, machine)
     assert est.max_context(variant, quant, config, machine) == want
+    assert est.estimate(variant, quant, config, machine).max_context_tokens == want
 
 
 @given(n_items=st.integers(0, 64), weights=st.lists(st.integers(1, 1 << 40), min_size=1,
                                                      max_size=6))
 def test_layer_split_matches_the_scan(n_items: int, weights: list[int]) -> None:
-    assert est._layer_split(n_items, weights) == scan_layer_split(n_items, weights)
+    assert _layer_split(n_items, weights) == scan_layer_split(n_items, weights)
 
 
 def test_estimate_all_equals_estimate_per_pair() -> None:

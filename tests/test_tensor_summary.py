@@ -15,7 +15,6 @@ from collections import Counter
 import pytest
 
 from llmcheck import calibration
-from llmcheck import estimate as est
 from llmcheck.catalog import Architecture, QuantTable, gguf_size, load_catalog
 from llmcheck.catalog.quant import (
     SUPPORTED_FTYPES,
@@ -26,6 +25,7 @@ from llmcheck.catalog.quant import (
     tensor_plan,
     tensor_summary,
 )
+from llmcheck.estimate import weights as est
 
 CATALOG = load_catalog()
 TABLE = CATALOG.quant_table

@@ -1,0 +1,115 @@
+"""The llama-server command a verdict assumes, and the assumptions listed with every answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from llmcheck import calibration
+from llmcheck.catalog import ModelVariant
+from llmcheck.estimate.budget import GREAT_MARGIN_BYTES, GREAT_MARGIN_RAM_FRACTION
+from llmcheck.estimate.memory import CONTEXT_PAD_TOKENS, MIB
+from llmcheck.estimate.types import FrontEnd, RunConfig
+
+# The llama.cpp build whose allocation rules these functions follow (docs/llama-cpp-memory.md §1).
+LLAMA_CPP_COMMIT = "0c1e57098"
+LLAMA_CPP_PYTHON_VERSION = "0.3.36"
+
+
+def llama_cpp_command(
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    *,
+    gpu_layers: int,
+    split: Sequence[int] = (),
+    main_gpu: int | None = None,
+    gpu_hidden: bool | None = None,
+) -> str:
+    """The llama-server command the verdict assumes, with every flag that changes memory pinned.
+
+    ``-fit off`` keeps llama-server (which fits by default) from changing -c / -ngl; ``-kvu``
+    makes parallel sequences share one KV cache of -c cells; ``-dev none`` keeps a CPU-only run
+    off the GPU (``gpu_hidden``, default: ``gpu_layers == 0``; ``-ngl 0`` with a GPU visible
+    still uses it for the big matmuls).
+    """
+    parts = [
+        "llama-server",
+        "-m",
+        variant.gguf_file_name(quant),
+    ]
+    if variant.vision is not None:
+        parts += ["--mmproj", f"mmproj-{variant.gguf_file_prefix}-{variant.vision.ggml_type}.gguf"]
+    parts += ["-c", str(config.context_tokens), "-ngl", str(gpu_layers)]
+    if gpu_hidden if gpu_hidden is not None else gpu_layers == 0:
+        parts += ["-dev", "none"]
+    if len(split) > 1:
+        parts += ["-sm", "layer", "-ts", ",".join(str(s) for s in split)]
+    elif main_gpu is not None:
+        parts += ["-sm", "none", "-mg", str(main_gpu)]
+    parts += [
+        "-fa",
+        "on" if config.flash_attn else "off",
+        "-ctk",
+        str(config.kv_type),
+        "-ctv",
+        str(config.kv_type),
+        "-np",
+        str(config.parallel),
+    ]
+    if config.parallel > 1:
+        parts.append("-kvu")
+    parts += ["-ub", str(config.ubatch), "-fit", "off"]
+    if not config.mmap:
+        parts.append("--no-mmap")
+    return " ".join(parts)
+
+
+def _assumptions(
+    variant: ModelVariant, config: RunConfig, repack: frozenset[str], *, cpu_only: bool
+) -> list[str]:
+    arch = variant.architecture
+    out = [
+        f"llama.cpp {LLAMA_CPP_COMMIT} allocation rules "
+        f"(llama-cpp-python {LLAMA_CPP_PYTHON_VERSION})",
+        f"front end: {config.front_end} "
+        + (
+            "(logits reserved for one token per sequence)"
+            if config.front_end is FrontEnd.LLAMA_SERVER
+            else "(logits reserved for a whole micro-batch, as llama-cpp-python does)"
+        ),
+        f"context padded to a multiple of {CONTEXT_PAD_TOKENS}; KV only on the "
+        f"{arch.n_attention_layers} attention layers, "
+        + (
+            "unified across parallel sequences"
+            if config.front_end is FrontEnd.LLAMA_SERVER
+            else "one KV stream per parallel sequence"
+        ),
+        "mmap on (llama.cpp default)" if config.mmap else "mmap off (--no-mmap)",
+        f"compute buffers, CUDA context ({calibration.CUDA_CONTEXT_BYTES // MIB} MiB, "
+        f"+{calibration.CUBLAS_WORKSPACE_BYTES // MIB} MiB when cuBLAS loads) and CPU "
+        "repacking as measured on an H100 + AMX Xeon "
+        "(docs/calibration.md); other GPU backends' overhead is an estimate",
+        f"safety margin: {GREAT_MARGIN_BYTES // MIB} MiB per device (llama.cpp --fit default), "
+        f"at least {GREAT_MARGIN_RAM_FRACTION:.0%} of RAM budgets",
+    ]
+    if repack and cpu_only:
+        out.append(
+            "this CPU repacks " + ", ".join(sorted(repack)) + " weights (AMX / CPU_REPACK "
+            "copies, counted as repack)"
+            + (
+                ": under mmap the file pages stay cached as well (counted as droppable page "
+                "cache, not as need)"
+                if config.mmap
+                else ""
+            )
+        )
+    if not arch.attention_layers_verified:
+        out.append("attention-layer indices are a placeholder (only their count is verified)")
+    if not variant.verified:
+        out.append(f"{variant.name}: architecture not fully verified ({arch.note or variant.note})")
+    if variant.vision is not None:
+        out.append(
+            "vision projector size estimated from the encoder's parameter count; the image "
+            "encoder's compute buffer is not counted"
+        )
+    return out
