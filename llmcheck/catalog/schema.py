@@ -336,7 +336,7 @@ def parse_sources(sources: Iterable[tuple[str, str]]) -> list[tuple[str, dict[st
         CatalogError: a text is not TOML, or holds an unknown top-level key.
     """
     # Imported here: the shipped catalog is read from the precomputed table on the hot path, and
-    # tomllib costs a few milliseconds to import (docs/gguf-file-sizes.md §9).
+    # tomllib costs a few milliseconds to import (llmcheck.catalog.precomputed).
     import tomllib
 
     docs: list[tuple[str, dict[str, Any]]] = []

@@ -88,7 +88,7 @@ class Architecture:
         return self.is_moe and il >= self.n_dense_lead_layers
 
     def parameter_count(self, *, active: bool = False) -> int:
-        """Parameters from the shapes (reference §2.4); ``active`` counts k of E experts.
+        """Parameters from the shapes (gguf-file-sizes.md §2); ``active`` counts k of E experts.
 
         P = V*d + d + per layer (2d + FFN) + conv layers (3d*d + d*L + d*d)
             + attention layers (d*H*hd + 2*d*Hkv*hd + H*hd*d + 2*hd),
@@ -146,7 +146,7 @@ class GgufMetadata:
 
     vocab_size: int
     metadata_bytes: int
-    tolerance_bytes: int  # spread seen over published files (reference §4.5)
+    tolerance_bytes: int  # spread over published files (docs/gguf-file-sizes.md §7)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
