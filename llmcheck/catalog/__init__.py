@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING
 
 from llmcheck.catalog.precomputed import stored_documents
 from llmcheck.catalog.quant import (
-    GgmlType,
-    GgufSize,
     TensorGroup,
     TensorInfo,
     TensorSummary,
@@ -31,7 +29,9 @@ from llmcheck.catalog.values import (
     Architecture,
     Catalog,
     CatalogError,
+    GgmlType,
     GgufMetadata,
+    GgufSize,
     ModelVariant,
     QuantTable,
     QuantType,

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llmcheck.catalog.rules import SUPPORTED_FTYPES, tensor_type
-from llmcheck.catalog.values import GgmlType
+from llmcheck.catalog.values import GgmlType, GgufSize
 
 if TYPE_CHECKING:
     from llmcheck.catalog.values import Architecture, ModelVariant, QuantTable
@@ -424,23 +424,6 @@ def info_table_bytes(arch: Architecture) -> int:
 def _info_bytes(name: str, shape: tuple[int, ...]) -> int:
     """:attr:`TensorInfo.info_bytes` of a tensor named ``name`` with ``shape``."""
     return TensorInfo(name=name, shape=shape, ggml_type="", nbytes=0).info_bytes
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GgufSize:
-    """The computed size of one GGUF file and its parts (bytes)."""
-
-    tensor_data_bytes: int  # Σ tensor bytes padded to 32 (what llama.cpp calls the model size)
-    tensor_info_bytes: int  # the tensor-info table
-    metadata_bytes: int | None  # tokenizer + keys; None when the vocabulary's block is unknown
-    metadata_tolerance_bytes: int | None
-    token_embd_bytes: int  # the tied embedding / output matrix
-    expert_bytes: int  # routed experts (MoE), else 0
-
-    @property
-    def file_bytes(self) -> int:
-        """The whole file; the metadata block counts as 0 when unknown."""
-        return self.tensor_data_bytes + self.tensor_info_bytes + (self.metadata_bytes or 0)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -253,3 +253,20 @@ class Catalog:
             known = ", ".join(q.name for q in self.quants)
             msg = f"unknown quantization {name!r}; known: {known}"
             raise KeyError(msg) from None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GgufSize:
+    """The computed size of one GGUF file and its parts (bytes)."""
+
+    tensor_data_bytes: int  # Σ tensor bytes padded to 32 (what llama.cpp calls the model size)
+    tensor_info_bytes: int  # the tensor-info table
+    metadata_bytes: int | None  # tokenizer + keys; None when the vocabulary's block is unknown
+    metadata_tolerance_bytes: int | None
+    token_embd_bytes: int  # the tied embedding / output matrix
+    expert_bytes: int  # routed experts (MoE), else 0
+
+    @property
+    def file_bytes(self) -> int:
+        """The whole file; the metadata block counts as 0 when unknown."""
+        return self.tensor_data_bytes + self.tensor_info_bytes + (self.metadata_bytes or 0)
