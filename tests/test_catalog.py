@@ -10,7 +10,7 @@ import pytest
 from llmcheck.catalog import Catalog, CatalogError, load_catalog, load_catalog_from
 from llmcheck.resources import resource_path
 
-# Published (card) parameter counts, reference §2.3/§2.4.
+# Published (card) parameter counts, docs/gguf-file-sizes.md §2.
 CARD_PARAMETERS = {
     "lfm2-350m": 354_483_968,
     "lfm2-700m": 742_489_344,
@@ -80,7 +80,7 @@ def test_contract_every_entry(catalog: Catalog) -> None:
         assert 1 <= a.n_attention_layers < a.n_layer
         assert all(0 <= i < a.n_layer for i in a.attention_layers)
         assert a.n_head * a.head_dim == a.hidden_size
-        assert a.n_head_kv * a.head_dim == 512  # every LFM2: 8 KV heads of 64 (reference §3.2)
+        assert a.n_head_kv * a.head_dim == 512  # 8 KV heads of 64 (gguf-file-sizes.md §2)
         assert a.hidden_size % 256 == 0
         assert a.ffn_size % 256 == 0
         assert a.conv_l_cache == 3
@@ -113,7 +113,7 @@ def test_moe_counts_match_the_cards(catalog: Catalog) -> None:
 
 
 def test_attention_layer_counts(catalog: Catalog) -> None:
-    """6 / 8 / 6 / 10 attention layers (reference §2.3); the 1.2B indices are exact."""
+    """6 / 8 / 6 / 10 attention layers (docs/gguf-file-sizes.md §2); the 1.2B indices are exact."""
     archs = {a.id: a for a in catalog.architectures}
     assert archs["lfm2-1.2b"].attention_layers == (2, 5, 8, 10, 12, 14)
     assert archs["lfm2-2.6b"].n_attention_layers == 8
@@ -143,12 +143,14 @@ def test_file_names(catalog: Catalog) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """A copy of the shipped catalog that a test may break."""
+@pytest.fixture(params=[".toml", ".json"], ids=["toml-only", "with-precomputed-table"])
+def folder(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A copy of the shipped catalog that a test may break, with or without its precomputed table
+    (which must never hide an edit: llmcheck.catalog.precomputed)."""
     src = resource_path("catalog")
+    keep = (".toml", request.param)
     for entry in src.iterdir():
-        if entry.name.endswith(".toml"):
+        if entry.name.endswith(keep):
             (tmp_path / entry.name).write_text(entry.read_text(encoding="utf-8"), encoding="utf-8")
     return tmp_path
 

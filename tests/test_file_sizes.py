@@ -1,7 +1,7 @@
-"""Computed GGUF sizes against every published and measured byte count in the reference.
+"""Computed GGUF sizes against every published and measured byte count we know.
 
-Sources: shared/reference/lfm2-and-llama-cpp.md §4.4-§5 (published files, llama.cpp logs) and
-shared/reference/llama-cpp-measured.md (files written by llama.cpp's own quantizer).
+Each number and its original source (Hugging Face files, llama.cpp issues and PRs, files written
+by llama.cpp's own quantizer) is listed in docs/gguf-file-sizes.md §8.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def catalog() -> Catalog:
     return load_catalog()
 
 
-# (variant, quant, published file bytes, tensor data the reference computed), reference §4.6.
+# (variant, quant, published file bytes, computed tensor data), docs/gguf-file-sizes.md §8.
 PUBLISHED = [
     ("lfm2-350m", "Q4_K_M", 229_309_376, 226_925_568),
     ("lfm2-350m", "Q8_0", 379_214_784, 376_830_976),
@@ -73,7 +73,7 @@ def test_lfm2_12b_q4_0_third_party_size(catalog: Catalog) -> None:
     assert round(file_size_bytes(catalog.variant("lfm2-1.2b"), "Q4_0") / 1e6) == 696
 
 
-# llama-cpp-measured.md: tensor bytes (MiB, as llama.cpp prints them) and file sizes of files
+# docs/gguf-file-sizes.md §8: tensor bytes (MiB, as llama.cpp prints them) and file sizes of files
 # quantized by llama.cpp itself from synthetic LFM2 GGUFs.
 MEASURED = {
     "lfm2-1.2b": {
@@ -135,22 +135,22 @@ def test_type_counts_match_the_loader_dump(catalog: Catalog) -> None:
         ("lfm2-8b-a1b", "Q4_K_M", {"F32": 123, "Q6_K": 15, "Q4_K": 118}),
     ],
 )
-def test_type_counts_of_the_reference_calculator(
+def test_type_counts_per_ftype(
     catalog: Catalog, arch_id: str, quant: str, expected: dict[str, int]
 ) -> None:
-    """Reference §4.4: tensors per ggml type, with the n_gqa() == 0 quirk (Q2_K attn_v Q3_K)."""
+    """Tensors per ggml type (docs §8), with the n_gqa() == 0 quirk (Q2_K attn_v is Q3_K)."""
     assert _type_counts(catalog, arch_id, quant) == expected
 
 
 def test_tensor_counts(catalog: Catalog) -> None:
-    """Reference §2.5: 148 (16-layer dense), 266 (2.6B), 256 (8B-A1B), 428 (24B-A2B) tensors."""
+    """148 (16-layer dense), 266 (2.6B), 256 (8B-A1B), 428 (24B-A2B) tensors (docs §3)."""
     counts = {"lfm2-1.2b": 148, "lfm2-2.6b": 266, "lfm2-8b-a1b": 256, "lfm2-24b-a2b": 428}
     for arch_id, n in counts.items():
         assert sum(_type_counts(catalog, arch_id, "Q4_K_M").values()) == n
 
 
 def test_predicted_size_table(catalog: Catalog) -> None:
-    """Reference §4.6 predicted sizes (MB) for every quant of LFM2-1.2B and LFM2-8B-A1B."""
+    """Predicted sizes (MB) for every quant of LFM2-1.2B and LFM2-8B-A1B (docs §8)."""
     rows = {
         "lfm2-1.2b": [483.4, 600.3, 695.8, 730.9, 843.4, 962.8, 1246.3, 2343.3],
         "lfm2-8b-a1b": [3079.6, 3997.6, 4733.9, 5044.8, 5919.6, 6849.0, 8868.4, 16685.6],

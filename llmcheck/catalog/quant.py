@@ -1,19 +1,16 @@
-"""GGUF tensors of an LFM2 model and the types llama-quantize gives them: the file size, exactly.
+"""The GGUF file of an LFM2 model: its tensors, the type of each, and the file size, exactly.
 
-Facts follow llama.cpp at commit 0c1e57098 (the copy vendored in llama-cpp-python 0.3.36), as
-collected in ``shared/reference/lfm2-and-llama-cpp.md``:
+Facts follow llama.cpp at commit 0c1e57098 (the copy vendored in llama-cpp-python 0.3.36); each is
+written down with its original source in ``docs/gguf-file-sizes.md``:
 
-* the tensor list per layer is ``llama_model_lfm2::load_arch_tensors`` (§2.5);
-* ``convert_hf_to_gguf`` keeps 1-D tensors, norms, the short-conv kernel, the MoE router and the
-  expert bias in F32 (§4.2) and ``llama-quantize`` never re-types them (§4.3);
-* the per-tensor overrides are ``llama_tensor_get_type_impl`` in ``src/llama-quant.cpp`` (§4.3),
-  including the LFM2 quirk that ``hparams.n_gqa()`` reads layer 0, a conv layer with no KV heads, so
-  every ``n_gqa() >= 4`` branch is false;
+* the tensor list per layer is ``llama_model_lfm2::load_arch_tensors`` (§3);
+* the type of each tensor is :mod:`llmcheck.catalog.rules` (``convert_hf_to_gguf`` keeps 1-D
+  tensors, norms, the short-conv kernel, the MoE router and the expert bias in F32, §5, and
+  ``llama-quantize``'s ``llama_tensor_get_type_impl`` types the rest, §6);
 * a GGUF file is a metadata block, a tensor-info table and the tensor data, each tensor padded to
-  32 bytes (§4.5).
+  32 bytes (§7).
 
-The rules are code because they are llama.cpp's logic; the numbers they use (block sizes, the
-default type of each ftype) are data in ``resources/catalog/quants.toml``.
+Everything here is pure and cached per architecture: the estimator asks for every variant x quant.
 """
 
 from __future__ import annotations
@@ -23,56 +20,33 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from llmcheck.catalog.rules import SUPPORTED_FTYPES, tensor_type
+from llmcheck.catalog.values import GgmlType, GgufSize
+
 if TYPE_CHECKING:
-    from llmcheck.catalog.schema import Architecture
+    from llmcheck.catalog.values import Architecture, ModelVariant, QuantTable
+
+__all__ = [
+    "GGUF_ALIGNMENT_BYTES",
+    "SUPPORTED_FTYPES",
+    "GgmlType",
+    "GgufSize",
+    "TensorGroup",
+    "TensorInfo",
+    "TensorSummary",
+    "gguf_size",
+    "info_table_bytes",
+    "pad_to",
+    "tensor_data_bytes",
+    "tensor_info_table_bytes",
+    "tensor_plan",
+    "tensor_summary",
+    "variant_summary",
+    "variant_tensors",
+]
 
 # GGUF_DEFAULT_ALIGNMENT in ggml/include/gguf.h: every tensor's data starts on a 32-byte boundary.
 GGUF_ALIGNMENT_BYTES = 32
-
-# Ftypes whose per-tensor rules this module implements exactly (src/llama-quant.cpp). A quant in
-# the catalog outside this set is rejected at load time.
-SUPPORTED_FTYPES = frozenset(
-    {
-        "F32",
-        "F16",
-        "BF16",
-        "Q8_0",
-        "Q6_K",
-        "Q5_K_M",
-        "Q5_K_S",
-        "Q5_1",
-        "Q5_0",
-        "Q4_K_M",
-        "Q4_K_S",
-        "Q4_1",
-        "Q4_0",
-        "Q3_K_L",
-        "Q3_K_M",
-        "Q2_K",
-    }
-)
-
-# Ftypes written by convert_hf_to_gguf directly: no llama-quantize override applies.
-_CONVERTER_FTYPES = frozenset({"F32", "F16", "BF16"})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GgmlType:
-    """One ggml tensor type: ``block_size`` weights take ``block_bytes`` bytes."""
-
-    name: str
-    type_id: int
-    block_size: int
-    block_bytes: int
-
-    @property
-    def bits_per_weight(self) -> float:
-        """Storage bits per weight (e.g. 4.5 for Q4_K)."""
-        return self.block_bytes * 8 / self.block_size
-
-    def row_bytes(self, n_elements: int) -> int:
-        """Bytes of ``n_elements`` values (a multiple of the block size)."""
-        return n_elements // self.block_size * self.block_bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,7 +79,7 @@ class TensorInfo:
 
     @property
     def info_bytes(self) -> int:
-        """Bytes of this tensor's entry in the GGUF tensor-info table (§4.5).
+        """Bytes of this tensor's entry in the GGUF tensor-info table (gguf-file-sizes.md §7).
 
         name length (8) + name + n_dims (4) + 8 per dim + type (4) + offset (8).
         """
@@ -115,15 +89,6 @@ class TensorInfo:
 def pad_to(value: int, multiple: int) -> int:
     """``value`` rounded up to a multiple of ``multiple`` (ggml's GGML_PAD)."""
     return (value + multiple - 1) // multiple * multiple
-
-
-def use_more_bits(i_layer: int, n_layers: int) -> bool:
-    """llama-quant.cpp's ``use_more_bits``: first and last eighth, and every third between."""
-    return (
-        i_layer < n_layers // 8
-        or i_layer >= 7 * n_layers // 8
-        or (i_layer - n_layers // 8) % 3 == 2
-    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -171,7 +136,10 @@ def _layer_structure(arch: Architecture, il: int) -> tuple[bool, bool]:
 @functools.lru_cache(maxsize=256)
 def _layer_template(arch: Architecture, attention: bool, moe: bool) -> tuple[_Raw, ...]:
     """The tensors of one block, in file order, named without their ``blk.N.`` prefix and with
-    no layer index (``llama_model_lfm2::load_arch_tensors``, §2.5). Cached, pure."""
+    no layer index (``llama_model_lfm2::load_arch_tensors``; docs/gguf-file-sizes.md §3).
+
+    Cached, pure.
+    """
     d = arch.hidden_size
     q_dim = arch.n_head * arch.head_dim
     kv_dim = arch.n_head_kv * arch.head_dim
@@ -212,89 +180,23 @@ def _layer_template(arch: Architecture, attention: bool, moe: bool) -> tuple[_Ra
 
 
 # The roles whose type depends on where the tensor sits (llama-quant.cpp counts attn_v tensors
-# and reads ffn_down's block index): :func:`_override` reads ``position`` for these only, so the
-# aggregated plan (:func:`tensor_summary`) types every other tensor of a block once per shape.
+# and reads ffn_down's block index): :func:`~llmcheck.catalog.rules.tensor_type` reads
+# ``position`` for these only, so the aggregated plan (:func:`tensor_summary`) types every other
+# tensor of a block once per shape.
 _POSITIONAL_ROLES = frozenset({"attn_v", "ffn_down"})
 
 
 def _position(role: str, layer: int | None, i_v: int) -> int:
-    """What of a tensor's place :func:`_override` reads: the attn_v counter for attn_v, the block
-    index for ffn_down, nothing (0) for the roles outside ``_POSITIONAL_ROLES``."""
+    """What of a tensor's place :func:`~llmcheck.catalog.rules.tensor_type` reads.
+
+    The attn_v counter for attn_v, the block index for ffn_down, nothing (0) for the roles outside
+    ``_POSITIONAL_ROLES``.
+    """
     if role == "attn_v":
         return i_v
     if role == "ffn_down":
         return layer if layer is not None else 0
     return 0
-
-
-def _tensor_type(
-    ftype: str,
-    role: str,
-    row: int,
-    default_type: str,
-    position: int,
-    n_v: int,
-    n_layer: int,
-    types: Mapping[str, GgmlType],
-) -> str:
-    """The ggml type llama-quantize writes one tensor in (``position``: :func:`_position`)."""
-    if role in ("norm", "conv", "router", "bias"):
-        return "F32"  # forced by the converter, never re-typed by llama-quantize
-    if ftype in _CONVERTER_FTYPES:
-        return default_type
-    chosen = _override(ftype, role, default_type, position, n_v, n_layer)
-    return _fallback(chosen, row, types)
-
-
-def _override(ftype: str, role: str, default: str, position: int, n_v: int, n_layer: int) -> str:
-    """llama_tensor_get_type_impl for one LFM2 tensor (see the module docstring).
-
-    ``position``: the attn_v counter for attn_v, the block index for ffn_down (:func:`_position`).
-    """
-    # LFM2 quirk: n_gqa() evaluates layer 0, a conv layer (n_head_kv = 0), so it is 0 and every
-    # "n_gqa() >= 4" bump is off. n_expert is 32 or 64 for LFM2 MoE, never the 8 that triggers
-    # the Mixtral bumps.
-    if role == "token_embd":
-        # Tied embeddings: token_embd takes the output.weight rule (has_tied_embeddings).
-        return "Q8_0" if default == "Q8_0" else "Q6_K"
-    if role == "attn_v":
-        i_v = position
-        if ftype == "Q2_K":
-            return "Q3_K"  # n_gqa() >= 4 ? Q4_K : Q3_K, and n_gqa() is 0 here
-        if ftype == "Q3_K_M":
-            return "Q5_K" if i_v < 2 else "Q4_K"
-        if ftype == "Q3_K_L":
-            return "Q5_K"
-        if ftype in ("Q4_K_M", "Q5_K_M") and use_more_bits(i_v, n_v):
-            return "Q6_K"
-        if ftype == "Q4_K_S" and i_v < 4:
-            return "Q5_K"
-        return default
-    if role == "ffn_down":
-        i = position
-        if ftype == "Q2_K":
-            return "Q3_K"
-        if ftype == "Q3_K_M":
-            # i < n/16 -> Q5_K; otherwise Q4_K because arch != LLM_ARCH_FALCON.
-            return "Q5_K" if i < n_layer // 16 else "Q4_K"
-        if ftype == "Q3_K_L":
-            return "Q5_K"
-        if ftype in ("Q4_K_M", "Q5_K_M") and use_more_bits(i, n_layer):
-            return "Q6_K"
-        if ftype == "Q4_K_S" and i < n_layer // 8:
-            return "Q5_K"
-        # Q4_0 / Q5_0 get Q4_1 / Q5_1 on the first eighth only with an imatrix; the official
-        # LFM2 files use none.
-        return default
-    if role == "attn_output":
-        if ftype == "Q2_K":
-            return "Q3_K"
-        if ftype == "Q3_K_M":
-            return "Q4_K"
-        if ftype == "Q3_K_L":
-            return "Q5_K"
-        return default
-    return default
 
 
 def tensor_plan(
@@ -320,7 +222,7 @@ def tensor_plan(
     out: list[TensorInfo] = []
     for raw in raws:
         position = _position(raw.role, raw.layer, i_v)
-        ggml_type = _tensor_type(
+        ggml_type = tensor_type(
             ftype, raw.role, raw.shape[0], default_type, position, n_v, arch.n_layer, types
         )
         if raw.role == "attn_v":
@@ -461,7 +363,7 @@ def tensor_summary(
     n_layer = arch.n_layer
 
     def type_of(raw: _Raw, position: int) -> str:
-        return _tensor_type(
+        return tensor_type(
             ftype, raw.role, raw.shape[0], default_type, position, n_v, n_layer, types
         )
 
@@ -491,36 +393,13 @@ def tensor_summary(
     )
 
 
-# tensor_type_fallback in llama-quant.cpp: the type used when a row is not a multiple of the block.
-_FALLBACK = {
-    "Q2_K": "Q4_0",
-    "Q3_K": "Q4_0",
-    "Q4_K": "Q5_0",
-    "Q5_K": "Q5_1",
-    "Q6_K": "Q8_0",
-    "IQ4_XS": "IQ4_NL",
-}
-
-
-def _fallback(ggml_type: str, row: int, types: Mapping[str, GgmlType]) -> str:
-    """The type llama-quantize falls back to when ``row`` is not a multiple of the block size."""
-    t = types.get(ggml_type)
-    if t is None or row % t.block_size == 0:
-        return ggml_type
-    alt = _FALLBACK.get(ggml_type, "F16")
-    alt_t = types.get(alt)
-    if alt_t is not None and row % alt_t.block_size == 0:
-        return alt
-    return "F16"
-
-
 def tensor_data_bytes(plan: tuple[TensorInfo, ...]) -> int:
-    """Tensor data of the file: every tensor padded to 32 bytes (§4.5)."""
+    """Tensor data of the file: every tensor padded to 32 bytes (docs/gguf-file-sizes.md §7)."""
     return sum(t.padded_bytes for t in plan)
 
 
 def tensor_info_table_bytes(plan: tuple[TensorInfo, ...]) -> int:
-    """Bytes of the GGUF tensor-info table for ``plan`` (§4.5)."""
+    """Bytes of the GGUF tensor-info table for ``plan`` (docs/gguf-file-sizes.md §7)."""
     return sum(t.info_bytes for t in plan)
 
 
@@ -545,3 +424,66 @@ def info_table_bytes(arch: Architecture) -> int:
 def _info_bytes(name: str, shape: tuple[int, ...]) -> int:
     """:attr:`TensorInfo.info_bytes` of a tensor named ``name`` with ``shape``."""
     return TensorInfo(name=name, shape=shape, ggml_type="", nbytes=0).info_bytes
+
+
+@functools.lru_cache(maxsize=1024)
+def variant_tensors(arch: Architecture, quant: str, table: QuantTable) -> tuple[TensorInfo, ...]:
+    """The tensors of ``arch`` quantized as ``quant``, with types and bytes (cached, pure).
+
+    Raises:
+        KeyError: ``quant`` is not in the table.
+    """
+    q = table.quant(quant)
+    return tensor_plan(arch, q.name, q.default_type.name, table.types_by_name())
+
+
+@functools.lru_cache(maxsize=1024)
+def variant_summary(arch: Architecture, quant: str, table: QuantTable) -> TensorSummary:
+    """:func:`variant_tensors`, aggregated (:class:`TensorSummary`; cached, pure).
+
+    Raises:
+        KeyError: ``quant`` is not in the table.
+    """
+    q = table.quant(quant)
+    return tensor_summary(arch, q.name, q.default_type.name, table.types_by_name())
+
+
+def gguf_size(variant: ModelVariant, quant: str) -> GgufSize:
+    """The GGUF file of ``variant`` at ``quant``, computed from the shapes and the rules."""
+    return _gguf_size(variant.architecture, quant, variant.quant_table)
+
+
+@functools.lru_cache(maxsize=1024)
+def _gguf_size(arch: Architecture, quant: str, table: QuantTable) -> GgufSize:
+    # Cached per backbone, not per variant: variants share architectures (pure; the estimator
+    # asks for every variant x quant on each call).
+    summary = variant_summary(arch, quant, table)
+    meta = table.metadata_for(arch.vocab_size)
+    token_embd = expert = data = 0
+    for g in summary.global_groups:
+        data += g.padded_bytes * g.count
+        if g.is_expert:
+            expert += g.nbytes * g.count
+        elif g.role == "token_embd":
+            token_embd += g.nbytes * g.count
+    for kind, n_blocks in zip(summary.kinds, _kind_counts(summary), strict=True):
+        for g in kind:
+            data += g.padded_bytes * g.count * n_blocks
+            if g.is_expert:
+                expert += g.nbytes * g.count * n_blocks
+    return GgufSize(
+        tensor_data_bytes=data,
+        tensor_info_bytes=info_table_bytes(arch),
+        metadata_bytes=meta.metadata_bytes if meta else None,
+        metadata_tolerance_bytes=meta.tolerance_bytes if meta else None,
+        token_embd_bytes=token_embd,
+        expert_bytes=expert,
+    )
+
+
+def _kind_counts(summary: TensorSummary) -> list[int]:
+    """How many blocks hold each of ``summary.kinds``."""
+    counts = [0] * len(summary.kinds)
+    for k in summary.layer_kinds:
+        counts[k] += 1
+    return counts

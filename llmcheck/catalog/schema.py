@@ -1,254 +1,39 @@
-"""The catalog's value objects and the validation that turns TOML tables into them.
+"""The catalog's TOML files: reading them, and validating each entry into the value types.
 
 Every check names the file and the key (``lfm2.toml: variants[3].quants: ...``), so a broken entry
-is found without reading code. Data holds facts only (layer indices, sizes, bytes per block); the
-formulas that use them live in :mod:`llmcheck.catalog.quant` and :mod:`llmcheck.estimate`.
+is found without reading code. :func:`read_sources` reads the ``*.toml`` texts of a folder,
+:func:`parse_sources` parses them, :func:`build` turns the parsed documents into a
+:class:`~llmcheck.catalog.values.Catalog`; :mod:`llmcheck.catalog.precomputed` may stand in for
+:func:`parse_sources` on the hot path, never for :func:`build`.
+
+Top-level tables a catalog file may hold (any file may hold any of them):
+``ggml_types`` (name -> id, block_size, block_bytes), ``quants`` (array), ``gguf_metadata``
+(array), ``architectures`` (id -> shapes), ``variants`` (array; each names its ``backbone``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from llmcheck.catalog.quant import SUPPORTED_FTYPES, GgmlType
+from llmcheck.catalog.rules import SUPPORTED_FTYPES
+from llmcheck.catalog.values import (
+    Architecture,
+    Catalog,
+    CatalogError,
+    GgmlType,
+    GgufMetadata,
+    ModelVariant,
+    QuantTable,
+    QuantType,
+    VisionProjector,
+)
 
-
-class CatalogError(ValueError):
-    """A catalog file is malformed; the message names the file and the key."""
-
-
-# ----------------------------------------------------------------------------------------------
-# Value objects
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Architecture:
-    """The exact shapes of one LFM2 backbone, as llama.cpp's GGUF header describes it."""
-
-    id: str  # "lfm2-1.2b"
-    gguf_arch: str  # "lfm2" | "lfm2moe"
-    hidden_size: int
-    n_layer: int
-    attention_layers: tuple[int, ...]  # layers with KV (head_count_kv > 0); the rest are conv
-    attention_layers_verified: bool  # False: only the count is certain, indices are a placeholder
-    n_head: int
-    n_head_kv: int
-    head_dim: int
-    ffn_size: int  # dense SwiGLU width after block_auto_adjust_ff_dim (GGUF feed_forward_length)
-    vocab_size: int
-    tied_embeddings: bool
-    conv_l_cache: int
-    gguf_context_tokens: int  # {arch}.context_length in the GGUF header
-    n_expert: int = 0
-    n_expert_used: int = 0
-    n_dense_lead_layers: int = 0
-    expert_ffn_size: int = 0
-    parameters: int | None = None  # the published (card) count, when there is one
-    verified: bool = False  # True: the parameter formula reproduces the card count
-    note: str = ""
-
-    def __hash__(self) -> int:
-        """Hash the id and the layer count (compared by ``==`` too): cheap cache keys."""
-        return hash((self.id, self.n_layer))
-
-    @property
-    def n_attention_layers(self) -> int:
-        """Layers that hold a KV cache."""
-        return len(self.attention_layers)
-
-    @property
-    def n_conv_layers(self) -> int:
-        """Short-convolution layers (they hold the recurrent state)."""
-        return self.n_layer - len(self.attention_layers)
-
-    @property
-    def is_moe(self) -> bool:
-        """True for the lfm2moe models."""
-        return self.n_expert > 0
-
-    def is_attention_layer(self, il: int) -> bool:
-        """True when layer ``il`` is a GQA attention layer."""
-        return il in self.attention_layers
-
-    def is_moe_layer(self, il: int) -> bool:
-        """True when layer ``il`` has routed experts (after the dense lead layers)."""
-        return self.is_moe and il >= self.n_dense_lead_layers
-
-    def parameter_count(self, *, active: bool = False) -> int:
-        """Parameters from the shapes (reference §2.4); ``active`` counts k of E experts.
-
-        P = V*d + d + per layer (2d + FFN) + conv layers (3d*d + d*L + d*d)
-            + attention layers (d*H*hd + 2*d*Hkv*hd + H*hd*d + 2*hd),
-        FFN = 3*d*ff (dense) or E*3*d*ffe + d*E + E (MoE; E -> k when ``active``).
-        """
-        d = self.hidden_size
-        qd = self.n_head * self.head_dim
-        kvd = self.n_head_kv * self.head_dim
-        total = self.vocab_size * d + d
-        if not self.tied_embeddings:
-            total += self.vocab_size * d
-        for il in range(self.n_layer):
-            total += 2 * d
-            if self.is_moe_layer(il):
-                e = self.n_expert_used if active else self.n_expert
-                total += e * 3 * d * self.expert_ffn_size + d * self.n_expert + self.n_expert
-            else:
-                total += 3 * d * self.ffn_size
-            if self.is_attention_layer(il):
-                total += d * qd + 2 * d * kvd + qd * d + 2 * self.head_dim
-            else:
-                total += 3 * d * d + d * self.conv_l_cache + d * d
-        return total
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VisionProjector:
-    """The separate ``mmproj`` GGUF of a vision model (SigLIP2 NaFlex encoder + projector)."""
-
-    encoder: str  # "SigLIP2 NaFlex base (86M)"
-    parameters: int  # encoder parameter count the size is estimated from
-    ggml_type: str  # the file's dtype ("F16")
-    size_bytes: int  # parameters x bytes per weight: an estimate (the files were not read)
-    size_estimated: bool = True
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QuantType:
-    """A llama-quantize file type (ftype) and what it means for quality."""
-
-    name: str  # "Q4_K_M"
-    default_type: GgmlType  # the ggml type most tensors get
-    quality_rank: int  # higher is closer to the unquantized model
-    quality_note: str
-
-    @property
-    def nominal_bits_per_weight(self) -> float:
-        """Bits per weight of the default type (the file's average is a little higher)."""
-        return self.default_type.bits_per_weight
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GgufMetadata:
-    """Size of the GGUF metadata block (tokenizer, chat template, keys) for one vocabulary."""
-
-    vocab_size: int
-    metadata_bytes: int
-    tolerance_bytes: int  # spread seen over published files (reference §4.5)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QuantTable:
-    """The quantization facts every size computation needs: ggml types, ftypes, header sizes."""
-
-    ggml_types: tuple[GgmlType, ...]
-    quants: tuple[QuantType, ...]
-    metadata: tuple[GgufMetadata, ...]
-
-    def __hash__(self) -> int:
-        """Hash the table's sizes only: equal tables hash alike, so ``==`` still decides.
-
-        The estimator's caches take the table as a key; the generated hash walked every ggml type
-        and ftype (~26 us, paid on every cache lookup). One catalog has one table.
-        """
-        return hash((len(self.ggml_types), len(self.quants), len(self.metadata)))
-
-    def ggml_type(self, name: str) -> GgmlType:
-        """One ggml type by name ("Q6_K"); raises KeyError."""
-        for t in self.ggml_types:
-            if t.name == name:
-                return t
-        raise KeyError(name)
-
-    def quant(self, name: str) -> QuantType:
-        """One ftype by name ("Q4_K_M"), case-insensitive; raises KeyError."""
-        wanted = name.upper()
-        for q in self.quants:
-            if q.name == wanted:
-                return q
-        raise KeyError(name)
-
-    def metadata_for(self, vocab_size: int) -> GgufMetadata | None:
-        """The metadata block size for a vocabulary, or None when unknown."""
-        for m in self.metadata:
-            if m.vocab_size == vocab_size:
-                return m
-        return None
-
-    def types_by_name(self) -> dict[str, GgmlType]:
-        """The ggml types as a name -> type dict."""
-        return {t.name: t for t in self.ggml_types}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModelVariant:
-    """One published LFM2 / LFM2.5 checkpoint with GGUF files."""
-
-    id: str  # "lfm2-1.2b"
-    name: str  # "LFM2-1.2B"
-    family: str  # "LFM2" | "LFM2.5"
-    size_label: str  # "1.2B"
-    kind: str  # "text" | "vision"
-    architecture: Architecture
-    backbone: str  # the architecture id
-    trained_context_tokens: int
-    gguf_context_tokens: int
-    parameters: int | None
-    released: str  # ISO date, or "YYYY-MM" when only the month is known
-    license: str
-    hf_repo: str  # the GGUF repository
-    gguf_file_prefix: str  # "LFM2-1.2B" -> LFM2-1.2B-Q4_K_M.gguf
-    task: str
-    description: str
-    quants: tuple[str, ...]  # ftypes the GGUF repository publishes
-    vision: VisionProjector | None = None
-    verified: bool = True
-    note: str = ""
-    quant_table: QuantTable = field(repr=False, compare=False, hash=False)
-
-    def __hash__(self) -> int:
-        """Hash the id only (compared by ``==`` too): cheap cache keys."""
-        return hash(self.id)
-
-    def gguf_file_name(self, quant: str) -> str:
-        """The file name in the GGUF repository ("LFM2-1.2B-Q4_K_M.gguf")."""
-        return f"{self.gguf_file_prefix}-{quant.upper()}.gguf"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Catalog:
-    """Every LFM2 / LFM2.5 variant and quantization llmcheck knows."""
-
-    variants: tuple[ModelVariant, ...]
-    quants: tuple[QuantType, ...]
-    architectures: tuple[Architecture, ...]
-    quant_table: QuantTable = field(repr=False)
-
-    def variant(self, variant_id: str) -> ModelVariant:
-        """One variant by id (case-insensitive); raises KeyError naming the known ids."""
-        wanted = variant_id.lower()
-        for v in self.variants:
-            if v.id == wanted:
-                return v
-        msg = f"unknown model {variant_id!r}; known: {', '.join(v.id for v in self.variants)}"
-        raise KeyError(msg)
-
-    def quant(self, name: str) -> QuantType:
-        """One quantization by name (case-insensitive); raises KeyError naming the known ones."""
-        try:
-            return self.quant_table.quant(name)
-        except KeyError:
-            known = ", ".join(q.name for q in self.quants)
-            msg = f"unknown quantization {name!r}; known: {known}"
-            raise KeyError(msg) from None
-
-
-# ----------------------------------------------------------------------------------------------
-# Validation
-# ----------------------------------------------------------------------------------------------
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+    from pathlib import Path
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -515,3 +300,135 @@ def check_unique(items: Sequence[str], file_of: Sequence[str], what: str) -> Non
             msg = f"{file}: duplicate {what} {item!r} (first defined in {seen[item]})"
             raise CatalogError(msg)
         seen[item] = file
+
+
+_TOP_LEVEL = frozenset({"ggml_types", "quants", "gguf_metadata", "architectures", "variants"})
+
+
+def read_sources(folder: Traversable | Path) -> list[tuple[str, str]]:
+    """(file name, text) of every ``*.toml`` file in ``folder``, sorted by name.
+
+    Raises:
+        CatalogError: the folder cannot be listed, holds no ``*.toml`` file, or a file is
+            unreadable or not UTF-8.
+    """
+    try:
+        entries = sorted(
+            (e for e in folder.iterdir() if e.name.endswith(".toml")), key=lambda e: e.name
+        )
+    except OSError as exc:
+        raise CatalogError(f"{folder}: cannot list the catalog folder: {exc}") from exc
+    if not entries:
+        raise CatalogError(f"{folder}: no catalog files (*.toml)")
+    sources = []
+    for entry in entries:
+        try:
+            sources.append((entry.name, entry.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogError(f"{entry.name}: cannot read: {exc}") from exc
+    return sources
+
+
+def parse_sources(sources: Iterable[tuple[str, str]]) -> list[tuple[str, dict[str, Any]]]:
+    """Parse each (file name, TOML text) into a document, checking its top-level keys.
+
+    Raises:
+        CatalogError: a text is not TOML, or holds an unknown top-level key.
+    """
+    # Imported here: the shipped catalog is read from the precomputed table on the hot path, and
+    # tomllib costs a few milliseconds to import (llmcheck.catalog.precomputed).
+    import tomllib
+
+    docs: list[tuple[str, dict[str, Any]]] = []
+    for name, text in sources:
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise CatalogError(f"{name}: not valid TOML: {exc}") from exc
+        except ValueError as exc:
+            # tomllib lets Python's int limit through: an integer of more than 4,300 digits.
+            raise CatalogError(f"{name}: not valid TOML: {exc}") from exc
+        _check_top_level(name, doc)
+        docs.append((name, doc))
+    return docs
+
+
+def _check_top_level(name: str, doc: Mapping[str, Any]) -> None:
+    unknown = set(doc) - _TOP_LEVEL
+    if unknown:
+        raise CatalogError(
+            f"{name}: {sorted(unknown)[0]}: unknown top-level key "
+            f"(expected one of {', '.join(sorted(_TOP_LEVEL))})"
+        )
+
+
+def _tables(
+    docs: Iterable[tuple[str, Mapping[str, Any]]], key: str
+) -> list[tuple[str, str, _Table]]:
+    """(file, name, table) for each entry of the keyed top-level table ``key``."""
+    out: list[tuple[str, str, _Table]] = []
+    for file, doc in docs:
+        if key not in doc:
+            continue
+        outer = _Table(doc[key], file, key)
+        out.extend((file, name, outer.sub(name)) for name in outer.data)
+    return out
+
+
+def _arrays(docs: Iterable[tuple[str, Mapping[str, Any]]], key: str) -> list[tuple[str, _Table]]:
+    """(file, table) for each element of the top-level array of tables ``key``."""
+    out: list[tuple[str, _Table]] = []
+    for file, doc in docs:
+        if key not in doc:
+            continue
+        items = doc[key]
+        if not isinstance(items, list):
+            raise CatalogError(f"{file}: {key}: expected an array of tables ([[{key}]])")
+        out.extend((file, _Table(item, file, f"{key}[{i}]")) for i, item in enumerate(items))
+    return out
+
+
+def build(docs: Sequence[tuple[str, Mapping[str, Any]]]) -> Catalog:
+    """The catalog of parsed documents ((file name, TOML document), sorted by name), validated.
+
+    Raises:
+        CatalogError: an entry is invalid; the message names the file and the key.
+    """
+    for name, doc in docs:
+        _check_top_level(name, doc)
+    ggml_entries = _tables(docs, "ggml_types")
+    check_unique([n for _, n, _ in ggml_entries], [f for f, _, _ in ggml_entries], "ggml type")
+    types = {name: parse_ggml_type(name, t) for _, name, t in ggml_entries}
+
+    quant_entries = _arrays(docs, "quants")
+    quants = tuple(parse_quant(t, types) for _, t in quant_entries)
+    check_unique([q.name for q in quants], [f for f, _ in quant_entries], "quantization")
+
+    meta_entries = _arrays(docs, "gguf_metadata")
+    metadata = tuple(parse_metadata(t) for _, t in meta_entries)
+    check_unique(
+        [str(m.vocab_size) for m in metadata], [f for f, _ in meta_entries], "gguf_metadata vocab"
+    )
+    table = QuantTable(ggml_types=tuple(types.values()), quants=quants, metadata=metadata)
+    for needed in ("F32", "Q6_K", "Q8_0"):
+        if quants and needed not in types:
+            raise CatalogError(f"{quant_entries[0][0]}: ggml_types.{needed}: missing (needed)")
+
+    arch_entries = _tables(docs, "architectures")
+    check_unique([n for _, n, _ in arch_entries], [f for f, _, _ in arch_entries], "architecture")
+    architectures = {name: parse_architecture(name, t) for _, name, t in arch_entries}
+
+    variant_entries = _arrays(docs, "variants")
+    variants = tuple(parse_variant(t, architectures, table) for _, t in variant_entries)
+    first_file: dict[str, str] = {}
+    for (file, t), v in zip(variant_entries, variants, strict=True):
+        if v.id in first_file:
+            msg = f"duplicate variant id {v.id!r} (first defined in {first_file[v.id]})"
+            raise t.fail("id", msg)
+        first_file[v.id] = file
+    return Catalog(
+        variants=variants,
+        quants=quants,
+        architectures=tuple(architectures.values()),
+        quant_table=table,
+    )
