@@ -418,6 +418,10 @@ def _main(
     except UsageError as exc:
         return _fail(EXIT_USAGE, f"{exc} (see `{PROG} --help`)")
     except SystemExit as exc:  # --help and --version print and "exit"; answer with their code
+        try:
+            _write_stdout("")  # flush what argparse wrote, so a failure is seen here
+        except OutputError as error:
+            return _fail(EXIT_OUTPUT, str(error))
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except BrokenPipeError:
         _silence_stdout()
@@ -575,6 +579,8 @@ def _write_stdout(text: str) -> None:
     """Write the answer. A reader that went away is quiet; a stdout that fails is OutputError."""
     out = sys.stdout
     if out is None:  # file descriptor 1 was closed before Python started (`llmcheck >&-`)
+        if not text:
+            return
         raise OutputError("cannot write the answer: standard output is closed")
     try:
         out.write(text)
