@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from llmcheck import report
+from llmcheck.catalog import Catalog, load_catalog
 from llmcheck.render import units
 from llmcheck.render.text import format_text
-from llmcheck.catalog import Catalog, load_catalog
 from llmcheck.snapshot import Issue, Source, SystemSnapshot, snapshot_from_dict, snapshot_to_dict
 from tests.test_schema import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
 
@@ -314,7 +314,8 @@ def test_text_from_the_machine_is_one_clean_line_per_field() -> None:
                         "hint": HOSTILE, "device_index": None}]
     text = format_text(doc)
     assert not any(ord(ch) < 32 and ch != "\n" for ch in text)
-    assert "\u202e" not in text and "\x7f" not in text
+    assert "\u202e" not in text
+    assert "\x7f" not in text
     assert sum(line.startswith("CPU:") for line in text.splitlines()) == 1
     assert [line[:6] for line in text.splitlines() if line.startswith("GPU ")] == [
         "GPU 0:", "GPU 1:"]
