@@ -13,10 +13,24 @@ code  name                  meaning
 2     EXIT_USAGE            bad usage or input (unknown variant, bad context, bad snapshot file)
 3     EXIT_BUDGET_UNKNOWN   ``check`` only: the machine's memory budget is unknown
 4     EXIT_INTERNAL         llmcheck itself failed (a bug); the reason is on stderr
+5     EXIT_OUTPUT           the answer could not be written: standard output is closed or
+                            failing (a full disk, /dev/full); the reason is on stderr
 130   EXIT_INTERRUPTED      stopped with Ctrl-C (the shell convention, 128 + SIGINT)
 ====  ====================  ==================================================================
 
 The probe and the whole-machine report exit 0 whatever they find: a verdict is data there.
+
+The standard streams may be hostile, and the exit code still tells the truth:
+
+- a reader that goes away (``llmcheck check X -q Q | head -c1``, a broken pipe) is not an error:
+  the exit code is the answer's (1 won't fit, 3 unknown), and nothing more is printed;
+- a closed or failing stdout (``>&-``, ``>/dev/full``) is EXIT_OUTPUT with one line on stderr,
+  except after ``--install-desktop-entry`` has written its files (the job is done: exit 0);
+- a closed stderr changes no exit code (a usage error is still 2); a closed stdin is a usage error
+  only for ``--snapshot -``;
+- text that the terminal's encoding cannot show ("\u2122" under LC_ALL=C or an ISO-8859-1
+  locale) prints as "?" instead of failing, and every string from the machine or a file passes
+  through ``llmcheck.render.units.clean_text`` (no control characters, one line per field).
 """
 
 from __future__ import annotations
@@ -34,6 +48,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from llmcheck import __version__
+from llmcheck.render.units import clean_text
 from llmcheck.snapshot import (
     MAX_SNAPSHOT_FILE_BYTES,
     Issue,
@@ -51,6 +66,7 @@ EXIT_WONT_FIT = 1
 EXIT_USAGE = 2
 EXIT_BUDGET_UNKNOWN = 3
 EXIT_INTERNAL = 4
+EXIT_OUTPUT = 5
 EXIT_INTERRUPTED = 130
 
 PROG = "llmcheck"
@@ -69,6 +85,10 @@ log = logging.getLogger("llmcheck")
 
 class UsageError(Exception):
     """Bad usage or input: reported as one line on stderr, exit 2."""
+
+
+class OutputError(Exception):
+    """The answer could not be written to stdout (closed, or a full disk): exit 5."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -203,6 +223,9 @@ def load_snapshot(path: str, *, stdin: TextIO | None = None) -> SystemSnapshot:
         UsageError: missing, unreadable, not JSON, too large, or not a valid snapshot.
     """
     source = stdin if stdin is not None else sys.stdin
+    if path == "-" and source is None:
+        # Python sets sys.stdin to None when file descriptor 0 was closed (`llmcheck <&-`).
+        raise UsageError("--snapshot -: standard input is closed; give a file instead")
     raw = getattr(source, "buffer", None)
     try:
         if path == "-" and raw is None:
@@ -376,12 +399,29 @@ def main(
         probe: how to read this machine (``llmcheck.probe.probe_system`` when None).
         environ: the environment to look for a display in (``os.environ`` when None).
     """
+    try:
+        _prepare_streams()
+        return _main(argv, probe=probe, environ=environ)
+    except KeyboardInterrupt:  # Ctrl-C at any point, start-up included: one line, 130
+        return _fail(EXIT_INTERRUPTED, "interrupted")
+
+
+def _main(
+    argv: Sequence[str] | None,
+    *,
+    probe: Callable[[], SystemSnapshot] | None,
+    environ: Mapping[str, str] | None,
+) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(args_list)
     except UsageError as exc:
         return _fail(EXIT_USAGE, f"{exc} (see `{PROG} --help`)")
     except SystemExit as exc:  # --help and --version print and "exit"; answer with their code
+        try:
+            _write_stdout("")  # flush what argparse wrote, so a failure is seen here
+        except OutputError as error:
+            return _fail(EXIT_OUTPUT, str(error))
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except BrokenPipeError:
         _silence_stdout()
@@ -397,11 +437,11 @@ def main(
         return _run(args, args_list, probe=probe, environ=environ)
     except UsageError as exc:
         return _fail(EXIT_USAGE, str(exc))
-    except BrokenPipeError:
+    except OutputError as exc:
+        return _fail(EXIT_OUTPUT, str(exc))
+    except BrokenPipeError:  # a pipe that broke outside _emit (a log line): nothing to answer
         _silence_stdout()
         return EXIT_OK
-    except KeyboardInterrupt:
-        return _fail(EXIT_INTERRUPTED, "interrupted")
     except Exception as exc:  # the boundary: a bug must still end in one line, never a traceback
         log.debug("internal error", exc_info=True)
         return _fail(EXIT_INTERNAL, f"internal error: {type(exc).__name__}: {exc}"
@@ -417,7 +457,11 @@ def entry() -> None:
         import multiprocessing
 
         multiprocessing.freeze_support()
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between main()'s own handler and here: still one line
+        code = _fail(EXIT_INTERRUPTED, "interrupted")
+    sys.exit(code)
 
 
 def _run(
@@ -503,10 +547,15 @@ def _desktop_entry(*, install: bool) -> int:
     except desktop_entry.DesktopEntryError as exc:
         return _fail(EXIT_USAGE, str(exc))
     verb = "wrote" if install else "removed"
-    for path in paths:
-        print(f"{verb} {path}")
+    lines = [f"{verb} {clean_text(path, limit=4096)}" for path in paths]
     if not paths:
-        print("nothing to remove: no llmcheck menu entry was installed")
+        lines.append("nothing to remove: no llmcheck menu entry was installed")
+    try:
+        _write_stdout("".join(f"{line}\n" for line in lines))
+    except OutputError as exc:
+        # The files are written (or removed): the job is done, only its list was lost.
+        done = "installed" if install else "removed"
+        _write_stderr(f"{PROG}: warning: {exc} (the menu entry was {done})\n")
     return EXIT_OK
 
 
@@ -521,18 +570,72 @@ def _catalog_or_problem() -> tuple[Catalog | None, Issue | None]:
 
 
 def _emit(doc: Mapping[str, Any], *, as_json: bool) -> None:
-    from llmcheck.report import format_text
+    from llmcheck.render.text import format_text
 
-    text = json.dumps(doc, indent=2) + "\n" if as_json else format_text(doc)
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    _write_stdout(json.dumps(doc, indent=2) + "\n" if as_json else format_text(doc))
+
+
+def _write_stdout(text: str) -> None:
+    """Write the answer. A reader that went away is quiet; a stdout that fails is OutputError."""
+    out = sys.stdout
+    if out is None:  # file descriptor 1 was closed before Python started (`llmcheck >&-`)
+        if not text:
+            return
+        raise OutputError("cannot write the answer: standard output is closed")
+    try:
+        out.write(text)
+        out.flush()
+    except BrokenPipeError:
+        # `llmcheck check X -q Q | head -c1`: the reader has what it wanted; the exit code
+        # still carries the answer.
+        _silence_stdout()
+    except ValueError:  # "I/O operation on closed file"
+        raise OutputError("cannot write the answer: standard output is closed") from None
+    except OSError as exc:  # ENOSPC (/dev/full, a full disk), EIO, EBADF
+        _silence_stdout()
+        reason = exc.strerror or type(exc).__name__
+        raise OutputError(f"cannot write the answer to standard output: {reason}") from None
 
 
 def _fail(code: int, message: str) -> int:
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(f"{PROG}: error: {message}\n")
-        sys.stderr.flush()
+    _write_stderr(f"{PROG}: error: {clean_text(message, limit=2000)}\n")
     return code
+
+
+def _write_stderr(text: str) -> None:
+    # sys.stderr is None when descriptor 2 was closed (`2>&-`): the exit code still answers.
+    err = sys.stderr
+    if err is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        err.write(text)
+        err.flush()
+
+
+def _prepare_streams() -> None:
+    """Make stdout and stderr unable to fail on text they cannot encode.
+
+    Under LC_ALL=C (without UTF-8 mode), an ISO-8859-1 or EUC-JP locale or PYTHONIOENCODING=ascii,
+    a GPU named "...(TM)" with a real U+2122 would raise UnicodeEncodeError in the middle of the
+    report: print "?" in its place instead. A closed standard file descriptor is reopened on
+    the null device, so no file llmcheck opens later (a snapshot, a desktop entry being written)
+    can take its number and receive stray output; ``sys.stdout`` / ``sys.stderr`` stay None, so
+    the CLI still knows the stream was closed.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+    for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                reconfigure(errors=errors)
 
 
 def _silence_stdout() -> None:
@@ -549,14 +652,18 @@ class _StderrHandler(logging.Handler):
     """Writes to whatever ``sys.stderr`` is now (tests swap it), never to stdout."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write(self.format(record) + "\n")
+        # The message is one clean line (it may quote the machine); a traceback (-v) keeps its
+        # lines, each cleaned.
+        text = f"{PROG}: {record.levelname}: {clean_text(record.getMessage(), limit=4000)}\n"
+        if record.exc_info:
+            trace = logging.Formatter().formatException(record.exc_info)
+            text += "".join(f"  {clean_text(line, limit=4000)}\n" for line in trace.splitlines())
+        _write_stderr(text)
 
 
 def _configure_logging(*, verbose: bool) -> None:
     if not any(isinstance(h, _StderrHandler) for h in log.handlers):
         handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
         log.addHandler(handler)
         log.propagate = False
     log.setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -2,8 +2,8 @@
 
 :func:`build_report` turns a machine snapshot and the estimator's fits into the document that
 ``resources/json-schema/llmcheck-report.schema.json`` publishes and ``docs/json-output.md``
-documents. The text table (:func:`format_text`) and the JSON are rendered from the same dict, so
-they can never disagree.
+documents. The text report (``llmcheck.render.text``) and the Markdown export
+(``llmcheck.render.markdown``) are rendered from the same dict, so they can never disagree.
 
 Everything here is pure: no I/O, no printing, no clock. Byte counts are ``int`` bytes, unknown is
 ``None`` (JSON ``null``), enums are their string values.
@@ -11,7 +11,7 @@ Everything here is pure: no I/O, no printing, no clock. Byte counts are ``int`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llmcheck import __version__
@@ -33,10 +33,6 @@ REPORT_SCHEMA_VERSION = SNAPSHOT_SCHEMA_VERSION
 KIND_REPORT = "report"  # the whole machine: every variant x quant
 KIND_CHECK = "check"  # one question: one variant x quant x settings
 KIND_LIST = "list"  # the catalog: variants and quantizations
-
-TERM_NAMES = ("weights", "repack", "kv_cache", "recurrent_state", "compute", "output",
-              "overhead")
-
 
 def build_report(
     snapshot: SystemSnapshot,
@@ -241,179 +237,3 @@ def _variant_name(variant_id: str, catalog: Catalog | None) -> str | None:
 
 def _opt_str(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-# --- text ------------------------------------------------------------------------------------
-
-VERDICT_WORDS = {
-    "runs_great": "runs great",
-    "tight": "tight",
-    "wont_fit": "won't fit",
-    "unknown": "unknown",
-}
-
-
-def format_bytes(value: int | None) -> str:
-    """Bytes for people: binary units, as llama.cpp prints them ("23.50 GiB")."""
-    if value is None:
-        return "unknown"
-    if value < 1 << 20:
-        return f"{value / (1 << 10):.0f} KiB" if value >= 1 << 10 else f"{value} B"
-    if value < 1 << 30:
-        return f"{value / (1 << 20):.0f} MiB"
-    return f"{value / (1 << 30):.2f} GiB"
-
-
-def format_tokens(value: int | None) -> str:
-    """A context length for people: 32768 -> "32k", 128000 -> "128000" (not "125k")."""
-    if value is None:
-        return "unknown"
-    if value >= 1024 and value % 1024 == 0 and value % 1000 != 0:
-        return f"{value // 1024}k"
-    return str(value)
-
-
-def format_text(report: Mapping[str, Any]) -> str:
-    """A human-readable rendering of a report, check or list document."""
-    kind = report.get("kind", KIND_REPORT)
-    if kind == KIND_LIST:
-        return _format_list(report)
-    lines = [*_machine_lines(report), ""]
-    settings = report.get("settings")
-    if settings is not None:
-        lines.append(_settings_line(settings))
-        lines.append("")
-    if kind == KIND_CHECK:
-        lines.extend(_check_lines(report["model"]))
-    else:
-        models = report.get("models", [])
-        if models:
-            lines.extend(_table(_MODEL_HEADERS, [_model_row(m) for m in models]))
-        else:
-            lines.append("No models were estimated.")
-    problems = report.get("problems", [])
-    if problems:
-        lines.append("")
-        lines.append("Problems:")
-        for p in problems:
-            where = "" if p.get("device_index") is None else f" (gpu:{p['device_index']})"
-            lines.append(f"  [{p['source']}{where}] {p['code']}: {p['message']}")
-            if p.get("hint"):
-                lines.append(f"      hint: {p['hint']}")
-    return "\n".join(lines) + "\n"
-
-
-def _machine_lines(report: Mapping[str, Any]) -> list[str]:
-    machine = report["machine"]
-    os_doc, cpu, mem = machine["os"], machine["cpu"], machine["memory"]
-    os_text = " ".join(x for x in (os_doc["system"], os_doc.get("release"), os_doc.get("machine"))
-                       if x)
-    extras = [w for w, on in (("WSL", os_doc.get("is_wsl")),
-                              ("container", os_doc.get("in_container"))) if on]
-    if extras:
-        os_text += f" ({', '.join(extras)})"
-    cores = cpu.get("cores")
-    cpu_text = cpu.get("brand") or "unknown CPU"
-    if cores is not None:
-        cpu_text += f", {cores} cores"
-    ram = (f"{format_bytes(mem.get('total_bytes'))} total, "
-           f"{format_bytes(mem.get('available_bytes'))} available ({mem.get('source')})")
-    if mem.get("limit_bytes") is not None:
-        ram += f", container limit {format_bytes(mem['limit_bytes'])} ({mem.get('limit_source')})"
-    lines = [f"llmcheck {report.get('llmcheck_version', '')}".rstrip(),
-             f"OS:     {os_text}", f"CPU:    {cpu_text}", f"Memory: {ram}"]
-    gpus = machine.get("gpus", [])
-    if not gpus:
-        lines.append("GPUs:   none found")
-    for g in gpus:
-        kind = "unified" if g.get("unified_memory") else g.get("memory_kind", "discrete")
-        mem_text = (f"{format_bytes(g.get('total_bytes'))} {kind}, "
-                    f"{format_bytes(g.get('free_bytes'))} free ({g.get('source')})")
-        if g.get("working_set_cap_bytes") is not None:
-            mem_text += (f", GPU cap {format_bytes(g['working_set_cap_bytes'])}"
-                         f" ({g.get('working_set_cap_source')})")
-        if g.get("bandwidth_gb_s") is not None:
-            mem_text += f", {g['bandwidth_gb_s']:.0f} GB/s ({g.get('bandwidth_source')})"
-        lines.append(f"GPU {g['index']}:  {g.get('name') or 'unknown GPU'}: {mem_text}")
-    budgets = report.get("budgets", [])
-    if budgets:
-        parts = [f"{b['device']} {format_bytes(b['budget_bytes'])} ({b.get('source')})"
-                 for b in budgets]
-        lines.append(f"Budget: {'; '.join(parts)}")
-    return lines
-
-
-def _settings_line(settings: Mapping[str, Any]) -> str:
-    return (f"Settings: context {format_tokens(settings['context_tokens'])}, "
-            f"KV cache {settings['kv_type']}, flash attention "
-            f"{'on' if settings['flash_attn'] else 'off'}, parallel {settings['parallel']}, "
-            f"ubatch {settings['ubatch']}, device {settings.get('device', 'auto')}")
-
-
-_MODEL_HEADERS = ("Model", "Quant", "File", "Verdict", "Needs", "Where", "Max ctx", "Decode tok/s")
-
-
-def _speed_text(speed: Mapping[str, Any] | None) -> str:
-    if speed is None or speed.get("low") is None or speed.get("high") is None:
-        return "unknown"
-    return f"{speed['low']:.0f}-{speed['high']:.0f}"
-
-
-def _model_row(model: Mapping[str, Any]) -> tuple[str, ...]:
-    placement = model.get("placement") or ""
-    if placement == "split" and model.get("gpu_layers") is not None:
-        placement = f"split ({model['gpu_layers']} layers on GPU)"
-    return (
-        model.get("name") or model["variant"],
-        model["quant"],
-        format_bytes(model.get("file_size_bytes")),
-        VERDICT_WORDS.get(model["verdict"], model["verdict"]),
-        format_bytes(model["memory"]["total_bytes"]),
-        placement,
-        format_tokens(model.get("max_context")),
-        _speed_text(model.get("tokens_per_second")),
-    )
-
-
-def _check_lines(model: Mapping[str, Any]) -> list[str]:
-    name = model.get("name") or model["variant"]
-    lines = [f"{name} {model['quant']}: {VERDICT_WORDS.get(model['verdict'], model['verdict'])}"]
-    if model.get("reason"):
-        lines.append(f"  {model['reason']}")
-    lines.append(f"  file {format_bytes(model.get('file_size_bytes'))}, needs "
-                 f"{format_bytes(model['memory']['total_bytes'])} in all, placement "
-                 f"{model.get('placement')}, largest context that fits "
-                 f"{format_tokens(model.get('max_context'))}")
-    for d in model["memory"]["devices"]:
-        terms = ", ".join(f"{k} {format_bytes(v)}" for k, v in d["terms"].items())
-        lines.append(f"  {d['device']}: {format_bytes(d.get('total_bytes'))} of "
-                     f"{format_bytes(d.get('budget_bytes'))} ({terms})")
-    speed = model.get("tokens_per_second")
-    if speed is not None:
-        lines.append(f"  decode {_speed_text(speed)} tok/s; {speed.get('basis', '')}")
-    lines.append(f"  llama.cpp: {model['llama_cpp_command']}")
-    for a in model.get("assumptions", []):
-        lines.append(f"  assumes: {a}")
-    return lines
-
-
-def _format_list(doc: Mapping[str, Any]) -> str:
-    rows = [
-        (v["id"], v["name"], v["kind"], format_tokens(v.get("trained_context_tokens")),
-         format_tokens(v.get("gguf_context_tokens")), " ".join(v["quants"]))
-        for v in doc["variants"]
-    ]
-    lines = _table(("Variant", "Name", "Kind", "Trained ctx", "Max ctx", "Quants"), rows)
-    lines.append("")
-    lines.append("Quantizations: " + " ".join(q["name"] for q in doc["quants"]))
-    return "\n".join(lines) + "\n"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    out.append("  ".join("-" * w for w in widths))
-    out.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-               for r in rows)
-    return out

@@ -230,7 +230,7 @@ def test_broken_pipe_is_quiet(
 def test_exit_codes_are_distinct_and_documented() -> None:
     codes = {
         "EXIT_OK": 0, "EXIT_WONT_FIT": 1, "EXIT_USAGE": 2, "EXIT_BUDGET_UNKNOWN": 3,
-        "EXIT_INTERNAL": 4, "EXIT_INTERRUPTED": 130,
+        "EXIT_INTERNAL": 4, "EXIT_OUTPUT": 5, "EXIT_INTERRUPTED": 130,
     }
     for name, value in codes.items():
         assert getattr(cli, name) == value

@@ -16,6 +16,8 @@ import pytest
 
 from llmcheck import report
 from llmcheck.catalog import Catalog, load_catalog
+from llmcheck.render import units
+from llmcheck.render.text import format_text
 from llmcheck.snapshot import Issue, Source, SystemSnapshot, snapshot_from_dict, snapshot_to_dict
 from tests.test_schema import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
 
@@ -81,44 +83,46 @@ def test_list_document(catalog: Catalog) -> None:
     names = {q["name"] for q in doc["quants"]}
     for v in doc["variants"]:
         assert set(v["quants"]) <= names, v["id"]
-    text = report.format_text(doc)
+    text = format_text(doc)
     for v in catalog.variants:
         assert v.id in text
 
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(None, "unknown"), (0, "0 B"), (512, "512 B"), (4096, "4 KiB"), (300 * 2**20, "300 MiB"),
-     (25_757_220_864, "23.99 GiB"), (4 * 2**30, "4.00 GiB")],
+    [(None, "unknown"), (0, "0 B"), (512, "512 B"), (4096, "4.00 KiB"), (300 * 2**20, "300 MiB"),
+     (700 * 2**20, "700 MiB"), (25_757_220_864, "24.0 GiB"), (4 * 2**30, "4.00 GiB"),
+     (int(1.2 * 2**30), "1.20 GiB"), (128 * 2**30, "128 GiB"), (512 * 2**40, "512 TiB")],
 )
 def test_format_bytes(value: int | None, text: str) -> None:
-    assert report.format_bytes(value) == text
+    """The one unit convention (render.units): binary units, three significant figures."""
+    assert units.format_bytes(value) == text
 
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(None, "unknown"), (4096, "4k"), (32768, "32k"), (131072, "128k"), (128000, "128000"),
-     (1000, "1000"), (3000, "3000")],
+    [(None, "unknown"), (4096, "4,096"), (32768, "32,768"), (131072, "131,072"),
+     (128000, "128,000"), (1000, "1,000"), (3000, "3,000")],
 )
 def test_format_tokens(value: int | None, text: str) -> None:
-    assert report.format_tokens(value) == text
+    assert units.format_tokens(value) == text
 
 
 def test_text_shows_each_gpu_separately() -> None:
     doc = report.build_report(machine("two-gpus"), (), None, catalog=None, budgets=())
-    text = report.format_text(doc)
-    assert "GPU 0:  NVIDIA GeForce RTX 3090: 24.00 GiB discrete" in text
-    assert "GPU 1:  NVIDIA GeForce RTX 3060: 12.00 GiB discrete" in text
-    assert "36.00 GiB" not in text
+    text = format_text(doc)
+    assert "GPU 0:  NVIDIA GeForce RTX 3090: 24.0 GiB discrete, 23.2 GiB free (nvml)" in text
+    assert "GPU 1:  NVIDIA GeForce RTX 3060: 12.0 GiB discrete, 11.6 GiB free (nvml)" in text
+    assert "36.0 GiB" not in text
 
 
 def test_text_shows_the_container_limit_and_unknowns() -> None:
-    limited = report.format_text(
+    limited = format_text(
         report.build_report(machine("container-limited"), (), None, catalog=None, budgets=()))
     assert "container limit 4.00 GiB (cgroup)" in limited
-    unknown = report.format_text(
+    unknown = format_text(
         report.build_report(machine("unknown-budget"), (), None, catalog=None, budgets=()))
-    assert "Memory: unknown total, unknown available" in unknown
+    assert "Memory: unknown total, unknown available (unknown)\n" in unknown
     assert "vram_unknown" in unknown
     assert "hint:" in unknown
 
@@ -127,15 +131,15 @@ def test_text_and_json_render_the_same_dict() -> None:
     """format_text reads only the dict: a value changed in the dict shows in the text."""
     doc = report.build_report(machine("one-nvidia"), (), None, catalog=None, budgets=())
     doc["machine"]["gpus"][0]["name"] = "Renamed GPU"
-    assert "Renamed GPU" in report.format_text(doc)
+    assert "Renamed GPU" in format_text(doc)
 
 
 def test_unified_gpu_text_says_unified() -> None:
-    text = report.format_text(
+    text = format_text(
         report.build_report(machine("apple-m2-max"), (), None, catalog=None, budgets=()))
     assert "unified" in text
-    assert "GPU cap 21.33 GiB (default)" in text
-    assert "400 GB/s (table)" in text
+    assert "GPU cap 21.3 GiB (default)" in text
+    assert "400\u00a0GB/s (table)" in text
 
 
 def test_round_trip_keeps_the_snapshot_source() -> None:
@@ -179,7 +183,7 @@ def test_full_report_validates_and_adds_up(name: str, catalog: Catalog) -> None:
     back = snapshot_from_dict(json.loads(json.dumps(doc)))
     assert back == machine(name)
     # The text table has one row per model.
-    text = report.format_text(doc)
+    text = format_text(doc)
     assert sum(1 for line in text.splitlines() if line.startswith("LFM2")) == len(doc["models"])
 
 
@@ -238,6 +242,108 @@ def test_check_document(catalog: Catalog) -> None:
     assert list(doc)[-1] == "problems"
     assert doc["model"]["variant"] == "lfm2-1.2b"
     assert doc["settings"]["context_tokens"] == 32768
-    text = report.format_text(doc)
+    text = format_text(doc)
     assert "LFM2-1.2B Q4_K_M:" in text
     assert "llama.cpp: llama-" in text
+
+
+# --- the render layer: one word table, one unit convention, no raw text from the machine ----
+
+
+def test_a_model_row_uses_the_shared_units_and_words(catalog: Catalog) -> None:
+    """Each table cell is the render layer's rendering of the same document value."""
+    from llmcheck.render.units import format_speed, format_tokens
+
+    doc = full_report("one-nvidia", catalog)
+    small = next(m for m in doc["models"] if (m["variant"], m["quant"]) == ("lfm2-350m", "Q4_K_M"))
+    speed = small["tokens_per_second"]
+    cells = ["LFM2-350M", "Q4_K_M", units.format_bytes(small["file_size_bytes"]), "runs great",
+             units.format_bytes(small["memory"]["total_bytes"]), "GPU",
+             format_tokens(small["max_context"]), format_speed(speed["low"], speed["high"])]
+    row = next(line for line in format_text(doc).splitlines()
+               if line.startswith("LFM2-350M ") and " Q4_K_M " in line)
+    assert [c.strip() for c in row.split("  ") if c.strip()] == cells
+    assert "\u00a0tok/s" in cells[-1]
+    assert format_tokens(small["max_context"]) == f"{small['max_context']:,}"
+
+
+def test_check_lines_say_won_t_fit_nowhere(catalog: Catalog) -> None:
+    from llmcheck.estimate import RunConfig, estimate
+
+    snap = machine("cpu-laptop")
+    fit = estimate(catalog.variant("lfm2-24b-a2b"), "F16", RunConfig(), snap)
+    text = format_text(report.build_check(snap, fit, catalog=catalog))
+    assert "LFM2-24B-A2B F16: won't fit\n" in text
+    assert ", placement nowhere, largest context that fits unknown\n" in text
+
+
+def test_words_are_one_table() -> None:
+    from llmcheck.render import words
+
+    assert [words.verdict_badge(v) for v in ("runs_great", "tight", "wont_fit", "unknown")] == [
+        "\u2713 runs great", "\u25b2 tight", "\u2717 won't fit", "? unknown"]
+    assert words.verdict_words("wont_fit", capital=True) == "Won't fit"
+    assert words.verdict_words("no-such-verdict") == "unknown"
+    assert words.placement_words("split", verdict="tight", gpu_layers=20, layers=25) == (
+        "split between GPU and CPU: 20 of 25 layers on the GPU")
+    assert words.placement_words("none", verdict="wont_fit") == "nowhere: it does not fit"
+    assert words.placement_words("none", verdict="unknown") == "unknown"
+    assert words.placement_short("split", verdict="tight", gpu_layers=7) == (
+        "split (7 layers on GPU)")
+
+
+def test_a_container_limit_above_the_ram_reads_no_limit() -> None:
+    """A cgroup "limit" larger than the host's RAM is no limit (it printed "512 TiB")."""
+    doc = report.build_report(machine("container-limited"), (), None, catalog=None, budgets=())
+    doc["machine"]["memory"]["limit_bytes"] = 512 << 40
+    text = format_text(doc)
+    assert "Memory: 62.6 GiB total, 56.0 GiB available (procfs), container limit: no limit" \
+           " (cgroup)\n" in text
+    assert "TiB" not in text
+
+
+HOSTILE = "Evil\n GPU 0: NVIDIA H100\x1b[31m red\x07\r\u202egnp.exe\x00|`<img src=x>[a](b)"
+
+
+def test_text_from_the_machine_is_one_clean_line_per_field() -> None:
+    doc = report.build_report(machine("two-gpus"), (), None, catalog=None, budgets=())
+    doc["machine"]["cpu"]["brand"] = HOSTILE
+    doc["machine"]["gpus"][0]["name"] = HOSTILE
+    doc["machine"]["os"]["release"] = HOSTILE
+    doc["problems"] = [{"source": "nvidia\x1b]0;title\x07", "code": "x\ny", "message": HOSTILE,
+                        "hint": HOSTILE, "device_index": None}]
+    text = format_text(doc)
+    assert not any(ord(ch) < 32 and ch != "\n" for ch in text)
+    assert "\u202e" not in text
+    assert "\x7f" not in text
+    assert sum(line.startswith("CPU:") for line in text.splitlines()) == 1
+    assert [line[:6] for line in text.splitlines() if line.startswith("GPU ")] == [
+        "GPU 0:", "GPU 1:"]
+    assert "CPU:    Evil GPU 0: NVIDIA H100\ufffd[31m red\ufffd \ufffdgnp.exe\ufffd|`<img" in text
+
+
+def test_markdown_escapes_markup_and_control_characters() -> None:
+    from llmcheck.render.markdown import report_markdown
+
+    doc = report.build_report(machine("two-gpus"), (), None, catalog=None, budgets=None)
+    doc["machine"]["cpu"]["brand"] = HOSTILE
+    doc["machine"]["gpus"][0]["name"] = HOSTILE
+    md = report_markdown(doc, title="t|`<")
+    assert md.startswith("# llmcheck report: t\\|\\`&lt;\n")
+    assert ("- CPU: Evil GPU 0: NVIDIA H100\ufffd\\[31m red\ufffd \ufffdgnp.exe\ufffd\\|\\`&lt;img"
+            " src=x>\\[a\\](b)\n") in md
+    assert not any(ord(ch) < 32 and ch != "\n" for ch in md)
+    assert "<" not in md
+    # Every table row still has its columns: a "|" in a name does not add one.
+    for line in md.splitlines():
+        if line.startswith("| "):
+            assert line.replace("\\|", "").count("|") in (4, 7), line
+
+
+def test_gui_export_is_the_render_markdown() -> None:
+    """The window keeps importing report_markdown from gui.export; it is the render one."""
+    pytest.importorskip("PySide6")
+    from llmcheck.gui import export
+    from llmcheck.render import markdown
+
+    assert export.report_markdown is markdown.report_markdown
