@@ -255,7 +255,8 @@ def _gpus_from_dicts(data: dict[str, Any]) -> tuple[tuple[GpuInfo, ...], tuple[I
         "machine": {"os": {"system": "x"}, "cpu": {}, "memory": {}, "gpus": data.get("gpus", [])},
         "problems": data.get("issues", []),
     }
-    snap = snapshot_from_dict(doc)
+    # Not checked for consistency: the caller clamps what contradicts itself (_clamp_gpu).
+    snap = snapshot_from_dict(doc, check_consistency=False)
     return snap.gpus, snap.problems
 
 
