@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llmcheck import cli
 from llmcheck.estimate import budgets
@@ -277,3 +280,49 @@ def test_hung_nvml_init_falls_back_to_the_kernel_listing(tmp_path: Path) -> None
     assert {"gpu_probe_timeout", "gpu_unread"} <= {p.code for p in snap.problems}
     fit = estimate(_variant(), "Q4_K_M", RunConfig(device="gpu:0"), snap)
     assert fit.verdict is Verdict.UNKNOWN
+
+
+# --- fuzz: any over-long integer in any float field --------------------------------------------
+
+_FLOAT_PATHS = (
+    ("memory", "bandwidth_gb_s"),
+    ("memory", "bandwidth_low_gb_s"),
+    ("memory", "bandwidth_high_gb_s"),
+    ("gpu", "bandwidth_gb_s"),
+    ("machine", "probe_seconds"),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    where=st.sampled_from(_FLOAT_PATHS),
+    digits=st.integers(min_value=310, max_value=4300),
+    lead=st.integers(min_value=1, max_value=9),
+    negative=st.booleans(),
+)
+def test_any_huge_integer_in_a_float_field_is_bad_input(
+    where: tuple[str, str], digits: int, lead: int, negative: bool
+) -> None:
+    """Issue #13 item 8: OverflowError in float() was an internal error (exit 4)."""
+    from llmcheck.snapshot import snapshot_from_json_bytes
+
+    value = int(str(lead) + "7" * (digits - 1)) * (-1 if negative else 1)
+    doc = _doc()
+    part, key = where
+    target = {"memory": doc["machine"]["memory"], "gpu": _gpu0(doc),
+              "machine": doc["machine"]}[part]
+    target[key] = value
+    with pytest.raises(SnapshotError, match=re.escape(key)) as caught:
+        snapshot_from_json_bytes(json.dumps(doc).encode(), name="fuzz.json")
+    assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("", 20.0), ("1.5", 1.5), ("0", 20.0), ("nan", 20.0), ("lots", 20.0), ("601", 20.0),
+     ("600", 600.0)],
+)
+def test_gpu_probe_timeout_from_the_environment(text: str, seconds: float) -> None:
+    from llmcheck.probe import gpu_probe_timeout_s
+
+    assert gpu_probe_timeout_s({"LLMCHECK_GPU_PROBE_TIMEOUT_S": text}) == seconds
