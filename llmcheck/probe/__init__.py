@@ -605,27 +605,36 @@ def _unread_gpus(
 ) -> tuple[tuple[GpuInfo, ...], tuple[Issue, ...]]:
     """The GPUs a hung or crashed probe could not read: present, memory unknown, each said why.
 
-    The child's own word first (it names each NVIDIA GPU before asking for its memory), else the
-    kernel's listing on Linux (:func:`llmcheck.probe.linux_gpu.nvidia_cards_present`).
+    The child's own word first (it names each NVIDIA GPU before asking for its memory); then, on
+    Linux, the kernel's listing (:func:`llmcheck.probe.linux_gpu.nvidia_cards_present`) adds the
+    cards the child never reached (matched by PCI bus id; by count where the listing has none).
     """
     assert isinstance(got.answer, Issue)
     why = {"gpu_probe_timeout": "the GPU probe timed out",
            "gpu_probe_crashed": "the GPU probe crashed"}.get(got.answer.code, "the probe failed")
-    where = "named by NVML before it stopped answering"
-    gpus: tuple[GpuInfo, ...] = ()
+    found: list[tuple[GpuInfo, str]] = []
     if got.seen:
         seen, _ = _gpus_from_dicts({"gpus": list(got.seen)})
         # Identity only: whatever else the message held, memory was not read.
-        gpus = tuple(
-            GpuInfo(index=g.index, vendor=g.vendor, name=g.name, uuid=g.uuid,
-                    pci_bus_id=g.pci_bus_id, pci_id=g.pci_id)
+        found = [
+            (GpuInfo(index=g.index, vendor=g.vendor, name=g.name, uuid=g.uuid,
+                     pci_bus_id=g.pci_bus_id, pci_id=g.pci_id),
+             "named by NVML before it stopped answering")
             for g in seen
-        )
-    elif system == "Linux":
+        ]
+    if system == "Linux":
         from llmcheck.probe.linux_gpu import nvidia_cards_present
 
-        gpus, listed = nvidia_cards_present(root=root)
-        where = f"listed in {listed}"
+        listed, where = nvidia_cards_present(root=root)
+        buses = {g.pci_bus_id for g, _ in found if g.pci_bus_id}
+        if all(g.pci_bus_id for g in listed):
+            extra = [g for g in listed if g.pci_bus_id not in buses]
+        else:
+            extra = list(listed[len(found):])
+        first = max((g.index for g, _ in found), default=-1) + 1
+        found += [(dataclasses.replace(g, index=first + i), f"listed in {where}")
+                  for i, g in enumerate(extra)]
+    gpus = tuple(g for g, _ in found)
     issues = tuple(
         Issue(
             source=SOURCE,
@@ -636,7 +645,7 @@ def _unread_gpus(
             " often needs a reboot.",
             device_index=g.index,
         )
-        for g in gpus
+        for g, where in found
     )
     return gpus, issues
 

@@ -268,12 +268,12 @@ def test_hung_nvml_init_falls_back_to_the_kernel_listing(tmp_path: Path) -> None
     for name in ("nvidia0", "nvidiactl"):
         _write(tmp_path, f"dev/{name}", "")
     saved = dispatcher._child
-    dispatcher._child = _children.hang_in_nvml_init  # type: ignore[assignment]
+    dispatcher._child = _children.hang_in_nvml_init
     try:
         snap = dispatcher.probe_system(timeout_s=1.0, isolate=True, root=tmp_path,
                                        progress=lambda _m: None)
     finally:
-        dispatcher._child = saved  # type: ignore[assignment]
+        dispatcher._child = saved
     [gpu] = snap.gpus
     assert gpu.vendor is GpuVendor.NVIDIA
     assert gpu.free_bytes is None
@@ -326,3 +326,49 @@ def test_gpu_probe_timeout_from_the_environment(text: str, seconds: float) -> No
     from llmcheck.probe import gpu_probe_timeout_s
 
     assert gpu_probe_timeout_s({"LLMCHECK_GPU_PROBE_TIMEOUT_S": text}) == seconds
+
+
+def _probe_with_child(child: str, root: Path) -> Any:
+    import llmcheck.probe as dispatcher
+    from tests.faults import _children
+
+    saved = dispatcher._child
+    dispatcher._child = getattr(_children, child)
+    try:
+        return dispatcher.probe_system(timeout_s=1.5, isolate=True, root=root,
+                                       progress=lambda _m: None)
+    finally:
+        dispatcher._child = saved
+
+
+def test_cards_the_hung_child_never_reached_come_from_the_kernel(tmp_path: Path) -> None:
+    """NVML named the H100 at 0000:19:00.0, then hung; sysfs also shows a 4090 it never reached."""
+    from llmcheck.estimate import RunConfig, Verdict, estimate
+    from tests.faults.test_fault_matrix import _variant
+
+    devices = "sys/bus/pci/devices"
+    for slot, device in (("0000:19:00.0", "0x2330"), ("0000:65:00.0", "0x2684")):
+        _write(tmp_path, f"{devices}/{slot}/vendor", "0x10de\n")
+        _write(tmp_path, f"{devices}/{slot}/class", "0x030200\n")
+        _write(tmp_path, f"{devices}/{slot}/device", f"{device}\n")
+    snap = _probe_with_child("hang_in_memory_query", tmp_path)
+    assert [(g.index, g.name, g.pci_bus_id, g.free_bytes) for g in snap.gpus] == [
+        (0, "NVIDIA H100 80GB HBM3", "0000:19:00.0", None),
+        (1, "NVIDIA GeForce RTX 4090", "0000:65:00.0", None),
+    ]
+    unread = [p for p in snap.problems if p.code == "gpu_unread"]
+    assert [p.device_index for p in unread] == [0, 1]
+    assert "named by NVML" in unread[0].message
+    assert "sysfs PCI" in unread[1].message
+    for device in ("auto", "gpu:0", "gpu:1"):
+        fit = estimate(_variant(), "Q4_K_M", RunConfig(device=device), snap)
+        assert fit.verdict is Verdict.UNKNOWN, device
+
+
+def test_dev_nodes_beyond_the_named_gpus_are_counted(tmp_path: Path) -> None:
+    for name in ("nvidia0", "nvidia1", "nvidia2", "nvidiactl"):
+        _write(tmp_path, f"dev/{name}", "")
+    snap = _probe_with_child("segfault_in_memory_query", tmp_path)
+    assert [(g.index, g.name) for g in snap.gpus] == [
+        (0, "NVIDIA H100 80GB HBM3"), (1, None), (2, None)]
+    assert {"gpu_probe_crashed", "gpu_unread"} <= {p.code for p in snap.problems}
