@@ -335,7 +335,7 @@ def _probe_with_child(child: str, root: Path) -> Any:
     saved = dispatcher._child
     dispatcher._child = getattr(_children, child)
     try:
-        return dispatcher.probe_system(timeout_s=1.5, isolate=True, root=root,
+        return dispatcher.probe_system(timeout_s=4.0, isolate=True, root=root,
                                        progress=lambda _m: None)
     finally:
         dispatcher._child = saved
