@@ -92,6 +92,13 @@ def test_healthy_fake_still_answers(libnvml: Path) -> None:
     assert doc["model"]["verdict"] in ("runs_great", "tight"), doc["model"]
     assert done.returncode == 0
     assert "reading the NVIDIA GPU" not in done.stderr
+    # A live probe's --json leaves the card's UUID and bus id out (issue #13 item 12).
+    [gpu] = doc["machine"]["gpus"]
+    assert gpu["name"] == "NVIDIA H100 80GB HBM3"
+    assert gpu["uuid"] is None
+    assert gpu["pci_bus_id"] is None
+    assert "GPU-6f1c2f8e" not in done.stdout
+    assert "19:00.0" not in done.stdout
 
 
 def _children_of(pid: int) -> list[int]:
