@@ -59,8 +59,9 @@ NVIDIA_VENDOR_ID = "0x10de"
 DEFAULT_GPU_PROBE_TIMEOUT_S = 20.0
 log = logging.getLogger(__name__)
 
-# A healthy GPU probe answers in well under a second; past this the user is told what the wait is.
-PROGRESS_AFTER_S = 1.0
+# A healthy GPU probe answers in well under a second (a spawn child boots in 0.1-0.3 s, more on a
+# loaded machine); past this the user is told what the wait is.
+PROGRESS_AFTER_S = 2.0
 # How often a child off Linux checks that its parent is still there.
 _PARENT_POLL_S = 0.5
 # A child's message naming one GPU before its memory is read: ("seen", gpu dict).
@@ -423,7 +424,8 @@ def _gpus_from_dicts(data: dict[str, Any]) -> tuple[tuple[GpuInfo, ...], tuple[I
         "machine": {"os": {"system": "x"}, "cpu": {}, "memory": {}, "gpus": data.get("gpus", [])},
         "problems": data.get("issues", []),
     }
-    # Not checked for consistency: the caller clamps what contradicts itself (_clamp_gpu).
+    # Not checked for consistency: probe_system clamps what contradicts itself
+    # (llmcheck.probe.consistency), where a file would be refused.
     snap = snapshot_from_dict(doc, check_consistency=False)
     return snap.gpus, snap.problems
 
