@@ -372,3 +372,24 @@ def test_dev_nodes_beyond_the_named_gpus_are_counted(tmp_path: Path) -> None:
     assert [(g.index, g.name) for g in snap.gpus] == [
         (0, "NVIDIA H100 80GB HBM3"), (1, None), (2, None)]
     assert {"gpu_probe_crashed", "gpu_unread"} <= {p.code for p in snap.problems}
+
+
+def test_live_probe_clamps_a_driver_that_reports_more_free_than_total(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The whole dispatcher, in-process, with a fake NVML whose 1 GiB card has 24 GiB free."""
+    import llmcheck.probe.nvidia as nvidia
+    from llmcheck.probe import probe_system
+    from tests.fakes import nvml as fake
+
+    card = fake.FakeGpu(name="NVIDIA Tiny", total_bytes=GIB, reserved_bytes=0, used_bytes=0,
+                        free_bytes=24 * GIB)
+    scenario = fake.NvmlScenario(gpus=(card,))
+    monkeypatch.setattr(nvidia, "_load_nvml", lambda: fake.FakeNvml(scenario))
+    snap = probe_system(isolate=False)
+    [gpu] = [g for g in snap.gpus if g.name == "NVIDIA Tiny"]
+    assert gpu.total_bytes == GIB
+    assert gpu.free_bytes == GIB
+    [issue] = [p for p in snap.problems if p.code == "gpu_value_inconsistent"]
+    assert issue.device_index == gpu.index
+    assert {b.device: b.budget_bytes for b in budgets(snap)}[f"gpu:{gpu.index}"] == GIB
