@@ -154,6 +154,10 @@ def _add_common(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     parser.add_argument("--snapshot", metavar="FILE", default=default,
                         help="judge a recorded machine (a `llmcheck --json` file, - for stdin)"
                              " instead of probing this one")
+    parser.add_argument("--include-ids", action="store_true",
+                        default=argparse.SUPPRESS if sub else False,
+                        help="keep GPU UUIDs and PCI bus ids in --json (left out by default:"
+                             " they identify the hardware; see docs/json-output.md)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         default=argparse.SUPPRESS if sub else False,
                         help="log what llmcheck does to stderr")
@@ -514,7 +518,7 @@ def _run(
         config = build_config(settings, snapshot, variant)
         fit = estimate(variant, quant, config, snapshot)
         doc = rep.build_check(snapshot, fit, catalog=catalog)
-        _emit(doc, as_json=args.json)
+        _emit(_ids(doc, snapshot, args), as_json=args.json)
         return exit_code_for(doc["model"]["verdict"])
     if catalog is None:
         # The machine part still stands on its own: report it, and say why models are missing.
@@ -531,8 +535,17 @@ def _run(
         config = build_config(settings, snapshot, None)
         fits = estimate_all(catalog, snapshot, config)
         doc = rep.build_report(snapshot, fits, config, catalog=catalog)
-    _emit(doc, as_json=args.json)
+    _emit(_ids(doc, snapshot, args), as_json=args.json)
     return EXIT_OK
+
+
+def _ids(doc: dict[str, Any], snapshot: SystemSnapshot, args: argparse.Namespace) -> dict[str, Any]:
+    """``--include-ids``: the machine with its GPU UUIDs and PCI bus ids (null by default)."""
+    if not args.include_ids:
+        return doc
+    from llmcheck.snapshot import snapshot_to_dict
+
+    return {**doc, "machine": snapshot_to_dict(snapshot, include_ids=True)}
 
 
 def _desktop_entry(*, install: bool) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -223,14 +223,18 @@ def issue_to_dict(issue: Issue) -> dict[str, Any]:
     }
 
 
-def gpu_to_dict(gpu: GpuInfo) -> dict[str, Any]:
-    """The JSON form of one GPU."""
+def gpu_to_dict(gpu: GpuInfo, *, include_ids: bool = True) -> dict[str, Any]:
+    """The JSON form of one GPU; ``include_ids=False`` writes null for its UUIDs and PCI bus id.
+
+    The probe's child process sends GPUs with their ids (the dispatcher orders them by bus id);
+    what is printed for people to share leaves them out (:func:`snapshot_to_dict`).
+    """
     return {
         "index": gpu.index,
         "vendor": str(gpu.vendor),
         "name": gpu.name,
-        "uuid": gpu.uuid,
-        "pci_bus_id": gpu.pci_bus_id,
+        "uuid": gpu.uuid if include_ids else None,
+        "pci_bus_id": gpu.pci_bus_id if include_ids else None,
         "pci_id": gpu.pci_id,
         "memory_kind": str(gpu.memory_kind),
         "unified_memory": gpu.unified_memory,
@@ -257,7 +261,7 @@ def gpu_to_dict(gpu: GpuInfo) -> dict[str, Any]:
             {
                 "index": m.index,
                 "name": m.name,
-                "uuid": m.uuid,
+                "uuid": m.uuid if include_ids else None,
                 "total_bytes": m.total_bytes,
                 "free_bytes": m.free_bytes,
             }
@@ -268,8 +272,13 @@ def gpu_to_dict(gpu: GpuInfo) -> dict[str, Any]:
     }
 
 
-def snapshot_to_dict(snapshot: SystemSnapshot) -> dict[str, Any]:
-    """The JSON form of the machine (the report's "machine" object)."""
+def snapshot_to_dict(snapshot: SystemSnapshot, *, include_ids: bool = False) -> dict[str, Any]:
+    """The JSON form of the machine (the report's "machine" object).
+
+    GPU UUIDs and PCI bus ids are permanent hardware identifiers, and ``llmcheck --json`` is
+    meant to be shared: they are null unless ``include_ids`` (``--include-ids``). No verdict
+    needs them; the hostname is never written at all.
+    """
     return {
         "os": {
             "system": snapshot.os.system,
@@ -302,7 +311,7 @@ def snapshot_to_dict(snapshot: SystemSnapshot) -> dict[str, Any]:
             "bandwidth_low_gb_s": snapshot.memory.bandwidth_low_gb_s,
             "bandwidth_high_gb_s": snapshot.memory.bandwidth_high_gb_s,
         },
-        "gpus": [gpu_to_dict(g) for g in snapshot.gpus],
+        "gpus": [gpu_to_dict(g, include_ids=include_ids) for g in snapshot.gpus],
         "probed_at": snapshot.probed_at,
         "probe_seconds": snapshot.probe_seconds,
         "source": str(snapshot.source),
@@ -313,15 +322,33 @@ def _opt_str(value: StrEnum | None) -> str | None:
     return None if value is None else str(value)
 
 
+def without_ids(snapshot: SystemSnapshot) -> SystemSnapshot:
+    """The snapshot as a shared ``--json`` file reads back: no GPU or MIG UUIDs, no bus ids."""
+    gpus = tuple(
+        replace(
+            g, uuid=None, pci_bus_id=None,
+            mig_instances=tuple(replace(m, uuid=None) for m in g.mig_instances),
+        )
+        for g in snapshot.gpus
+    )
+    return replace(snapshot, gpus=gpus)
+
+
 # --- reading back ----------------------------------------------------------------------------
 
 
-def snapshot_from_dict(doc: Mapping[str, Any]) -> SystemSnapshot:
+def snapshot_from_dict(
+    doc: Mapping[str, Any], *, check_consistency: bool = True
+) -> SystemSnapshot:
     """Read a snapshot back from its JSON form.
 
     Accepts either a whole ``llmcheck --json`` document (with "machine" and "problems") or the
     bare "machine" object. Every field is checked; a bad one raises :class:`SnapshotError` naming
     its path. Unknown extra fields are ignored (newer llmcheck versions may add fields).
+
+    With ``check_consistency`` (the default) the fields must also agree with one another
+    (:func:`inconsistencies`): a file that claims more free memory than the device has is refused,
+    never believed. The live probe passes False and clamps instead (``llmcheck.probe``).
     """
     if not isinstance(doc, Mapping):
         raise SnapshotError("snapshot: expected a JSON object at the top level")
@@ -394,7 +421,7 @@ def snapshot_from_dict(doc: Mapping[str, Any]) -> SystemSnapshot:
         _issue_from_dict(p, f"problems[{i}]")
         for i, p in enumerate(_list(problems_doc, "problems"))
     )
-    return SystemSnapshot(
+    snapshot = SystemSnapshot(
         os=os_info,
         cpu=cpu,
         memory=memory,
@@ -404,6 +431,65 @@ def snapshot_from_dict(doc: Mapping[str, Any]) -> SystemSnapshot:
         probe_seconds=_opt_float(machine.get("probe_seconds"), "machine.probe_seconds"),
         source=Source.SNAPSHOT,
     )
+    if check_consistency:
+        found = inconsistencies(snapshot)
+        if found:
+            raise SnapshotError(found[0])
+    return snapshot
+
+
+def inconsistencies(snapshot: SystemSnapshot) -> tuple[str, ...]:
+    """Fields that contradict one another, each as "path: why" (empty when all agree).
+
+    A part can never hold more than its whole: free, used, reserved and CPU-visible VRAM are at
+    most the GPU's total, GTT free at most GTT total, a MIG slice (and all slices together) at most
+    its card, a slice's free at most the slice; available RAM at most total RAM, free swap at most
+    total swap. GPU indexes (and MIG indexes within a GPU) are unique: ``--device gpu:0`` must
+    name one device.
+    """
+    found: list[str] = []
+
+    def over(path: str, part: int | None, what: str, whole: int | None, of: str) -> None:
+        if part is not None and whole is not None and part > whole:
+            found.append(f"{path}: {part} bytes {what} is more than the {of} ({whole} bytes)")
+
+    mem = snapshot.memory
+    over("machine.memory.available_bytes", mem.available_bytes, "available", mem.total_bytes,
+         "total_bytes")
+    over("machine.memory.swap_free_bytes", mem.swap_free_bytes, "free", mem.swap_total_bytes,
+         "swap_total_bytes")
+    first_at: dict[int, int] = {}
+    for i, gpu in enumerate(snapshot.gpus):
+        path = f"machine.gpus[{i}]"
+        if gpu.index in first_at:
+            found.append(
+                f"{path}.index: GPU index {gpu.index} appears twice"
+                f" (also machine.gpus[{first_at[gpu.index]}])"
+            )
+        first_at.setdefault(gpu.index, i)
+        total = gpu.total_bytes
+        over(f"{path}.free_bytes", gpu.free_bytes, "free", total, "total_bytes")
+        over(f"{path}.used_bytes", gpu.used_bytes, "used", total, "total_bytes")
+        over(f"{path}.reserved_bytes", gpu.reserved_bytes, "reserved", total, "total_bytes")
+        over(f"{path}.visible_vram_bytes", gpu.visible_vram_bytes, "visible", total,
+             "total_bytes")
+        over(f"{path}.gtt_free_bytes", gpu.gtt_free_bytes, "free", gpu.gtt_total_bytes,
+             "gtt_total_bytes")
+        slices: set[int] = set()
+        for k, mig in enumerate(gpu.mig_instances):
+            mpath = f"{path}.mig_instances[{k}]"
+            if mig.index in slices:
+                found.append(f"{mpath}.index: MIG index {mig.index} appears twice")
+            slices.add(mig.index)
+            over(f"{mpath}.total_bytes", mig.total_bytes, "in a MIG slice", total,
+                 "GPU's total_bytes")
+            over(f"{mpath}.free_bytes", mig.free_bytes, "free", mig.total_bytes, "slice's total")
+            over(f"{mpath}.free_bytes", mig.free_bytes, "free in a MIG slice", total,
+                 "GPU's total_bytes")
+        known = [m.total_bytes for m in gpu.mig_instances if m.total_bytes is not None]
+        over(f"{path}.mig_instances", sum(known) if known else None, "in MIG slices", total,
+             "GPU's total_bytes")
+    return tuple(found)
 
 
 def _gpu_from_dict(raw: Any, path: str) -> GpuInfo:
@@ -523,7 +609,9 @@ def _opt_bool(value: Any, path: str) -> bool | None:
 
 def _req_count(value: Any, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 1_000_000:
-        raise SnapshotError(f"{path}: expected a whole number from 0 to 1000000, got {value!r}")
+        raise SnapshotError(
+            f"{path}: expected a whole number from 0 to 1000000, got {_short(value)}"
+        )
     return value
 
 
@@ -537,7 +625,7 @@ def _opt_bytes(value: Any, path: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise SnapshotError(f"{path}: expected a whole number of bytes or null, got {_kind(value)}")
     if value < 0 or value > MAX_PLAUSIBLE_BYTES:
-        raise SnapshotError(f"{path}: {value} bytes is not a plausible memory size")
+        raise SnapshotError(f"{path}: {_short(value)} bytes is not a plausible memory size")
     return value
 
 
@@ -546,9 +634,13 @@ def _opt_float(value: Any, path: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SnapshotError(f"{path}: expected a number or null, got {_kind(value)}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        # An integer of 310+ digits (JSON allows it; Python's int limit is 4,300 digits).
+        raise SnapshotError(f"{path}: {_short(value)} is too large a number") from None
     if not math.isfinite(number) or number < 0:
-        raise SnapshotError(f"{path}: {value!r} is not a finite, non-negative number")
+        raise SnapshotError(f"{path}: {_short(value)} is not a finite, non-negative number")
     return number
 
 
@@ -571,6 +663,14 @@ def _source(value: Any, path: str) -> Source:
 
 def _opt_source(value: Any, path: str) -> Source | None:
     return None if value is None else _source(value, path)
+
+
+def _short(value: Any) -> str:
+    """``repr(value)`` cut to one readable length: a 4,000-digit number is named, not printed."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"a {len(str(abs(value)))}-digit number"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _kind(value: Any) -> str:

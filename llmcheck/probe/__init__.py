@@ -6,18 +6,33 @@ crash the interpreter, so it runs in a ``spawn`` child process under a timeout: 
 ``gpu_probe_timeout``, a crash ``gpu_probe_crashed``, and the rest of the snapshot survives
 (Ollama does the same: ``discover/native_probe.go``). The child imports no Qt.
 
+A GPU that was there but could not be read is *unknown*, never absent: the child names each
+NVIDIA GPU before it asks for its memory (the query a wedged driver hangs in), and when it names
+none the kernel's own listing (sysfs PCI, ``/proc/driver/nvidia``, ``/dev/nvidia*``) still shows
+the cards. They are reported with unknown memory, so the verdicts that need them are ``unknown``.
+
+The child dies with its parent: it asks the kernel for SIGKILL when the parent goes
+(``PR_SET_PDEATHSIG`` on Linux) and watches its parent's pid elsewhere; the parent kills it on
+SIGTERM / SIGHUP; and it never holds the parent's stdout or stderr, so ``llmcheck --json | wc -c``
+ends when llmcheck does.
+
 Issue codes (source "probe"): ``gpu_probe_timeout``, ``gpu_probe_crashed``,
-``gpu_probe_failed``, ``os_probe_failed``, ``cpu_probe_failed``, ``memory_probe_failed``,
-``bandwidth_probe_failed``.
+``gpu_probe_failed``, ``gpu_unread``, ``gpu_value_inconsistent``, ``memory_value_inconsistent``,
+``os_probe_failed``, ``cpu_probe_failed``, ``memory_probe_failed``, ``bandwidth_probe_failed``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
 import os
 import platform
+import signal
+import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,10 +52,20 @@ from llmcheck.snapshot import (
     snapshot_from_dict,
 )
 
-__all__ = ["nvml_may_load", "probe_gpus", "probe_system"]
+__all__ = ["gpu_probe_timeout_s", "nvml_may_load", "probe_gpus", "probe_system"]
 
 SOURCE = "probe"
 NVIDIA_VENDOR_ID = "0x10de"
+DEFAULT_GPU_PROBE_TIMEOUT_S = 20.0
+log = logging.getLogger(__name__)
+
+# A healthy GPU probe answers in well under a second (a spawn child boots in 0.1-0.3 s, more on a
+# loaded machine); past this the user is told what the wait is.
+PROGRESS_AFTER_S = 2.0
+# How often a child off Linux checks that its parent is still there.
+_PARENT_POLL_S = 0.5
+# A child's message naming one GPU before its memory is read: ("seen", gpu dict).
+_SEEN = "seen"
 
 # The file pynvml dlopens on Linux (nvidia-ml-py ``_LoadNvmlLibrary``: CDLL("libnvidia-ml.so.1")),
 # and where the dynamic loader finds it without LD_LIBRARY_PATH: the ld cache, then the trusted
@@ -97,12 +122,18 @@ def nvml_may_load(
         return True
 
 
-def probe_gpus(*, system: str, ram_total_bytes: int | None = None) -> dict[str, Any]:
+def probe_gpus(
+    *,
+    system: str,
+    ram_total_bytes: int | None = None,
+    on_device: Callable[[GpuInfo], None] | None = None,
+) -> dict[str, Any]:
     """Every GPU this OS shows, as JSON-ready dicts: ``{"gpus": [...], "issues": [...]}``.
 
     Runs in the child process (so its result must pickle as plain data). NVML first; then the OS
     probe, which skips NVIDIA cards only when NVML saw some. Each probe's GPU indexes are local;
-    :func:`probe_system` renumbers them.
+    :func:`probe_system` renumbers them. ``on_device`` hears of each NVIDIA GPU before its memory
+    is read (:func:`llmcheck.probe.nvidia.probe_nvidia`).
     """
     gpus: list[GpuInfo] = []
     issues: list[Issue] = []
@@ -120,7 +151,7 @@ def probe_gpus(*, system: str, ram_total_bytes: int | None = None) -> dict[str, 
         from llmcheck.probe.nvidia import probe_nvidia
 
         # MemTotal lets NVML tell a GB10 / Jetson pool (total ~= RAM) from VRAM.
-        result = probe_nvidia(host_ram_bytes=ram_total_bytes)
+        result = probe_nvidia(host_ram_bytes=ram_total_bytes, on_device=on_device)
         gpus.extend(result.gpus)
         issues.extend(result.issues)
         nvidia_ok = bool(result.gpus)
@@ -167,16 +198,77 @@ def _failed(source: str, exc: BaseException) -> Issue:
 
 
 def _child(conn: Any, system: str, ram_total_bytes: int | None) -> None:
-    # Runs in the spawn child: send one plain dict back and exit.
+    # Runs in the spawn child: name each NVIDIA GPU as it is found, then send one plain dict.
+    def seen(gpu: GpuInfo) -> None:
+        conn.send((_SEEN, gpu_to_dict(gpu)))
+
     try:
         try:
-            answer = probe_gpus(system=system, ram_total_bytes=ram_total_bytes)
+            answer = probe_gpus(system=system, ram_total_bytes=ram_total_bytes, on_device=seen)
         except Exception as exc:  # noqa: BLE001 - boundary: multiprocessing would print the
             # traceback on the user's terminal; answer with a problem record instead.
             answer = {"gpus": [], "issues": [issue_to_dict(_failed("gpu", exc))]}
         conn.send(answer)
     finally:
         conn.close()
+
+
+def _child_entry(
+    target: Callable[[Any, str, int | None], None],
+    conn: Any,
+    system: str,
+    ram_total_bytes: int | None,
+) -> None:
+    """The child's first code: tie its life to the parent's, let go of the terminal, run."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    _die_with_parent(parent.pid if parent is not None else None)
+    _let_go_of_stdio()
+    target(conn, system, ram_total_bytes)
+
+
+def _die_with_parent(parent_pid: int | None) -> None:
+    """Make sure this child never outlives the process that started it (issue #13 item 6)."""
+    if sys.platform == "linux":
+        import ctypes
+
+        try:
+            # prctl(PR_SET_PDEATHSIG, SIGKILL): the kernel kills us when the parent exits, even
+            # by SIGKILL, where no handler of the parent's can run (man 2 prctl).
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watcher below still works
+    if parent_pid is None:
+        return
+    if os.getppid() != parent_pid:
+        os._exit(0)  # the parent went before the death signal was armed
+
+    def watch() -> None:
+        while True:
+            time.sleep(_PARENT_POLL_S)
+            if os.getppid() != parent_pid:  # reparented: the parent is gone
+                os._exit(0)
+
+    threading.Thread(target=watch, name="llmcheck-parent-watch", daemon=True).start()
+
+
+def _let_go_of_stdio() -> None:
+    """Point the child's stdout and stderr at the null device.
+
+    A child inherits the parent's standard streams; while it holds a pipe's write end, the reader
+    (``llmcheck --json | wc -c``) waits. The child reports through its own pipe, never a stream,
+    and a native library's crash is reported by the parent as ``gpu_probe_crashed``.
+    """
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            os.dup2(null, fd)
+    os.close(null)
 
 
 def _gpus_in_child(
@@ -193,7 +285,7 @@ def _gpus_in_child(
     started = _start_child(system, ram_total_bytes, target)
     if isinstance(started, Issue):
         return started
-    return _collect_child(*started, timeout_s)
+    return _collect_child(*started, timeout_s).answer
 
 
 def _start_child(
@@ -204,8 +296,8 @@ def _start_child(
     ctx = multiprocessing.get_context("spawn")
     reader, writer = ctx.Pipe(duplex=False)
     proc = ctx.Process(
-        target=target, args=(writer, system, ram_total_bytes), name="llmcheck-gpu-probe",
-        daemon=True,
+        target=_child_entry, args=(target, writer, system, ram_total_bytes),
+        name="llmcheck-gpu-probe", daemon=True,
     )
     try:
         proc.start()
@@ -218,29 +310,60 @@ def _start_child(
     return proc, reader
 
 
-def _collect_child(proc: Any, reader: Any, timeout_s: float) -> dict[str, Any] | Issue:
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _ChildAnswer:
+    """What came back from the child: its answer (or why none), and the GPUs it named first."""
+
+    answer: dict[str, Any] | Issue
+    seen: tuple[dict[str, Any], ...] = ()
+
+
+def _collect_child(
+    proc: Any, reader: Any, timeout_s: float, progress: Callable[[str], None] | None = None
+) -> _ChildAnswer:
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout_s
+    told = False
     try:
-        if reader.poll(timeout_s):
-            try:
-                data: dict[str, Any] = reader.recv()
-            except (EOFError, OSError):
-                data = {}
-            if data:
-                proc.join(timeout=5)
-                return data
-        else:
-            return Issue(
-                source=SOURCE,
-                code="gpu_probe_timeout",
-                message=f"The GPU probe did not finish within {timeout_s:g} s and was stopped.",
-                hint="A GPU driver may be hung; try again, or check nvidia-smi.",
-            )
+        while True:
+            left = deadline - time.monotonic()
+            wait = min(left, PROGRESS_AFTER_S) if not told else left
+            if wait > 0 and reader.poll(wait):
+                try:
+                    data: Any = reader.recv()
+                except (EOFError, OSError):
+                    break  # the child died: its end of the pipe closed
+                if isinstance(data, tuple) and len(data) == 2 and data[0] == _SEEN:
+                    seen.append(data[1])
+                    continue
+                if data:
+                    proc.join(timeout=5)
+                    return _ChildAnswer(answer=data, seen=tuple(seen))
+                break
+            if time.monotonic() >= deadline:
+                return _ChildAnswer(
+                    answer=Issue(
+                        source=SOURCE,
+                        code="gpu_probe_timeout",
+                        message=f"The GPU probe did not finish within {timeout_s:g} s and was"
+                        " stopped.",
+                        hint="A GPU driver may be hung; try again, or check nvidia-smi.",
+                    ),
+                    seen=tuple(seen),
+                )
+            if not told:
+                told = True
+                _tell(progress, f"reading the NVIDIA GPU... (timeout {timeout_s:g} s)")
         proc.join(timeout=5)
-        return Issue(
-            source=SOURCE,
-            code="gpu_probe_crashed",
-            message=f"The GPU probe process died (exit code {proc.exitcode}) before answering.",
-            hint="A GPU driver library crashed while being read; GPUs are unknown.",
+        return _ChildAnswer(
+            answer=Issue(
+                source=SOURCE,
+                code="gpu_probe_crashed",
+                message=f"The GPU probe process died (exit code {proc.exitcode}) before"
+                " answering.",
+                hint="A GPU driver library crashed while being read; GPUs are unknown.",
+            ),
+            seen=tuple(seen),
         )
     finally:
         reader.close()
@@ -249,13 +372,61 @@ def _collect_child(proc: Any, reader: Any, timeout_s: float) -> dict[str, Any] |
             proc.join(timeout=5)
 
 
+def _tell(progress: Callable[[str], None] | None, message: str) -> None:
+    """Progress for a person waiting: the caller's callback, else a log record on stderr."""
+    if progress is not None:
+        progress(message)
+    else:
+        log.warning("%s", message)
+
+
+@contextlib.contextmanager
+def _child_dies_on_signals(proc: Any) -> Iterator[None]:
+    """While the GPU child runs, SIGTERM / SIGHUP kill it first, then end this process as usual.
+
+    Only the main thread may set handlers (a window probes from a worker thread: there the
+    child's own watch on its parent does the work).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    saved: dict[int, Any] = {}
+
+    def handler(signum: int, frame: Any) -> None:
+        with contextlib.suppress(Exception):
+            proc.kill()
+        previous = saved.get(signum)
+        if previous is None:
+            previous = signal.SIG_DFL  # set outside Python: take the default action
+        signal.signal(signum, previous)
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            os.kill(os.getpid(), signum)  # the default action, now that the child is gone
+
+    try:
+        for sig in wanted:
+            saved[sig] = signal.signal(sig, handler)
+    except (ValueError, OSError):
+        pass
+    try:
+        yield
+    finally:
+        for sig, previous in saved.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(sig, previous)
+
+
 def _gpus_from_dicts(data: dict[str, Any]) -> tuple[tuple[GpuInfo, ...], tuple[Issue, ...]]:
     # Reuse the snapshot reader, which checks every field, on a minimal machine document.
     doc = {
         "machine": {"os": {"system": "x"}, "cpu": {}, "memory": {}, "gpus": data.get("gpus", [])},
         "problems": data.get("issues", []),
     }
-    snap = snapshot_from_dict(doc)
+    # Not checked for consistency: probe_system clamps what contradicts itself
+    # (llmcheck.probe.consistency), where a file would be refused.
+    snap = snapshot_from_dict(doc, check_consistency=False)
     return snap.gpus, snap.problems
 
 
@@ -295,18 +466,29 @@ def _order_gpus(
 
 
 def probe_system(
-    *, timeout_s: float = 20.0, isolate: bool | None = None, measure_bandwidth: bool = False
+    *,
+    timeout_s: float | None = None,
+    isolate: bool | None = None,
+    measure_bandwidth: bool = False,
+    progress: Callable[[str], None] | None = None,
+    root: Path = Path("/"),
 ) -> SystemSnapshot:
     """Probe this machine. Never raises: what fails becomes a problem in the snapshot.
 
     Args:
-        timeout_s: how long the GPU probe child may run before it is killed.
+        timeout_s: how long the GPU probe child may run before it is killed; None: the
+            ``LLMCHECK_GPU_PROBE_TIMEOUT_S`` environment variable, else 20 s.
         isolate: run the GPU probe in a child process; False: in-process (tests); None (the
             default): in a child wherever an NVML library could load (:func:`nvml_may_load`).
         measure_bandwidth: also measure RAM bandwidth (about 0.3-1 s of every core and up to
             1 GiB, :func:`llmcheck.probe.bandwidth.measure_memory_bandwidth`); the measured
             value replaces the table's. Off by default: the plain probe stays cheap.
+        progress: told (one line) when the GPU probe is slow to answer; None: a log record
+            (the command line shows it on stderr; ``--json`` output is unchanged).
+        root: the filesystem root for the NVIDIA listing used when NVML hung (tests).
     """
+    if timeout_s is None:
+        timeout_s = gpu_probe_timeout_s(os.environ)
     started = time.perf_counter()
     probed_at = datetime.now(UTC).isoformat(timespec="seconds")
     problems: list[Issue] = []
@@ -353,17 +535,30 @@ def probe_system(
         problems.append(_boundary("cpu", exc))
     gpus: tuple[GpuInfo, ...] = ()
     try:
-        if child is not None:
-            raw = child if isinstance(child, Issue) else _collect_child(*child, timeout_s)
+        if child is None:
+            got = _ChildAnswer(
+                answer=probe_gpus(system=os_info.system, ram_total_bytes=memory.total_bytes)
+            )
+        elif isinstance(child, Issue):
+            got = _ChildAnswer(answer=child)
         else:
-            raw = probe_gpus(system=os_info.system, ram_total_bytes=memory.total_bytes)
-        if isinstance(raw, Issue):
-            problems.append(raw)
+            with _child_dies_on_signals(child[0]):
+                got = _collect_child(*child, timeout_s, progress)
+        if isinstance(got.answer, Issue):
+            problems.append(got.answer)
+            gpus, gpu_issues = _unread_gpus(got, os_info.system, root)
         else:
-            gpus, gpu_issues = _gpus_from_dicts(raw)
-            gpus, gpu_issues = _order_gpus(gpus, gpu_issues)
-            problems.extend(gpu_issues)
+            gpus, gpu_issues = _gpus_from_dicts(got.answer)
+        gpus, gpu_issues = _order_gpus(gpus, gpu_issues)
+        problems.extend(gpu_issues)
     except Exception as exc:  # noqa: BLE001 - boundary: GPUs unknown, CPU and RAM still reported
+        problems.append(_boundary("gpu", exc))
+    try:
+        from llmcheck.probe.consistency import clamp_inconsistent
+
+        gpus, memory, fixes = clamp_inconsistent(gpus, memory)
+        problems.extend(fixes)
+    except Exception as exc:  # noqa: BLE001 - boundary: a checker bug must not cost the machine
         problems.append(_boundary("gpu", exc))
     if os_info.system == "Darwin":
         apple = next((g for g in gpus if g.vendor is GpuVendor.APPLE), None)
@@ -395,6 +590,66 @@ def probe_system(
         probe_seconds=round(time.perf_counter() - started, 4),
         source=Source.MEASURED,
     )
+
+
+def gpu_probe_timeout_s(environ: Mapping[str, str]) -> float:
+    """The GPU probe's time limit: ``LLMCHECK_GPU_PROBE_TIMEOUT_S`` (0.1-600 s), else 20 s."""
+    text = environ.get("LLMCHECK_GPU_PROBE_TIMEOUT_S", "")
+    try:
+        value = float(text)
+    except ValueError:
+        return DEFAULT_GPU_PROBE_TIMEOUT_S
+    return value if 0.1 <= value <= 600 else DEFAULT_GPU_PROBE_TIMEOUT_S
+
+
+def _unread_gpus(
+    got: _ChildAnswer, system: str, root: Path
+) -> tuple[tuple[GpuInfo, ...], tuple[Issue, ...]]:
+    """The GPUs a hung or crashed probe could not read: present, memory unknown, each said why.
+
+    The child's own word first (it names each NVIDIA GPU before asking for its memory); then, on
+    Linux, the kernel's listing (:func:`llmcheck.probe.linux_gpu.nvidia_cards_present`) adds the
+    cards the child never reached (matched by PCI bus id; by count where the listing has none).
+    """
+    assert isinstance(got.answer, Issue)
+    why = {"gpu_probe_timeout": "the GPU probe timed out",
+           "gpu_probe_crashed": "the GPU probe crashed"}.get(got.answer.code, "the probe failed")
+    found: list[tuple[GpuInfo, str]] = []
+    if got.seen:
+        seen, _ = _gpus_from_dicts({"gpus": list(got.seen)})
+        # Identity only: whatever else the message held, memory was not read.
+        found = [
+            (GpuInfo(index=g.index, vendor=g.vendor, name=g.name, uuid=g.uuid,
+                     pci_bus_id=g.pci_bus_id, pci_id=g.pci_id),
+             "named by NVML before it stopped answering")
+            for g in seen
+        ]
+    if system == "Linux":
+        from llmcheck.probe.linux_gpu import nvidia_cards_present
+
+        listed, where = nvidia_cards_present(root=root)
+        buses = {g.pci_bus_id for g, _ in found if g.pci_bus_id}
+        if all(g.pci_bus_id for g in listed):
+            extra = [g for g in listed if g.pci_bus_id not in buses]
+        else:
+            extra = list(listed[len(found):])
+        first = max((g.index for g, _ in found), default=-1) + 1
+        found += [(dataclasses.replace(g, index=first + i), f"listed in {where}")
+                  for i, g in enumerate(extra)]
+    gpus = tuple(g for g, _ in found)
+    issues = tuple(
+        Issue(
+            source=SOURCE,
+            code="gpu_unread",
+            message=f"NVIDIA GPU {g.index} ({g.name or g.pci_id or 'name unknown'}) is present"
+            f" ({where}) but its memory could not be read: {why}.",
+            hint="Verdicts that need this GPU are unknown. Check `nvidia-smi`; a hung driver"
+            " often needs a reboot.",
+            device_index=g.index,
+        )
+        for g, where in found
+    )
+    return gpus, issues
 
 
 def _boundary(part: str, exc: BaseException) -> Issue:

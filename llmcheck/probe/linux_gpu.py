@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -338,3 +340,98 @@ def _parse_uevent(text: str) -> dict[str, str]:
         if sep:
             out[key.strip()] = value.strip()
     return out
+
+
+# --- NVIDIA cards present when NVML could not be read ---------------------------------------
+
+# A machine has at most a few dozen GPUs; the listing below stops there whatever the folder holds.
+_MAX_LISTED = 256
+_NVIDIA_DEV_NODE = re.compile(r"nvidia([0-9]{1,3})")
+
+
+def nvidia_cards_present(
+    *, root: Path = Path("/"), read_text: ReadText = read_text_file
+) -> tuple[tuple[GpuInfo, ...], str | None]:
+    """The NVIDIA GPUs the kernel shows, read without NVML, and where they were seen.
+
+    For a GPU probe that hung or crashed inside NVML: the cards are there, their memory is
+    unknown. Tried in order, each a bounded listing of plain kernel files that never enter the
+    driver's NVML path: PCI devices in sysfs with vendor 0x10de and a display class (0x03xxxx:
+    VGA or 3D controller), then the driver's ``/proc/driver/nvidia/gpus/<bus id>`` folders, then
+    ``/dev/nvidia<N>`` device nodes (what a container with ``--gpus`` sees). Never raises.
+
+    Returns:
+        The GPUs (indexes 0..n-1, vendor NVIDIA, name from the shipped tables when the PCI id is
+        known, memory None) and the place they were seen ("sysfs PCI", ...), or ``((), None)``.
+    """
+    found = _nvidia_from_sysfs(root / "sys" / "bus" / "pci" / "devices", read_text)
+    if found:
+        return found, "sysfs PCI (vendor 0x10de)"
+    bus_ids = sorted(_listing(root / "proc" / "driver" / "nvidia" / "gpus"))
+    if bus_ids:
+        return tuple(
+            GpuInfo(index=i, vendor=GpuVendor.NVIDIA, pci_bus_id=b.lower())
+            for i, b in enumerate(bus_ids)
+        ), "/proc/driver/nvidia/gpus"
+    nodes = sorted(
+        int(m.group(1))
+        for m in map(_NVIDIA_DEV_NODE.fullmatch, _listing(root / "dev"))
+        if m is not None
+    )
+    if nodes:
+        return tuple(
+            GpuInfo(index=i, vendor=GpuVendor.NVIDIA) for i in range(len(nodes))
+        ), "/dev/nvidia* device nodes"
+    return (), None
+
+
+def _listing(folder: Path) -> list[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return [e.name for e, _ in zip(entries, range(_MAX_LISTED), strict=False)]
+    except OSError:
+        return []
+
+
+def _nvidia_from_sysfs(devices: Path, read_text: ReadText) -> tuple[GpuInfo, ...]:
+    gpus: list[GpuInfo] = []
+    for slot in sorted(_listing(devices)):
+        try:
+            vendor = read_text(devices / slot / "vendor").strip().lower()
+            if vendor != NVIDIA_VENDOR_ID:
+                continue
+            pci_class = read_text(devices / slot / "class").strip().lower()
+            device = read_text(devices / slot / "device").strip().lower().removeprefix("0x")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if not pci_class.startswith("0x03"):
+            continue  # the card's audio or USB function, not the GPU
+        pci_id = f"10de:{device}" if len(device) == 4 else None
+        gpus.append(
+            GpuInfo(index=len(gpus), vendor=GpuVendor.NVIDIA, name=_nvidia_name(pci_id),
+                    pci_bus_id=slot.lower(), pci_id=pci_id)
+        )
+    return tuple(gpus)
+
+
+def _nvidia_name(pci_id: str | None) -> str | None:
+    """The NVML-style name of an NVIDIA PCI id from ``resources/gpus/nvidia.toml``, if listed."""
+    if pci_id is None:
+        return None
+    return _nvidia_names().get(pci_id)
+
+
+@functools.cache
+def _nvidia_names() -> dict[str, str]:
+    try:
+        doc = tomllib.loads(resource_path("gpus", "nvidia.toml").read_text(encoding="utf-8"))
+        rows = table_rows(doc, "gpu", "nvidia.toml")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError):
+        return {}  # a name is a nicety here: the card is reported either way
+    names: dict[str, str] = {}
+    for row in rows:
+        pci_id, listed = row.get("pci_id"), row.get("names")
+        if isinstance(pci_id, str) and isinstance(listed, list) and listed \
+                and isinstance(listed[0], str):
+            names.setdefault(pci_id.lower(), listed[0])
+    return names

@@ -22,7 +22,7 @@ import os
 import sys
 import tomllib
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -316,7 +316,10 @@ def _prefer_wsl_library(nvml: ModuleType) -> None:
 
 
 def probe_nvidia(
-    nvml: ModuleType | None = None, *, host_ram_bytes: int | None = None
+    nvml: ModuleType | None = None,
+    *,
+    host_ram_bytes: int | None = None,
+    on_device: Callable[[GpuInfo], None] | None = None,
 ) -> NvidiaResult:
     """Read every NVIDIA GPU through NVML. Never raises.
 
@@ -324,6 +327,9 @@ def probe_nvidia(
         nvml: the ``pynvml`` module, or a stand-in for tests; None imports the real one.
         host_ram_bytes: the host's total RAM (MemTotal), to recognise a unified-memory part
             (GB10, Jetson) whose NVML total is the host's RAM.
+        on_device: called with each GPU's identity (index, name, UUID, PCI ids; memory not yet
+            read) as soon as it is known, so a caller whose wait for a hung memory query runs out
+            still knows the GPU is there (``llmcheck.probe`` runs this in a child process).
 
     Returns:
         The GPUs NVML could read, and the issues met. Issue codes map NVML error classes:
@@ -348,7 +354,7 @@ def probe_nvidia(
                 )
             )
     try:
-        return _probe(nvml, host_ram_bytes)
+        return _probe(nvml, host_ram_bytes, on_device)
     # The source's boundary: a bug in a binding or driver must not take the other probes down.
     except Exception as err:
         log.debug("NVIDIA probe failed", exc_info=True)
@@ -365,14 +371,16 @@ def probe_nvidia(
         )
 
 
-def _probe(nvml: ModuleType, host_ram_bytes: int | None) -> NvidiaResult:
+def _probe(
+    nvml: ModuleType, host_ram_bytes: int | None, on_device: Callable[[GpuInfo], None] | None
+) -> NvidiaResult:
     """Init, read, shut down."""
     system = _Calls(nvml, device_index=None)
     system.call("start NVML", "nvmlInit", quiet=_LOUD)
     if system.failures:
         return NvidiaResult(issues=tuple(system.issues()))
     try:
-        result = _probe_devices(nvml, system, host_ram_bytes)
+        result = _probe_devices(nvml, system, host_ram_bytes, on_device)
     except BaseException:
         _shutdown(nvml)
         raise
@@ -400,7 +408,12 @@ def _shutdown(nvml: ModuleType) -> Issue | None:
     return None
 
 
-def _probe_devices(nvml: ModuleType, system: _Calls, host_ram_bytes: int | None) -> NvidiaResult:
+def _probe_devices(
+    nvml: ModuleType,
+    system: _Calls,
+    host_ram_bytes: int | None,
+    on_device: Callable[[GpuInfo], None] | None = None,
+) -> NvidiaResult:
     """Read the driver, then every device on its own."""
     driver_version = _text(system.call("driver version", "nvmlSystemGetDriverVersion", quiet=_LOUD))
     cuda_version = _cuda_version(system)
@@ -419,7 +432,9 @@ def _probe_devices(nvml: ModuleType, system: _Calls, host_ram_bytes: int | None)
         )
     for index in range(count if isinstance(count, int) else 0):
         device = _Calls(nvml, device_index=index)
-        gpu = _read_device(nvml, device, index, driver_version, cuda_version, host_ram_bytes)
+        gpu = _read_device(
+            nvml, device, index, driver_version, cuda_version, host_ram_bytes, on_device
+        )
         if gpu is not None:
             gpus.append(gpu)
         issues.extend(device.issues())
@@ -443,6 +458,7 @@ def _read_device(
     driver_version: str | None,
     cuda_version: str | None,
     host_ram_bytes: int | None,
+    on_device: Callable[[GpuInfo], None] | None = None,
 ) -> GpuInfo | None:
     """One GPU, field by field; None when it cannot be opened or is lost."""
     handle = device.call("open the device", "nvmlDeviceGetHandleByIndex", index, quiet=_LOUD)
@@ -453,6 +469,10 @@ def _read_device(
     uuid = _text(device.call("UUID", "nvmlDeviceGetUUID", handle))
     pci_bus_id, pci_id = _pci(device.call("PCI info", "nvmlDeviceGetPciInfo", handle))
     table = _table_entry(pci_id, name)
+    if on_device is not None and not device.lost:
+        # Before the memory query, the one a wedged driver hangs in.
+        on_device(GpuInfo(index=index, vendor=GpuVendor.NVIDIA, name=name, uuid=uuid,
+                          pci_bus_id=pci_bus_id, pci_id=pci_id))
     memory = _memory(device, handle)
     not_supported = memory is None and device.last_code == _NVML_ERROR_NOT_SUPPORTED
     width = _positive(device.call("memory bus width", "nvmlDeviceGetMemoryBusWidth", handle))

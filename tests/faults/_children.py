@@ -57,3 +57,30 @@ def answer_not_a_dict(conn: Any, system: str, ram_total_bytes: int | None) -> No
 def raise_in_child(conn: Any, system: str, ram_total_bytes: int | None) -> None:
     """Raise before answering (the traceback goes to the child's stderr, which is discarded)."""
     raise RuntimeError("boom in the GPU probe child")
+
+
+def _wedged_memory(conn: Any, system: str, ram_total_bytes: int | None, *, crash: bool) -> None:
+    """The real child (``llmcheck.probe._child``) with a binding whose memory query never returns
+    (or segfaults): the GPU was named before, so it must come back present and unknown."""
+    import llmcheck.probe as dispatcher
+    import llmcheck.probe.nvidia as nvidia
+    from tests.fakes.nvml import FakeNvml, one_h100
+
+    class Wedged(FakeNvml):
+        def nvmlDeviceGetMemoryInfo(self, handle: Any, **kwargs: Any) -> Any:
+            if crash:
+                os.kill(os.getpid(), signal.SIGSEGV)
+            threading.Event().wait()
+
+    nvidia._load_nvml = lambda: Wedged(one_h100())  # type: ignore[assignment]
+    dispatcher._child(conn, system, ram_total_bytes)
+
+
+def hang_in_memory_query(conn: Any, system: str, ram_total_bytes: int | None) -> None:
+    """NVML names the GPU, then its memory query hangs (a wedged driver, issue #13 item 1)."""
+    _wedged_memory(conn, system, ram_total_bytes, crash=False)
+
+
+def segfault_in_memory_query(conn: Any, system: str, ram_total_bytes: int | None) -> None:
+    """NVML names the GPU, then its memory query segfaults."""
+    _wedged_memory(conn, system, ram_total_bytes, crash=True)

@@ -31,9 +31,11 @@ from llmcheck.probe.windows import parse_reg_export, probe_windows_gpus
 from llmcheck.snapshot import (
     CpuInfo,
     GpuInfo,
+    GpuVendor,
     Issue,
     MemoryInfo,
     MemoryKind,
+    MigInstance,
     OsInfo,
     Source,
     SystemSnapshot,
@@ -774,31 +776,60 @@ def registry_cases() -> list[FaultCase]:
 
 # --- the dispatcher's GPU child process ------------------------------------------------------
 
+# fault -> (child in tests/faults/_children.py, expected code, whether the GPU stays present).
+# "present": an NVIDIA device node is there (or NVML named the GPU before it stopped), so the
+# GPU must come back with unknown memory and every verdict that needs it must be "unknown".
 _CHILD_FAULTS = {
-    "NVML init hangs (timeout)": ("hang_in_nvml_init", "gpu_probe_timeout"),
-    "child segfaults": ("segfault", "gpu_probe_crashed"),
-    "child killed (SIGKILL)": ("killed", "gpu_probe_crashed"),
-    "child exits without answering": ("exit_silently", "gpu_probe_crashed"),
-    "child answers garbage": ("answer_garbage", "gpu_probe_failed"),
-    "child answers a non-dict": ("answer_not_a_dict", "gpu_probe_failed"),
-    "child raises": ("raise_in_child", "gpu_probe_crashed"),
+    "NVML init hangs (timeout)": ("hang_in_nvml_init", "gpu_probe_timeout", False),
+    "child segfaults": ("segfault", "gpu_probe_crashed", False),
+    "child killed (SIGKILL)": ("killed", "gpu_probe_crashed", False),
+    "child exits without answering": ("exit_silently", "gpu_probe_crashed", False),
+    "child answers garbage": ("answer_garbage", "gpu_probe_failed", False),
+    "child answers a non-dict": ("answer_not_a_dict", "gpu_probe_failed", False),
+    "child raises": ("raise_in_child", "gpu_probe_crashed", False),
+    "NVML init hangs, /dev/nvidia0 there (unknown GPU)": (
+        "hang_in_nvml_init", "gpu_unread", True),
+    "child segfaults, /dev/nvidia0 there (unknown GPU)": ("segfault", "gpu_unread", True),
+    "child killed, /dev/nvidia0 there (unknown GPU)": ("killed", "gpu_unread", True),
+    "child exits silently, /dev/nvidia0 there (unknown GPU)": (
+        "exit_silently", "gpu_unread", True),
+    "memory query hangs after NVML named the GPU (unknown GPU)": (
+        "hang_in_memory_query", "gpu_unread", True),
+    "memory query segfaults after NVML named the GPU (unknown GPU)": (
+        "segfault_in_memory_query", "gpu_unread", True),
 }
 CHILD_TIMEOUT_S = 2.0
 
 
 def _child_case(fault: str) -> Outcome:
-    """The whole dispatcher (``probe_system``) with a misbehaving GPU child; RAM must survive."""
+    """The whole dispatcher (``probe_system``) with a misbehaving GPU child; RAM must survive.
+
+    Where a GPU is present, the outcome promises "unknown" for it and for ``auto`` (the matrix's
+    checker runs the estimator on every device): never "won't fit" for want of a GPU.
+    """
+    import tempfile
+
     import llmcheck.probe as dispatcher
     from tests.faults import _children
 
-    target_name, code = _CHILD_FAULTS[fault]
+    target_name, code, present = _CHILD_FAULTS[fault]
     saved = dispatcher._child
     dispatcher._child = getattr(_children, target_name)  # type: ignore[assignment]
-    try:
-        snap = dispatcher.probe_system(timeout_s=CHILD_TIMEOUT_S, isolate=True)
-    finally:
-        dispatcher._child = saved  # type: ignore[assignment]
-    return Outcome(snapshot=snap, codes=frozenset({code}))
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "dev").mkdir()
+        if present:
+            (root / "dev" / "nvidia0").touch()
+            (root / "dev" / "nvidiactl").touch()
+        try:
+            snap = dispatcher.probe_system(timeout_s=CHILD_TIMEOUT_S, isolate=True, root=root,
+                                           progress=lambda _message: None)
+        finally:
+            dispatcher._child = saved  # type: ignore[assignment]
+    if not present:
+        return Outcome(snapshot=snap, codes=frozenset({code}))
+    return Outcome(snapshot=snap, codes=frozenset({code}), unknown_devices=("auto", "gpu:0"),
+                   gpus_at_least=1)
 
 
 def child_cases() -> list[FaultCase]:
@@ -807,10 +838,174 @@ def child_cases() -> list[FaultCase]:
             for f in _CHILD_FAULTS]
 
 
+# --- snapshot files that contradict themselves, and the live probe that reads the same -------
+
+_GOOD_SNAPSHOT = DATA / "snapshots" / "two-gpus.json"
+
+
+def _mutated(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    import json
+
+    doc: dict[str, Any] = json.loads(_GOOD_SNAPSHOT.read_text(encoding="utf-8"))
+    change(doc)
+    return doc
+
+
+def _refused(doc: dict[str, Any], field: str) -> None:
+    """The snapshot reader refuses the document with one line naming ``field``."""
+    from llmcheck.snapshot import SnapshotError, snapshot_from_dict
+
+    try:
+        snapshot_from_dict(doc)
+    except SnapshotError as exc:
+        text = str(exc)
+        assert field in text, f"refused, but the message does not name {field}: {text}"
+        assert "\n" not in text, f"not one line: {text[:80]}..."
+        assert len(text) < 300, f"not a short line: {text[:80]}..."
+        return
+    raise AssertionError(f"believed a snapshot with a bad {field}")
+
+
+def _no_budget_above_its_device(snap: SystemSnapshot) -> None:
+    from llmcheck.estimate import budgets
+
+    for b in budgets(snap):
+        if b.budget_bytes is None:
+            continue
+        if b.kind == "cpu":
+            assert snap.memory.total_bytes is None or b.budget_bytes <= snap.memory.total_bytes
+        elif b.gpu_index is not None:
+            total = next(g.total_bytes for g in snap.gpus if g.index == b.gpu_index)
+            assert total is None or b.budget_bytes <= total, f"{b.device}: budget above total"
+
+
+def _inconsistent_case(fault: str) -> Outcome:
+    """A snapshot file with the fault is refused; a live probe reading the same is clamped."""
+    from llmcheck.probe.consistency import clamp_inconsistent
+
+    change, field, gpu, memory, code = _INCONSISTENT[fault]
+    _refused(_mutated(change), field)
+    mem, mem_issues = good_memory()
+    if memory is not None:
+        mem = memory(mem)
+    snap = machine(gpus=(gpu,) if gpu else (), memory=(mem, mem_issues))
+    gpus, mem, fixes = clamp_inconsistent(snap.gpus, snap.memory)
+    snap = dataclasses.replace(snap, gpus=gpus, memory=mem, problems=(*snap.problems, *fixes))
+    _no_budget_above_its_device(snap)
+    return Outcome(snapshot=snap, codes=frozenset({code}) if code else frozenset(),
+                   gpus_at_least=1 if gpu else 0)
+
+
+def _gpu0(doc: dict[str, Any]) -> dict[str, Any]:
+    gpu: dict[str, Any] = doc["machine"]["gpus"][0]
+    return gpu
+
+
+def _mig(doc: dict[str, Any], total: int, free: int) -> None:
+    _gpu0(doc).update(mig_enabled=True, mig_instances=[
+        {"index": 0, "name": "3g.40gb", "uuid": None, "total_bytes": total, "free_bytes": free}])
+
+
+_CARD = GpuInfo(index=0, vendor=GpuVendor.NVIDIA, name="tiny", total_bytes=GIB,
+                free_bytes=GIB // 2)
+_MIG_CARD = dataclasses.replace(_CARD, total_bytes=40 * GIB, free_bytes=40 * GIB,
+                                mig_enabled=True)
+
+
+def _with(**kw: Any) -> GpuInfo:
+    return dataclasses.replace(_CARD, **kw)
+
+
+_INCONSISTENT: dict[str, tuple[Callable[[dict[str, Any]], None], str, GpuInfo | None,
+                               Callable[[MemoryInfo], MemoryInfo] | None, str | None]] = {
+    "GPU free 24 GiB > total 1 GiB": (
+        lambda d: _gpu0(d).update(total_bytes=GIB, free_bytes=24 * GIB, used_bytes=0,
+                                  reserved_bytes=0),
+        "machine.gpus[0].free_bytes", _with(free_bytes=24 * GIB), None, "gpu_value_inconsistent"),
+    "GPU used > total": (
+        lambda d: _gpu0(d).update(used_bytes=_gpu0(d)["total_bytes"] + 1),
+        "machine.gpus[0].used_bytes", _with(used_bytes=GIB + 1), None, "gpu_value_inconsistent"),
+    "GPU reserved > total": (
+        lambda d: _gpu0(d).update(reserved_bytes=_gpu0(d)["total_bytes"] * 2),
+        "machine.gpus[0].reserved_bytes", _with(reserved_bytes=2 * GIB), None,
+        "gpu_value_inconsistent"),
+    "GTT free > GTT total": (
+        lambda d: _gpu0(d).update(gtt_total_bytes=GIB, gtt_free_bytes=2 * GIB),
+        "machine.gpus[0].gtt_free_bytes", _with(gtt_total_bytes=GIB, gtt_free_bytes=2 * GIB),
+        None, "gpu_value_inconsistent"),
+    "MIG slice bigger than its card": (
+        lambda d: _mig(d, 2 * _gpu0(d)["total_bytes"], GIB),
+        "machine.gpus[0].mig_instances[0].total_bytes",
+        dataclasses.replace(_MIG_CARD, mig_instances=(
+            MigInstance(
+                index=0, total_bytes=80 * GIB, free_bytes=GIB),)),
+        None, "gpu_value_inconsistent"),
+    "MIG slice free > slice total": (
+        lambda d: _mig(d, GIB, 2 * GIB),
+        "machine.gpus[0].mig_instances[0].free_bytes",
+        dataclasses.replace(_MIG_CARD, mig_instances=(
+            MigInstance(
+                index=0, total_bytes=GIB, free_bytes=2 * GIB),)),
+        None, "gpu_value_inconsistent"),
+    "duplicate GPU index (two gpu:0)": (
+        lambda d: d["machine"]["gpus"][1].update(index=0),
+        "machine.gpus[1].index", _CARD, None, None),
+    "RAM available 4x total": (
+        lambda d: d["machine"]["memory"].update(
+            available_bytes=4 * d["machine"]["memory"]["total_bytes"]),
+        "machine.memory.available_bytes", None,
+        lambda m: dataclasses.replace(m, available_bytes=4 * (m.total_bytes or GIB)),
+        "memory_value_inconsistent"),
+    "swap free > swap total": (
+        lambda d: d["machine"]["memory"].update(swap_total_bytes=GIB, swap_free_bytes=2 * GIB),
+        "machine.memory.swap_free_bytes", None,
+        lambda m: dataclasses.replace(m, swap_total_bytes=GIB, swap_free_bytes=2 * GIB),
+        "memory_value_inconsistent"),
+}
+
+
+def inconsistent_cases() -> list[FaultCase]:
+    """Values that contradict one another: refused in a file, clamped from a live probe."""
+    return [FaultCase(source="snapshot / probe values that contradict", fault=f,
+                      build=lambda f=f: _inconsistent_case(f)) for f in _INCONSISTENT]
+
+
+# --- huge integers where a snapshot holds a float ---------------------------------------------
+
+_FLOAT_FIELDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "machine.memory.bandwidth_gb_s": lambda d: d["machine"]["memory"],
+    "machine.memory.bandwidth_low_gb_s": lambda d: d["machine"]["memory"],
+    "machine.memory.bandwidth_high_gb_s": lambda d: d["machine"]["memory"],
+    "machine.gpus[0].bandwidth_gb_s": _gpu0,
+    "machine.probe_seconds": lambda d: d["machine"],
+}
+_HUGE = {"310 digits": 10**309, "1,000 digits": 10**999, "4,300 digits": 10**4299,
+         "-310 digits": -(10**309)}
+
+
+def _huge_case(field: str, digits: str) -> Outcome:
+    """A float field holding an integer too big for a float: refused naming the field."""
+
+    def change(doc: dict[str, Any]) -> None:
+        _FLOAT_FIELDS[field](doc)[field.rsplit(".", 1)[1]] = _HUGE[digits]
+
+    _refused(_mutated(change), field)
+    return Outcome(snapshot=machine())  # nothing was believed: the machine is the healthy one
+
+
+def huge_number_cases() -> list[FaultCase]:
+    """Integers of 310-4,300 digits in the snapshot's float fields (OverflowError before)."""
+    return [FaultCase(source="snapshot float fields", fault=f"{field} = {digits}",
+                      build=lambda f=field, d=digits: _huge_case(f, d))
+            for field in _FLOAT_FIELDS for digits in _HUGE]
+
+
 def all_cases() -> list[FaultCase]:
     """Every fault case, in table order."""
     return [
         *child_cases(),
+        *inconsistent_cases(),
+        *huge_number_cases(),
         *nvml_cases(),
         *sysfs_cases(),
         *memory_cases(),

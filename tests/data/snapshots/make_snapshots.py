@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from llmcheck.snapshot import (
     issue_to_dict,
     snapshot_from_dict,
     snapshot_to_dict,
+    without_ids,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -416,7 +418,12 @@ def unknown_budget() -> SystemSnapshot:
     )
 
 
-SNAPSHOTS = {
+def _shared(build: Callable[[], SystemSnapshot]) -> Callable[[], SystemSnapshot]:
+    """A recording as a user shares it: ``llmcheck --json`` leaves GPU UUIDs and bus ids out."""
+    return lambda: without_ids(build())
+
+
+_BUILDERS = {
     "cpu-laptop": cpu_laptop,
     "one-nvidia": one_nvidia,
     "two-gpus": two_gpus,
@@ -425,10 +432,11 @@ SNAPSHOTS = {
     "container-limited": container_limited,
     "unknown-budget": unknown_budget,
 }
+SNAPSHOTS = {name: _shared(build) for name, build in _BUILDERS.items()}
 
 
 def document(snapshot: SystemSnapshot) -> dict[str, object]:
-    """The snapshot as ``llmcheck --json`` prints its machine part."""
+    """The snapshot as ``llmcheck --json`` prints its machine part (no GPU UUIDs or bus ids)."""
     return {
         "schema_version": SNAPSHOT_SCHEMA_VERSION,
         "llmcheck_version": RECORDED_WITH_VERSION,

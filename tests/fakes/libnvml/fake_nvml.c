@@ -15,13 +15,18 @@
  *   FAKE_NVML_INIT_ERROR=N  nvmlInit* returns N (e.g. 9 = DRIVER_NOT_LOADED)
  *   FAKE_NVML_LOST=1,2      these devices answer GPU_IS_LOST to every query after the handle
  *   FAKE_NVML_COUNT=N       number of devices (0..3)
+ *   FAKE_NVML_FAULT=F       a wedged or crashing driver: "hang_memory" / "segfault_memory" make
+ *                           every memory-info query sleep forever / raise SIGSEGV; "hang_init"
+ *                           makes nvmlInit* sleep forever
  *
  * Build with -DFAKE_NVML_NO_V2 to leave out the _v2 memory and CUDA-version symbols, as a
  * pre-R510 driver does: pynvml then raises NVMLError_FunctionNotFound on its own.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef int nvmlReturn_t;
 
@@ -84,6 +89,16 @@ static fake_device devices[] = {
 
 static int initialized = 0;
 
+/* FAKE_NVML_FAULT=<where>: hang forever or die of SIGSEGV, as a wedged driver does. */
+static void maybe_fault(const char *hang, const char *segfault) {
+    const char *fault = getenv("FAKE_NVML_FAULT");
+    if (!fault) return;
+    if (hang && strcmp(fault, hang) == 0) {
+        for (;;) pause();
+    }
+    if (segfault && strcmp(fault, segfault) == 0) raise(SIGSEGV);
+}
+
 static unsigned int device_count(void) {
     const char *text = getenv("FAKE_NVML_COUNT");
     unsigned int count = text ? (unsigned int)atoi(text) : 2u;
@@ -125,6 +140,7 @@ static void copy_text(char *out, unsigned int size, const char *text) {
 
 nvmlReturn_t nvmlInitWithFlags(unsigned int flags) {
     (void)flags;
+    maybe_fault("hang_init", NULL);
     const char *error = getenv("FAKE_NVML_INIT_ERROR");
     if (error && atoi(error) != 0) return atoi(error);
     initialized = 1;
@@ -204,6 +220,7 @@ nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t dev, nvmlPciInfo_t *pci) {
 }
 
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *memory) {
+    maybe_fault("hang_memory", "segfault_memory");
     nvmlReturn_t ret = check(dev);
     if (ret != NVML_SUCCESS) return ret;
     if (!dev->memory_supported) return NVML_ERROR_NOT_SUPPORTED;
@@ -216,6 +233,7 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *memory) {
 
 #ifndef FAKE_NVML_NO_V2
 nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t dev, nvmlMemory_v2_t *memory) {
+    maybe_fault("hang_memory", "segfault_memory");
     nvmlReturn_t ret = check(dev);
     if (ret != NVML_SUCCESS) return ret;
     if (memory->version != NVML_MEMORY_V2) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
