@@ -200,7 +200,9 @@ def _model(gguf: GgufFile, arch: str) -> Lfm2Model:
         n_expert=keys.integer("expert_count", low=1) if moe else 0,
         n_expert_used=keys.integer("expert_used_count", low=1) if moe else 0,
         expert_ffn_size=keys.integer("expert_feed_forward_length", low=1) if moe else 0,
-        n_dense_lead_layers=keys.integer("leading_dense_block_count", low=0, default=0) if moe else 0,
+        n_dense_lead_layers=(
+            keys.integer("leading_dense_block_count", low=0, default=0) if moe else 0
+        ),
         tied_embeddings="output.weight" not in names,
         token_embd_bytes=embd.n_bytes if embd is not None else 0,
         expert_bytes=sum(t.n_bytes for t in gguf.tensors if "_exps." in t.name),
