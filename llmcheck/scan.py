@@ -9,8 +9,10 @@ Where the usual runtimes keep their models (each overridable as they are):
   (Windows) (``common/common.cpp`` ``fs_get_cache_directory``);
 - the Hugging Face hub cache: ``HF_HUB_CACHE``, else ``HF_HOME/hub``, else
   ``~/.cache/huggingface/hub`` (``models--ORG--REPO/snapshots/REV/FILE``, links into ``blobs/``);
-- Ollama: ``OLLAMA_MODELS``, else ``~/.ollama/models``: ``manifests/REGISTRY/NS/MODEL/TAG`` JSON
-  whose ``application/vnd.ollama.image.model`` layer is the blob ``blobs/sha256-HEX``, a GGUF file;
+- Ollama: ``OLLAMA_MODELS``, else ``~/.ollama/models`` and, on Linux, the service's
+  ``/usr/share/ollama/.ollama/models`` (Ollama ``docs/faq.md``): the JSON manifests
+  ``manifests/REGISTRY/NS/MODEL/TAG`` whose ``application/vnd.ollama.image.model`` layer is the
+  blob ``blobs/sha256-HEX``, a GGUF file;
 - folders the user adds (an added folder laid out like Ollama's store is read as one).
 
 Every GGUF header found is read (never the data) and described; other architectures are counted,
@@ -101,10 +103,17 @@ class ScanResult:
     elapsed_s: float
 
 
-def default_roots(home: Path, env: Mapping[str, str], platform: str = sys.platform) -> tuple[
-    StoreRoot, ...
-]:
-    """The usual stores for ``home`` / ``env`` / ``platform``, whether or not they exist."""
+def default_roots(
+    home: Path,
+    env: Mapping[str, str],
+    platform: str = sys.platform,
+    system_root: Path = Path("/"),
+) -> tuple[StoreRoot, ...]:
+    """The usual stores for ``home`` / ``env`` / ``platform``, whether or not they exist.
+
+    ``system_root`` prefixes the one store outside the home folder: the Linux Ollama service's
+    ``/usr/share/ollama/.ollama/models`` (its install script makes an ``ollama`` user there).
+    """
     roots = [
         StoreRoot(store=Store.LM_STUDIO, path=home / ".lmstudio" / "models"),
         StoreRoot(store=Store.LM_STUDIO, path=home / ".cache" / "lm-studio" / "models"),
@@ -128,6 +137,9 @@ def default_roots(home: Path, env: Mapping[str, str], platform: str = sys.platfo
     roots.append(StoreRoot(store=Store.HUGGING_FACE, path=hub))
     ollama = Path(env["OLLAMA_MODELS"]) if env.get("OLLAMA_MODELS") else home / ".ollama" / "models"
     roots.append(StoreRoot(store=Store.OLLAMA, path=ollama))
+    if platform.startswith("linux") and not env.get("OLLAMA_MODELS"):
+        service = system_root / "usr" / "share" / "ollama" / ".ollama" / "models"
+        roots.append(StoreRoot(store=Store.OLLAMA, path=service))
     return tuple(roots)
 
 
@@ -137,6 +149,7 @@ def scan(
     env: Mapping[str, str],
     folders: Sequence[Path] = (),
     platform: str = sys.platform,
+    system_root: Path = Path("/"),
     deadline_s: float = DEFAULT_DEADLINE_S,
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_entries: int = DEFAULT_MAX_ENTRIES,
@@ -146,7 +159,7 @@ def scan(
     """Look for LFM2-family GGUF files in the usual stores and ``folders``. Never raises for a
     file or folder it meets (each becomes a note); reads nothing but directory entries, Ollama
     manifests and GGUF headers."""
-    roots = default_roots(home, env, platform) + tuple(
+    roots = default_roots(home, env, platform, system_root) + tuple(
         StoreRoot(store=Store.FOLDER, path=Path(f)) for f in folders
     )
     walker = _Walker(clock, deadline_s, max_depth, max_entries, max_files)

@@ -92,7 +92,9 @@ def home(tmp_path: Path) -> Path:
 
 
 def _run(home: Path, **kwargs: object) -> ScanResult:
-    return scan(home=home, env={}, platform="linux", **kwargs)  # type: ignore[arg-type]
+    """Scan ``home`` as a Linux machine whose system folders are ``home``'s sibling "root"."""
+    root = home.parent / "root"
+    return scan(home=home, env={}, platform="linux", system_root=root, **kwargs)  # type: ignore[arg-type]
 
 
 def test_fake_home_lists_exactly_the_lfm2_files(home: Path) -> None:
@@ -201,6 +203,18 @@ def test_added_folders(tmp_path: Path) -> None:
     assert sorted(f.label for f in result.models) == ["a/b/lfm2-1.2b-q4_k_m.GGUF", "sam/lfm2:1.2b"]
     assert [f.store for f in result.models] == [Store.FOLDER, Store.FOLDER]
     assert any("not a folder" in n.message for n in result.notes)
+
+
+def test_linux_ollama_service_store(tmp_path: Path) -> None:
+    service = tmp_path / "root" / "usr" / "share" / "ollama" / ".ollama" / "models"
+    (service / "blobs").mkdir(parents=True)
+    digest = _blob(service / "blobs", lambda p: m.write_lfm2(p))
+    _manifest(service / "manifests" / "registry.ollama.ai" / "library" / "lfm2" / "latest",
+              [("application/vnd.ollama.image.model", f"sha256:{digest}")])
+    found = _run(tmp_path / "home").models
+    assert [(f.store, f.label) for f in found] == [(Store.OLLAMA, "lfm2:latest")]
+    mac = scan(home=tmp_path / "home", env={}, platform="darwin", system_root=tmp_path / "root")
+    assert mac.models == ()
 
 
 def test_depth_bound(tmp_path: Path) -> None:
