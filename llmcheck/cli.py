@@ -74,6 +74,7 @@ PROG = "llmcheck"
 MAX_PARALLEL = 256
 MAX_UBATCH = 65536
 MAX_GPU_LAYERS = 9999  # llama.cpp reads "-ngl 999" as "every layer"; RunConfig's bound
+MAX_MIN_SPEED = 100_000  # tok/s; RunConfig's bound
 # Without a model to bound it (the whole-machine report), a context above this is a typo.
 MAX_CONTEXT_TOKENS_ANY = 1 << 24
 # `--ctx max`: larger than any model's context, so the estimator answers for each model's own
@@ -185,6 +186,9 @@ def _add_settings(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     parser.add_argument("--ngl", "--n-gpu-layers", dest="ngl", metavar="N", default=default,
                         help="layers to offload (llama.cpp -ngl; default: llmcheck picks; 0 keeps"
                              " a visible GPU for the big matmuls)")
+    parser.add_argument("--min-speed", metavar="TOK/S", default=default,
+                        help="'runs great' also needs at least this generation speed at the low"
+                             " end of its range (default 10; 0 judges memory only)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -331,7 +335,21 @@ def check_settings(args: argparse.Namespace) -> dict[str, Any]:
         if not 0 <= ngl <= MAX_GPU_LAYERS:
             raise UsageError(f"--ngl: must be from 0 to {MAX_GPU_LAYERS}, got {ngl}")
         fields["gpu_layers"] = ngl
+    if args.min_speed is not None:
+        fields["min_decode_tokens_per_second"] = _min_speed(args.min_speed)
     return fields
+
+
+def _min_speed(text: str) -> float:
+    """--min-speed: a plain decimal number of tokens per second, 0 to 100,000."""
+    cleaned = text.strip().lower().removesuffix("tok/s").strip()
+    if re.fullmatch(r"\d{1,6}(\.\d{1,3})?", cleaned) is None:
+        raise UsageError(f"--min-speed: {clean_text(text, limit=40)!r} is not a number of tokens"
+                         " per second (e.g. 10 or 2.5)")
+    value = float(cleaned)
+    if value > MAX_MIN_SPEED:
+        raise UsageError(f"--min-speed: at most {MAX_MIN_SPEED:,} tok/s, got {cleaned}")
+    return value
 
 
 def build_config(

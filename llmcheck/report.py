@@ -119,6 +119,7 @@ def settings_to_dict(config: RunConfig) -> dict[str, Any]:
         "mmap": config.mmap,
         "front_end": str(config.front_end),
         "gpu_layers": config.gpu_layers,
+        "min_decode_tokens_per_second": config.min_decode_tokens_per_second,
     }
 
 
@@ -147,6 +148,7 @@ def fit_to_dict(fit: Fit, *, catalog: Catalog | None) -> dict[str, Any]:
         "quant": fit.quant,
         "file_size_bytes": fit.file_size_bytes,
         "verdict": str(fit.verdict),
+        "limited_by": None if fit.limited_by is None else str(fit.limited_by),
         "placement": str(fit.placement),
         "reason": fit.reason,
         "memory": {

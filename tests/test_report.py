@@ -225,11 +225,12 @@ def test_settings_are_reported_as_given(catalog: Catalog) -> None:
     from llmcheck.estimate import KvType
 
     doc = full_report("one-nvidia", catalog, context_tokens=32768, kv_type=KvType.Q8_0,
-                      flash_attn=True, parallel=2, ubatch=256)
+                      flash_attn=True, parallel=2, ubatch=256, min_decode_tokens_per_second=25.0)
     assert doc["settings"] == {"context_tokens": 32768, "kv_type": "q8_0", "flash_attn": True,
                                "parallel": 2, "ubatch": 256, "device": "auto", "mmap": True,
                                "front_end": "llama-server",
-                               "gpu_layers": None}  # --ngl not given: llmcheck picks
+                               "gpu_layers": None,  # --ngl not given: llmcheck picks
+                               "min_decode_tokens_per_second": 25.0}
 
 
 def test_check_document(catalog: Catalog) -> None:

@@ -12,7 +12,15 @@ from llmcheck.estimate.context import _max_context
 from llmcheck.estimate.memory import CONTEXT_PAD_TOKENS, padded_context
 from llmcheck.estimate.placement import _judge, _plan_gpus
 from llmcheck.estimate.speed import tokens_per_second
-from llmcheck.estimate.types import DeviceUse, Fit, Placement, RunConfig, SpeedRange, Verdict
+from llmcheck.estimate.types import (
+    DeviceUse,
+    Fit,
+    Limit,
+    Placement,
+    RunConfig,
+    SpeedRange,
+    Verdict,
+)
 from llmcheck.estimate.weights import file_size_bytes
 from llmcheck.snapshot import SystemSnapshot
 
@@ -79,6 +87,7 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
     if judgement.verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT):
         used = [(b, n) for b, _, n in plan.uses if n > 0]
         speed = tokens_per_second(variant, quant, config, used)
+    verdict, reason, limited_by = _with_speed(judgement.verdict, judgement.reason, speed, config)
     gpus = [b for b, _, n in plan.uses if b.kind != "cpu"]
     split = [n for b, _, n in plan.uses if b.kind != "cpu"] if len(gpus) > 1 else []
     main_gpu = gpus[0].gpu_index if len(gpus) == 1 else None
@@ -95,7 +104,7 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
         variant_id=variant.id,
         quant=quant,
         config=config,
-        verdict=judgement.verdict,
+        verdict=verdict,
         placement=placement,
         devices=devices,
         total_bytes=sum(d.terms.total_bytes for d in devices),
@@ -104,11 +113,38 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
         speed=speed,
         llama_cpp_command=command,
         assumptions=tuple(_assumptions(variant, config, repack, cpu_only=not gpus)),
-        reason=judgement.reason,
+        reason=reason,
         file_size_bytes=file_size_bytes(variant, quant),
         offloadable_layers=variant.architecture.n_layer + 1,
         budgets=machine.budgets,
+        limited_by=limited_by,
     )
+
+
+def _with_speed(
+    verdict: Verdict, reason: str, speed: SpeedRange | None, config: RunConfig
+) -> tuple[Verdict, str, Limit | None]:
+    """The memory verdict, made "tight" when it fits but generates slower than the setting.
+
+    "Runs great" needs the low end of the generation range at or above
+    ``config.min_decode_tokens_per_second`` (issue #10): fitting with room to spare is not great
+    when a reply trickles out at 3 tok/s. An unknown speed leaves the memory verdict alone.
+    """
+    if verdict in (Verdict.TIGHT, Verdict.WONT_FIT):
+        return verdict, reason, Limit.MEMORY
+    if verdict is not Verdict.RUNS_GREAT:
+        return verdict, reason, None
+    floor = config.min_decode_tokens_per_second
+    if speed is None or floor <= 0 or speed.low_tokens_per_second >= floor:
+        return verdict, reason, None
+    low, high = speed.low_tokens_per_second, speed.high_tokens_per_second
+    why = (f"fits, but generates only ~{_rate(low)}-{_rate(high)} tok/s here (below the"
+           f" {_rate(floor)} tok/s asked for; --min-speed)")
+    return Verdict.TIGHT, why, Limit.SPEED
+
+
+def _rate(tokens_per_second: float) -> str:
+    return f"{tokens_per_second:.1f}" if tokens_per_second < 9.95 else f"{tokens_per_second:.0f}"
 
 
 def estimate_all(catalog: Catalog, machine: SystemSnapshot, config: RunConfig) -> tuple[Fit, ...]:
@@ -145,7 +181,12 @@ def best_quant(variant: ModelVariant, machine: SystemSnapshot, config: RunConfig
     ranked = sorted(variant.quants, key=rank, reverse=True)
     tight: str | None = None
     for q in ranked:
-        verdict = _judge(variant, q, config, facts).verdict
+        judgement = _judge(variant, q, config, facts)
+        verdict = judgement.verdict
+        if verdict is Verdict.RUNS_GREAT and judgement.plan is not None:
+            used = [(b, n) for b, _, n in judgement.plan.uses if n > 0]
+            speed = tokens_per_second(variant, q, config, used)
+            verdict = _with_speed(verdict, judgement.reason, speed, config)[0]
         if verdict is Verdict.RUNS_GREAT:
             return q
         if verdict is Verdict.TIGHT and tight is None:

@@ -31,6 +31,13 @@ class Verdict(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Limit(StrEnum):
+    """What decided a verdict other than "runs great": the memory, or the generation speed."""
+
+    MEMORY = "memory"
+    SPEED = "speed"
+
+
 class Placement(StrEnum):
     """Where the model's layers go."""
 
@@ -46,6 +53,12 @@ class FrontEnd(StrEnum):
 
     LLAMA_SERVER = "llama-server"  # n_outputs_max = n_parallel (server_output_limits)
     LIBLLAMA = "libllama"  # llama-cpp-python, llama-completion: n_outputs_max = n_batch
+
+
+# A chat reply at 10 tok/s reads at about the pace people read (5-8 words a second at ~1.3
+# tokens a word); below it a reply visibly trickles. A setting: --min-speed, the window's settings.
+DEFAULT_MIN_DECODE_TOKENS_PER_SECOND = 10.0
+MAX_MIN_DECODE_TOKENS_PER_SECOND = 100_000.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,9 +86,18 @@ class RunConfig:
     # most layers that fit). N: llama.cpp's -ngl N as given (above the layer count = all layers;
     # 0 with a GPU visible keeps it for the big matmuls: CUDA context + compute buffer).
     gpu_layers: int | None = None
+    # "Runs great" also needs the low end of the generation range at or above this (tok/s);
+    # below it a configuration that fits is "tight" (issue #10). 0 judges memory only.
+    min_decode_tokens_per_second: float = DEFAULT_MIN_DECODE_TOKENS_PER_SECOND
 
     def __post_init__(self) -> None:
         """Reject configurations llama.cpp would refuse."""
+        speed = self.min_decode_tokens_per_second
+        if not (isinstance(speed, int | float) and 0 <= speed <= MAX_MIN_DECODE_TOKENS_PER_SECOND):
+            raise ValueError(
+                f"minimum speed must be 0..{MAX_MIN_DECODE_TOKENS_PER_SECOND:.0f} tok/s,"
+                f" got {speed!r}"
+            )
         if self.context_tokens < 1:
             raise ValueError(f"context must be at least 1 token, got {self.context_tokens}")
         if not 1 <= self.parallel <= 256:
@@ -206,4 +228,6 @@ class Fit:
     offloadable_layers: int
     # What every device of the machine may hold, as the verdict was judged (see ``budgets()``).
     budgets: tuple[DeviceBudget, ...]
+    # What kept the verdict from "runs great" (None when it runs great or is unknown).
+    limited_by: Limit | None = None
 
