@@ -8,10 +8,14 @@ Exit codes (the one place they are defined; docs/json-output.md repeats them):
 ====  ====================  ==================================================================
 code  name                  meaning
 ====  ====================  ==================================================================
-0     EXIT_OK               ran; for ``check``: the model fits (runs great or tight)
-1     EXIT_WONT_FIT         ``check`` only: the model will not fit
-2     EXIT_USAGE            bad usage or input (unknown variant, bad context, bad snapshot file)
-3     EXIT_BUDGET_UNKNOWN   ``check`` only: the machine's memory budget is unknown
+0     EXIT_OK               ran; for ``check``: the model fits (runs great or tight); for a
+                            fleet check: it fits on at least one of the machines
+1     EXIT_WONT_FIT         ``check`` only: the model will not fit (a fleet: on none of the
+                            machines, and at least one answered "won't fit")
+2     EXIT_USAGE            bad usage or input (unknown variant, bad context, bad snapshot file;
+                            a fleet: no machine file could be read)
+3     EXIT_BUDGET_UNKNOWN   ``check`` only: the machine's memory budget is unknown (a fleet:
+                            every machine that could be read)
 4     EXIT_INTERNAL         llmcheck itself failed (a bug); the reason is on stderr
 5     EXIT_OUTPUT           the answer could not be written: standard output is closed or
                             failing (a full disk, /dev/full); the reason is on stderr
@@ -19,6 +23,10 @@ code  name                  meaning
 ====  ====================  ==================================================================
 
 The probe and the whole-machine report exit 0 whatever they find: a verdict is data there.
+
+A **fleet** is ``check`` over several machines: ``--snapshot`` given more than once, or a folder
+(its ``*.json`` files), or ``--csv``. It answers one row per machine (text, ``--json`` kind
+"fleet", or ``--csv``); a machine file that cannot be read is a row saying why, not an error.
 
 The standard streams may be hostile, and the exit code still tells the truth:
 
@@ -37,17 +45,38 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import io
 import json
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from llmcheck import __version__
+from llmcheck.cli_settings import (
+    CONTEXT_MAX,
+    UsageError,
+    build_config,
+    check_settings,
+    find_quant,
+    find_variant,
+    machine_overrides,
+)
+from llmcheck.cli_settings import (
+    MAX_CONTEXT_TOKENS_ANY as MAX_CONTEXT_TOKENS_ANY,  # re-exported: the CLI's public names
+)
+from llmcheck.cli_settings import (
+    parse_context as parse_context,
+)
+from llmcheck.machine_spec import (
+    MAX_FLEET_MACHINES,
+    Overrides,
+    SpecError,
+    apply_overrides,
+    snapshot_labels,
+    snapshot_paths,
+)
 from llmcheck.render.units import clean_text
 from llmcheck.snapshot import (
     MAX_SNAPSHOT_FILE_BYTES,
@@ -59,7 +88,7 @@ from llmcheck.snapshot import (
 
 if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant
-    from llmcheck.estimate import RunConfig
+    from llmcheck.estimate import Fit, RunConfig
 
 EXIT_OK = 0
 EXIT_WONT_FIT = 1
@@ -70,22 +99,9 @@ EXIT_OUTPUT = 5
 EXIT_INTERRUPTED = 130
 
 PROG = "llmcheck"
-# A snapshot file is a few kilobytes; refuse to read something absurd into memory.
-MAX_PARALLEL = 256
-MAX_UBATCH = 65536
-MAX_GPU_LAYERS = 9999  # llama.cpp reads "-ngl 999" as "every layer"; RunConfig's bound
-MAX_MIN_SPEED = 100_000  # tok/s; RunConfig's bound
-# Without a model to bound it (the whole-machine report), a context above this is a typo.
-MAX_CONTEXT_TOKENS_ANY = 1 << 24
-# `--ctx max`: larger than any model's context, so the estimator answers for each model's own
-# maximum (it caps a context above the GGUF's context_length); check_settings knows the spelling.
-CONTEXT_MAX = MAX_CONTEXT_TOKENS_ANY
 
 log = logging.getLogger("llmcheck")
 
-
-class UsageError(Exception):
-    """Bad usage or input: reported as one line on stderr, exit 2."""
 
 
 class OutputError(Exception):
@@ -102,48 +118,6 @@ class _Parser(argparse.ArgumentParser):
 # --- argument parsing ------------------------------------------------------------------------
 
 
-# More digits than any context length needs (MAX_CONTEXT_TOKENS_ANY has far fewer).
-_MAX_CONTEXT_DIGITS = 15
-
-
-def parse_context(text: str) -> int:
-    """A context length: "32768", "32k", "32K" (k = 1024, as llama.cpp users write it), or "max".
-
-    "max" is each model's own longest context (its GGUF context_length: 128,000 for LFM2, which
-    is less than "128k" = 131,072); it parses to :data:`CONTEXT_MAX`.
-
-    Raises:
-        UsageError: not a positive whole number of tokens.
-    """
-    if text.strip().lower() == "max":
-        return CONTEXT_MAX
-    match = re.fullmatch(r"\s*(\d+)\s*([kK]?)\s*", text)
-    if match is None:
-        raise UsageError(
-            f"--ctx: {text!r} is not a context length (write e.g. 4096, 32k or max)"
-        )
-    digits = match.group(1).lstrip("0") or "0"
-    if len(digits) > _MAX_CONTEXT_DIGITS:
-        # Checked before int(): Python refuses to parse more than 4,300 digits (ValueError).
-        shown = f"{text.strip()[:20]}... ({len(text.strip())} characters)"
-        raise UsageError(f"--ctx: {shown} is larger than any model supports")
-    tokens = int(digits) * (1024 if match.group(2) else 1)
-    if tokens <= 0:
-        raise UsageError(f"--ctx: the context must be at least 1 token, got {text!r}")
-    if tokens > MAX_CONTEXT_TOKENS_ANY:
-        raise UsageError(f"--ctx: {text!r} ({tokens} tokens) is larger than any model supports")
-    return tokens
-
-
-def _positive(name: str, text: str, maximum: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"{name}: {text!r} is not a whole number") from None
-    if not 1 <= value <= maximum:
-        raise UsageError(f"{name}: must be from 1 to {maximum}, got {value}")
-    return value
-
 
 def _add_common(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     # Subcommands repeat the common options with SUPPRESS defaults, so `llmcheck --json check X`
@@ -152,9 +126,21 @@ def _add_common(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     parser.add_argument("--json", action="store_true",
                         default=argparse.SUPPRESS if sub else False,
                         help="print one JSON document on stdout (logs go to stderr)")
-    parser.add_argument("--snapshot", metavar="FILE", default=default,
+    parser.add_argument("--snapshot", metavar="FILE", action="append", default=default,
                         help="judge a recorded machine (a `llmcheck --json` file, - for stdin)"
-                             " instead of probing this one")
+                             " instead of probing this one; with check, repeat it or give a"
+                             f" folder (its *.json, at most {MAX_FLEET_MACHINES}) for one row"
+                             " per machine")
+    parser.add_argument("--gpu-memory", metavar="SIZE", action="append", default=default,
+                        help="judge as if every GPU had SIZE of memory, all free (gpu:1=12G for"
+                             " one); SIZE is 24G, 24GB, 24GiB or 24576M: G, GB and GiB all mean"
+                             " 2^30 bytes (a card sold as 8 GB has 8 GiB)")
+    parser.add_argument("--ram", metavar="SIZE", default=default,
+                        help="judge as if the machine had SIZE of RAM available (units as"
+                             " --gpu-memory; drops a container limit)")
+    parser.add_argument("--bandwidth", metavar="GB/S", action="append", default=default,
+                        help="memory bandwidth in GB/s (10^9 bytes/s) of every GPU (of the RAM"
+                             " on a machine without one); gpu:0=936 or ram=68 for one")
     parser.add_argument("--include-ids", action="store_true",
                         default=argparse.SUPPRESS if sub else False,
                         help="keep GPU UUIDs and PCI bus ids in --json (left out by default:"
@@ -208,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         " input, 3 the memory budget is unknown.")
     check.add_argument("variant", metavar="VARIANT", help="e.g. lfm2-1.2b (see `llmcheck list`)")
     check.add_argument("--quant", "-q", required=True, metavar="Q", help="e.g. Q4_K_M")
+    check.add_argument("--csv", action="store_true",
+                       help="one CSV row per machine (RFC 4180, a header row) on stdout")
     _add_settings(check, sub=True)
     _add_common(check, sub=True)
     listing = subs.add_parser("list", help="the variants and quantizations llmcheck knows")
@@ -264,135 +252,6 @@ def _load_catalog() -> Catalog:
     from llmcheck.catalog import load_catalog
 
     return load_catalog()
-
-
-def find_variant(catalog: Catalog, wanted: str) -> ModelVariant:
-    """The variant whose id or name matches, case-insensitively.
-
-    Raises:
-        UsageError: no match; names the closest ones.
-    """
-    key = wanted.strip().lower()
-    for v in catalog.variants:
-        if key in (v.id.lower(), v.name.lower()):
-            return v
-    names = [v.id for v in catalog.variants]
-    close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
-    hint = f"; did you mean {' or '.join(close)}?" if close else "; see `llmcheck list`"
-    raise UsageError(f"unknown variant {wanted!r}{hint}")
-
-
-def find_quant(catalog: Catalog, variant: ModelVariant, wanted: str) -> str:
-    """The quant name (as the catalog spells it) that the variant is published in.
-
-    Raises:
-        UsageError: unknown quant, or one this variant is not published in.
-    """
-    key = wanted.strip().upper()
-    for q in variant.quants:
-        if q.upper() == key:
-            return q
-    known = [q.name for q in catalog.quants]
-    if any(k.upper() == key for k in known):
-        raise UsageError(
-            f"{variant.name} is not published in {wanted}; it is in {', '.join(variant.quants)}"
-        )
-    close = difflib.get_close_matches(key, [q.upper() for q in variant.quants], n=3, cutoff=0.5)
-    hint = (f"; did you mean {' or '.join(close)}?" if close
-            else f"; {variant.name} is published in {', '.join(variant.quants)}")
-    raise UsageError(f"unknown quantization {wanted!r}{hint}")
-
-
-def check_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The run settings given on the command line, checked for form and range (no model yet).
-
-    Called before the machine is probed, so a typo fails at once.
-
-    Raises:
-        UsageError: a value that is not a number, or out of range.
-    """
-    fields: dict[str, Any] = {}
-    if args.ctx is not None:
-        fields["context_tokens"] = parse_context(args.ctx)
-    if args.kv_type is not None:
-        fields["kv_type"] = args.kv_type
-    if args.flash_attn is not None:
-        fields["flash_attn"] = args.flash_attn == "on"
-    if args.parallel is not None:
-        fields["parallel"] = _positive("--parallel", args.parallel, MAX_PARALLEL)
-    if args.ubatch is not None:
-        fields["ubatch"] = _positive("--ubatch", args.ubatch, MAX_UBATCH)
-    if args.device is not None:
-        device = args.device.strip().lower()
-        if device not in ("auto", "cpu") and re.fullmatch(r"gpu:\d+", device) is None:
-            raise UsageError(f"--device: {args.device!r} is not auto, cpu or gpu:I (e.g. gpu:0)")
-        fields["device"] = device
-    if args.ngl is not None:
-        try:
-            ngl = int(args.ngl)
-        except ValueError:
-            raise UsageError(f"--ngl: {args.ngl!r} is not a whole number") from None
-        if not 0 <= ngl <= MAX_GPU_LAYERS:
-            raise UsageError(f"--ngl: must be from 0 to {MAX_GPU_LAYERS}, got {ngl}")
-        fields["gpu_layers"] = ngl
-    if args.min_speed is not None:
-        fields["min_decode_tokens_per_second"] = _min_speed(args.min_speed)
-    return fields
-
-
-def _min_speed(text: str) -> float:
-    """--min-speed: a plain decimal number of tokens per second, 0 to 100,000."""
-    cleaned = text.strip().lower().removesuffix("tok/s").strip()
-    if re.fullmatch(r"\d{1,6}(\.\d{1,3})?", cleaned) is None:
-        raise UsageError(f"--min-speed: {clean_text(text, limit=40)!r} is not a number of tokens"
-                         " per second (e.g. 10 or 2.5)")
-    value = float(cleaned)
-    if value > MAX_MIN_SPEED:
-        raise UsageError(f"--min-speed: at most {MAX_MIN_SPEED:,} tok/s, got {cleaned}")
-    return value
-
-
-def build_config(
-    settings: Mapping[str, Any], snapshot: SystemSnapshot, variant: ModelVariant | None
-) -> RunConfig:
-    """The run settings, checked against the machine and the model.
-
-    Raises:
-        UsageError: a context above the model's maximum, or a GPU this machine does not have.
-    """
-    from llmcheck.estimate import KvType, RunConfig
-
-    fields = dict(settings)
-    tokens = fields.get("context_tokens")
-    if tokens == CONTEXT_MAX and variant is not None:
-        fields["context_tokens"] = tokens = variant.gguf_context_tokens
-    if tokens is not None and variant is not None and variant.gguf_context_tokens and (
-        tokens > variant.gguf_context_tokens
-    ):
-        raise UsageError(
-            f"--ctx: {variant.name} supports at most {variant.gguf_context_tokens} tokens"
-            f" (its GGUF context_length); you asked for {tokens}"
-            " (write --ctx max for the model's longest context)"
-        )
-    if "kv_type" in fields:
-        fields["kv_type"] = KvType(fields["kv_type"])
-    if "device" in fields:
-        fields["device"] = _check_device(fields["device"], snapshot)
-    try:
-        return RunConfig(**fields)
-    except ValueError as exc:  # a combination llama.cpp refuses (quantized V cache without FA)
-        raise UsageError(str(exc)) from None
-
-
-def _check_device(device: str, snapshot: SystemSnapshot) -> str:
-    if device in ("auto", "cpu"):
-        return device
-    index = int(device.removeprefix("gpu:"))
-    indices = [g.index for g in snapshot.gpus]
-    if index not in indices:
-        have = ", ".join(f"gpu:{i}" for i in indices) or "no GPU"
-        raise UsageError(f"--device: this machine has no gpu:{index} (it has {have})")
-    return f"gpu:{index}"
 
 
 def exit_code_for(verdict: str) -> int:
@@ -511,8 +370,23 @@ def _run(
             # report still answers the question.
             log.warning("the window cannot open (%s); printing the text report instead", exc)
     settings = check_settings(args)
-    if args.measure_bandwidth and args.snapshot is not None:
+    overrides = machine_overrides(args)
+    snapshots: list[str] = list(args.snapshot or ())
+    if args.measure_bandwidth and snapshots:
         raise UsageError("--measure-bandwidth measures this machine; it cannot judge a --snapshot")
+    try:
+        paths = snapshot_paths(snapshots)
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
+    as_csv = bool(getattr(args, "csv", False))
+    fleet = args.command == "check" and (as_csv or len(paths) != len(snapshots) or len(paths) > 1)
+    if as_csv and args.json:
+        raise UsageError("--csv and --json: choose one")
+    if args.command != "check" and len(paths) > 1:
+        raise UsageError("several machines answer one question: use `llmcheck check VARIANT"
+                         " -q QUANT --snapshot a.json --snapshot b.json`")
+    if fleet and "-" in paths and len(paths) > 1:
+        raise UsageError("--snapshot -: standard input is one machine; give files for a fleet")
     # Everything that can be checked without the machine is checked before probing it.
     catalog, catalog_problem = _catalog_or_problem()
     question: tuple[ModelVariant, str] | None = None
@@ -522,20 +396,29 @@ def _run(
             raise RuntimeError(catalog_problem.message)
         variant = find_variant(catalog, args.variant)
         question = (variant, find_quant(catalog, variant, args.quant))
-    if args.snapshot is not None:
-        log.debug("judging the recorded machine in %s", args.snapshot)
-        snapshot = load_snapshot(args.snapshot)
+    elif catalog is not None:
+        _check_report_context(settings, catalog)
+    if fleet:
+        assert question is not None
+        return _run_fleet(args, paths or ["-"], question, settings, overrides, probe)
+    if paths:
+        log.debug("judging the recorded machine in %s", paths[0])
+        snapshot = load_snapshot(paths[0])
     else:
         log.debug("probing this machine")
         snapshot = probe()
     log.debug("machine read: %d GPU(s), %d problem(s)", len(snapshot.gpus), len(snapshot.problems))
+    snapshot = _overridden(snapshot, overrides)
     if question is not None:
-        from llmcheck.estimate import estimate
+        assert catalog is not None
+        from llmcheck.estimate import Verdict, estimate
 
         variant, quant = question
         config = build_config(settings, snapshot, variant)
         fit = estimate(variant, quant, config, snapshot)
-        doc = rep.build_check(snapshot, fit, catalog=catalog)
+        near = _alternatives(fit, variant, catalog, snapshot) if (
+            fit.verdict is Verdict.WONT_FIT) else ()
+        doc = rep.build_check(snapshot, fit, catalog=catalog, alternatives=near)
         _emit(_ids(doc, snapshot, args), as_json=args.json)
         return exit_code_for(doc["model"]["verdict"])
     if catalog is None:
@@ -553,8 +436,86 @@ def _run(
         config = build_config(settings, snapshot, None)
         fits = estimate_all(catalog, snapshot, config)
         doc = rep.build_report(snapshot, fits, config, catalog=catalog)
-    _emit(_ids(doc, snapshot, args), as_json=args.json)
+    from llmcheck.render.words import summarize
+
+    _emit(_ids(summarize(doc), snapshot, args), as_json=args.json)
     return EXIT_OK
+
+
+def _overridden(snapshot: SystemSnapshot, overrides: Overrides) -> SystemSnapshot:
+    if not overrides:
+        return snapshot
+    try:
+        return apply_overrides(snapshot, overrides)
+    except SpecError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_report_context(settings: Mapping[str, Any], catalog: Catalog) -> None:
+    """The whole-machine report refuses a context no model supports, as ``check`` does; a
+    context between two models' maxima answers each shorter model at its own (said per model)."""
+    tokens = settings.get("context_tokens")
+    longest = max((v.gguf_context_tokens for v in catalog.variants), default=0)
+    if tokens is not None and tokens != CONTEXT_MAX and longest and tokens > longest:
+        raise UsageError(
+            f"--ctx: no model supports more than {longest} tokens (their GGUF context_length);"
+            f" you asked for {tokens} (write --ctx max for each model's longest context)"
+        )
+
+
+def _alternatives(
+    fit: Fit, variant: ModelVariant, catalog: Catalog, snapshot: SystemSnapshot
+) -> tuple[Any, ...]:
+    """The nearest configurations that fit (``llmcheck.recommend.alternatives``)."""
+    from llmcheck.estimate import estimate, max_context
+    from llmcheck.recommend import alternatives
+
+    return alternatives(
+        variant, fit.quant, fit.config, catalog,
+        lambda v, q, c: estimate(v, q, c, snapshot),
+        lambda v, q, c: max_context(v, q, c, snapshot),
+    )
+
+
+def _run_fleet(
+    args: argparse.Namespace,
+    paths: Sequence[str],
+    question: tuple[ModelVariant, str],
+    settings: Mapping[str, Any],
+    overrides: Overrides,
+    probe: Callable[[], SystemSnapshot],
+) -> int:
+    """One question over many machines: one row each; see the module docstring's exit codes."""
+    from llmcheck import report as rep
+    from llmcheck.estimate import estimate
+
+    variant, quant = question
+    rows: list[tuple[str, SystemSnapshot | None, Fit | str]] = []
+    config: RunConfig | None = None
+    labels = snapshot_labels(paths) if paths != ["-"] or args.snapshot else ["this machine"]
+    for label, path in zip(labels, paths, strict=True):
+        try:
+            snap = load_snapshot(path) if args.snapshot else probe()
+            snap = _overridden(snap, overrides)
+            config = build_config(settings, snap, variant)
+        except UsageError as exc:
+            log.debug("machine %s not judged: %s", label, exc)
+            rows.append((label, None, str(exc)))
+            continue
+        rows.append((label, snap, estimate(variant, quant, config, snap)))
+    if config is None:
+        raise UsageError(f"no machine could be judged: {rows[0][2]}")
+    doc = rep.build_fleet(variant, quant, config, rows)
+    if getattr(args, "csv", False):
+        from llmcheck.render.fleet import fleet_csv
+
+        _write_stdout(fleet_csv(doc))
+    else:
+        _emit(doc, as_json=args.json)
+    verdicts = {r["verdict"] for r in doc["machines"]}
+    if verdicts & {"runs_great", "tight"}:
+        return EXIT_OK
+    return EXIT_WONT_FIT if "wont_fit" in verdicts else EXIT_BUDGET_UNKNOWN
 
 
 def _ids(doc: dict[str, Any], snapshot: SystemSnapshot, args: argparse.Namespace) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from llmcheck.snapshot import (
 if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant, QuantType
     from llmcheck.estimate import DeviceBudget, DeviceUse, Fit, RunConfig, SpeedRange
+    from llmcheck.recommend import Alternative, Pick, Recommendations
 
 # The report and the snapshot share one version number: a report is also a readable snapshot.
 REPORT_SCHEMA_VERSION = SNAPSHOT_SCHEMA_VERSION
@@ -33,6 +34,13 @@ REPORT_SCHEMA_VERSION = SNAPSHOT_SCHEMA_VERSION
 KIND_REPORT = "report"  # the whole machine: every variant x quant
 KIND_CHECK = "check"  # one question: one variant x quant x settings
 KIND_LIST = "list"  # the catalog: variants and quantizations
+KIND_FLEET = "fleet"  # one question over many recorded machines: one row per machine
+
+# The speed classes of a generation range's low end, against the "runs great" floor (--min-speed;
+# the default 10 tok/s when that is 0): "fast" at twice the floor or more, "usable" at the floor,
+# "slow" below it.
+SPEED_CLASSES = ("fast", "usable", "slow")
+FAST_FACTOR = 2.0
 
 def build_report(
     snapshot: SystemSnapshot,
@@ -61,10 +69,17 @@ def build_report(
         from llmcheck.estimate import budgets as compute_budgets
 
         budgets = compute_budgets(snapshot)
+    fits = tuple(fits)
+    picks = None
+    if catalog is not None and config is not None:
+        from llmcheck.recommend import recommend
+
+        picks = recommendations_to_dict(recommend(fits, catalog), fits, config)
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "llmcheck_version": __version__,
         "kind": KIND_REPORT,
+        "recommendations": picks,
         "machine": snapshot_to_dict(snapshot),
         "budgets": [budget_to_dict(b) for b in budgets],
         "settings": None if config is None else settings_to_dict(config),
@@ -80,14 +95,21 @@ def build_check(
     catalog: Catalog | None,
     budgets: Sequence[DeviceBudget] | None = None,
     problems: Iterable[Issue] = (),
+    alternatives: Sequence[Alternative] = (),
 ) -> dict[str, Any]:
-    """The answer to one question (``"kind": "check"``): the machine plus one model object."""
+    """The answer to one question (``"kind": "check"``): the machine plus one model object.
+
+    ``alternatives`` (``llmcheck.recommend.alternatives``) are the nearest configurations that
+    fit when this one does not, each with its own verdict and command.
+    """
     doc = build_report(
-        snapshot, (), fit.config, catalog=catalog, budgets=budgets, problems=problems
+        snapshot, (), fit.config, catalog=None, budgets=budgets, problems=problems
     )
     doc["kind"] = KIND_CHECK
     del doc["models"]
+    del doc["recommendations"]
     doc["model"] = fit_to_dict(fit, catalog=catalog)
+    doc["alternatives"] = [alternative_to_dict(a, catalog=catalog) for a in alternatives]
     # Keep "problems" last, where a reader of the document expects it.
     doc["problems"] = doc.pop("problems")
     return doc
@@ -100,8 +122,78 @@ def build_list(catalog: Catalog) -> dict[str, Any]:
         "llmcheck_version": __version__,
         "kind": KIND_LIST,
         "variants": [variant_to_dict(v) for v in catalog.variants],
-        "quants": [quant_to_dict(q) for q in catalog.quants],
+        "quants": [quant_to_dict(q, published=any(q.name in v.quants for v in catalog.variants))
+                   for q in catalog.quants],
     }
+
+
+def build_fleet(
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    machines: Sequence[tuple[str, SystemSnapshot | None, Fit | str]],
+) -> dict[str, Any]:
+    """One question over many machines (``"kind": "fleet"``): one row per machine.
+
+    Args:
+        variant: the model asked about.
+        quant: its quantization (as the catalog spells it).
+        config: the settings every machine was judged with.
+        machines: (label, snapshot, fit) per machine in the order given; a machine whose file
+            could not be read has no snapshot and, in place of the fit, the reason (one line).
+    """
+    rows = [fleet_row(label, snap, answer) for label, snap, answer in machines]
+    fits = sum(1 for r in rows if r["verdict"] in ("runs_great", "tight"))
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "llmcheck_version": __version__,
+        "kind": KIND_FLEET,
+        "variant": variant.id,
+        "name": variant.name,
+        "quant": quant,
+        "settings": settings_to_dict(config),
+        "fits_on": fits,
+        "machines": rows,
+    }
+
+
+def fleet_row(label: str, snapshot: SystemSnapshot | None, answer: Fit | str) -> dict[str, Any]:
+    """One machine of a fleet: what it is, and the answer for the question on it."""
+    if isinstance(answer, str) or snapshot is None:
+        return {"label": label, "hardware": None, "verdict": None, "limited_by": None,
+                "placement": None, "gpu_layers": None, "total_bytes": None,
+                "budget_bytes": None, "shortfall_bytes": None, "max_context": None,
+                "tokens_per_second": None, "speed_class": None, "llama_cpp_command": None,
+                "error": str(answer)}
+    fit = answer
+    budget, short = shortfall(fit)
+    return {
+        "label": label,
+        "hardware": hardware_label(snapshot),
+        "verdict": str(fit.verdict),
+        "limited_by": None if fit.limited_by is None else str(fit.limited_by),
+        "placement": str(fit.placement),
+        "gpu_layers": fit.gpu_layers,
+        "total_bytes": fit.total_bytes,
+        "budget_bytes": budget,
+        "shortfall_bytes": short,
+        "max_context": fit.max_context_tokens,
+        "tokens_per_second": None if fit.speed is None else speed_to_dict(fit.speed),
+        "speed_class": speed_class(fit),
+        "llama_cpp_command": fit.llama_cpp_command if _usable(fit) else None,
+        "error": None,
+    }
+
+
+def hardware_label(snapshot: SystemSnapshot) -> str:
+    """A short name for a machine's hardware: its GPUs' names, else the CPU's brand."""
+    names = [g.name for g in snapshot.gpus if g.name and g.is_primary]
+    if names:
+        counts: dict[str, int] = {}
+        for n in names:
+            counts[n] = counts.get(n, 0) + 1
+        return " + ".join(n if c == 1 else f"{c}x {n}" for n, c in counts.items())
+    return snapshot.cpu.brand or "unknown CPU"
 
 
 # --- parts -----------------------------------------------------------------------------------
@@ -141,7 +233,12 @@ def budget_to_dict(budget: DeviceBudget) -> dict[str, Any]:
 
 
 def fit_to_dict(fit: Fit, *, catalog: Catalog | None) -> dict[str, Any]:
-    """One model object: a variant x quant under the report's settings."""
+    """One model object: a variant x quant under the report's settings.
+
+    ``context_tokens`` is the context this answer used: the asked one, or the model's own
+    maximum where that is shorter (``settings.context_tokens`` is what was asked).
+    """
+    budget, short = shortfall(fit)
     return {
         "variant": fit.variant_id,
         "name": _variant_name(fit.variant_id, catalog),
@@ -160,6 +257,116 @@ def fit_to_dict(fit: Fit, *, catalog: Catalog | None) -> dict[str, Any]:
         "tokens_per_second": None if fit.speed is None else speed_to_dict(fit.speed),
         "llama_cpp_command": fit.llama_cpp_command,
         "assumptions": list(fit.assumptions),
+        "context_tokens": fit.config.context_tokens,
+        "budget_bytes": budget,
+        "shortfall_bytes": short,
+        "speed_class": speed_class(fit),
+    }
+
+
+def shortfall(fit: Fit) -> tuple[int | None, int | None]:
+    """(budget, shortfall) in bytes: what the devices the plan uses may hold, and how much more
+    than that a configuration that will not fit needs (None unless it is "won't fit").
+
+    The shortfall is each device's need above its own budget, added up: a GPU 2 GiB over and a
+    CPU with room to spare is 2 GiB short, never "fits in the sum".
+    """
+    used = [d for d in fit.devices if d.layers > 0] or [
+        d for d in fit.devices if d.terms.total_bytes > 0]
+    if not used or any(d.budget_bytes is None for d in used):
+        return None, None
+    budget = sum(d.budget_bytes or 0 for d in used)
+    if str(fit.verdict) != "wont_fit":
+        return budget, None
+    over = sum(max(0, d.terms.total_bytes - (d.budget_bytes or 0)) for d in used)
+    return budget, over or max(0, fit.total_bytes - budget) or None
+
+
+def speed_class(fit: Fit) -> str | None:
+    """"fast", "usable" or "slow": the generation range's low end against the floor.
+
+    The floor is ``--min-speed`` (``min_decode_tokens_per_second``), or the default 10 tok/s when
+    it is 0; "fast" is at least twice the floor. None when there is no speed (won't fit, unknown).
+    """
+    if fit.speed is None:
+        return None
+    from llmcheck.estimate.types import DEFAULT_MIN_DECODE_TOKENS_PER_SECOND
+
+    floor = fit.config.min_decode_tokens_per_second or DEFAULT_MIN_DECODE_TOKENS_PER_SECOND
+    low = fit.speed.low_tokens_per_second
+    if low >= FAST_FACTOR * floor:
+        return "fast"
+    return "usable" if low >= floor else "slow"
+
+
+def _usable(fit: Fit) -> bool:
+    return str(fit.verdict) in ("runs_great", "tight")
+
+
+def recommendations_to_dict(
+    rec: Recommendations, fits: Sequence[Fit], config: RunConfig
+) -> dict[str, Any]:
+    """The answer at the top: the best pick and a pick per purpose (``summary`` is worded by
+    ``llmcheck.render.words.summarize``, which the CLI and the window call)."""
+    by_key = {(f.variant_id, f.quant): f for f in fits}
+    if rec.best is not None:
+        verdict = str(rec.best.verdict)
+    elif any(str(f.verdict) == "unknown" for f in fits):
+        verdict = "unknown"
+    else:
+        verdict = "wont_fit" if fits else "unknown"
+    return {
+        "summary": None,
+        "verdict": verdict,
+        "context_tokens": config.context_tokens,
+        "best": _pick_dict(rec.best, by_key),
+        "fastest": _pick_dict(rec.fastest, by_key),
+        "longest_context": _pick_dict(rec.longest_context, by_key),
+        "vision": _pick_dict(rec.vision, by_key),
+        "tasks": [_pick_dict(p, by_key) for p in rec.tasks],
+    }
+
+
+def _pick_dict(pick: Pick | None, fits: dict[tuple[str, str], Fit]) -> dict[str, Any] | None:
+    if pick is None:
+        return None
+    fit = fits.get((pick.variant_id, pick.quant))
+    speed = None
+    if pick.decode_low_tokens_per_second is not None:
+        speed = {"low": pick.decode_low_tokens_per_second,
+                 "high": pick.decode_high_tokens_per_second}
+    return {
+        "purpose": str(pick.purpose),
+        "variant": pick.variant_id,
+        "name": pick.variant_name,
+        "task": pick.task,
+        "quant": pick.quant,
+        "verdict": str(pick.verdict),
+        "reason": None if fit is None else fit.reason,
+        "file_size_bytes": pick.file_size_bytes,
+        "tokens_per_second": speed,
+        "max_context": pick.max_context_tokens,
+        "llama_cpp_command": None if fit is None else fit.llama_cpp_command,
+    }
+
+
+def alternative_to_dict(alt: Alternative, *, catalog: Catalog | None) -> dict[str, Any]:
+    """A nearby configuration that fits: what changed, its settings, verdict and command."""
+    fit = alt.fit
+    return {
+        "change": alt.change,
+        "variant": alt.variant_id,
+        "name": _variant_name(alt.variant_id, catalog),
+        "quant": alt.quant,
+        "verdict": str(fit.verdict),
+        "context_tokens": fit.config.context_tokens,
+        "kv_type": str(fit.config.kv_type),
+        "device": fit.config.device,
+        "placement": str(fit.placement),
+        "total_bytes": fit.total_bytes,
+        "max_context": fit.max_context_tokens,
+        "tokens_per_second": None if fit.speed is None else speed_to_dict(fit.speed),
+        "llama_cpp_command": fit.llama_cpp_command,
     }
 
 
@@ -218,13 +425,14 @@ def variant_to_dict(variant: ModelVariant) -> dict[str, Any]:
     }
 
 
-def quant_to_dict(quant: QuantType) -> dict[str, Any]:
-    """One quantization type, for ``llmcheck list --json``."""
+def quant_to_dict(quant: QuantType, *, published: bool) -> dict[str, Any]:
+    """One quantization type, for ``llmcheck list --json``; ``published``: some variant is."""
     return {
         "name": quant.name,
         "nominal_bits_per_weight": quant.nominal_bits_per_weight,
         "quality_rank": quant.quality_rank,
         "quality_note": quant.quality_note,
+        "published": published,
     }
 
 

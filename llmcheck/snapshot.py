@@ -48,6 +48,7 @@ class Source(StrEnum):
     DEFAULT = "default"  # a documented default (e.g. Apple's working-set cap rule)
     MEASURED = "measured"
     SNAPSHOT = "snapshot"  # read back from a snapshot file
+    USER = "user"  # given on the command line (--gpu-memory, --ram, --bandwidth)
     UNKNOWN = "unknown"
 
 

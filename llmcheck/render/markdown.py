@@ -13,7 +13,14 @@ from typing import Any
 
 from llmcheck.render.text import speed_text
 from llmcheck.render.units import clean_text, format_bytes, format_tokens
-from llmcheck.render.words import verdict_badge
+from llmcheck.render.words import (
+    PURPOSE_WORDS,
+    SPEED_CLASS_WORDS,
+    context_words,
+    pick_words,
+    summary_sentence,
+    verdict_badge,
+)
 
 __all__ = ["escape_markdown", "report_markdown"]
 
@@ -38,6 +45,7 @@ def report_markdown(report: Mapping[str, Any], *, title: str = "This machine") -
         f"llmcheck {e(report.get('llmcheck_version', '?'))}, "
         f"schema version {e(report.get('schema_version', '?'))}.",
         "",
+        *_answer(report.get("recommendations")),
         "## Machine",
         "",
         f"- CPU: {e(cpu.get('brand') or 'unknown')}",
@@ -74,15 +82,17 @@ def report_markdown(report: Mapping[str, Any], *, title: str = "This machine") -
     models = report.get("models") or []
     lines += ["", "## Models", ""]
     lines += _table(
-        ("Model", "Quant", "Verdict", "Memory", "Max context", "Speed"),
+        ("Model", "Quant", "Verdict", "Memory", "Max context", "Speed", "Speed class"),
         [
             (
                 e(m.get("name") or m.get("variant") or "?"),
                 e(m.get("quant")),
                 verdict_badge(m.get("verdict")),
-                format_bytes((m.get("memory") or {}).get("total_bytes")),
-                format_tokens(m.get("max_context")),
-                speed_text(m.get("tokens_per_second")),
+                _needs(m),
+                e(context_words(m)),
+                "-" if m.get("tokens_per_second") is None
+                else speed_text(m.get("tokens_per_second")),
+                SPEED_CLASS_WORDS.get(str(m.get("speed_class")), "-"),
             )
             for m in models
         ],
@@ -94,6 +104,27 @@ def report_markdown(report: Mapping[str, Any], *, title: str = "This machine") -
             hint = f" ({e(p['hint'], limit=2000)})" if p.get("hint") else ""
             lines.append(f"- {e(p.get('message', ''), limit=2000)}{hint}")
     return "\n".join(lines) + "\n"
+
+
+def _answer(recommendations: Mapping[str, Any] | None) -> list[str]:
+    """The answer at the top: the summary in bold, then one bullet per purpose."""
+    if not recommendations:
+        return []
+    summary = recommendations.get("summary") or summary_sentence(recommendations)
+    lines = [f"**{escape_markdown(summary, limit=2000)}**", ""]
+    picks = [(PURPOSE_WORDS.get(k, k), recommendations.get(k))
+             for k in ("fastest", "longest_context", "vision")]
+    picks += [(str(p.get("task")), p) for p in recommendations.get("tasks") or []]
+    lines += [f"- {escape_markdown(label)}: {escape_markdown(pick_words(p), limit=400)}"
+              for label, p in picks if p is not None]
+    return [*lines, ""] if len(lines) > 2 else lines
+
+
+def _needs(model: Mapping[str, Any]) -> str:
+    needs = format_bytes((model.get("memory") or {}).get("total_bytes"))
+    if model.get("shortfall_bytes") is not None:
+        needs += f" ({format_bytes(model['shortfall_bytes'])} short)"
+    return needs
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

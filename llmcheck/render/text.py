@@ -21,9 +21,18 @@ from llmcheck.render.units import (
     format_speed,
     format_tokens,
 )
-from llmcheck.render.words import placement_short, verdict_words
+from llmcheck.render.words import (
+    PURPOSE_WORDS,
+    SPEED_CLASS_WORDS,
+    context_words,
+    pick_words,
+    placement_short,
+    shortfall_words,
+    summary_sentence,
+    verdict_words,
+)
 
-__all__ = ["format_text", "speed_text"]
+__all__ = ["alternative_line", "answer_lines", "format_text", "speed_text"]
 
 # A problem message or a llama.cpp command may be long; a name or a source is not.
 _LONG = 2000
@@ -34,17 +43,26 @@ def format_text(document: Mapping[str, Any]) -> str:
     kind = document.get("kind", "report")
     if kind == "list":
         return _format_list(document)
-    lines = [*_machine_lines(document), ""]
+    if kind == "fleet":
+        from llmcheck.render.fleet import fleet_text
+
+        return fleet_text(document)
+    lines = [*answer_lines(document.get("recommendations")), *_machine_lines(document), ""]
     settings = document.get("settings")
     if settings is not None:
         lines.append(_settings_line(settings))
         lines.append("")
     if kind == "check":
-        lines.extend(_check_lines(document["model"]))
+        lines.extend(_check_lines(document["model"], document.get("alternatives") or []))
     else:
         models = document.get("models", [])
         if models:
-            lines.extend(_table(_MODEL_HEADERS, [_model_row(m) for m in models]))
+            asked = None if settings is None else settings.get("context_tokens")
+            lines.extend(_table(_MODEL_HEADERS, [_model_row(m, asked) for m in models]))
+            clamped = [m for m in models if _clamped(m, asked)]
+            if clamped:
+                lines.append(f"* at the model's own maximum context, shorter than the"
+                             f" {format_tokens(asked)} tokens asked")
         else:
             lines.append("No models were estimated.")
     problems = document.get("problems", [])
@@ -58,6 +76,25 @@ def format_text(document: Mapping[str, Any]) -> str:
             if p.get("hint"):
                 lines.append(f"      hint: {_t(p['hint'], _LONG)}")
     return "\n".join(lines) + "\n"
+
+
+def answer_lines(recommendations: Mapping[str, Any] | None) -> list[str]:
+    """The answer at the top: one sentence, then the pick for each purpose (empty without)."""
+    if not recommendations:
+        return []
+    summary = recommendations.get("summary") or summary_sentence(recommendations)
+    lines = [_t(summary, _LONG)]
+    picks = [(PURPOSE_WORDS.get(key, key), recommendations.get(key))
+             for key in ("fastest", "longest_context", "vision")]
+    picks += [(_t(p.get("task")), p) for p in recommendations.get("tasks") or []]
+    shown = [(label, p) for label, p in picks if p is not None]
+    width = max((len(label) for label, _ in shown), default=0)
+    lines.extend(f"  {(label + ':').ljust(width + 1)} {pick_words(p)}" for label, p in shown)
+    best = recommendations.get("best")
+    if best is not None and best.get("llama_cpp_command"):
+        lines.append(f"  command: {_t(best['llama_cpp_command'], _LONG)}")
+    lines.append("")
+    return lines
 
 
 def speed_text(speed: Mapping[str, Any] | None) -> str:
@@ -132,44 +169,86 @@ def _settings_line(settings: Mapping[str, Any]) -> str:
             f"device {_t(settings.get('device') or 'auto')}")
 
 
-_MODEL_HEADERS = ("Model", "Quant", "File", "Verdict", "Needs", "Where", "Max ctx", "Decode")
+_MODEL_HEADERS = ("Model", "Quant", "File", "Verdict", "Needs", "Where", "Max ctx", "Decode",
+                  "Speed")
 
 
-def _model_row(model: Mapping[str, Any]) -> tuple[str, ...]:
+def _clamped(model: Mapping[str, Any], asked: object) -> bool:
+    used = model.get("context_tokens")
+    return isinstance(asked, int) and isinstance(used, int) and used < asked
+
+
+def _model_row(model: Mapping[str, Any], asked: object = None) -> tuple[str, ...]:
+    needs = format_bytes(model["memory"]["total_bytes"])
+    if model.get("shortfall_bytes") is not None:
+        needs += f" ({format_bytes(model['shortfall_bytes'])} short)"
+    speed = model.get("tokens_per_second")
     return (
         _t(model.get("name") or model.get("variant")),
         _t(model.get("quant")),
         format_bytes(model.get("file_size_bytes")),
         verdict_words(model.get("verdict")),
-        format_bytes(model["memory"]["total_bytes"]),
+        needs,
         placement_short(model.get("placement"), verdict=model.get("verdict"),
                         gpu_layers=model.get("gpu_layers")),
-        format_tokens(model.get("max_context")),
-        speed_text(model.get("tokens_per_second")),
+        context_words(model) + ("*" if _clamped(model, asked) else ""),
+        "-" if speed is None else speed_text(speed),
+        SPEED_CLASS_WORDS.get(str(model.get("speed_class")), "-"),
     )
 
 
-def _check_lines(model: Mapping[str, Any]) -> list[str]:
+def _check_lines(
+    model: Mapping[str, Any], alternatives: Sequence[Mapping[str, Any]] = ()
+) -> list[str]:
     name = _t(model.get("name") or model.get("variant"))
     lines = [f"{name} {_t(model.get('quant'))}: {verdict_words(model.get('verdict'))}"]
     if model.get("reason"):
         lines.append(f"  {_t(model['reason'], _LONG)}")
+    short = shortfall_words(model)
+    if short is not None:
+        lines.append(f"  {short}")
     where = placement_short(model.get("placement"), verdict=model.get("verdict"),
                             gpu_layers=model.get("gpu_layers"))
     lines.append(f"  file {format_bytes(model.get('file_size_bytes'))}, needs "
                  f"{format_bytes(model['memory']['total_bytes'])} in all, placement "
-                 f"{where}, largest context that fits {format_tokens(model.get('max_context'))}")
+                 f"{where}, largest context that fits {context_words(model)}")
     for d in model["memory"]["devices"]:
         terms = ", ".join(f"{_t(k)} {format_bytes(v)}" for k, v in d["terms"].items())
         lines.append(f"  {_t(d.get('device'))}: {format_bytes(d.get('total_bytes'))} of "
                      f"{format_bytes(d.get('budget_bytes'))} ({terms})")
     speed = model.get("tokens_per_second")
     if speed is not None:
-        lines.append(f"  decode {speed_text(speed)}; {_t(speed.get('basis', ''), _LONG)}")
-    lines.append(f"  llama.cpp: {_t(model.get('llama_cpp_command'), _LONG)}")
+        speed_class = SPEED_CLASS_WORDS.get(str(model.get("speed_class")))
+        label = f" ({speed_class})" if speed_class else ""
+        lines.append(f"  decode {speed_text(speed)}{label}; {_t(speed.get('basis', ''), _LONG)}")
+    if str(model.get("verdict")) == "wont_fit":
+        lines.append("  llama.cpp: no command: it does not fit here")
+    else:
+        lines.append(f"  llama.cpp: {_t(model.get('llama_cpp_command'), _LONG)}")
     for a in model.get("assumptions", []):
         lines.append(f"  assumes: {_t(a, _LONG)}")
+    if str(model.get("verdict")) == "wont_fit":
+        lines.append("")
+        if alternatives:
+            lines.append("What would fit:")
+            lines.extend(f"  {alternative_line(a)}" for a in alternatives)
+        else:
+            lines.append("What would fit: nothing near this configuration fits here.")
     return lines
+
+
+def alternative_line(alt: Mapping[str, Any]) -> str:
+    """One nearby configuration that fits, in one line with its verdict and its own command."""
+    name = _t(alt.get("name") or alt.get("variant"))
+    parts = [verdict_words(alt.get("verdict")),
+             f"{format_tokens(alt.get('context_tokens'))} tokens",
+             f"KV {_t(alt.get('kv_type'))}",
+             f"needs {format_bytes(alt.get('total_bytes'))}"]
+    speed = alt.get("tokens_per_second")
+    if speed is not None:
+        parts.append(speed_text(speed))
+    return (f"{_t(alt.get('change'))}: {name} {_t(alt.get('quant'))} ({', '.join(parts)}):"
+            f" {_t(alt.get('llama_cpp_command'), _LONG)}")
 
 
 def _format_list(document: Mapping[str, Any]) -> str:
@@ -181,7 +260,9 @@ def _format_list(document: Mapping[str, Any]) -> str:
     ]
     lines = _table(("Variant", "Name", "Kind", "Trained ctx", "Max ctx", "Quants"), rows)
     lines.append("")
-    lines.append("Quantizations: " + " ".join(_t(q.get("name")) for q in document["quants"]))
+    published = [q for q in document["quants"] if q.get("published", True)]
+    lines.append("Quantizations published for some variant: "
+                 + " ".join(_t(q.get("name")) for q in published))
     return "\n".join(lines) + "\n"
 
 

@@ -7,12 +7,24 @@ here: they belong to the window.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from llmcheck.render.units import clean_text, format_bytes, format_speed, format_tokens
+
 __all__ = [
     "PLACEMENT_WORDS",
+    "PURPOSE_WORDS",
+    "SPEED_CLASS_WORDS",
     "VERDICT_SYMBOLS",
     "VERDICT_WORDS",
+    "context_words",
+    "pick_words",
     "placement_short",
     "placement_words",
+    "shortfall_words",
+    "summarize",
+    "summary_sentence",
     "verdict_badge",
     "verdict_words",
 ]
@@ -91,3 +103,84 @@ def placement_short(placement: object, *, verdict: object, gpu_layers: int | Non
     if key == "split" and gpu_layers is not None:
         where += f" ({gpu_layers} layers on GPU)"
     return where
+
+
+# The speed class of a generation range (report.speed_class): its low end against --min-speed.
+SPEED_CLASS_WORDS: dict[str, str] = {"fast": "fast", "usable": "usable", "slow": "slow"}
+
+# What each pick of the recommendations was chosen for.
+PURPOSE_WORDS: dict[str, str] = {
+    "best": "best",
+    "fastest": "fastest",
+    "longest_context": "longest context",
+    "vision": "images",
+    "task": "task",
+}
+
+
+def context_words(model: Mapping[str, Any]) -> str:
+    """A model's largest context for a cell: "128,000", "none fits" or "unknown"."""
+    tokens = model.get("max_context")
+    if tokens is None and str(model.get("verdict")) == "wont_fit":
+        return "none fits"
+    return format_tokens(tokens)
+
+
+def shortfall_words(model: Mapping[str, Any]) -> str | None:
+    """How short a configuration that won't fit is: "needs 13.7 GiB, 2.10 GiB more than the
+    11.6 GiB budget"; None when it fits or the numbers are unknown."""
+    short, budget = model.get("shortfall_bytes"), model.get("budget_bytes")
+    total = model.get("total_bytes")
+    if total is None:
+        total = (model.get("memory") or {}).get("total_bytes")
+    if short is None or budget is None or total is None:
+        return None
+    return (f"needs {format_bytes(total)}, {format_bytes(short)} more than the"
+            f" {format_bytes(budget)} budget")
+
+
+def pick_words(pick: Mapping[str, Any]) -> str:
+    """One pick in a line: "LFM2-8B-A1B Q4_K_M: runs great, 25-40 tok/s, up to 128,000 tokens"."""
+    parts = [verdict_words(pick.get("verdict"))]
+    speed = pick.get("tokens_per_second")
+    if speed is not None:
+        parts.append(format_speed(speed.get("low"), speed.get("high")))
+    if pick.get("max_context") is not None:
+        parts.append(f"up to {format_tokens(pick['max_context'])} tokens")
+    name = clean_text(pick.get("name") or pick.get("variant"))
+    return f"{name} {clean_text(pick.get('quant'))}: {', '.join(parts)}"
+
+
+def summary_sentence(recommendations: Mapping[str, Any]) -> str:
+    """The answer to "what should I run here?" in one sentence a person reads in five seconds."""
+    best = recommendations.get("best")
+    context = format_tokens(recommendations.get("context_tokens"))
+    verdict = str(recommendations.get("verdict"))
+    if best is None:
+        if verdict == "unknown":
+            return ("llmcheck cannot say what runs here: this machine's memory is unknown"
+                    " (see the problems below).")
+        return (f"Nothing fits here at {context} tokens of context: try a shorter context"
+                " (--ctx) or a machine with more memory.")
+    name = f"{clean_text(best.get('name') or best.get('variant'))} {clean_text(best.get('quant'))}"
+    details: list[str] = []
+    speed = best.get("tokens_per_second")
+    if speed is not None:
+        details.append(format_speed(speed.get("low"), speed.get("high")))
+    if best.get("max_context") is not None:
+        details.append(f"up to {format_tokens(best['max_context'])} tokens of context")
+    tail = "".join(f", {d}" for d in details)
+    if str(best.get("verdict")) == "runs_great":
+        return f"Run {name}: runs great here{tail}."
+    reason = clean_text(best.get("reason") or "", limit=160)
+    why = f" ({reason})" if reason else ""
+    return (f"Nothing runs great here at {context} tokens of context; the best that fits is"
+            f" {name}: tight{why}{tail}.")
+
+
+def summarize(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with ``recommendations.summary`` worded (a no-op without recommendations)."""
+    recs = document.get("recommendations")
+    if isinstance(recs, dict):
+        recs["summary"] = summary_sentence(recs)
+    return document
