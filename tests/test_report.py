@@ -260,11 +260,13 @@ def test_a_model_row_uses_the_shared_units_and_words(catalog: Catalog) -> None:
     speed = small["tokens_per_second"]
     cells = ["LFM2-350M", "Q4_K_M", units.format_bytes(small["file_size_bytes"]), "runs great",
              units.format_bytes(small["memory"]["total_bytes"]), "GPU",
-             format_tokens(small["max_context"]), format_speed(speed["low"], speed["high"])]
+             format_tokens(small["max_context"]), format_speed(speed["low"], speed["high"]),
+             small["speed_class"]]
     row = next(line for line in format_text(doc).splitlines()
                if line.startswith("LFM2-350M ") and " Q4_K_M " in line)
     assert [c.strip() for c in row.split("  ") if c.strip()] == cells
-    assert "\u00a0tok/s" in cells[-1]
+    assert "\u00a0tok/s" in cells[-2]
+    assert cells[-1] in ("fast", "usable", "slow")
     assert format_tokens(small["max_context"]) == f"{small['max_context']:,}"
 
 
@@ -275,7 +277,10 @@ def test_check_lines_say_won_t_fit_nowhere(catalog: Catalog) -> None:
     fit = estimate(catalog.variant("lfm2-24b-a2b"), "F16", RunConfig(), snap)
     text = format_text(report.build_check(snap, fit, catalog=catalog))
     assert "LFM2-24B-A2B F16: won't fit\n" in text
-    assert ", placement nowhere, largest context that fits unknown\n" in text
+    assert ", placement nowhere, largest context that fits none fits\n" in text
+    assert "  needs 44.6 GiB, 34.5 GiB more than the 10.1 GiB budget\n" in text
+    assert "  llama.cpp: no command: it does not fit here\n" in text
+    assert "llama-server -m" not in text
 
 
 def test_words_are_one_table() -> None:
@@ -338,7 +343,7 @@ def test_markdown_escapes_markup_and_control_characters() -> None:
     # Every table row still has its columns: a "|" in a name does not add one.
     for line in md.splitlines():
         if line.startswith("| "):
-            assert line.replace("\\|", "").count("|") in (4, 7), line
+            assert line.replace("\\|", "").count("|") in (4, 8), line
 
 
 def test_gui_export_is_the_render_markdown() -> None:
