@@ -189,7 +189,8 @@ def alternatives(
         consider("quantized KV cache", variant, quant,
                  replace(config, kv_type=KvType.Q8_0, flash_attn=True))
     if config.device != "cpu":
-        consider("CPU", variant, quant, replace(config, device="cpu"))
+        # A CPU run offloads nothing: an -ngl asked for the GPU does not carry over.
+        consider("CPU", variant, quant, replace(config, device="cpu", gpu_layers=None))
     params = parameter_count(variant)
     peers = sorted((v for v in catalog.variants if v.task == variant.task
                     and v.kind == variant.kind and parameter_count(v) < params),

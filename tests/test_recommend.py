@@ -137,3 +137,21 @@ def test_a_long_context_that_does_not_fit_offers_the_longest_that_does(catalog: 
     assert shorter.verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT)
     if "quantized KV cache" in found:
         assert found["quantized KV cache"].config.kv_type is KvType.Q8_0
+
+
+def test_cpu_alternative_drops_an_asked_ngl(catalog: Catalog) -> None:
+    """--ngl 999 with a model too big for the GPU: the CPU alternative runs with no -ngl of its
+    own (RunConfig refuses GPU layers with device cpu; this raised ValueError)."""
+    snap = _machine("one-nvidia")
+    variant = catalog.variant("lfm2-24b-a2b")
+    config = RunConfig(gpu_layers=999, context_tokens=65536)
+    fit = estimate(variant, "Q8_0", config, snap)
+    assert fit.verdict is Verdict.WONT_FIT
+    found = alternatives(variant, "Q8_0", config, catalog,
+                         lambda v, q, c: estimate(v, q, c, snap),
+                         lambda v, q, c: max_context(v, q, c, snap))
+    cpu = [a for a in found if a.change == "CPU"]
+    assert cpu
+    assert cpu[0].config.device == "cpu"
+    assert cpu[0].config.gpu_layers is None
+    assert " -dev none" in cpu[0].fit.llama_cpp_command
