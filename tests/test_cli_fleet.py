@@ -163,6 +163,7 @@ def test_fleet_json_one_row_per_machine(capsys: pytest.CaptureFixture[str]) -> N
     for row, name in zip(doc["machines"], SNAPSHOT_NAMES, strict=True):
         single_code, single = run_json([*QUESTION, "--snapshot", snap(name)], capsys)
         model = single["model"]
+        assert single_code == cli.exit_code_for(model["verdict"])
         assert (row["verdict"], row["placement"], row["total_bytes"], row["max_context"]) == (
             model["verdict"], model["placement"], model["memory"]["total_bytes"],
             model["max_context"])
