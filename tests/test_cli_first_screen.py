@@ -218,3 +218,24 @@ def test_table_rows_say_speed_class_context_and_how_short(
             assert (m["speed_class"] == "slow") == (low < 10)
     classes = {m["speed_class"] for m in doc["models"]}
     assert {"fast", "slow"} <= classes  # the cells differ where the answers do
+
+
+def test_a_model_answered_at_its_own_shorter_maximum_is_marked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Where a model's maximum is below the asked context (no LFM2 has one today, so the
+    document is edited), its row says so: a star on the context and a line under the table."""
+    from llmcheck.render.text import format_text
+
+    _, doc = run_json(["--snapshot", snap("one-nvidia"), "--ctx", "64k"], capsys)
+    short = doc["models"][0]
+    short["context_tokens"] = 32768
+    text = format_text(doc)
+    row = next(x for x in text.splitlines()
+               if x.startswith(f"{short['name']} ") and f" {short['quant']} " in x)
+    assert f"{format_tokens(short['max_context'])}*" in row
+    assert ("* at the model's own maximum context, shorter than the 65,536 tokens asked"
+            in text.splitlines())
+    others = [x for x in text.splitlines() if x.startswith(short["name"]) and x != row]
+    assert others
+    assert all("*" not in x for x in others)
