@@ -122,6 +122,9 @@ def test_overrides_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run([*argv, "--gpu-memory", "gpu:0=2G", "--ram", "3G"], capsys)
     assert "GPU 0:  NVIDIA GeForce RTX 4090: 2.00 GiB discrete, 2.00 GiB free (user)" in out
     assert "Memory: 3.00 GiB total, 3.00 GiB available (user)" in out
+    _, out, _ = run([*argv, "--bandwidth", "ram=80", "--bandwidth", "500"], capsys)
+    assert "bandwidth 80\u00a0GB/s (user)" in out
+    assert "500\u00a0GB/s (user)" in next(x for x in out.splitlines() if x.startswith("GPU 0:"))
 
 
 @pytest.mark.parametrize(

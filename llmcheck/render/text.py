@@ -138,6 +138,9 @@ def _machine_lines(document: Mapping[str, Any]) -> list[str]:
         cpu_text += f", {_t(cores)} cores"
     lines = [f"llmcheck {_t(document.get('llmcheck_version', ''))}".rstrip(),
              f"OS:     {os_text}", f"CPU:    {cpu_text}", f"Memory: {_memory_text(mem)}"]
+    if mem.get("bandwidth_gb_s") is not None:
+        lines[-1] += (f"; bandwidth {format_bandwidth(mem['bandwidth_gb_s'])}"
+                      f" ({_t(mem.get('bandwidth_source'))})")
     gpus = machine.get("gpus", [])
     if not gpus:
         lines.append("GPUs:   none found")

@@ -105,6 +105,8 @@ def placement_short(placement: object, *, verdict: object, gpu_layers: int | Non
     return where
 
 
+_DEFAULT_CONTEXT = 4096  # RunConfig's default: below it a shorter context is no advice
+
 # The speed class of a generation range (report.speed_class): its low end against --min-speed.
 SPEED_CLASS_WORDS: dict[str, str] = {"fast": "fast", "usable": "usable", "slow": "slow"}
 
@@ -160,8 +162,10 @@ def summary_sentence(recommendations: Mapping[str, Any]) -> str:
         if verdict == "unknown":
             return ("llmcheck cannot say what runs here: this machine's memory is unknown"
                     " (see the problems below).")
-        return (f"Nothing fits here at {context} tokens of context: try a shorter context"
-                " (--ctx) or a machine with more memory.")
+        shorter = ("a shorter context (--ctx) or " if (recommendations.get("context_tokens")
+                                                         or 0) > _DEFAULT_CONTEXT else "")
+        return (f"Nothing fits here at {context} tokens of context: try {shorter}a machine with"
+                " more memory.")
     name = f"{clean_text(best.get('name') or best.get('variant'))} {clean_text(best.get('quant'))}"
     details: list[str] = []
     speed = best.get("tokens_per_second")
