@@ -103,7 +103,6 @@ PROG = "llmcheck"
 log = logging.getLogger("llmcheck")
 
 
-
 class OutputError(Exception):
     """The answer could not be written to stdout (closed, or a full disk): exit 5."""
 

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant
     from llmcheck.estimate import RunConfig
 
-# A snapshot file is a few kilobytes; refuse to read something absurd into memory.
 MAX_PARALLEL = 256
 MAX_UBATCH = 65536
 MAX_GPU_LAYERS = 9999  # llama.cpp reads "-ngl 999" as "every layer"; RunConfig's bound
