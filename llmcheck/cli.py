@@ -378,10 +378,11 @@ def _run(
     except SpecError as exc:
         raise UsageError(str(exc)) from None
     as_csv = bool(getattr(args, "csv", False))
-    fleet = args.command == "check" and (as_csv or len(paths) != len(snapshots) or len(paths) > 1)
+    many = len(paths) > 1 or any(s != "-" and os.path.isdir(s) for s in snapshots)
+    fleet = args.command == "check" and (as_csv or many)
     if as_csv and args.json:
         raise UsageError("--csv and --json: choose one")
-    if args.command != "check" and len(paths) > 1:
+    if args.command != "check" and many:
         raise UsageError("several machines answer one question: use `llmcheck check VARIANT"
                          " -q QUANT --snapshot a.json --snapshot b.json`")
     if fleet and "-" in paths and len(paths) > 1:

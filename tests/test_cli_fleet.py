@@ -215,6 +215,13 @@ def test_fleet_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == cli.EXIT_USAGE
     assert out == ""
     assert "no machine could be judged" in err
+    single = tmp_path / "single"
+    single.mkdir()
+    shutil.copy(snap("one-nvidia"), single / "only.json")
+    code, doc = run_json(["check", "lfm2-350m", "-q", "Q4_0", "--snapshot", str(single)], capsys)
+    assert (code, doc["kind"], [r["label"] for r in doc["machines"]]) == (
+        cli.EXIT_OK, "fleet", ["only"])
+    assert run(["--snapshot", str(single)], capsys)[0] == cli.EXIT_USAGE
     empty = tmp_path / "empty"
     empty.mkdir()
     assert run(["check", "lfm2-350m", "-q", "Q4_0", "--snapshot", str(empty)], capsys)[0] == (
