@@ -204,15 +204,22 @@ def _public_points(folder: Path) -> list[Point]:
             continue
         doc = json.loads(path.read_text())
         m = doc["machine"]
-        tflops = gpu_fp16_tflops(m["gpu_name"])
-        if tflops is None:
-            raise ValueError(f"{path.name}: {m['gpu_name']} is not in GPU_FP16_TFLOPS")
+        device = DeviceKind(m["device"])
+        cores = int(m.get("cores", 1))
+        if device.is_gpu:
+            tflops = gpu_fp16_tflops(m["gpu_name"])
+            if tflops is None:
+                raise ValueError(f"{path.name}: {m['gpu_name']} is not in GPU_FP16_TFLOPS")
+        else:
+            tflops = cpu_matrix_tflops(CpuIsa(m["isa"]), cores, m.get("clock_ghz"))
         hw = Hardware(
-            device=DeviceKind(m["device"]),
+            device=device,
             bandwidth_gb_s=float(m["bandwidth_gb_s"]),
             bandwidth_kind=BandwidthKind(m["bandwidth_kind"]),
             bandwidth_source="spec",
             matrix_tflops=tflops,
+            cores=cores,
+            threads=int(doc["source"].get("threads", 1)),
         )
         for r in doc["measurements"]:
             if r.get("excluded"):
@@ -302,7 +309,7 @@ _CAPPED = {  # fractions stay fractions
     "gpu_moe_prompt_factor",
     "cpu_moe_prompt_factor",
 }
-PRIOR_WEIGHT = 0.02
+PRIOR_WEIGHT = 0.1
 # Where every fit starts and what its weak prior pulls towards: first-principles and literature
 # values chosen before any fit (never the result of one, so a held-out machine cannot leak into
 # its own fold through the start point). Decode: 45 us per layer per GPU token and 80-200 us per

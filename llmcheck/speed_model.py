@@ -66,21 +66,21 @@ class CpuIsa(StrEnum):
     AMX = "amx"
 
 
-# Peak int8-dot-product operations per cycle per core on the path ggml-cpu takes for quantized
-# weights (activations quantized to 8 bits): 2 ops per multiply-add x lanes x issue ports.
-# AVX2: vpmaddubsw on 32 bytes, 2 ports, plus the widening adds: 64. AVX-512: twice that. VNNI
-# (vpdpbusd fuses the adds) twice again. AMX: the TMUL unit peaks at 1,024 int8 MACs per cycle,
-# but ggml's AMX kernels are bound by tile loads and run only some quants, so AMX counts as twice
-# VNNI here, not 8x. NEON sdot: 16 MACs x 2 pipes; SVE with i8mm twice that. The fitted
-# efficiencies below say how much of these peaks llama.cpp reaches.
+# Int8 dot-product operations per cycle per core that ggml-cpu's quantized matmul kernels issue
+# (activations quantized to 8 bits), not the instruction-set peak. AVX2 (vpmaddubsw + vpmaddwd on
+# 32 bytes) is the unit: 64. VNNI fuses the widening adds (vpdpbusd): 2x. AVX-512 without VNNI
+# gains little over AVX2 in ggml (its K-quant kernels are AVX2-shaped): 1.5x. AMX tiles (TMUL peak
+# 1,024 MACs per cycle) run only the repacked types and are bound by tile loads: 3x, counted per
+# logical CPU as the probe reports them. NEON sdot: 16 MACs x 2 pipes = 64; SVE / i8mm: 1.5x.
+# The fitted efficiencies below say how much of this llama.cpp reaches per quant.
 CPU_INT8_OPS_PER_CYCLE: dict[CpuIsa, int] = {
     CpuIsa.GENERIC: 16,
     CpuIsa.NEON: 64,
-    CpuIsa.SVE: 128,
+    CpuIsa.SVE: 96,
     CpuIsa.AVX2: 64,
-    CpuIsa.AVX512: 128,
-    CpuIsa.AVX512_VNNI: 256,
-    CpuIsa.AMX: 512,
+    CpuIsa.AVX512: 96,
+    CpuIsa.AVX512_VNNI: 128,
+    CpuIsa.AMX: 192,
 }
 #: Clock assumed when the CPU's is unknown (GHz): a typical all-core clock under load.
 DEFAULT_CPU_CLOCK_GHZ = 3.0
@@ -216,26 +216,26 @@ class SpeedConstants:
 # spreads set to the widest training residual (capped at the width limits). Regenerate with
 # `python -m benchmarks.speed_fit --print-constants` and paste; docs/speed-model.md has the table.
 FITTED = SpeedConstants(
-    gpu_bandwidth_efficiency=0.752,
-    cpu_bandwidth_efficiency=0.487,
+    gpu_bandwidth_efficiency=0.693,
+    cpu_bandwidth_efficiency=0.65,
     cpu_peak_to_copy=0.7,
-    gpu_layer_s=4.55e-05,
-    metal_layer_s=0.000135,
-    cpu_layer_s=2.07e-05,
-    cpu_sync_s=1e-05,
+    gpu_layer_s=4.35e-05,
+    metal_layer_s=0.000111,
+    cpu_layer_s=2.13e-05,
+    cpu_sync_s=1.62e-05,
     cpu_decode_compute_efficiency=0.1,
-    gpu_attention_efficiency=0.0284,
-    cpu_attention_gflops_per_thread=9.57,
-    gpu_prompt_efficiency={"float": 0.3, "q8": 0.596, "k": 0.638, "legacy": 0.25},
-    cpu_prompt_efficiency={"float": 0.1, "q8": 0.0491, "k": 0.0688, "legacy": 0.15},
-    gpu_moe_prompt_factor=0.329,
-    cpu_moe_prompt_factor=0.315,
-    gpu_prompt_layer_s=0.000637,
-    cpu_prompt_layer_s=0.000677,
-    decode_spread_low=1.27,
-    decode_spread_high=1.47,
-    prompt_spread_low=2.04,
-    prompt_spread_high=1.59,
+    gpu_attention_efficiency=0.0366,
+    cpu_attention_gflops_per_thread=8.83,
+    gpu_prompt_efficiency={"float": 0.3, "q8": 0.376, "k": 0.546, "legacy": 0.25},
+    cpu_prompt_efficiency={"float": 0.1, "q8": 0.13, "k": 0.214, "legacy": 0.15},
+    gpu_moe_prompt_factor=0.442,
+    cpu_moe_prompt_factor=0.28,
+    gpu_prompt_layer_s=0.000622,
+    cpu_prompt_layer_s=0.00108,
+    decode_spread_low=1.28,
+    decode_spread_high=1.49,
+    prompt_spread_low=2.01,
+    prompt_spread_high=1.64,
 )
 
 
