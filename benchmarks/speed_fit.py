@@ -11,13 +11,14 @@ Data (every machine's measurements, read by :func:`load_points`):
   it, or the defaults in :data:`SMALL_CPU_DEFAULT`.
 
 Fit: log-space least squares of the central time per token (decode and prompt together) by
-coordinate descent over the constants, with a weak pull towards the starting values so that a
+Levenberg-Marquardt over the constants, with a weak pull towards the starting values so that a
 constant no data constrains stays where it was; then each spread is the widest training residual
 x 1.05, capped so a range stays within the width limits.
 
 ``python -m benchmarks.speed_fit`` prints the leave-one-machine-out table;
 ``--write docs/speed-model.md`` regenerates the doc; ``--print-constants`` prints the all-machine
-fit for llmcheck/speed_model.py.
+fit; ``--update`` refits, writes it into ``FITTED`` in llmcheck/speed_model.py and regenerates
+the doc (run it after adding or changing measurements).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class Point:
     hw: Hardware
     depth_tokens: int
     measured_tokens_per_second: float
+    source: str = ""  # where the measurement was published, with the llama.cpp build
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,6 +160,12 @@ def _h100_points(path: Path) -> list[Point]:
         cores=cores,
         threads=16,
     )
+    build = env["build"]
+    source = (
+        "`tests/data/llamacpp/speed_h100.json`, llama.cpp"
+        f" {build['llama_cpp_commit_from_changelog']}"
+        f" (llama-cpp-python {build['llama_cpp_python']})"
+    )
     points: list[Point] = []
     for run in data["runs"]:
         if run["status"] != "ok":
@@ -180,6 +188,7 @@ def _h100_points(path: Path) -> list[Point]:
                 hw,
                 max(depth - p["n_prompt"], 0),
                 float(child["prompt_tokens_per_second"]),
+                source,
             )
         )
         points.append(
@@ -191,6 +200,7 @@ def _h100_points(path: Path) -> list[Point]:
                 hw,
                 max(depth, p["n_prompt"]),
                 float(child["decode_tokens_per_second"]),
+                source,
             )
         )
     return points
@@ -236,6 +246,7 @@ def _public_points(folder: Path) -> list[Point]:
                     hw,
                     depth,
                     float(r["tokens_per_second"]),
+                    f"{doc['source']['url']}, llama.cpp {doc['source']['llama_cpp_build']}",
                 )
             )
     return points
@@ -271,7 +282,8 @@ def _small_points(path: Path, machine_path: Path) -> list[Point]:
         if test == "decode":
             depth += int(r.get("n_gen", 0)) // 2
         label = f"{variant} {quant} t{r['n_threads']} d{r.get('n_depth', 0)}"
-        points.append(Point("epyc-2core", label, test, load, hw, depth, float(r["avg_ts"])))
+        source = f"`{path.name}`, llama.cpp {r.get('build_commit', 'build not recorded')}"
+        points.append(Point("epyc-2core", label, test, load, hw, depth, float(r["avg_ts"]), source))
     return points
 
 
@@ -376,26 +388,95 @@ def _loss(points: list[Point], c: SpeedConstants, start: SpeedConstants) -> floa
     return err + PRIOR_WEIGHT * prior
 
 
-def fit(points: list[Point], start: SpeedConstants = START, sweeps: int = 20) -> SpeedConstants:
-    """Central constants by coordinate descent in log space, then the spreads."""
+def _residuals(points: list[Point], c: SpeedConstants, start: SpeedConstants) -> list[float]:
+    """Log errors of the central speed, then the prior's pull on each constant."""
+    out = [math.log(p.measured_tokens_per_second / central(p, c)) for p in points]
+    w = math.sqrt(PRIOR_WEIGHT)
+    out += [w * math.log(_get(c, n) / _get(start, n)) for n in _names()]
+    return out
+
+
+def _from_logs(start: SpeedConstants, x: list[float]) -> SpeedConstants:
     c = start
-    best = _loss(points, c, start)
-    step = math.log(2.0)
-    for _ in range(sweeps):
-        improved = False
-        for name in _names():
-            for direction in (1.0, -1.0):
-                s = step
-                while s > 0.02:
-                    trial = _set(c, name, _get(c, name) * math.exp(direction * s))
-                    loss = _loss(points, trial, start)
-                    if loss < best - 1e-9:
-                        c, best, improved = trial, loss, True
-                    else:
-                        s /= 2
-        if not improved:
+    for name, v in zip(_names(), x, strict=True):
+        c = _set(c, name, math.exp(v))
+    return c
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting (the systems here are ~30 x 30)."""
+    n = len(b)
+    m = [[*row, rhs] for row, rhs in zip(a, b, strict=True)]
+    for i in range(n):
+        piv = max(range(i, n), key=lambda r: abs(m[r][i]))
+        m[i], m[piv] = m[piv], m[i]
+        if abs(m[i][i]) < 1e-300:
+            continue
+        for r in range(i + 1, n):
+            f = m[r][i] / m[i][i]
+            for k in range(i, n + 1):
+                m[r][k] -= f * m[i][k]
+    x = [0.0] * n
+    for i in reversed(range(n)):
+        if abs(m[i][i]) < 1e-300:
+            continue
+        x[i] = (m[i][n] - sum(m[i][k] * x[k] for k in range(i + 1, n))) / m[i][i]
+    return x
+
+
+def fit(points: list[Point], start: SpeedConstants = START, iterations: int = 60) -> SpeedConstants:
+    """Central constants by Levenberg-Marquardt in log space, then the spreads."""
+    names = _names()
+    x = [math.log(_get(start, n)) for n in names]
+    c = _from_logs(start, x)
+    r = _residuals(points, c, start)
+    loss = sum(v * v for v in r)
+    lam = 1e-2
+    h = 1e-4
+    relevant = {
+        n: [
+            i
+            for i, p in enumerate(points)
+            if (p.hw.device.is_gpu if n.startswith(("gpu", "metal")) else not p.hw.device.is_gpu)
+        ]
+        for n in names
+    }
+    for _ in range(iterations):
+        cols = []
+        for j, name in enumerate(names):
+            xj = list(x)
+            xj[j] += h
+            cj = _from_logs(start, xj)
+            col = [0.0] * len(r)
+            for i in relevant[name]:  # a CPU constant moves only the CPU points' residuals
+                col[i] = (
+                    math.log(points[i].measured_tokens_per_second / central(points[i], cj)) - r[i]
+                ) / h
+            col[len(points) + j] = math.sqrt(PRIOR_WEIGHT)
+            cols.append(col)
+        jtj = [[sum(ci[k] * cj[k] for k in range(len(r))) for cj in cols] for ci in cols]
+        g = [sum(ci[k] * r[k] for k in range(len(r))) for ci in cols]
+        while lam < 1e8:
+            a = [
+                [v + (lam * (jtj[i][i] + 1e-9) if i == k else 0.0) for k, v in enumerate(row)]
+                for i, row in enumerate(jtj)
+            ]
+            dx = _solve(a, [-v for v in g])
+            trial_x = [xi + di for xi, di in zip(x, dx, strict=True)]
+            trial = _from_logs(start, trial_x)
+            trial_x = [math.log(_get(trial, n)) for n in names]  # the caps, back in log space
+            tr = _residuals(points, trial, start)
+            tl = sum(v * v for v in tr)
+            if tl < loss:
+                break
+            lam *= 4
+        else:
             break
-        step = max(step / 1.5, 0.05)
+        converged = loss - tl < 1e-9 * max(loss, 1e-12)
+        x, c, r, loss = trial_x, trial, tr, tl
+        lam = max(lam / 3, 1e-7)
+        if converged:
+            break
     return spreads(points, c)
 
 
@@ -491,8 +572,9 @@ def table(loo: dict[str, list[Check]], in_sample: list[Check]) -> str:
     lines = [
         "# Speed model: leave-one-machine-out",
         "",
-        "Generated by `python -m benchmarks.speed_fit --write docs/speed-model.md` (do not edit by"
-        " hand). Model: `llmcheck/speed_model.py`; data: `tests/data/llamacpp/speed_h100.json`,"
+        "Generated by `python -m benchmarks.speed_fit --update` (refits `FITTED`, then writes"
+        " this file; do not edit by hand). Model: `llmcheck/speed_model.py`; data:"
+        " `tests/data/llamacpp/speed_h100.json`,"
         " `tests/data/speed_public/*.json` (sources and llama.cpp builds inside),"
         " `tests/data/llamacpp/speed_cpu_small.json` when present.",
         "",
@@ -506,6 +588,24 @@ def table(loo: dict[str, list[Check]], in_sample: list[Check]) -> str:
     ]
     for m, checks in loo.items():
         lines.append(f"| {m} | {_summary(checks, 'decode')} | {_summary(checks, 'prompt')} |")
+    lines += [
+        "",
+        "## Machines",
+        "",
+        "| machine | device | bandwidth | matrix TFLOPS | threads | measurements | source |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    all_points = [c.point for c in in_sample]
+    for m in sorted({p.machine for p in all_points}):
+        rows = [p for p in all_points if p.machine == m]
+        hw = rows[0].hw
+        threads = ", ".join(str(t) for t in sorted({p.hw.threads for p in rows}))
+        sources = "; ".join(sorted({p.source for p in rows}))
+        lines.append(
+            f"| {m} | {hw.device} | {hw.bandwidth_gb_s:,.0f} GB/s {hw.bandwidth_kind} |"
+            f" {hw.matrix_tflops:,.1f} | {threads if not hw.device.is_gpu else '-'} |"
+            f" {len(rows)} | {sources} |"
+        )
     lines += [
         "",
         "## Outside their held-out range",
@@ -541,6 +641,8 @@ def _constants_text(c: SpeedConstants) -> str:
         if isinstance(v, dict):
             inner = ", ".join(f'"{k}": {v[k]:.3g}' for k in QUANT_CLASSES)
             parts.append(f"    {f.name}={{{inner}}},")
+        elif "spread" in f.name:  # already floored to 3 decimals; rounding up could widen
+            parts.append(f"    {f.name}={v!r},")
         else:
             parts.append(f"    {f.name}={v:.3g},")
     return "FITTED = SpeedConstants(\n" + "\n".join(parts) + "\n)"
@@ -551,12 +653,33 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", type=Path, help="write the Markdown table to this file")
     ap.add_argument("--print-constants", action="store_true", help="print the all-machine fit")
+    ap.add_argument(
+        "--update",
+        action="store_true",
+        help="refit on every machine, write FITTED into llmcheck/speed_model.py and the doc",
+    )
     args = ap.parse_args(argv)
     points = load_points()
     if args.print_constants:
         sys.stdout.write(_constants_text(fit(points)) + "\n")
         return 0
-    text = table(leave_one_out(points), check(points, FITTED))
+    constants = FITTED
+    if args.update:
+        constants = fit(points)
+        module = ROOT / "llmcheck" / "speed_model.py"
+        source = module.read_text()
+        new_source, n = re.subn(
+            r"FITTED = SpeedConstants\(\n.*?\n\)\n",
+            lambda _: _constants_text(constants) + "\n",
+            source,
+            flags=re.S,
+        )
+        if n != 1:
+            sys.stderr.write("speed_fit: FITTED not found in llmcheck/speed_model.py\n")
+            return 1
+        module.write_text(new_source)
+        args.write = args.write or ROOT / "docs" / "speed-model.md"
+    text = table(leave_one_out(points), check(points, constants))
     if args.write:
         args.write.write_text(text)
     else:
