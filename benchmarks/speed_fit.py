@@ -583,6 +583,15 @@ def table(loo: dict[str, list[Check]], in_sample: list[Check]) -> str:
         f" {DECODE_MAX_WIDTH}x wide, prompt at most {PROMPT_MAX_WIDTH}x). *worst* is measured /"
         " nearer bound for a measurement outside its range (> 1: faster than the range).",
         "",
+        "The model, per token: decode = max(bytes read / (bandwidth x efficiency), FLOPs / CPU"
+        " matrix rate) + attention FLOPs at the filled context / attention rate + layers x"
+        " (per-layer cost + per-thread barrier cost x (threads - 1)); prompt (pp512) = FLOPs /"
+        " (matrix throughput x quant efficiency [x MoE factor]) + attention + per-layer cost of the"
+        " batch /"
+        " 512. The matrix throughput is the GPU table (`GPU_FP16_TFLOPS`) or cores x int8 ops per"
+        " cycle by ISA x clock. Inputs are architecture-generic, so the public Llama measurements"
+        " test the same code as the LFM2 ones.",
+        "",
         "| held-out machine | decode (tg) | prompt (pp512) |",
         "|---|---|---|",
     ]

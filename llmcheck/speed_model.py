@@ -209,12 +209,12 @@ class SpeedConstants:
     prompt_spread_high: float = 2.0
 
 
-# Fitted by `python -m benchmarks.speed_fit` (all machines, no hold-out) on the data it lists:
+# Fitted by `python -m benchmarks.speed_fit --update` (all machines, no hold-out) on the data:
 # tests/data/llamacpp/speed_h100.json (H100 + 16-vCPU AMX Xeon, llama.cpp 0c1e57098),
 # tests/data/speed_public/*.json (llama-bench results published by others) and, when present,
 # tests/data/llamacpp/speed_cpu_small.json. Log-space least squares on the central time, then the
 # spreads set to the widest training residual (capped at the width limits). Regenerate with
-# `python -m benchmarks.speed_fit --print-constants` and paste; docs/speed-model.md has the table.
+# `python -m benchmarks.speed_fit --update`, which rewrites this block and docs/speed-model.md.
 FITTED = SpeedConstants(
     gpu_bandwidth_efficiency=0.73,
     cpu_bandwidth_efficiency=0.666,
