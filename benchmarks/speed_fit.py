@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from llmcheck.catalog import load_catalog
-from llmcheck.estimate import KvType, decode_bytes_per_token, kv_bytes_per_token
+from llmcheck.estimate.speed import model_load
 from llmcheck.speed_model import (
     DECODE_MAX_WIDTH,
     FITTED,
@@ -92,21 +92,8 @@ class Point:
 
 
 def lfm2_load(variant_id: str, quant: str) -> ModelLoad:
-    """An LFM2 model's per-token work, from llmcheck's catalog and memory model."""
-    v = load_catalog().variant(variant_id)
-    arch = v.architecture
-    weights, _ = decode_bytes_per_token(v, quant, 256)
-    return ModelLoad(
-        weight_bytes_per_token=weights,
-        kv_bytes_per_context_token=kv_bytes_per_token(arch, KvType.F16),
-        matmul_flops_per_token=2 * arch.parameter_count(active=True),
-        n_layer=arch.n_layer,
-        n_attention_layers=arch.n_attention_layers,
-        n_head=arch.n_head,
-        head_dim=arch.head_dim,
-        quant=quant,
-        is_moe=arch.is_moe,
-    )
+    """An LFM2 model's per-token work, as the estimator hands it to the speed model."""
+    return model_load(load_catalog().variant(variant_id), quant)
 
 
 def _printed_bytes(text: str) -> int:

@@ -86,7 +86,7 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
     speed: SpeedRange | None = None
     if judgement.verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT):
         used = [(b, n) for b, _, n in plan.uses if n > 0]
-        speed = tokens_per_second(variant, quant, config, used)
+        speed = tokens_per_second(variant, quant, config, used, machine.cpu)
     verdict, reason, limited_by = _with_speed(judgement.verdict, judgement.reason, speed, config)
     gpus = [b for b, _, n in plan.uses if b.kind != "cpu"]
     split = [n for b, _, n in plan.uses if b.kind != "cpu"] if len(gpus) > 1 else []
@@ -185,7 +185,7 @@ def best_quant(variant: ModelVariant, machine: SystemSnapshot, config: RunConfig
         verdict = judgement.verdict
         if verdict is Verdict.RUNS_GREAT and judgement.plan is not None:
             used = [(b, n) for b, _, n in judgement.plan.uses if n > 0]
-            speed = tokens_per_second(variant, q, config, used)
+            speed = tokens_per_second(variant, q, config, used, facts.cpu)
             verdict = _with_speed(verdict, judgement.reason, speed, config)[0]
         if verdict is Verdict.RUNS_GREAT:
             return q

@@ -204,6 +204,10 @@ class SpeedRange:
     kv_read_bytes_per_token_full_context: int
     prompt_to_decode_low: float
     prompt_to_decode_high: float
+    # Decode assumes this many tokens already in the KV cache (the chosen context half full).
+    depth_tokens: int = 0
+    # CPU threads the estimate assumes (llama.cpp's default: the physical cores); None on a GPU.
+    threads: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
