@@ -51,7 +51,15 @@ def estimate(
     return _estimate(variant, quant_name, config, _machine(machine))
 
 
-def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine: _Machine) -> Fit:
+def _estimate(
+    variant: ModelVariant,
+    quant_name: str,
+    config: RunConfig,
+    machine: _Machine,
+    *,
+    model_file: str | None = None,
+    mmproj_file: str | None = None,
+) -> Fit:
     quant = _resolve_quant(variant, quant_name)
     if config.context_tokens > variant.gguf_context_tokens:
         # A context beyond the GGUF's context_length (a script's 131072 for "128K"): llama.cpp
@@ -99,6 +107,8 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
         split=split,
         main_gpu=main_gpu,
         gpu_hidden=not gpus,
+        model_file=model_file,
+        mmproj_file=mmproj_file,
     )
     return Fit(
         variant_id=variant.id,
@@ -112,7 +122,9 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
         gpu_layers=plan.gpu_layers if placement is not Placement.NONE else None,
         speed=speed,
         llama_cpp_command=command,
-        assumptions=tuple(_assumptions(variant, config, repack, cpu_only=not gpus)),
+        assumptions=tuple(
+            _assumptions(variant, config, repack, cpu_only=not gpus, quant=quant)
+        ),
         reason=reason,
         file_size_bytes=file_size_bytes(variant, quant),
         offloadable_layers=variant.architecture.n_layer + 1,
