@@ -93,7 +93,8 @@ def test_catalog_file_gives_the_catalog_answer(tmp_path: Path, variant_id: str, 
                                                ) -> None:
     model = _write(tmp_path, variant_id, quant)
     q = file_question(model)
-    assert q.matches_catalog and q.quant == quant and q.variant.id == variant_id
+    assert q.matches_catalog
+    assert (q.quant, q.variant.id) == (quant, variant_id)
     variant = CATALOG.variant(variant_id)
     for vram in (24.0, 1.5):  # whole offload, and a partial one
         config = RunConfig(context_tokens=8192)
@@ -118,7 +119,8 @@ def test_file_table_reproduces_the_rules_when_the_tensors_are_the_same(
     got = estimate(q.variant, q.quant, config, machine)
     want = estimate(CATALOG.variant(variant_id), "Q4_K_M", config, machine)
     assert [d.terms for d in got.devices] == [d.terms for d in want.devices]
-    assert got.speed is not None and want.speed is not None
+    assert got.speed is not None
+    assert want.speed is not None
     assert got.speed.low_tokens_per_second == want.speed.low_tokens_per_second
     assert got.gpu_layers == want.gpu_layers
 
@@ -135,7 +137,8 @@ def test_dynamic_quant_file_weights_are_its_own(tmp_path: Path) -> None:
     model = _write(tmp_path, "lfm2-1.2b", "Q4_K_M", retype)
     model = replace(model, path=model.path.with_name("LFM2-1.2B-UD-Q4_K_XL.gguf"))
     q = file_question(model)
-    assert not q.matches_catalog and q.quant == "UD-Q4_K_XL" and q.variant.id == "lfm2-1.2b"
+    assert not q.matches_catalog
+    assert (q.quant, q.variant.id) == ("UD-Q4_K_XL", "lfm2-1.2b")
     config = RunConfig(context_tokens=4096)
     fit = estimate_file(model, None, config, _machine(24.0))
     catalog_fit = estimate(variant, "Q4_K_M", config, _machine(24.0))
@@ -156,7 +159,8 @@ def test_unknown_shape_is_estimated_from_the_header(tmp_path: Path) -> None:
     model = describe(read_gguf(path))
     assert isinstance(model, Lfm2Model)
     q = file_question(model)
-    assert q.catalog_variant_id is None and not q.matches_catalog
+    assert q.catalog_variant_id is None
+    assert not q.matches_catalog
     arch = q.variant.architecture
     assert (arch.n_layer, arch.attention_layers, arch.n_expert) == (4, (2,), 4)
     fit = estimate_file(model, None, RunConfig(context_tokens=1024), _machine(24.0))
