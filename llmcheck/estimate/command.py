@@ -87,6 +87,7 @@ def _assumptions(
     *,
     cpu_only: bool,
     quant: str | None = None,
+    n_cpu_moe: int = 0,
 ) -> list[str]:
     arch = variant.architecture
     out = [
@@ -134,6 +135,13 @@ def _assumptions(
             f"{COMMUNITY_QUANT_NOTE} (size from llama-quantize's per-tensor rules"
             + (", with an importance matrix" if imatrix else "")
             + "; a file made with other settings differs: open the file itself to be exact)"
+        )
+    if n_cpu_moe:
+        out.append(
+            f"routed experts of the first {n_cpu_moe} layers in RAM (--n-cpu-moe): the GPU's "
+            "compute buffer also holds one layer's experts, copied over for prompt batches (not "
+            "measured); their speed cost is a bandwidth model (docs/moe-offload.md), not a "
+            "measurement"
         )
     if not arch.attention_layers_verified:
         out.append("attention-layer indices are a placeholder (only their count is verified)")
