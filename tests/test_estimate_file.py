@@ -11,6 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from llmcheck.catalog import FileQuantTable, load_catalog, variant_tensors
 from llmcheck.estimate import RunConfig, estimate
@@ -195,3 +197,45 @@ def test_pair_projector_none_or_ambiguous(tmp_path: Path) -> None:
     (tmp_path / "mmproj-LFM2-VL-1.6B-F16.gguf").write_bytes(b"")
     assert pair_projector(model) == tmp_path / "mmproj-LFM2-VL-1.6B-F16.gguf"
     assert pair_projector(tmp_path / "missing" / "x.gguf") is None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n_layer=st.integers(1, 300),
+    attention=st.lists(st.integers(0, 299), max_size=40),
+    n_head=st.integers(1, 1 << 16),
+    n_head_kv=st.integers(0, 1 << 16),
+    head_dim=st.integers(1, 1 << 20),
+    hidden=st.integers(1, 1 << 40),
+    ffn=st.integers(0, 1 << 40),
+    vocab=st.integers(1, 1 << 40),
+    context=st.integers(1, 1 << 40),
+    experts=st.tuples(st.integers(0, 1 << 16), st.integers(0, 1 << 16), st.integers(0, 1 << 30),
+                      st.integers(0, 1 << 12)),
+    ctx=st.integers(1, 1 << 20),
+)
+def test_any_header_values_give_an_answer(
+    moe_model: Lfm2Model, n_layer: int, attention: list[int], n_head: int, n_head_kv: int,
+    head_dim: int, hidden: int, ffn: int, vocab: int, context: int,
+    experts: tuple[int, int, int, int], ctx: int,
+) -> None:
+    """Whatever values a header that describe() accepts holds, the estimate is an answer, never
+    an exception (the file is untrusted input)."""
+    n_expert, used, expert_ffn, lead = experts
+    model = replace(
+        moe_model, n_layer=n_layer, attention_layers=tuple(sorted({a for a in attention
+                                                                   if a < n_layer})),
+        n_head=n_head, n_head_kv=n_head_kv, head_dim=head_dim, hidden_size=hidden, ffn_size=ffn,
+        vocab_size=vocab, context_tokens=context, n_expert=n_expert, n_expert_used=used,
+        expert_ffn_size=expert_ffn, n_dense_lead_layers=lead,
+    )
+    fit = estimate_file(model, None, RunConfig(context_tokens=ctx), _machine())
+    assert fit.total_bytes >= 0
+
+
+@pytest.fixture(scope="module")
+def moe_model(tmp_path_factory: pytest.TempPathFactory) -> Lfm2Model:
+    (path,) = m.write_lfm2(tmp_path_factory.mktemp("moe") / "tiny-moe.gguf", m.TINY_MOE)
+    d = describe(read_gguf(path))
+    assert isinstance(d, Lfm2Model)
+    return d

@@ -344,7 +344,8 @@ def _summary(model: Lfm2Model) -> TensorSummary:
                     shape=t.shape,
                     ggml_type=t.ggml_type,
                     nbytes=t.n_bytes,
-                    is_expert="_exps" in role,
+                    # routed experts only where the header says there are experts
+                    is_expert="_exps" in role and model.n_expert > 0,
                 )
             )
         else:
