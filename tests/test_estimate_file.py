@@ -239,3 +239,27 @@ def moe_model(tmp_path_factory: pytest.TempPathFactory) -> Lfm2Model:
     d = describe(read_gguf(path))
     assert isinstance(d, Lfm2Model)
     return d
+
+
+def test_vl_file_with_its_projector(tmp_path: Path) -> None:
+    """LFM2-VL-1.6B Q4_0 (the LFM2-1.2B backbone) named as published, with an mmproj beside it:
+    the VL variant, its published quant, the projector's real bytes instead of the estimate."""
+    vl = CATALOG.variant("lfm2-vl-1.6b")
+    assert vl.vision is not None
+    model = _write(tmp_path, "lfm2-vl-1.6b", "Q4_0")
+    assert model.path.name == "LFM2-VL-1.6B-Q4_0.gguf"
+    projector = describe(read_gguf(m.write_projector(tmp_path / "mmproj-LFM2-VL-1.6B-F16.gguf")))
+    assert isinstance(projector, Lfm2Projector)
+    q = file_question(model, projector)
+    assert q.matches_catalog
+    assert (q.variant.id, q.quant) == ("lfm2-vl-1.6b", "Q4_0")
+    assert q.variant.vision is not None
+    assert not q.variant.vision.size_estimated
+    config, machine = RunConfig(), _machine(24.0)
+    fit = estimate_file(model, projector, config, machine)
+    catalog_fit = estimate(vl, "Q4_0", config, machine)
+    diff = fit.devices[0].terms.weights_bytes - catalog_fit.devices[0].terms.weights_bytes
+    assert diff == q.variant.vision.size_bytes - vl.vision.size_bytes
+    # without its projector the file runs as text only
+    alone = file_question(model)
+    assert alone.variant.vision is None

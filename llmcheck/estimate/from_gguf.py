@@ -116,6 +116,8 @@ def file_question(
             variant = catalog_variant
             if vision is not None or variant.vision is not None:
                 variant = replace(variant, vision=vision)
+            if variant.gguf_context_tokens != model.context_tokens:
+                variant = replace(variant, gguf_context_tokens=model.context_tokens)
             return FileQuestion(
                 variant=variant,
                 quant=quant,

@@ -3,12 +3,12 @@
 With ``-ngl`` covering every layer and ``--n-cpu-moe N``, llama.cpp keeps the routed expert
 tensors (``blk.i.ffn_{gate,up,down}_exps``) of layers ``i < N`` in host memory and everything else
 (attention, short-conv, dense FFN, router, norms, KV cache, the output layer) on the GPU
-(``common/arg.cpp``: ``--n-cpu-moe`` adds a buffer-type override
-``blk\\.i\\.ffn_(up|down|gate)_exps`` -> CPU for each such layer; ``--cpu-moe`` does it for
-every layer). A token then reads the
-non-expert weights and the active experts of layers >= N from VRAM, the active experts of layers
-< N (``n_expert_used`` of ``n_expert``) from RAM, and crosses between the devices twice per such
-MoE layer.
+(``common/arg.cpp`` at 0c1e57098: ``--n-cpu-moe`` adds, per layer ``i < N``, a CPU buffer-type
+override for the names matching ``LLM_FFN_EXPS_REGEX`` of ``common/common.h``,
+``\\.ffn_(up|down|gate|gate_up)_(ch|)exps``; ``--cpu-moe`` one for every layer). A token then
+reads the non-expert weights and the active experts of layers >= N from VRAM, the active experts
+of layers < N (``n_expert_used`` of ``n_expert``) from RAM, and crosses between the devices twice
+per such MoE layer.
 
 A plain layer split (``-ngl k``) instead keeps whole layers on the CPU: every tensor of those
 layers, dense and attention included, is read from RAM, and the graph crosses once.
