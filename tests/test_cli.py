@@ -376,7 +376,7 @@ def test_options_before_and_after_the_subcommand_agree(capsys: pytest.CaptureFix
         (["check", "lfm2-1.2", "-q", "Q4_K_M"], "did you mean lfm2-1.2b"),
         (["check", "llama-3-8b", "-q", "Q4_K_M"], "unknown variant"),
         (["check", "lfm2-1.2b", "-q", "Q4KM"], "did you mean Q4_K_M"),
-        (["check", "lfm2-1.2b", "-q", "IQ1_S"], "unknown quantization"),
+        (["check", "lfm2-1.2b", "-q", "Q2_K_XL"], "unknown quantization"),
         (["check", "lfm2-vl-450m", "-q", "Q6_K"], "not published in Q6_K"),
         (["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "1000000"], "at most 128000"),
         (["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "-1"], "--ctx"),

@@ -234,4 +234,7 @@ class Fit:
     budgets: tuple[DeviceBudget, ...]
     # What kept the verdict from "runs great" (None when it runs great or is unknown).
     limited_by: Limit | None = None
+    # llama.cpp's --n-cpu-moe N: every layer on the GPU, the routed experts of layers < N in RAM
+    # (0: no expert kept in RAM; N = the layer count is --cpu-moe). Placement is then SPLIT.
+    n_cpu_moe: int = 0
 
