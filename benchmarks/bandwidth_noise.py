@@ -8,7 +8,7 @@ always runs on a warmer machine. ``--burn K`` runs K busy-loop processes during 
 each pair and prints a Markdown table plus the spread of each method, for docs/bandwidth.md.
 
 Usage: ``.venv/bin/python benchmarks/bandwidth_noise.py [-n 10] [--gap 20] [--burn 1]
-[--json FILE]``.
+[--json FILE]``; ``--classes`` prints the class table of docs/bandwidth.md instead.
 """
 
 from __future__ import annotations
@@ -24,7 +24,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from llmcheck.probe.bandwidth import classify_cpu, plan_measurement, run_measurement
+from llmcheck.probe.bandwidth import (
+    classify_cpu,
+    load_class_table,
+    plan_measurement,
+    run_measurement,
+)
 from llmcheck.probe.bandwidth_measure import measure_bandwidth, read_cpu_sample, round_disturbance
 from llmcheck.probe.cpu import probe_cpu
 from llmcheck.probe.memory import probe_memory
@@ -88,6 +93,26 @@ def spread(values: Sequence[float]) -> str:
             f" max/min {hi / lo:.2f}x)")
 
 
+# What a copy reaches of a peak, as the speed model counts it (llmcheck.estimate.RAM_PEAK_TO_COPY).
+PEAK_TO_COPY = 0.70
+
+
+def print_classes() -> None:
+    """Every row of cpu_bandwidth.toml: its peak range and the copy range it stands for."""
+    table = load_class_table()
+    print("| class | peak low / nominal / high, GB/s | copy range (x 0.70), GB/s | source |")
+    print("|---|---|---|---|")
+    for c in table.classes:
+        scaled = " (x cores: see per-core)" if c.scale_with_cores else ""
+        print(f"| {c.name} | {c.low_gb_s:g} / {c.nominal_gb_s:g} / {c.high_gb_s:g}{scaled} |"
+              f" {c.low_gb_s * PEAK_TO_COPY:.0f}-{c.high_gb_s * PEAK_TO_COPY:.0f} |"
+              f" {c.source} |")
+    low, nominal, high = table.per_core_gb_s
+    print(f"| per core (server classes are capped at cores x this) | {low:g} / {nominal:g} /"
+          f" {high:g} | {low * PEAK_TO_COPY:.1f}-{high * PEAK_TO_COPY:.1f} per core |"
+          " Little's law; issue #10's 2-vCPU EPYC |")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure and print the Markdown table and the spreads."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -96,7 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--burn", type=int, default=0,
                         help="busy-loop processes during every other pair")
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--classes", action="store_true",
+                        help="print the class table (Markdown) and exit")
     args = parser.parse_args(argv)
+    if args.classes:
+        print_classes()
+        return 0
     cpu, _ = probe_cpu()
     usable = probe_memory()[0].usable_bytes
     cls = classify_cpu(cpu.brand, cpu.physical_cores or cpu.logical_cores)
