@@ -339,7 +339,7 @@ def measure_bandwidth(
     load_1m = loadavg()
     pool = pool_factory(plan)
     moved_per_copy = 2 * plan.buffer_bytes * plan.threads
-    results: list[tuple[float, float | None, float | None]] = []  # (GB/s, disturbance, steal)
+    results: list[tuple[float, float | None]] = []  # (GB/s, share others + steal took)
     steal_ticks = total_ticks = 0
     try:
         t0 = clock()
@@ -362,18 +362,18 @@ def measure_bandwidth(
                 steal_ticks += max(0, after.steal_ticks - before.steal_ticks)
                 total_ticks += max(0, after.total_ticks - before.total_ticks)
             if elapsed > 0:
-                gb_s = moved_per_copy * repeats / elapsed / GB
-                results.append((gb_s, judged[0] if judged else None,
-                                judged[1] if judged else None))
+                results.append((moved_per_copy * repeats / elapsed / GB,
+                                judged[0] if judged else None))
     finally:
         pool.close()
-    rates = [r for r, _, _ in results if math.isfinite(r) and r > 0]
+    results = [(r, d) for r, d in results if math.isfinite(r) and r > 0]
+    rates = [r for r, _ in results]
     if not rates:
         raise RuntimeError("no copy round could be timed")
-    per_round = [d for _, d, _ in results]
+    per_round = [d for _, d in results]
     if all(d is not None for d in per_round):
         load_known = True
-        kept = [r for r, d, _ in results if d is not None and d <= DISTURBED_FRACTION]
+        kept = [r for r, d in results if d is not None and d <= DISTURBED_FRACTION]
         worst = max(d for d in per_round if d is not None)
     elif load_1m is not None:
         # No per-round reading: the load average (which counts this process's threads only
