@@ -24,6 +24,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from llmcheck.estimate import RAM_PEAK_TO_COPY
 from llmcheck.probe.bandwidth import (
     classify_cpu,
     load_class_table,
@@ -93,24 +94,33 @@ def spread(values: Sequence[float]) -> str:
             f" max/min {hi / lo:.2f}x)")
 
 
-# What a copy reaches of a peak, as the speed model counts it (llmcheck.estimate.RAM_PEAK_TO_COPY).
-PEAK_TO_COPY = 0.70
+# What a copy reaches of a peak, as the speed model counts it.
+PEAK_TO_COPY = RAM_PEAK_TO_COPY
 
 
-def print_classes() -> None:
-    """Every row of cpu_bandwidth.toml: its peak range and the copy range it stands for."""
+def class_table_markdown() -> str:
+    """Every row of cpu_bandwidth.toml: its peak range and the copy range it stands for.
+
+    docs/bandwidth.md carries this table verbatim (tests/probe/test_bandwidth_docs.py).
+    """
     table = load_class_table()
-    print("| class | peak low / nominal / high, GB/s | copy range (x 0.70), GB/s | source |")
-    print("|---|---|---|---|")
+    lines = [
+        "| class | peak low / nominal / high, GB/s | copy range (x 0.70), GB/s | source |",
+        "|---|---|---|---|",
+    ]
     for c in table.classes:
         scaled = " (x cores: see per-core)" if c.scale_with_cores else ""
-        print(f"| {c.name} | {c.low_gb_s:g} / {c.nominal_gb_s:g} / {c.high_gb_s:g}{scaled} |"
-              f" {c.low_gb_s * PEAK_TO_COPY:.0f}-{c.high_gb_s * PEAK_TO_COPY:.0f} |"
-              f" {c.source} |")
+        lines.append(
+            f"| {c.name} | {c.low_gb_s:g} / {c.nominal_gb_s:g} / {c.high_gb_s:g}{scaled} |"
+            f" {c.low_gb_s * PEAK_TO_COPY:.0f}-{c.high_gb_s * PEAK_TO_COPY:.0f} | {c.source} |"
+        )
     low, nominal, high = table.per_core_gb_s
-    print(f"| per core (server classes are capped at cores x this) | {low:g} / {nominal:g} /"
-          f" {high:g} | {low * PEAK_TO_COPY:.1f}-{high * PEAK_TO_COPY:.1f} per core |"
-          " Little's law; issue #10's 2-vCPU EPYC |")
+    lines.append(
+        f"| per core (server classes are capped at cores x this) | {low:g} / {nominal:g} /"
+        f" {high:g} | {low * PEAK_TO_COPY:.1f}-{high * PEAK_TO_COPY:.1f} per core |"
+        " Little's law; issue #10's 2-vCPU EPYC |"
+    )
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="print the class table (Markdown) and exit")
     args = parser.parse_args(argv)
     if args.classes:
-        print_classes()
+        print(class_table_markdown(), end="")
         return 0
     cpu, _ = probe_cpu()
     usable = probe_memory()[0].usable_bytes
