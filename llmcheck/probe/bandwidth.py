@@ -7,8 +7,7 @@ speed. No OS reports it, so this module answers, best source first:
    rounds, the best quiet one kept. Source ``measured``. Taken when asked (``llmcheck
    --measure-bandwidth``, the window after first paint) and kept for the rest of the boot in the
    user's cache directory (:mod:`llmcheck.probe.bandwidth_cache`), so a later plain run reuses it.
-   A measurement taken on a busy machine is reported (``bandwidth_machine_busy``) and not used
-   when a class or the DIMMs give a value.
+   A measurement taken on a busy machine is reported (``bandwidth_machine_busy``), never used.
 2. SMBIOS type 17 ("Memory Device"): each DIMM's type, data width and speed; peak = sum of widths
    x MT/s. Source ``computed``. Linux exposes it only to root
    (``/sys/firmware/dmi/entries/17-*/raw``, mode 0400); Windows to everyone
@@ -59,6 +58,7 @@ __all__ = [
     "BandwidthEstimate",
     "BandwidthMeasurement",
     "CachedBandwidth",
+    "MachineBusyError",
     "MeasurePlan",
     "Measurement",
     "MemoryDevice",
@@ -453,17 +453,25 @@ def devices_from_table(table: bytes) -> list[MemoryDevice]:
 # --- measurement (llmcheck.probe.bandwidth_measure) and the per-boot cache -------------------
 
 
+class MachineBusyError(RuntimeError):
+    """Too few rounds were quiet to trust the measurement; ``measurement`` has the details."""
+
+    def __init__(self, measurement: BandwidthMeasurement) -> None:
+        super().__init__(measurement.summary)
+        self.measurement = measurement
+
+
 def measure_memory_bandwidth(
     seconds_budget: float = MEASURE_SECONDS, *, usable_bytes: int | None = None,
     threads: int | None = None,
 ) -> float:
     """Measured copy bandwidth of this machine in GB/s (read + written), best quiet round.
 
-    The number only (:func:`measure_bandwidth` has the rounds and the load); a busy machine's
-    best round, a lower bound, when no round was quiet. Holds at most min(1 GiB, usable RAM / 8)
-    (usable RAM read by the memory probe when not given).
+    The number only (:func:`measure_bandwidth` has the rounds and the load). Holds at most
+    min(1 GiB, usable RAM / 8) (usable RAM read by the memory probe when not given).
 
     Raises:
+        MachineBusyError: the machine was too busy to trust the measurement.
         MemoryError: the buffers could not be allocated.
         RuntimeError: no round could be timed.
     """
@@ -471,8 +479,11 @@ def measure_memory_bandwidth(
         from llmcheck.probe.memory import probe_memory
 
         usable_bytes = probe_memory()[0].usable_bytes
-    return measure_bandwidth(usable_bytes=usable_bytes, threads=threads,
-                             seconds_budget=seconds_budget).copy_gb_s
+    result = measure_bandwidth(usable_bytes=usable_bytes, threads=threads,
+                               seconds_budget=seconds_budget)
+    if result.busy:
+        raise MachineBusyError(result)
+    return result.copy_gb_s
 
 
 # --- putting it together -----------------------------------------------------------------------
@@ -498,8 +509,9 @@ def apply_bandwidth(
     raises for a known failure; those become Issues.
 
     ``measure`` is typically ``lambda: cached_or_measured(cpu_brand=..., logical_cores=...,
-    force=measure_flag, usable_bytes=...)``: the cache when not forced. A busy measurement adds
-    ``bandwidth_machine_busy`` and is used only when nothing else is known.
+    force=measure_flag, usable_bytes=...)``: the cache when not forced. A busy measurement is
+    not used (it measured the other processes as much as the RAM, and a speed or a verdict built
+    on it would call a busy machine slow); it adds ``bandwidth_machine_busy``.
     """
     issues: list[Issue] = []
     cls: BandwidthClass | None = None
@@ -511,26 +523,26 @@ def apply_bandwidth(
         issues.append(Issue(source=SOURCE, code="bandwidth_table_invalid",
                             message=f"The CPU bandwidth table could not be read: {exc}",
                             hint="The installed llmcheck is damaged; reinstall it."))
-    busy_value: float | None = None
     if measure is not None:
+        result: MeasureResult = None
         try:
             result = measure()
+        except MachineBusyError as exc:
+            result = exc.measurement
         except (MemoryError, RuntimeError, OSError) as exc:
             issues.append(Issue(source=SOURCE, code="bandwidth_measure_failed",
                                 message=f"Measuring RAM bandwidth failed: {exc}",
                                 hint="The table's estimate is used instead."))
-        else:
-            value, busy = _measured_value(result)
-            if busy is not None:
-                issues.append(Issue(source=SOURCE, code="bandwidth_machine_busy",
-                                    message=f"RAM bandwidth not measured reliably: {busy}",
-                                    hint="Measure again when the machine is idle"
-                                         " (llmcheck --measure-bandwidth)."))
-                busy_value = value
-            elif value is not None:
-                return _with(memory, BandwidthEstimate(
-                    gb_s=value, low_gb_s=None, high_gb_s=None, source=Source.MEASURED,
-                    basis="measured")), tuple(issues)
+        value, busy = _measured_value(result)
+        if busy is not None:
+            issues.append(Issue(source=SOURCE, code="bandwidth_machine_busy",
+                                message=f"RAM bandwidth not measured reliably: {busy}",
+                                hint="Measure again when the machine is idle"
+                                     " (llmcheck --measure-bandwidth)."))
+        elif value is not None:
+            return _with(memory, BandwidthEstimate(
+                gb_s=value, low_gb_s=None, high_gb_s=None, source=Source.MEASURED,
+                basis="measured")), tuple(issues)
     if memory.bandwidth_gb_s is not None:
         return memory, tuple(issues)
     estimate: BandwidthEstimate | None = None
@@ -545,10 +557,6 @@ def apply_bandwidth(
     if estimate is None and table is not None:
         cores = cpu.physical_cores or cpu.logical_cores
         estimate = classify_cpu(cpu.brand, cores, table=table)
-    if estimate is None and busy_value is not None:
-        # Nothing else is known: a busy machine's best round is still a lower bound.
-        estimate = BandwidthEstimate(gb_s=busy_value, low_gb_s=busy_value, high_gb_s=None,
-                                     source=Source.MEASURED, basis="measured, machine busy")
     return (_with(memory, estimate) if estimate else memory), tuple(issues)
 
 

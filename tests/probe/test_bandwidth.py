@@ -327,7 +327,11 @@ def test_measurement_on_this_machine_is_positive_finite_and_within_its_cap() -> 
 
 def test_measure_memory_bandwidth_returns_a_number_within_its_cap() -> None:
     """The number-only wrapper runs the robust measurement for real, briefly."""
-    value = bw.measure_memory_bandwidth(0.05, usable_bytes=128 * MiB, threads=2)
+    try:
+        value = bw.measure_memory_bandwidth(0.05, usable_bytes=128 * MiB, threads=2)
+    except bw.MachineBusyError as busy:  # a loaded test machine: the verdict, not a number
+        assert busy.measurement.busy
+        value = busy.measurement.copy_gb_s
     assert math.isfinite(value)
     assert value > 0
     result = bw.measure_bandwidth(usable_bytes=128 * MiB, threads=2, seconds_budget=0.05)

@@ -268,13 +268,27 @@ def test_a_busy_measurement_yields_to_the_class_with_an_issue() -> None:
     assert "too busy: 2 of 2 rounds under load" in issues[0].message
 
 
-def test_a_busy_measurement_is_a_lower_bound_when_nothing_else_is_known() -> None:
+def test_a_busy_measurement_is_never_the_bandwidth() -> None:
+    """Not even when nothing else is known: it would call a busy machine a slow one."""
     weird = dataclasses.replace(EPYC, brand="Some Weird CPU")
     mem, issues = apply_bandwidth(MemoryInfo(), weird, system="Linux", linux_devices=list,
                                   measure=lambda: quiet(9.8, busy=True))
-    assert (mem.bandwidth_gb_s, mem.bandwidth_low_gb_s, mem.bandwidth_high_gb_s) == (
-        9.8, 9.8, None)
-    assert mem.bandwidth_source is Source.MEASURED
+    assert (mem.bandwidth_gb_s, mem.bandwidth_source) == (None, None)
+    assert [i.code for i in issues] == ["bandwidth_machine_busy"]
+
+
+def test_the_number_only_measurement_raises_busy_and_apply_reports_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The float API (the probe's and the window's today) cannot carry "busy": it raises."""
+    import llmcheck.probe.bandwidth as bw
+
+    monkeypatch.setattr(bw, "measure_bandwidth", lambda **kw: quiet(9.8, busy=True))
+    with pytest.raises(bw.MachineBusyError, match="too busy: 2 of 2"):
+        bw.measure_memory_bandwidth(usable_bytes=1 << 30)
+    mem, issues = apply_bandwidth(MemoryInfo(), EPYC, system="Linux", linux_devices=list,
+                                  measure=lambda: bw.measure_memory_bandwidth(usable_bytes=1))
+    assert mem.bandwidth_source is Source.TABLE
     assert [i.code for i in issues] == ["bandwidth_machine_busy"]
 
 
