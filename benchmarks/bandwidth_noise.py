@@ -24,7 +24,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from llmcheck.estimate import RAM_PEAK_TO_COPY
 from llmcheck.probe.bandwidth import (
     classify_cpu,
     load_class_table,
@@ -94,8 +93,9 @@ def spread(values: Sequence[float]) -> str:
             f" max/min {hi / lo:.2f}x)")
 
 
-# What a copy reaches of a peak, as the speed model counts it.
-PEAK_TO_COPY = RAM_PEAK_TO_COPY
+# What a copy reaches of a peak, as the speed model counts it (RAM_PEAK_TO_COPY in llmcheck's
+# estimator; repeated here so this script does not depend on where the estimator keeps it).
+PEAK_TO_COPY = 0.70
 
 
 def class_table_markdown() -> str:
