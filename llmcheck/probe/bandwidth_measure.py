@@ -317,6 +317,7 @@ def measure_bandwidth(
     plan: MeasurePlan | None = None,
     rounds: int = MEASURE_ROUNDS,
     seconds_budget: float = MEASURE_SECONDS,
+    hard_limit_s: float = MEASURE_HARD_LIMIT_SECONDS,
     pool_factory: Callable[[MeasurePlan], Pool] = CopyPool,
     sample_load: Callable[[], CpuSample | None] = read_cpu_sample,
     loadavg: Callable[[], float | None] = _loadavg,
@@ -326,8 +327,8 @@ def measure_bandwidth(
     """Copy bandwidth of this machine in GB/s: the best of a few quiet rounds.
 
     ``usable_bytes`` sizes the buffers (min(1 GiB, usable / 8)); ``plan`` overrides the sizing.
-    Takes about ``seconds_budget`` (never starts a round past :data:`MEASURE_HARD_LIMIT_SECONDS`
-    unless none was timed yet).
+    Takes about ``seconds_budget``; starts no round that would end past ``hard_limit_s`` unless
+    none was timed yet.
 
     Raises:
         MemoryError: the buffers could not be allocated.
@@ -347,7 +348,7 @@ def measure_bandwidth(
         first = max(clock() - t0, 1e-6)
         left = max(0.0, seconds_budget - (clock() - started))
         repeats = max(1, min(64, int(left / rounds / first)))
-        hard_limit = max(seconds_budget, MEASURE_HARD_LIMIT_SECONDS)
+        hard_limit = max(seconds_budget, hard_limit_s)
         for _ in range(rounds):
             expected = repeats * first
             if results and clock() - started + expected > hard_limit:
@@ -415,6 +416,7 @@ def run_measurement(plan: MeasurePlan, *, seconds_budget: float = 0.3) -> Measur
     """
     started = time.perf_counter()
     result = measure_bandwidth(plan=plan, rounds=4, seconds_budget=seconds_budget,
-                               sample_load=lambda: None, loadavg=lambda: None)
+                               hard_limit_s=seconds_budget, sample_load=lambda: None,
+                               loadavg=lambda: None)
     return Measurement(gb_s=result.copy_gb_s, rounds_gb_s=result.rounds_gb_s, plan=plan,
                        seconds=round(time.perf_counter() - started, 3))
