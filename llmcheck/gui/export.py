@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from llmcheck.gui.widgets import format_bytes
+from llmcheck.render.units import format_bytes
 
 _VERDICT_WORDS = {
     "runs_great": "✓ runs great",
