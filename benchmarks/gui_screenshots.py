@@ -89,7 +89,7 @@ def main() -> int:
         # The grid for new settings is computed on a worker thread: wait for it (and any
         # prefetch of the neighbouring steps), so the picture shows the settings' own answers.
         deadline = time.monotonic() + 30
-        while window._grid_in_flight is not None and time.monotonic() < deadline:
+        while window.session.grid_in_flight is not None and time.monotonic() < deadline:
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             time.sleep(0.01)
         settle()

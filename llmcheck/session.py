@@ -32,7 +32,7 @@ from llmcheck.machines import (
     machine_snapshot,
     reverse_answers,
 )
-from llmcheck.render.sentences import MEASURE_FAILED_CODE
+from llmcheck.render.sentences import MEASURE_FAILED_CODE, bandwidth_note, best_quant_words
 from llmcheck.snapshot import Source, SystemSnapshot
 
 if TYPE_CHECKING:
@@ -176,6 +176,20 @@ class Session:
             and self.snapshot.source is not Source.SNAPSHOT
         )
 
+    def measure_state(self) -> tuple[bool, str]:
+        """Whether "Measure memory bandwidth" can run now, and its tooltip saying why (not)."""
+        enabled = not self.probing and not self.measuring and self.can_measure()
+        if self.measuring:
+            return enabled, "Measuring now…"
+        if self.machine_key != THIS_MACHINE:
+            return enabled, "Only this machine can be measured, not a what-if one."
+        if self.snapshot is not None and self.snapshot.source is Source.SNAPSHOT:
+            return enabled, "This machine was read from a snapshot file: it is not here to measure."
+        return enabled, (
+            "Copy large buffers on every core for under a second (up to 1 GiB of RAM) to measure"
+            " this machine's RAM bandwidth, which sets the CPU speed estimates."
+        )
+
     def measure_job(self, measure: MeasureBandwidth) -> tuple[object, Callable[[], object]]:
         """The key and the work of measuring this machine's RAM bandwidth (for a pool thread)."""
         snapshot = self.snapshot
@@ -226,6 +240,29 @@ class Session:
     def best_quant(self, variant: ModelVariant, snapshot: SystemSnapshot) -> str | None:
         """The recommended quant of ``variant`` on ``snapshot`` with the current settings."""
         return self.estimator.best_quant(variant, snapshot, self.config)
+
+    def details_words(
+        self, variant: ModelVariant, fit: Fit, verdict_of: Callable[[str | None], str | None]
+    ) -> tuple[str, str]:
+        """The recommendation and the bandwidth note for one fit's details.
+
+        ``verdict_of`` gives the grid's verdict for a quant of the same variant. Faults become
+        words: the rest of the details stand.
+        """
+        snapshot = self.current_snapshot()
+        if snapshot is None:
+            return "unknown", ""
+        try:
+            best = self.best_quant(variant, snapshot)
+        except Exception as exc:  # noqa: BLE001 - boundary: the rest of the details stand
+            best_text = f"unknown ({str(exc).strip() or type(exc).__name__})"
+        else:
+            best_text = best_quant_words(best, verdict_of(best))
+        try:
+            note = bandwidth_note(fit, self.budgets(snapshot), snapshot)
+        except Exception:  # noqa: BLE001 - boundary: the basis stands without its source
+            note = ""
+        return best_text, note
 
     def grid_key(self) -> GridKey:
         """The cache key of the grid shown now."""

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -158,3 +159,19 @@ class GridPanel(QWidget):
 
     def _on_view_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.current_changed.emit(current)
+
+
+def give_grid_room(splitter: QSplitter, grid: GridPanel, others_min_px: int) -> bool:
+    """Widen the grid's side of ``splitter`` to show every column, once, when first filled.
+
+    The other side wraps its text, so it gives way, down to ``others_min_px``. False while the
+    splitter has no size yet (the window is not laid out).
+    """
+    sizes = splitter.sizes()
+    total = sum(sizes)
+    if total <= 0:
+        return False
+    width = min(grid.needed_width(), total - others_min_px)
+    if width > sizes[0]:
+        splitter.setSizes([width, total - width])
+    return True

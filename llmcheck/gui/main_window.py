@@ -23,25 +23,27 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPaintEvent
-from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
+from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from llmcheck.gui import saving
-from llmcheck.gui.details_panel import DetailsPanel
-from llmcheck.gui.dialogs import AboutDialog
-from llmcheck.gui.grid_panel import GridPanel
+from llmcheck.gui.detail_tabs import DetailTabs
+from llmcheck.gui.dialogs import AboutDialog, about_notes
+from llmcheck.gui.grid_panel import GridPanel, give_grid_room
 from llmcheck.gui.machine_panel import MachinePanel
-from llmcheck.gui.reverse_panel import ReversePanel
+from llmcheck.gui.menus import build_menus
 from llmcheck.gui.settings_panel import SettingsPanel
 from llmcheck.gui.status_strip import StatusStrip
 from llmcheck.gui.widgets import CONTEXT_STEPS
 from llmcheck.gui.workers import ComputeWorker, ProbeSignals, ProbeWorker
-from llmcheck.machines import CatalogMachine, Estimator, data_source_notes
+from llmcheck.machines import CatalogMachine, Estimator
 from llmcheck.render import sentences
-from llmcheck.session import THIS_MACHINE, MeasureBandwidth, Session
+from llmcheck.session import MeasureBandwidth, Session
 from llmcheck.snapshot import Source, SystemSnapshot
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QAction
+
     from llmcheck.catalog import Catalog
     from llmcheck.estimate import Fit, RunConfig
 
@@ -49,14 +51,9 @@ if TYPE_CHECKING:
 PROBE_PATIENCE_S = 45.0
 # The narrowest the details panel gets when the grid is first given room for all its columns.
 DETAILS_MIN_WIDTH_PX = 380
-REVERSE_TAB = 1
 # How long closing waits for the window's workers (a probe has its own 20 s timeout); a worker
 # still running after that finds its window gone and drops its answer (workers._report).
 CLOSE_WAIT_S = 30.0
-MEASURE_TIP = (
-    "Copy large buffers on every core for under a second (up to 1 GiB of RAM) to measure this"
-    " machine's RAM bandwidth, which sets the CPU speed estimates."
-)
 
 
 def _default_probe() -> SystemSnapshot:
@@ -98,6 +95,11 @@ class MainWindow(QMainWindow):
     bandwidth_measured = Signal()  # the measurement is applied and the grid re-judged with it
     bandwidth_measure_failed = Signal(str)  # the measurement raised what the probe does not catch
     first_painted = Signal()
+    # Made by menus.build_menus.
+    export_json_action: QAction
+    export_md_action: QAction
+    export_png_action: QAction
+    measure_action: QAction
 
     def __init__(
         self,
@@ -129,7 +131,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("llmcheck — which LFM2 models run here")
         self.setObjectName("llmcheck-main-window")
         self._build_panels()
-        self._build_menus()
+        build_menus(self)
+        self._sync_measure_action()
         self._restore_settings()
         self._patience = QTimer(self)
         self._patience.setSingleShot(True)
@@ -147,12 +150,9 @@ class MainWindow(QMainWindow):
         self.machine_panel = MachinePanel()
         self.settings_panel = SettingsPanel()
         self.grid = GridPanel()
-        self.details = DetailsPanel()
-        self.reverse = ReversePanel()
-        self.tabs = QTabWidget()
-        self.tabs.setAccessibleName("Details")
-        self.tabs.addTab(self.details, "D&etails")
-        self.tabs.addTab(self.reverse, "&Which machines run it")
+        self.tabs = DetailTabs(self.session, self.grid, self.pool)
+        self.details = self.tabs.details
+        self.reverse = self.tabs.reverse
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.grid)
         self.splitter.addWidget(self.tabs)
@@ -183,38 +183,7 @@ class MainWindow(QMainWindow):
         self.grid.current_changed.connect(self._on_grid_current_changed)
         self.grid.filled.connect(self._on_grid_filled)
         self.details.command_copied.connect(self._on_details_command_copied)
-        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.export_json_action = QAction("Export report as &JSON…", self)
-        self.export_json_action.triggered.connect(self.export_json)
-        self.export_md_action = QAction("Export report as &Markdown…", self)
-        self.export_md_action.triggered.connect(self.export_markdown)
-        self.export_png_action = QAction("Save window as &PNG…", self)
-        self.export_png_action.triggered.connect(self.export_png)
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        for action in (self.export_json_action, self.export_md_action, self.export_png_action):
-            action.setEnabled(False)
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(quit_action)
-        machine_menu = self.menuBar().addMenu("&Machine")
-        probe_action = QAction("&Probe again", self)
-        probe_action.setShortcut(QKeySequence.StandardKey.Refresh)
-        probe_action.triggered.connect(self.start_probe)
-        machine_menu.addAction(probe_action)
-        self.measure_action = QAction("Measure memory &bandwidth", self)
-        self.measure_action.triggered.connect(self.measure_bandwidth)
-        machine_menu.addAction(self.measure_action)
-        machine_menu.setToolTipsVisible(True)
-        self._sync_measure_action()
-        help_menu = self.menuBar().addMenu("&Help")
-        about_action = QAction("&About llmcheck", self)
-        about_action.triggered.connect(self.show_about)
-        help_menu.addAction(about_action)
+        self.tabs.answers_updated.connect(self.answers_updated)
 
     # --- workers ----------------------------------------------------------------------------
 
@@ -294,17 +263,8 @@ class MainWindow(QMainWindow):
     # --- measuring RAM bandwidth ------------------------------------------------------------
 
     def _sync_measure_action(self) -> None:
-        session = self.session
-        idle = not session.probing and not session.measuring
-        self.measure_action.setEnabled(idle and session.can_measure())
-        if session.measuring:
-            tip = "Measuring now…"
-        elif session.machine_key != THIS_MACHINE:
-            tip = "Only this machine can be measured, not a what-if one."
-        elif session.snapshot is not None and session.snapshot.source is Source.SNAPSHOT:
-            tip = "This machine was read from a snapshot file: it is not here to measure."
-        else:
-            tip = MEASURE_TIP
+        enabled, tip = self.session.measure_state()
+        self.measure_action.setEnabled(enabled)
         self.measure_action.setToolTip(tip)
 
     def measure_bandwidth(self) -> None:
@@ -467,111 +427,20 @@ class MainWindow(QMainWindow):
 
     def _on_grid_filled(self) -> None:
         if not self._splitter_placed:
-            self._splitter_placed = self._give_grid_room()
+            self._splitter_placed = give_grid_room(self.splitter, self.grid, DETAILS_MIN_WIDTH_PX)
 
-    def _give_grid_room(self) -> bool:
-        """Widen the grid's side of the splitter to show every column, once, when first filled.
-
-        The details wrap their text, so they give way, down to DETAILS_MIN_WIDTH_PX. False
-        while the splitter has no size yet (the window is not laid out).
-        """
-        sizes = self.splitter.sizes()
-        total = sum(sizes)
-        if total <= 0:
-            return False
-        grid = min(self.grid.needed_width(), total - DETAILS_MIN_WIDTH_PX)
-        if grid > sizes[0]:
-            self.splitter.setSizes([grid, total - grid])
-        return True
-
-    # --- details and which machines run it --------------------------------------------------
+    # --- details ----------------------------------------------------------------------------
 
     def selected_fit(self) -> Fit | None:
         """The fit of the current grid cell."""
         return self.grid.selected_fit()
 
-    @property
-    def bars(self) -> list[object]:
-        """The memory bars the details show."""
-        return list(self.details.bars)
-
     def _on_grid_current_changed(self, index: QModelIndex) -> None:
-        self._show_details(index)
-        if self.tabs.currentIndex() == REVERSE_TAB:
-            self._show_reverse()
-
-    def _on_tabs_current_changed(self, index: int) -> None:
-        if index == REVERSE_TAB:
-            self._show_reverse()
-
-    def _show_details(self, index: QModelIndex) -> None:
-        fit = self.grid_model.fit(index.row(), index.column()) if index.isValid() else None
-        if fit is None:
-            self.details.clear()
-            return
-        variant = self.grid_model.variant(index.row())
-        snapshot = self.session.current_snapshot()
-        best_text = "unknown"
-        note = ""
-        if snapshot is not None:
-            try:
-                best = self.session.best_quant(variant, snapshot)
-            except Exception as exc:  # noqa: BLE001 - boundary: the rest of the details stand
-                best_text = f"unknown ({describe(exc)})"
-            else:
-                best_text = sentences.best_quant_words(best, self._verdict_of(index.row(), best))
-            try:
-                note = sentences.bandwidth_note(fit, self.session.budgets(snapshot), snapshot)
-            except Exception:  # noqa: BLE001 - boundary: the basis stands without its source
-                note = ""
-        self.details.show_fit(variant, fit, best_text=best_text, bandwidth_note=note)
-
-    def _verdict_of(self, row: int, quant: str | None) -> str | None:
-        model = self.grid_model
-        column = next((c for c in range(model.columnCount()) if model.quant(c) == quant), None)
-        fit = None if column is None else model.fit(row, column)
-        return None if fit is None else str(fit.verdict)
+        self.tabs.show_cell(index)
 
     def _on_details_command_copied(self, command: str) -> None:
         QGuiApplication.clipboard().setText(command)
         self.status.say("Copied the llama.cpp command to the clipboard.")
-
-    def _show_reverse(self) -> None:
-        index = self.grid_view.currentIndex()
-        if not index.isValid() or not self.grid_model.rowCount():
-            self.answer_model.set_answers(())
-            return
-        session = self.session
-        variant = self.grid_model.variant(index.row())
-        key = (variant.id, session.config)
-        title = (
-            f"Which catalogued machines run {variant.name} with "
-            f"{sentences.context_words(session.config.context_tokens)} (best quantization for"
-            " each):"
-        )
-        if key in session.answer_cache:
-            self.reverse.show_answers(title, session.answer_cache[key])
-            self.answers_updated.emit()
-        elif key in session.answer_failures:
-            self.reverse.show_answers(f"⚠ The estimator failed: {session.answer_failures[key]}", ())
-            self.answers_updated.emit()
-        elif session.answers_in_flight is None:
-            self.reverse.title.setText(f"{title}\nComputing…")
-            key, job = session.answers_job(variant)
-            self._run(ComputeWorker(job, key), self._on_answers_worker_done,
-                      self._on_answers_worker_failed)
-
-    def _on_answers_worker_done(self, key: tuple[str, RunConfig], answers: tuple) -> None:  # type: ignore[type-arg]
-        self._forget_signals()
-        self.session.answers_done(key, answers)
-        if self.tabs.currentIndex() == REVERSE_TAB:
-            self._show_reverse()
-
-    def _on_answers_worker_failed(self, key: tuple[str, RunConfig], message: str) -> None:
-        self._forget_signals()
-        self.session.answers_done(key, None, message)
-        if self.tabs.currentIndex() == REVERSE_TAB:
-            self._show_reverse()
 
     # --- export and about -------------------------------------------------------------------
 
@@ -593,17 +462,7 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> AboutDialog:
         """Open the About box (non-modal, so tests can inspect it)."""
-        notes: list[str] = []
-        try:
-            catalog = self.session.catalog()
-            notes.append(
-                f"{len(catalog.variants)} LFM2 / LFM2.5 variants and {len(catalog.quants)}"
-                " quantizations in llmcheck's catalog"
-            )
-        except (OSError, ValueError) as exc:
-            notes.append(f"The model catalog could not be read: {exc}")
-        notes.extend(data_source_notes())
-        dialog = AboutDialog(tuple(notes), self)
+        dialog = AboutDialog(about_notes(self.session), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog

@@ -224,8 +224,8 @@ def test_details_show_the_selected_fit(make_window, qtbot) -> None:
     fit = window.selected_fit()
     assert fit is not None
     assert window.details.command_edit.text() == fit.llama_cpp_command
-    assert len(window.bars) == len(fit.devices)
-    for bar, use in zip(window.bars, fit.devices, strict=True):
+    assert len(window.details.bars) == len(fit.devices)
+    for bar, use in zip(window.details.bars, fit.devices, strict=True):
         assert sum(s.size_bytes for s in bar.segments()) == use.terms.total_bytes
     variant = model.variant(index.row())
     best = best_quant(variant, snapshot, window.run_config())
@@ -585,3 +585,92 @@ def test_unknown_budget_details_do_not_claim_nothing_fits(make_window) -> None:
     assert labels["best_quant"].text().startswith("unknown")
     assert labels["max_context"].text().startswith("unknown")
     assert "does not fit" not in labels["placement"].text()
+
+
+# --- exports never lose the old file (issue #13 item 3) --------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["json", "markdown", "png"])
+def test_a_failing_export_leaves_the_old_file_and_says_so(
+    make_window, tmp_path: Path, monkeypatch, kind: str
+) -> None:
+    """A full disk (fsync raises ENOSPC) mid-export: the old file is intact, the status says so."""
+    import errno
+    import os
+
+    window = make_window(lambda: load_snapshot("two-gpus"))
+    target = tmp_path / f"old.{kind}"
+    target.write_bytes(b"the old export")
+    monkeypatch.setattr(SaveFileDialog, "ask", classmethod(lambda cls, *a: target))
+
+    def full_disk(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    export = {"json": window.export_json, "markdown": window.export_markdown,
+              "png": window.export_png}[kind]
+    assert export() is None
+    assert target.read_bytes() == b"the old export"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".ini") == [target.name]
+    status = window.status_label.text()
+    assert "No space left on device" in status
+    assert "the existing file is unchanged" in status
+    assert window.status_label.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_a_lone_surrogate_never_empties_an_existing_markdown_file(
+    make_window, tmp_path: Path, monkeypatch
+) -> None:
+    """A lone surrogate in a name once emptied an existing Markdown file: now the export either
+    writes the whole new report or changes nothing, and says which."""
+    snapshot = load_snapshot("cpu-laptop")
+    window = make_window(lambda: replace(snapshot, cpu=replace(snapshot.cpu, brand="AMD \udc80")))
+    target = tmp_path / "r.md"
+    target.write_text("the old report", encoding="utf-8")
+    monkeypatch.setattr(SaveFileDialog, "ask", classmethod(lambda cls, *a: target))
+    written = window.export_markdown()
+    text = target.read_text(encoding="utf-8")
+    if written is None:
+        assert text == "the old report"
+        assert "nothing was changed" in window.status_label.text()
+    else:
+        assert text.startswith("# llmcheck report")
+        assert "| Model | Quant | Verdict" in text
+        assert window.status_label.text().startswith("Saved")
+
+
+# --- machine data is shown as text, never as markup (issue #13 item 7) -----------------------
+
+
+HOSTILE = "<h1>x</h1><img src=/etc/passwd>"
+
+
+def hostile_machine():
+    snapshot = load_snapshot("one-nvidia")
+    cpu = replace(snapshot.cpu, brand=HOSTILE)
+    gpus = tuple(replace(g, name=f"<b>{HOSTILE}</b>") for g in snapshot.gpus)
+    problems = tuple(replace(p, message=f"{HOSTILE}\x1b[31m") for p in snapshot.problems)
+    return replace(snapshot, cpu=cpu, gpus=gpus, problems=problems)
+
+
+def test_markup_from_the_machine_shows_literally(make_window) -> None:
+    from PySide6.QtGui import QTextDocumentFragment
+    from PySide6.QtWidgets import QLabel
+
+    window = make_window(hostile_machine)
+    shown = [label for label in window.findChildren(QLabel) if "<h1>" in label.text()]
+    assert shown, "the CPU brand should be shown somewhere"
+    for label in shown:
+        assert label.textFormat() == Qt.TextFormat.PlainText, label.accessibleName()
+    assert HOSTILE in window.machine_panel.summary.text()
+    assert "\x1b" not in window.problems_label.text()
+    model = window.device_model
+    for row in range(model.rowCount()):
+        assert "<h1>" in model.data(model.index(row, 0)) or row == 0
+        tooltip = model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+        # The tooltip is escaped HTML: as Qt renders it, the markup reads as text.
+        rendered = QTextDocumentFragment.fromHtml(tooltip).toPlainText()
+        if row == 0:
+            assert HOSTILE in rendered
+    combo = window.device_combo
+    assert any(HOSTILE in combo.itemText(i) for i in range(combo.count()))
