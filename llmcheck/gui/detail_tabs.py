@@ -34,6 +34,7 @@ class DetailTabs(QTabWidget):
         self._grid = grid
         self._pool = pool
         self._signals: list[QObject] = []  # each worker's signals, alive until it reports
+        self.closed = False  # the window closed: start no more work
         self.details = DetailsPanel()
         self.reverse = ReversePanel()
         self.setAccessibleName("Details")
@@ -90,7 +91,7 @@ class DetailTabs(QTabWidget):
             failure = session.answer_failures[key]
             self.reverse.show_answers(f"⚠ The estimator failed: {failure}", ())
             self.answers_updated.emit()
-        elif session.answers_in_flight is None:
+        elif session.answers_in_flight is None and not self.closed:
             self.reverse.title.setText(f"{title}\nComputing…")
             key, job = session.answers_job(variant)
             worker = ComputeWorker(job, key)

@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self._announce_probe = False  # emit probe_finished when the grid is next shown
         self._announce_measure = False  # emit bandwidth_measured when the grid is next shown
         self._painted = False
+        self._closed = False  # closed: start no more work (see closeEvent)
         self._splitter_placed = False  # the grid was given room once (or the user's layout kept)
         self.last_error: str | None = None
         self.setWindowTitle("llmcheck — which LFM2 models run here")
@@ -196,7 +197,8 @@ class MainWindow(QMainWindow):
             signals.done.connect(done)
         signals.failed.connect(failed)
         self._signals.append(signals)
-        self.pool.start(worker)
+        if not self._closed:
+            self.pool.start(worker)
 
     def _forget_signals(self) -> None:
         # The worker's signals object was kept alive until its answer arrived; drop it now.
@@ -392,6 +394,8 @@ class MainWindow(QMainWindow):
         # shown then, so a slider drag computes only the first and the last step.
 
     def _start_grid_worker(self, key: tuple[str, int, RunConfig], *, quiet: bool = False) -> None:
+        if self._closed:
+            return
         job = self.session.grid_job(key)
         if not quiet:
             words = sentences.context_words(key[2].context_tokens)
@@ -489,8 +493,11 @@ class MainWindow(QMainWindow):
         self._settings.setValue("geometry", self.saveGeometry())
         self._settings.setValue("splitter", self.splitter.saveState())
         self._settings.sync()
-        # Workers hold the session's data and emit into this window: let them end first (a
-        # probe keeps its own timeouts; the estimator's jobs take well under a minute).
+        # Start no more work (a finished grid job would start a prefetch), then let the running
+        # workers end: the pool is the window's child, and its destructor waits for them while
+        # Qt deletes the window, holding the GIL a Python worker needs to finish.
+        self._closed = True
+        self.tabs.closed = True
         self.pool.waitForDone(int(CLOSE_WAIT_S * 1000))
         super().closeEvent(event)
 

@@ -674,3 +674,23 @@ def test_markup_from_the_machine_shows_literally(make_window) -> None:
             assert HOSTILE in rendered
     combo = window.device_combo
     assert any(HOSTILE in combo.itemText(i) for i in range(combo.count()))
+
+
+def test_a_closed_and_deleted_window_leaves_no_work_behind(make_window, qtbot) -> None:
+    """Closing stops new work and waits for the running workers.
+
+    Before, a grid job finishing after close started a prefetch; deleting the window then
+    waited for it in the pool's destructor while holding the GIL the worker needed.
+    """
+    window = make_window(lambda: load_snapshot("one-nvidia"))
+    window.close()
+    assert window.pool.activeThreadCount() == 0
+    # A prefetch that ended during close reports now, and starts no other.
+    qtbot.waitUntil(lambda: window.session.grid_in_flight is None, timeout=10_000)
+    assert window.pool.activeThreadCount() == 0
+    window.context_control.set_context(8192)  # a grid not computed yet: no new worker
+    assert window.session.grid_in_flight is None
+    assert window.pool.activeThreadCount() == 0
+    window.deleteLater()
+    again = make_window(lambda: load_snapshot("cpu-laptop"))
+    assert again.grid_model.rowCount() > 0
