@@ -142,6 +142,7 @@ def main() -> int:
     def reverse(window: MainWindow) -> None:
         window.grid_view.setCurrentIndex(window.grid_model.index(7, 5))
         window.tabs.setCurrentIndex(1)
+        settle(window.answers_updated)  # every what-if machine answered
 
     shoot("08-which-machines", lambda: load("dgx-spark"), reverse)
     shoot("09-what-if-rtx-4060", lambda: load("cpu-laptop"),
