@@ -253,13 +253,18 @@ def test_exit_code_for_verdict(verdict: str, code: int) -> None:
     [
         ({}, "linux", False),
         ({"DISPLAY": ":0"}, "linux", True),
-        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+        ({"WAYLAND_DISPLAY": "wayland-0", "XDG_RUNTIME_DIR": "/run/user/1000"}, "linux", True),
         ({"DISPLAY": ""}, "linux", False),
         ({}, "darwin", True),
         ({}, "win32", True),
     ],
 )
-def test_has_display(environ: dict[str, str], platform: str, expected: bool) -> None:
+def test_has_display(
+    environ: dict[str, str], platform: str, expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A display that answers (llmcheck.display knocks on it; tests/test_display.py covers that).
+    monkeypatch.setattr("llmcheck.display.socket_answers", lambda *_a, **_k: True)
+    monkeypatch.setattr("llmcheck.display.qt_plugin_problem", lambda _name: None)
     assert cli.has_display(environ, platform) is expected
 
 
@@ -276,6 +281,8 @@ def test_no_arguments_on_a_desktop_opens_the_window(
 
     fake.main = fake_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "llmcheck.gui.app", fake)
+    monkeypatch.setattr("llmcheck.display.socket_answers", lambda *_a, **_k: True)
+    monkeypatch.setattr("llmcheck.display.qt_plugin_problem", lambda _name: None)
     assert cli.main([], probe=no_probe, environ={"DISPLAY": ":0"}) == 0
     assert calls == [[]]
     assert capsys.readouterr().out == ""
@@ -506,6 +513,8 @@ def test_window_that_cannot_open_falls_back_to_text(
 
     fake.main = fake_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "llmcheck.gui.app", fake)
+    monkeypatch.setattr("llmcheck.display.socket_answers", lambda *_a, **_k: True)
+    monkeypatch.setattr("llmcheck.display.qt_plugin_problem", lambda _name: None)
     recorded = cli.load_snapshot(snap("cpu-laptop"))
     code = cli.main([], probe=lambda: recorded, environ={"DISPLAY": ":0"})
     captured = capsys.readouterr()
