@@ -42,8 +42,9 @@ END = "<!-- gui-load:end -->"
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from llmcheck.gui.machines import CatalogMachine, load_machines  # noqa: E402
+from llmcheck.gui.app import GIL_SWITCH_INTERVAL_S  # noqa: E402
 from llmcheck.gui.main_window import MainWindow  # noqa: E402
+from llmcheck.machines import CatalogMachine, load_machines  # noqa: E402
 from llmcheck.snapshot import SystemSnapshot, snapshot_from_dict  # noqa: E402
 
 GIB = 1 << 30
@@ -225,6 +226,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    # What llmcheck-gui's main() sets for the whole process (the window no longer does).
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     app = QApplication.instance() or QApplication(["llmcheck-gui-load"])
     snapshot = snapshot_from_dict(json.loads(Path(args.snapshot).read_text(encoding="utf-8")))
     if args.child:

@@ -89,13 +89,14 @@ def main() -> int:
         # The grid for new settings is computed on a worker thread: wait for it (and any
         # prefetch of the neighbouring steps), so the picture shows the settings' own answers.
         deadline = time.monotonic() + 30
-        while window._grid_in_flight is not None and time.monotonic() < deadline:
+        while window.session.grid_in_flight is not None and time.monotonic() < deadline:
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             time.sleep(0.01)
         settle()
 
     def shoot(name: str, probe: Callable[[], SystemSnapshot], prepare=None,
-              wait: str = "probe_finished", **options: object) -> None:
+              wait: str = "probe_finished", release: threading.Event | None = None,
+              **options: object) -> None:
         settings.clear()
         window = MainWindow(probe=probe, settings=settings, start_probe=False, **options)
         window.resize(width, height)
@@ -110,6 +111,8 @@ def main() -> int:
         path = args.out / f"{name}{args.suffix}.png"
         window.grab().save(str(path))
         sys.stdout.write(f"saved {path}\n")
+        if release is not None:
+            release.set()  # closing waits for the window's workers: let a held probe end
         window.close()
         window.deleteLater()
 
@@ -127,8 +130,7 @@ def main() -> int:
     def broken() -> SystemSnapshot:
         raise RuntimeError("NVML returned Unknown Error (the driver may have crashed)")
 
-    shoot("01-probing", hung, wait="")
-    hold.set()
+    shoot("01-probing", hung, wait="", release=hold)
     shoot("02-one-nvidia", lambda: load("one-nvidia"), select_cell(7, 5))
     shoot("03-cpu-laptop-128k", lambda: load("cpu-laptop"),
           lambda w: (w.context_control.set_context(128_000), select_cell(7, 5)(w)))
@@ -140,6 +142,7 @@ def main() -> int:
     def reverse(window: MainWindow) -> None:
         window.grid_view.setCurrentIndex(window.grid_model.index(7, 5))
         window.tabs.setCurrentIndex(1)
+        settle(window.answers_updated)  # every what-if machine answered
 
     shoot("08-which-machines", lambda: load("dgx-spark"), reverse)
     shoot("09-what-if-rtx-4060", lambda: load("cpu-laptop"),

@@ -233,12 +233,17 @@ def load_snapshot(path: str, *, stdin: TextIO | None = None) -> SystemSnapshot:
 
 
 def has_display(environ: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
-    """Whether a window can be shown: always on macOS / Windows, on X11 / Wayland when set."""
-    env = os.environ if environ is None else environ
-    plat = sys.platform if platform is None else platform
-    if plat == "darwin" or plat.startswith(("win", "cygwin")):
-        return True
-    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+    """Whether a window can be shown: :func:`llmcheck.display.check_display`, as the window asks.
+
+    A display that is named but does not answer (a stale ``DISPLAY=:99``) is said on stderr in
+    one line; the text report follows.
+    """
+    from llmcheck.display import check_display
+
+    found = check_display(os.environ if environ is None else environ, platform)
+    if found.problem is not None and found.named:
+        sys.stderr.write(f"llmcheck: the window was skipped: {found.problem}\n")
+    return found.shows_a_window
 
 
 def _probe(*, measure_bandwidth: bool = False) -> SystemSnapshot:

@@ -216,7 +216,7 @@ def test_unknown_quant_in_a_variant(folder: Path) -> None:
 
 
 def test_quant_without_rules(folder: Path) -> None:
-    _edit(folder / "quants.toml", 'name = "Q2_K"', 'name = "IQ1_S"')
+    _edit(folder / "quants.toml", 'name = "Q2_K"', 'name = "Q2_K_XL"')
     with pytest.raises(CatalogError, match=r"quants\[\d+\]\.name: no llama-quantize rules"):
         load_catalog_from(folder)
 

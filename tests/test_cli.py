@@ -253,13 +253,18 @@ def test_exit_code_for_verdict(verdict: str, code: int) -> None:
     [
         ({}, "linux", False),
         ({"DISPLAY": ":0"}, "linux", True),
-        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+        ({"WAYLAND_DISPLAY": "wayland-0", "XDG_RUNTIME_DIR": "/run/user/1000"}, "linux", True),
         ({"DISPLAY": ""}, "linux", False),
         ({}, "darwin", True),
         ({}, "win32", True),
     ],
 )
-def test_has_display(environ: dict[str, str], platform: str, expected: bool) -> None:
+def test_has_display(
+    environ: dict[str, str], platform: str, expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A display that answers (llmcheck.display knocks on it; tests/test_display.py covers that).
+    monkeypatch.setattr("llmcheck.display.socket_answers", lambda *_a, **_k: True)
+    monkeypatch.setattr("llmcheck.display.qt_plugin_problem", lambda _name: None)
     assert cli.has_display(environ, platform) is expected
 
 
@@ -276,6 +281,8 @@ def test_no_arguments_on_a_desktop_opens_the_window(
 
     fake.main = fake_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "llmcheck.gui.app", fake)
+    monkeypatch.setattr("llmcheck.display.socket_answers", lambda *_a, **_k: True)
+    monkeypatch.setattr("llmcheck.display.qt_plugin_problem", lambda _name: None)
     assert cli.main([], probe=no_probe, environ={"DISPLAY": ":0"}) == 0
     assert calls == [[]]
     assert capsys.readouterr().out == ""
@@ -376,7 +383,7 @@ def test_options_before_and_after_the_subcommand_agree(capsys: pytest.CaptureFix
         (["check", "lfm2-1.2", "-q", "Q4_K_M"], "did you mean lfm2-1.2b"),
         (["check", "llama-3-8b", "-q", "Q4_K_M"], "unknown variant"),
         (["check", "lfm2-1.2b", "-q", "Q4KM"], "did you mean Q4_K_M"),
-        (["check", "lfm2-1.2b", "-q", "IQ1_S"], "unknown quantization"),
+        (["check", "lfm2-1.2b", "-q", "Q2_K_XL"], "unknown quantization"),
         (["check", "lfm2-vl-450m", "-q", "Q6_K"], "not published in Q6_K"),
         (["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "1000000"], "at most 128000"),
         (["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "-1"], "--ctx"),
@@ -506,6 +513,8 @@ def test_window_that_cannot_open_falls_back_to_text(
 
     fake.main = fake_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "llmcheck.gui.app", fake)
+    monkeypatch.setattr("llmcheck.display.socket_answers", lambda *_a, **_k: True)
+    monkeypatch.setattr("llmcheck.display.qt_plugin_problem", lambda _name: None)
     recorded = cli.load_snapshot(snap("cpu-laptop"))
     code = cli.main([], probe=lambda: recorded, environ={"DISPLAY": ":0"})
     captured = capsys.readouterr()

@@ -148,4 +148,4 @@ def test_blocks_with_the_same_tensors_share_a_kind() -> None:
 def test_unknown_ftype_is_refused() -> None:
     arch = CATALOG.architectures[0]
     with pytest.raises(ValueError, match="no llama-quantize rules"):
-        tensor_summary(arch, "IQ2_XXS", "Q4_K", TYPES)
+        tensor_summary(arch, "Q2_K_XL", "Q4_K", TYPES)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from llmcheck.catalog.precomputed import stored_documents
 from llmcheck.catalog.quant import (
+    FileQuantTable,
     TensorGroup,
     TensorInfo,
     TensorSummary,
@@ -47,6 +48,7 @@ __all__ = [
     "Architecture",
     "Catalog",
     "CatalogError",
+    "FileQuantTable",
     "GgmlType",
     "GgufMetadata",
     "GgufSize",
@@ -57,12 +59,29 @@ __all__ = [
     "TensorInfo",
     "TensorSummary",
     "VisionProjector",
+    "community_quants",
     "gguf_size",
+    "is_published",
     "load_catalog",
     "load_catalog_from",
     "variant_summary",
     "variant_tensors",
 ]
+
+
+def is_published(variant: ModelVariant, quant: str) -> bool:
+    """True when Liquid AI's GGUF repository of ``variant`` has a ``quant`` file.
+
+    Every other quant of the table is a community quant: its size comes from llama-quantize's
+    rules alone (docs/community-quants.md).
+    """
+    return quant.upper() in variant.quants
+
+
+def community_quants(variant: ModelVariant) -> tuple[str, ...]:
+    """The quants llmcheck sizes for ``variant`` that Liquid AI did not publish, best first."""
+    ranked = sorted(variant.quant_table.quants, key=lambda q: -q.quality_rank)
+    return tuple(q.name for q in ranked if q.name not in variant.quants)
 
 
 @functools.cache

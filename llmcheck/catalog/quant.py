@@ -21,14 +21,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llmcheck.catalog.rules import SUPPORTED_FTYPES, tensor_type
-from llmcheck.catalog.values import GgmlType, GgufSize
+from llmcheck.catalog.values import GgmlType, GgufSize, QuantTable
 
 if TYPE_CHECKING:
-    from llmcheck.catalog.values import Architecture, ModelVariant, QuantTable
+    from llmcheck.catalog.values import Architecture, ModelVariant
 
 __all__ = [
     "GGUF_ALIGNMENT_BYTES",
     "SUPPORTED_FTYPES",
+    "FileQuantTable",
     "GgmlType",
     "GgufSize",
     "TensorGroup",
@@ -183,18 +184,18 @@ def _layer_template(arch: Architecture, attention: bool, moe: bool) -> tuple[_Ra
 # and reads ffn_down's block index): :func:`~llmcheck.catalog.rules.tensor_type` reads
 # ``position`` for these only, so the aggregated plan (:func:`tensor_summary`) types every other
 # tensor of a block once per shape.
-_POSITIONAL_ROLES = frozenset({"attn_v", "ffn_down"})
+_POSITIONAL_ROLES = frozenset({"attn_v", "ffn_down", "ffn_gate", "ffn_up"})
 
 
 def _position(role: str, layer: int | None, i_v: int) -> int:
     """What of a tensor's place :func:`~llmcheck.catalog.rules.tensor_type` reads.
 
-    The attn_v counter for attn_v, the block index for ffn_down, nothing (0) for the roles outside
-    ``_POSITIONAL_ROLES``.
+    The attn_v counter for attn_v, the block index for ffn_down / ffn_gate / ffn_up (IQ3_XS reads
+    the last two), nothing (0) for the roles outside ``_POSITIONAL_ROLES``.
     """
     if role == "attn_v":
         return i_v
-    if role == "ffn_down":
+    if role in ("ffn_down", "ffn_gate", "ffn_up"):
         return layer if layer is not None else 0
     return 0
 
@@ -223,7 +224,8 @@ def tensor_plan(
     for raw in raws:
         position = _position(raw.role, raw.layer, i_v)
         ggml_type = tensor_type(
-            ftype, raw.role, raw.shape[0], default_type, position, n_v, arch.n_layer, types
+            ftype, raw.role, raw.shape[0], default_type, position, n_v, arch.n_layer, types,
+            n_expert=arch.n_expert,
         )
         if raw.role == "attn_v":
             i_v += 1
@@ -364,7 +366,8 @@ def tensor_summary(
 
     def type_of(raw: _Raw, position: int) -> str:
         return tensor_type(
-            ftype, raw.role, raw.shape[0], default_type, position, n_v, n_layer, types
+            ftype, raw.role, raw.shape[0], default_type, position, n_v, n_layer, types,
+            n_expert=arch.n_expert,
         )
 
     outside = _global_tensors(arch)
@@ -426,13 +429,46 @@ def _info_bytes(name: str, shape: tuple[int, ...]) -> int:
     return TensorInfo(name=name, shape=shape, ggml_type="", nbytes=0).info_bytes
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileQuantTable(QuantTable):
+    """A quant table whose one quant is a GGUF file's own tensor list (issue #12).
+
+    ``quants`` holds one :class:`~llmcheck.catalog.values.QuantType` named ``file_quant``; its
+    tensors are ``summary`` (the file's real types and bytes), not llama-quantize's rules, and the
+    file size is the file's. Every size function of this module and the estimator reads a
+    variant's tensors through :func:`variant_summary`, so a variant carrying this table is
+    estimated from the file.
+    """
+
+    file_quant: str
+    summary: TensorSummary
+    file_bytes: int
+    token_embd_bytes: int
+    expert_bytes: int
+
+    def __hash__(self) -> int:
+        """Cheap: the quant name and the file size (``==`` still decides)."""
+        return hash((self.file_quant, self.file_bytes))
+
+
+def _file_table(table: QuantTable, quant: str) -> FileQuantTable | None:
+    if isinstance(table, FileQuantTable):
+        if quant.upper() != table.file_quant:
+            raise KeyError(quant)
+        return table
+    return None
+
+
 @functools.lru_cache(maxsize=1024)
 def variant_tensors(arch: Architecture, quant: str, table: QuantTable) -> tuple[TensorInfo, ...]:
     """The tensors of ``arch`` quantized as ``quant``, with types and bytes (cached, pure).
 
     Raises:
-        KeyError: ``quant`` is not in the table.
+        KeyError: ``quant`` is not in the table, or ``table`` is a file's
+            (:class:`FileQuantTable` keeps the file's summary only).
     """
+    if isinstance(table, FileQuantTable):
+        raise KeyError(quant)
     q = table.quant(quant)
     return tensor_plan(arch, q.name, q.default_type.name, table.types_by_name())
 
@@ -444,6 +480,9 @@ def variant_summary(arch: Architecture, quant: str, table: QuantTable) -> Tensor
     Raises:
         KeyError: ``quant`` is not in the table.
     """
+    file = _file_table(table, quant)
+    if file is not None:
+        return file.summary
     q = table.quant(quant)
     return tensor_summary(arch, q.name, q.default_type.name, table.types_by_name())
 
@@ -458,6 +497,21 @@ def _gguf_size(arch: Architecture, quant: str, table: QuantTable) -> GgufSize:
     # Cached per backbone, not per variant: variants share architectures (pure; the estimator
     # asks for every variant x quant on each call).
     summary = variant_summary(arch, quant, table)
+    file = _file_table(table, quant)
+    if file is not None:
+        data = sum(g.padded_bytes * g.count for g in summary.global_groups) + sum(
+            g.padded_bytes * g.count * n
+            for kind, n in zip(summary.kinds, _kind_counts(summary), strict=True)
+            for g in kind
+        )
+        return GgufSize(
+            tensor_data_bytes=data,
+            tensor_info_bytes=0,  # counted in the header below: the file's own bytes
+            metadata_bytes=max(0, file.file_bytes - data),
+            metadata_tolerance_bytes=0,
+            token_embd_bytes=file.token_embd_bytes,
+            expert_bytes=file.expert_bytes,
+        )
     meta = table.metadata_for(arch.vocab_size)
     token_embd = expert = data = 0
     for g in summary.global_groups:

@@ -39,8 +39,33 @@ SUPPORTED_FTYPES = frozenset(
         "Q3_K_L",
         "Q3_K_M",
         "Q2_K",
+        # Community quants (docs/community-quants.md): llama-quantize's rules for them, with an
+        # importance matrix assumed where it decides a type (the IQ ftypes; the IQ1 / IQ2 ftypes
+        # and Q2_K_S refuse to run without one).
+        "Q3_K_S",
+        "Q2_K_S",
+        "IQ4_NL",
+        "IQ4_XS",
+        "IQ3_M",
+        "IQ3_S",
+        "IQ3_XS",
+        "IQ3_XXS",
+        "IQ2_M",
+        "IQ2_S",
+        "IQ2_XS",
+        "IQ2_XXS",
+        "IQ1_M",
+        "IQ1_S",
+        "TQ2_0",
+        "TQ1_0",
     }
 )
+
+# The ftypes of llama-quant.cpp's low-bit branch (IQ1 / IQ2): their own attn_v / ffn_down /
+# attn_output rules, and a Q5_K tied embedding.
+_LOW_BIT_FTYPES = frozenset({"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "IQ1_S", "IQ1_M"})
+# The ftypes that assume an importance matrix (what the has_imatrix branches then pick).
+IMATRIX_FTYPES = frozenset({"Q2_K_S", "IQ4_NL", "IQ4_XS", "IQ3_XXS"}) | _LOW_BIT_FTYPES
 
 # Ftypes written by convert_hf_to_gguf directly: no llama-quantize override applies.
 _CONVERTER_FTYPES = frozenset({"F32", "F16", "BF16"})
@@ -64,18 +89,92 @@ def tensor_type(
     n_v: int,
     n_layer: int,
     types: Mapping[str, GgmlType],
+    *,
+    n_expert: int = 0,
 ) -> str:
     """The ggml type llama-quantize writes one tensor in.
 
     ``position`` is what llama-quant.cpp reads of the tensor's place: the attn_v counter for
-    attn_v, the block index for ffn_down, 0 for every other role.
+    attn_v, the block index for ffn_down, ffn_gate and ffn_up, 0 for every other role.
+    ``n_expert`` (0 for a dense model) decides the low-bit ftypes' attn_v.
     """
     if role in ("norm", "conv", "router", "bias"):
         return "F32"  # forced by the converter, never re-typed by llama-quantize
     if ftype in _CONVERTER_FTYPES:
         return default_type
-    chosen = _override(ftype, role, default_type, position, n_v, n_layer)
+    if ftype in _LOW_BIT_FTYPES:
+        chosen = _low_bit(ftype, role, default_type, position, n_layer, n_expert)
+    elif ftype in _COMMUNITY_OTHER:
+        chosen = _community(ftype, role, default_type, position, n_layer)
+    else:
+        chosen = _override(ftype, role, default_type, position, n_v, n_layer)
     return _fallback(chosen, row, types)
+
+
+_COMMUNITY_OTHER = frozenset(
+    {"Q3_K_S", "Q2_K_S", "IQ4_NL", "IQ4_XS", "IQ3_M", "IQ3_S", "IQ3_XS", "IQ3_XXS", "TQ2_0",
+     "TQ1_0"}
+)
+
+
+def _low_bit(
+    ftype: str, role: str, default: str, position: int, n_layer: int, n_expert: int
+) -> str:
+    """llama_tensor_get_type_impl's IQ1 / IQ2 branch for one LFM2 tensor (imatrix assumed)."""
+    wide = ftype in ("IQ2_S", "IQ2_M")
+    if role == "token_embd":
+        return "Q5_K"  # tied: the output rule's low-bit case (IQ2_S and IQ2_M included)
+    if role == "attn_v":
+        # n_gqa() is 0 for LFM2 (layer 0 is a conv layer); LFM2-MoE has 32 or 64 experts.
+        if n_expert >= 4:
+            return "Q4_K"
+        return "IQ3_S" if wide else "Q2_K"
+    if role == "ffn_down":
+        # i_ffn_down < n_ffn_down / 8: one ffn_down per LFM2 block, so the counter is the block.
+        if position < n_layer // 8:
+            return "IQ3_S" if wide else "Q2_K"
+        return default
+    if role == "attn_output":
+        if ftype in ("IQ1_S", "IQ1_M"):
+            return "IQ2_XXS"
+        return "IQ3_S" if wide else default
+    return default
+
+
+def _community(ftype: str, role: str, default: str, position: int, n_layer: int) -> str:
+    """llama_tensor_get_type_impl's general branch for the community ftypes the catalog's
+    published ftypes do not exercise (imatrix assumed where it decides; n_gqa() is 0)."""
+    if role == "token_embd":
+        return "Q6_K"  # tied: the output rule (new_type != Q8_0 -> Q6_K)
+    if role == "attn_v":
+        if ftype == "IQ3_M":
+            return "Q4_K"
+        return default  # IQ3_XXS with an imatrix keeps IQ3_XXS; the n_gqa() >= 4 bumps are off
+    if role in ("attn_q", "attn_k"):
+        if ftype == "IQ3_XS":
+            return "IQ3_XXS"
+        if ftype == "IQ3_XXS":
+            return "IQ2_S"
+        return default
+    if role == "ffn_down":
+        i = position
+        if ftype == "Q2_K_S" and i < n_layer // 8:
+            return "Q4_K"
+        if ftype == "IQ3_M" and i < n_layer // 8:
+            return "Q4_K"
+        # IQ3_XXS / IQ4_NL / IQ4_XS bump the first eighth only without an imatrix.
+        return default
+    if role == "attn_output":
+        if ftype == "IQ3_XXS":
+            return "IQ3_S"
+        if ftype == "IQ3_M":
+            return "Q4_K"
+        return default
+    if role in ("ffn_gate", "ffn_up"):
+        if ftype == "IQ3_XS" and n_layer // 8 <= position < 7 * n_layer // 8:
+            return "IQ3_XXS"
+        return default
+    return default
 
 
 def _override(ftype: str, role: str, default: str, position: int, n_v: int, n_layer: int) -> str:
@@ -137,6 +236,15 @@ _FALLBACK = {
     "Q5_K": "Q5_1",
     "Q6_K": "Q8_0",
     "IQ4_XS": "IQ4_NL",
+    "IQ1_S": "IQ4_NL",
+    "IQ1_M": "IQ4_NL",
+    "IQ2_XXS": "IQ4_NL",
+    "IQ2_XS": "IQ4_NL",
+    "IQ2_S": "IQ4_NL",
+    "IQ3_XXS": "IQ4_NL",
+    "IQ3_S": "IQ4_NL",
+    "TQ1_0": "Q4_0",
+    "TQ2_0": "Q4_0",
 }
 
 

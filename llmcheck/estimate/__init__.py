@@ -6,6 +6,10 @@ facts they rest on, with their sources, are in ``docs/llama-cpp-memory.md``.
 
 Modules, each importing only those below it (an import-linter contract keeps it so):
 
+* :mod:`~llmcheck.estimate.from_gguf` (:func:`estimate_file`, :func:`pair_projector`: a GGUF
+  file as the question) and :mod:`~llmcheck.estimate.runtime` (:func:`runtime_config`,
+  :func:`runtime_command`, :func:`runtime_assumptions`: llama-server, llama-cpp-python, Ollama,
+  LM Studio), over the entry points;
 * :mod:`~llmcheck.estimate.api`: :func:`estimate`, :func:`estimate_all`, :func:`best_quant`,
   :func:`max_context`;
 * :mod:`~llmcheck.estimate.context`: the largest-context search;
@@ -13,6 +17,8 @@ Modules, each importing only those below it (an import-linter contract keeps it 
   :mod:`~llmcheck.estimate.speed` (tokens per second), :mod:`~llmcheck.estimate.command`
   (the llama-server command and the assumptions);
 * :mod:`~llmcheck.estimate.budget`: what each device may hold;
+* :mod:`~llmcheck.estimate.moe_offload`: MoE experts in RAM (``--n-cpu-moe``), read by
+  placement and api;
 * :mod:`~llmcheck.estimate.memory` (the memory terms) and :mod:`~llmcheck.estimate.weights`
   (weights, file size, CPU repacking);
 * :mod:`~llmcheck.estimate.types`: the value types, standard library only.
@@ -43,7 +49,9 @@ from llmcheck.estimate.types import (
 if TYPE_CHECKING:
     from llmcheck.estimate.api import best_quant, estimate, estimate_all, max_context
     from llmcheck.estimate.budget import budgets
+    from llmcheck.estimate.from_gguf import estimate_file, file_question, pair_projector
     from llmcheck.estimate.memory import compute_bytes, kv_cache_bytes
+    from llmcheck.estimate.runtime import runtime_assumptions, runtime_command, runtime_config
     from llmcheck.estimate.speed import decode_bytes_per_token
     from llmcheck.estimate.weights import file_size_bytes, repack_mode
 
@@ -54,6 +62,12 @@ _FUNCTIONS = {
     "estimate_all": "api",
     "max_context": "api",
     "budgets": "budget",
+    "estimate_file": "from_gguf",
+    "file_question": "from_gguf",
+    "pair_projector": "from_gguf",
+    "runtime_assumptions": "runtime",
+    "runtime_command": "runtime",
+    "runtime_config": "runtime",
     "compute_bytes": "memory",
     "kv_cache_bytes": "memory",
     "decode_bytes_per_token": "speed",
@@ -90,8 +104,14 @@ __all__ = [
     "decode_bytes_per_token",
     "estimate",
     "estimate_all",
+    "estimate_file",
+    "file_question",
     "file_size_bytes",
     "kv_cache_bytes",
     "max_context",
+    "pair_projector",
     "repack_mode",
+    "runtime_assumptions",
+    "runtime_command",
+    "runtime_config",
 ]

@@ -10,9 +10,11 @@ from llmcheck.estimate.budget import _Machine, _machine
 from llmcheck.estimate.command import _assumptions, llama_cpp_command
 from llmcheck.estimate.context import _max_context
 from llmcheck.estimate.memory import CONTEXT_PAD_TOKENS, padded_context
+from llmcheck.estimate.moe_offload import offload_speed_factor
 from llmcheck.estimate.placement import _judge, _plan_gpus
 from llmcheck.estimate.speed import tokens_per_second
 from llmcheck.estimate.types import (
+    DeviceBudget,
     DeviceUse,
     Fit,
     Limit,
@@ -51,7 +53,15 @@ def estimate(
     return _estimate(variant, quant_name, config, _machine(machine))
 
 
-def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine: _Machine) -> Fit:
+def _estimate(
+    variant: ModelVariant,
+    quant_name: str,
+    config: RunConfig,
+    machine: _Machine,
+    *,
+    model_file: str | None = None,
+    mmproj_file: str | None = None,
+) -> Fit:
     quant = _resolve_quant(variant, quant_name)
     if config.context_tokens > variant.gguf_context_tokens:
         # A context beyond the GGUF's context_length (a script's 131072 for "128K"): llama.cpp
@@ -86,7 +96,9 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
     speed: SpeedRange | None = None
     if judgement.verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT):
         used = [(b, n) for b, _, n in plan.uses if n > 0]
-        speed = tokens_per_second(variant, quant, config, used)
+        speed = tokens_per_second(variant, quant, config, used, machine.cpu)
+        if plan.n_cpu_moe and speed is not None:
+            speed = _experts_in_ram_speed(variant, quant, plan.n_cpu_moe, speed, plan.uses[-1][0])
     verdict, reason, limited_by = _with_speed(judgement.verdict, judgement.reason, speed, config)
     gpus = [b for b, _, n in plan.uses if b.kind != "cpu"]
     split = [n for b, _, n in plan.uses if b.kind != "cpu"] if len(gpus) > 1 else []
@@ -99,6 +111,9 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
         split=split,
         main_gpu=main_gpu,
         gpu_hidden=not gpus,
+        model_file=model_file,
+        mmproj_file=mmproj_file,
+        n_cpu_moe=plan.n_cpu_moe if placement is not Placement.NONE else 0,
     )
     return Fit(
         variant_id=variant.id,
@@ -112,12 +127,41 @@ def _estimate(variant: ModelVariant, quant_name: str, config: RunConfig, machine
         gpu_layers=plan.gpu_layers if placement is not Placement.NONE else None,
         speed=speed,
         llama_cpp_command=command,
-        assumptions=tuple(_assumptions(variant, config, repack, cpu_only=not gpus)),
+        assumptions=tuple(
+            _assumptions(
+                variant,
+                config,
+                repack,
+                cpu_only=not gpus,
+                quant=quant,
+                n_cpu_moe=plan.n_cpu_moe if placement is not Placement.NONE else 0,
+            )
+        ),
         reason=reason,
         file_size_bytes=file_size_bytes(variant, quant),
         offloadable_layers=variant.architecture.n_layer + 1,
         budgets=machine.budgets,
         limited_by=limited_by,
+        n_cpu_moe=plan.n_cpu_moe if placement is not Placement.NONE else 0,
+    )
+
+
+def _experts_in_ram_speed(
+    variant: ModelVariant, quant: str, n_cpu_moe: int, speed: SpeedRange, cpu: DeviceBudget
+) -> SpeedRange:
+    """The all-on-GPU ``speed`` slowed by reading the active experts of the first ``n_cpu_moe``
+    layers from RAM (:func:`~llmcheck.estimate.moe_offload.offload_speed_factor`)."""
+    if not cpu.bandwidth_gb_s:
+        return speed
+    f = offload_speed_factor(variant, quant, n_cpu_moe, speed.bandwidth_gb_s, cpu.bandwidth_gb_s)
+    return replace(
+        speed,
+        low_tokens_per_second=speed.low_tokens_per_second * f,
+        high_tokens_per_second=speed.high_tokens_per_second * f,
+        prompt_low_tokens_per_second=speed.prompt_low_tokens_per_second * f,
+        prompt_high_tokens_per_second=speed.prompt_high_tokens_per_second * f,
+        basis=f"{speed.basis}; x{f:.2f} for the experts of the first {n_cpu_moe} layers read "
+        f"from RAM at {cpu.bandwidth_gb_s:.0f} GB/s (--n-cpu-moe)",
     )
 
 
@@ -185,7 +229,7 @@ def best_quant(variant: ModelVariant, machine: SystemSnapshot, config: RunConfig
         verdict = judgement.verdict
         if verdict is Verdict.RUNS_GREAT and judgement.plan is not None:
             used = [(b, n) for b, _, n in judgement.plan.uses if n > 0]
-            speed = tokens_per_second(variant, q, config, used)
+            speed = tokens_per_second(variant, q, config, used, facts.cpu)
             verdict = _with_speed(verdict, judgement.reason, speed, config)[0]
         if verdict is Verdict.RUNS_GREAT:
             return q

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from llmcheck.estimate.memory import CPU_OVERHEAD_BYTES, MIB, overhead_bytes
 from llmcheck.estimate.types import DeviceBudget, RunConfig
 from llmcheck.estimate.weights import repack_mode, repack_types
-from llmcheck.snapshot import GpuInfo, GpuVendor, MemoryKind, SystemSnapshot
+from llmcheck.snapshot import CpuInfo, GpuInfo, GpuVendor, MemoryKind, SystemSnapshot
 
 # --- verdict thresholds (VERDICT_RULES in placement.py) ---------------------------
 # llama.cpp --fit keeps 1024 MiB free per device by default (common/fit.cpp fit_params_target).
@@ -162,6 +162,7 @@ class _Machine:
     budgets: tuple[DeviceBudget, ...]
     repack: frozenset[str]
     repack_mode: str
+    cpu: CpuInfo | None = None  # ISA and cores, for the speed model
     # The candidates of each ``RunConfig.device`` asked so far: every fit of estimate_all and
     # every step of its context search asks for the same one.
     candidates: dict[str, _Candidates] = field(default_factory=dict, compare=False, hash=False)
@@ -169,7 +170,10 @@ class _Machine:
 
 def _machine(machine: SystemSnapshot) -> _Machine:
     return _Machine(
-        budgets=budgets(machine), repack=repack_types(machine), repack_mode=repack_mode(machine)
+        budgets=budgets(machine),
+        repack=repack_types(machine),
+        repack_mode=repack_mode(machine),
+        cpu=machine.cpu,
     )
 
 

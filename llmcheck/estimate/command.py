@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from llmcheck import calibration
-from llmcheck.catalog import ModelVariant
+from llmcheck.catalog import FileQuantTable, ModelVariant
+from llmcheck.catalog.rules import IMATRIX_FTYPES
 from llmcheck.estimate.budget import GREAT_MARGIN_BYTES, GREAT_MARGIN_RAM_FRACTION
 from llmcheck.estimate.memory import CONTEXT_PAD_TOKENS, MIB
 from llmcheck.estimate.types import FrontEnd, RunConfig
@@ -24,22 +25,34 @@ def llama_cpp_command(
     split: Sequence[int] = (),
     main_gpu: int | None = None,
     gpu_hidden: bool | None = None,
+    model_file: str | None = None,
+    mmproj_file: str | None = None,
+    n_cpu_moe: int = 0,
 ) -> str:
     """The llama-server command the verdict assumes, with every flag that changes memory pinned.
 
     ``-fit off`` keeps llama-server (which fits by default) from changing -c / -ngl; ``-kvu``
     makes parallel sequences share one KV cache of -c cells; ``-dev none`` keeps a CPU-only run
     off the GPU (``gpu_hidden``, default: ``gpu_layers == 0``; ``-ngl 0`` with a GPU visible
-    still uses it for the big matmuls).
+    still uses it for the big matmuls). ``model_file`` / ``mmproj_file``: the user's own files
+    (already shell-quoted) instead of the published names. ``n_cpu_moe`` N > 0: the routed
+    experts of the first N layers stay in RAM (``--n-cpu-moe N``; ``--cpu-moe`` when N covers
+    every layer).
     """
     parts = [
         "llama-server",
         "-m",
-        variant.gguf_file_name(quant),
+        model_file if model_file is not None else variant.gguf_file_name(quant),
     ]
-    if variant.vision is not None:
+    if mmproj_file is not None:
+        parts += ["--mmproj", mmproj_file]
+    elif variant.vision is not None:
         parts += ["--mmproj", f"mmproj-{variant.gguf_file_prefix}-{variant.vision.ggml_type}.gguf"]
     parts += ["-c", str(config.context_tokens), "-ngl", str(gpu_layers)]
+    if n_cpu_moe >= variant.architecture.n_layer:
+        parts.append("--cpu-moe")
+    elif n_cpu_moe > 0:
+        parts += ["--n-cpu-moe", str(n_cpu_moe)]
     if gpu_hidden if gpu_hidden is not None else gpu_layers == 0:
         parts += ["-dev", "none"]
     if len(split) > 1:
@@ -64,8 +77,17 @@ def llama_cpp_command(
     return " ".join(parts)
 
 
+COMMUNITY_QUANT_NOTE = "community quant: not published by Liquid AI"
+
+
 def _assumptions(
-    variant: ModelVariant, config: RunConfig, repack: frozenset[str], *, cpu_only: bool
+    variant: ModelVariant,
+    config: RunConfig,
+    repack: frozenset[str],
+    *,
+    cpu_only: bool,
+    quant: str | None = None,
+    n_cpu_moe: int = 0,
 ) -> list[str]:
     arch = variant.architecture
     out = [
@@ -103,13 +125,42 @@ def _assumptions(
                 else ""
             )
         )
+    if (
+        quant is not None
+        and quant not in variant.quants
+        and not isinstance(variant.quant_table, FileQuantTable)
+    ):
+        imatrix = quant in IMATRIX_FTYPES
+        out.append(
+            f"{COMMUNITY_QUANT_NOTE} (size from llama-quantize's per-tensor rules"
+            + (", with an importance matrix" if imatrix else "")
+            + "; a file made with other settings differs: open the file itself to be exact)"
+        )
+    if n_cpu_moe:
+        out.append(
+            f"routed experts of the first {n_cpu_moe} layers in RAM (--n-cpu-moe): the GPU's "
+            "compute buffer also holds one layer's experts, copied over for prompt batches (not "
+            "measured); their speed cost is a bandwidth model (docs/moe-offload.md), not a "
+            "measurement"
+        )
     if not arch.attention_layers_verified:
         out.append("attention-layer indices are a placeholder (only their count is verified)")
     if not variant.verified:
         out.append(f"{variant.name}: architecture not fully verified ({arch.note or variant.note})")
-    if variant.vision is not None:
+    if variant.vision is not None and variant.vision.size_estimated:
         out.append(
             "vision projector size estimated from the encoder's parameter count; the image "
             "encoder's compute buffer is not counted"
+        )
+    elif variant.vision is not None:
+        out.append(
+            "vision projector: the mmproj file's own tensors "
+            f"({variant.vision.size_bytes / MIB:,.0f} MiB, on the GPU with the output layer); "
+            "the image encoder's compute buffer is not counted"
+        )
+    if isinstance(variant.quant_table, FileQuantTable):
+        out.append(
+            "weights: the GGUF file's own tensor types and bytes; architecture values read from "
+            "its header"
         )
     return out

@@ -42,6 +42,12 @@ from llmcheck.estimate.memory import (
     overhead_bytes,
     recurrent_state_bytes,
 )
+from llmcheck.estimate.moe_offload import (
+    decode_seconds_per_token,
+    expert_offload_reads,
+    layer_split_reads,
+    moved_expert_bytes,
+)
 from llmcheck.estimate.types import DeviceBudget, MemoryTerms, Placement, RunConfig, Verdict
 from llmcheck.estimate.weights import FLOAT_WEIGHT_QUANTS, _cpu_repack, _facts
 
@@ -57,6 +63,8 @@ class _Plan:
     # Per use, what the context does not change: (bytes, attention layers, compute role).
     # max_context re-prices a plan at another context from these alone.
     shape: tuple[tuple[int, int, ComputeRole], ...] = ()
+    # --n-cpu-moe N: every layer on the GPU but the routed experts of layers < N in RAM.
+    n_cpu_moe: int = 0
 
 
 def _layer_split(n_items: int, weights: Sequence[int]) -> list[int]:
@@ -374,6 +382,9 @@ def _judge(
         if ngl >= 1:
             split.append(_plan_gpus(variant, quant, config, [g], cpu, ngl, mode))
     partial = _best(split)
+    experts = _best_expert_offload(variant, quant, config, known, cpu)
+    if experts is not None and _faster(variant, quant, experts, partial):
+        partial = experts
     if partial is not None:
         return _Judgement(verdict=Verdict.TIGHT, plan=partial, reason=_reason(variant, partial))
     # 4. the CPU alone (-dev none: the GPU hidden)
@@ -392,6 +403,117 @@ def _judge(
         plan=cpu_plan,
         reason=_wont_fit_reason(variant, quant, cpu_plan),
     )
+
+
+def _expert_offload_plan(
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    gpu: DeviceBudget,
+    cpu: DeviceBudget,
+    n_cpu_moe: int,
+) -> _Plan:
+    """``-ngl`` all layers with ``--n-cpu-moe n_cpu_moe`` on one discrete GPU
+    (:mod:`llmcheck.estimate.moe_offload`).
+
+    GPU: every layer's tensors but the moved experts, the output layer, the KV cache and the
+    compute buffer, which also holds the copy of one layer's experts that a prompt batch offloads
+    to the GPU. Host: token_embd, the moved experts, the output buffer and the CPU side's compute
+    buffer.
+    """
+    arch = variant.architecture
+    n = arch.n_layer
+    moved, one_layer = moved_expert_bytes(variant, quant, n_cpu_moe)
+    gpu_role = ComputeRole(kind="gpu")
+    gpu_terms, (gpu_fixed, n_attn, _) = _terms_for_layers(
+        variant, quant, config, 0, n, has_output=True, budget=gpu, has_input=False,
+        role=gpu_role,
+    )
+    gpu_terms = replace(
+        gpu_terms,
+        weights_bytes=gpu_terms.weights_bytes - moved,
+        compute_bytes=gpu_terms.compute_bytes + one_layer,
+    )
+    host_role = ComputeRole(kind="host", cpu_layers=True)
+    cpu_terms, (cpu_fixed, _, _) = _terms_for_layers(
+        variant, quant, config, 0, 0, has_output=False, budget=cpu, has_input=True,
+        role=host_role,
+    )
+    cpu_terms = replace(cpu_terms, weights_bytes=cpu_terms.weights_bytes + moved)
+    uses = ((gpu, gpu_terms, n), (cpu, cpu_terms, 0))
+    level = min(_level(t.total_bytes, b) for b, t, _ in uses)
+    shape = ((gpu_fixed - moved + one_layer, n_attn, gpu_role), (cpu_fixed + moved, 0, host_role))
+    return _Plan(
+        placement=Placement.SPLIT,
+        uses=uses,
+        gpu_layers=n + 1,
+        level=level,
+        shape=shape,
+        n_cpu_moe=n_cpu_moe,
+    )
+
+
+def _best_expert_offload(
+    variant: ModelVariant,
+    quant: str,
+    config: RunConfig,
+    gpus: Sequence[DeviceBudget],
+    cpu: DeviceBudget,
+) -> _Plan | None:
+    """The fewest ``--n-cpu-moe`` layers whose GPU share fits with the margin, on the best
+    discrete GPU (None: not a MoE model, no such GPU, or nothing fits)."""
+    arch = variant.architecture
+    if not arch.is_moe:
+        return None
+    plans = []
+    for g in gpus:
+        if g.kind != "gpu" or g.budget_bytes is None:
+            continue
+
+        def gpu_ok(k: int, g: DeviceBudget = g) -> bool:
+            plan = _expert_offload_plan(variant, quant, config, g, cpu, k)
+            return _level(plan.uses[0][1].total_bytes, g) == _GREAT
+
+        if not gpu_ok(arch.n_layer):
+            continue
+        lo, hi = arch.n_dense_lead_layers + 1, arch.n_layer  # gpu_ok(hi); the GPU need shrinks
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if gpu_ok(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        plan = _expert_offload_plan(variant, quant, config, g, cpu, lo)
+        if plan.level > _NO:
+            plans.append(plan)
+    return _best(plans)
+
+
+def _decode_seconds(variant: ModelVariant, quant: str, plan: _Plan) -> float | None:
+    """:func:`~llmcheck.estimate.moe_offload.decode_seconds_per_token` of a GPU + CPU plan
+    (None when a bandwidth is unknown)."""
+    gpu = next((b for b, _, _ in plan.uses if b.kind != "cpu"), None)
+    cpu = plan.uses[-1][0]
+    if gpu is None or not gpu.bandwidth_gb_s or not cpu.bandwidth_gb_s:
+        return None
+    if plan.n_cpu_moe:
+        reads = expert_offload_reads(variant, quant, plan.n_cpu_moe)
+    else:
+        reads = layer_split_reads(variant, quant, plan.gpu_layers)
+    return decode_seconds_per_token(reads, gpu.bandwidth_gb_s, cpu.bandwidth_gb_s)
+
+
+def _faster(variant: ModelVariant, quant: str, experts: _Plan, split: _Plan | None) -> bool:
+    """Whether the experts-in-RAM plan beats the layer split (by the decode model; a layer
+    split is kept where a bandwidth is unknown, and where the split fits with more to spare)."""
+    if split is None:
+        return True
+    if experts.level != split.level:
+        return experts.level > split.level
+    mine, theirs = _decode_seconds(variant, quant, experts), _decode_seconds(variant, quant, split)
+    if mine is None or theirs is None:
+        return False
+    return mine < theirs
 
 
 def _max_gpu_layers(
@@ -434,8 +556,13 @@ def _reason(variant: ModelVariant, plan: _Plan, *, great: bool = False) -> str:
         Placement.GPU: "on the GPU" + ("s" if len(plan.uses) > 2 else ""),
         Placement.UNIFIED: "in unified memory",
         Placement.CPU: "on the CPU",
-        Placement.SPLIT: f"with {plan.gpu_layers} of {variant.architecture.n_layer + 1} layers "
-        "on the GPU and the rest on the CPU",
+        Placement.SPLIT: (
+            f"with every layer on the GPU and the routed experts of the first {plan.n_cpu_moe} "
+            "in RAM"
+            if plan.n_cpu_moe
+            else f"with {plan.gpu_layers} of {variant.architecture.n_layer + 1} layers "
+            "on the GPU and the rest on the CPU"
+        ),
         Placement.NONE: "",
     }[plan.placement]
     if great:

@@ -1,7 +1,20 @@
-"""Decode and prompt speed: the bytes read per generated token over the memory bandwidth of the
-devices that hold the layers, plus a per-layer latency (``docs/llama-cpp-memory.md`` §8).
+"""Decode and prompt speed of a placement: llmcheck's model file in, llmcheck.speed_model out.
 
-An estimate, not a measurement: the constants below were fitted to runs recorded with llama.cpp.
+The model (``llmcheck/speed_model.py``, ``docs/speed-model.md``) is architecture-generic: per
+generated token it reads the weights (MoE: the active experts) and the KV cache over the memory
+bandwidth, with per-layer and per-thread costs and attention work that grows with the filled
+context; a prompt is FLOPs over the device's matrix throughput (the ISA and cores of a CPU, a table
+of GPUs). This module turns a variant x quant x placement into that model's inputs:
+
+- **Which context.** Decode and prompt are estimated with the chosen context half full
+  (``depth_tokens``): the middle of a conversation that grows to the context. The prompt is a
+  512-token batch (llama-bench's pp512): its high end on an empty cache, its low end on the
+  half-full one. The basis says so.
+- **Several devices.** A split placement runs each device's share of the layers in turn, so the
+  time per token is the sum of each device's time for its share.
+- **Threads.** llama.cpp's default, one per physical core (``cpu_get_num_math``).
+- **Throughput of a GPU the table does not list** is estimated from its bandwidth (Apple: from its
+  GPU core count) and the basis says so.
 """
 
 from __future__ import annotations
@@ -9,48 +22,46 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from llmcheck.catalog import ModelVariant
-from llmcheck.estimate.memory import MIB, kv_cache_bytes
+from llmcheck.estimate.memory import MIB, kv_bytes_per_token, kv_cache_bytes
 from llmcheck.estimate.types import DeviceBudget, KvType, RunConfig, SpeedRange
 from llmcheck.estimate.weights import _weights
+from llmcheck.snapshot import CpuInfo
+from llmcheck.speed_model import (
+    FITTED,
+    PROMPT_MAX_WIDTH,
+    BandwidthKind,
+    DeviceKind,
+    Hardware,
+    ModelLoad,
+    cpu_isa,
+    cpu_matrix_tflops,
+    decode_seconds_per_token,
+    decode_terms,
+    gpu_fp16_tflops,
+    prompt_seconds_per_token,
+)
 
-# Measured against llama.cpp 0c1e57098 on an H100 80GB + 16-vCPU AMX Xeon with 138 GB/s of copy
-# bandwidth (tests/data/llamacpp/speed_h100.json, benchmarks/llamacpp_truth/speed.py: pp512 and
-# tg128 at 4k context, FA on, 16 threads; tests/test_speed_truth.py holds every run inside).
-# Each pair is (high end, low end) of the decode range.
-#
-# Decode streams the weights once per token: t = weight bytes / (bandwidth x efficiency) +
-# n_layer x per-layer latency (the low end also reads the whole KV cache at the full context).
-# GPU: every H100 run fits 0.80 of 3,352 GB/s plus 43-63 us per layer (CUDA graphs on; kernel
-# time of the many small matmuls of a layer, not bandwidth: 350M 1,289 tok/s, 1.2B Q4_K_M 880,
-# Q8_0 824, 2.6B 503, 8B-A1B 643; 1.2B with 16k tokens in the cache 734). The low end keeps the
-# peer tool whichllm's 0.45 and 90 us per layer (LFM2-24B-A2B's card: 293 tok/s on an H100, ~85 us
-# per layer; docs/llama-cpp-memory.md §8) for slower GPUs; the high end's 35 us is 20 % under the
-# fastest layer measured. Width: ~2.1x between low and high.
-GPU_DECODE_EFFICIENCY = (0.80, 0.45)
-GPU_LAYER_LATENCY_S = (35e-6, 90e-6)
-# CPU: the Xeon runs fit ~150 us per layer (16 threads meet at a barrier after every graph node,
-# ~25 nodes per LFM2 layer) plus 0.41-0.60 of the measured copy bandwidth (Q4_K_M 0.41-0.45:
-# this CPU is compute-bound on K-quant dot products; Q8_0 0.60): 350M 165 tok/s, 1.2B Q4_K_M
-# 65, Q8_0 57, 2.6B 33, 8B-A1B 50. The old 5-20 us per layer and 0.45-0.80 put four of five
-# runs above the measurement. A CPU with less bandwidth per core is bandwidth-bound and reaches
-# the high end (0.70, 80 us); the low end (0.40, 200 us) sits under the slowest run measured.
-# Width: ~2x.
-CPU_DECODE_EFFICIENCY = (0.70, 0.40)
-# CPU_DECODE_EFFICIENCY is relative to a MEASURED copy bandwidth (threads copying memory, as
-# `--measure-bandwidth` does). A RAM bandwidth from a table or from the DIMMs' SMBIOS data is the
-# theoretical peak, which a copy reaches only in part: STREAM-style copies on DDR4/DDR5 desktops
-# and servers typically reach 65-80% of the peak. Such a peak is scaled by this factor before the
-# efficiencies apply, so table-based CPU speeds are not optimistic.
-RAM_PEAK_TO_COPY = 0.70
-CPU_LAYER_LATENCY_S = (80e-6, 200e-6)
-# Prompt processing (pp512) is compute-bound and the snapshot has no FLOP rate, so it is a
-# multiple of the middle of the decode range (geometric mean of low and high). Measured
-# multiples of the measured decode: GPU 27-55x (H100, dense and MoE), CPU 8-13x for dense models
-# and 3.4x for LFM2-8B-A1B (the CPU's MUL_MAT_ID path over 32 experts). Ranges below are those of
-# pp512 / middle of the estimated decode range, widened 1.3x each way for other hardware.
-PROMPT_TO_DECODE_GPU = (20.0, 80.0)
-PROMPT_TO_DECODE_CPU = (5.0, 20.0)
-PROMPT_TO_DECODE_CPU_MOE = (2.0, 8.0)
+# A GPU missing from speed_model.GPU_FP16_TFLOPS: dense FP16 TFLOPS per GB/s of its bandwidth.
+# Consumer and data-centre NVIDIA / AMD cards of 2020-2025 sit at 0.14-0.33 (RTX 3060 51 / 360,
+# RTX 4090 330 / 1,008, H100 989 / 3,352); 0.12 errs on the slow side.
+UNLISTED_GPU_TFLOPS_PER_GB_S = 0.12
+# Apple GPUs: FP16 runs at the FP32 rate, ~0.33 TFLOPS per GPU core (M1 8 cores 2.6 TFLOPS,
+# M1 Ultra 64 cores 21 TFLOPS: Apple's figures).
+APPLE_TFLOPS_PER_GPU_CORE = 0.33
+# Apple GPUs of unknown core count: what the bandwidth implies at the M1 Ultra's ratio (21 / 800).
+APPLE_TFLOPS_PER_GB_S = 0.026
+# llama.cpp's default thread count when the probe could not count cores.
+DEFAULT_THREADS = 4
+
+_BACKEND_KIND = {
+    "cuda": DeviceKind.CUDA,
+    "rocm": DeviceKind.ROCM,
+    "metal": DeviceKind.METAL,
+    "vulkan": DeviceKind.VULKAN,
+    "sycl": DeviceKind.VULKAN,  # no SYCL data: the Vulkan constants are the nearest
+    "cpu": DeviceKind.CPU,
+}
+
 
 def decode_bytes_per_token(
     variant: ModelVariant, quant: str, context_tokens: int, kv_type: KvType = KvType.F16
@@ -72,12 +83,75 @@ def decode_bytes_per_token(
     return read, kv_cache_bytes(arch, context_tokens, kv_type)
 
 
-def _effective_bandwidth_gb_s(budget: DeviceBudget) -> float | None:
-    """The bandwidth the speed model uses: a CPU RAM peak (not measured) x RAM_PEAK_TO_COPY."""
+def model_load(variant: ModelVariant, quant: str, kv_type: KvType = KvType.F16) -> ModelLoad:
+    """The speed model's per-token work of one variant x quant."""
+    arch = variant.architecture
+    weights, _ = decode_bytes_per_token(variant, quant, 1, kv_type)
+    return ModelLoad(
+        weight_bytes_per_token=weights,
+        kv_bytes_per_context_token=kv_bytes_per_token(arch, kv_type),
+        matmul_flops_per_token=2 * arch.parameter_count(active=True),
+        n_layer=arch.n_layer,
+        n_attention_layers=arch.n_attention_layers,
+        n_head=arch.n_head,
+        head_dim=arch.head_dim,
+        quant=quant,
+        is_moe=arch.is_moe,
+    )
+
+
+def threads_for(cpu: CpuInfo | None) -> int:
+    """llama.cpp's default thread count: the physical cores."""
+    if cpu is None:
+        return DEFAULT_THREADS
+    return cpu.physical_cores or cpu.logical_cores or DEFAULT_THREADS
+
+
+def hardware(budget: DeviceBudget, cpu: CpuInfo | None) -> tuple[Hardware, str] | None:
+    """The speed model's view of one device, and a note on how its throughput was found.
+
+    None when its bandwidth is unknown.
+    """
     bw = budget.bandwidth_gb_s
-    if bw is None or budget.kind != "cpu" or budget.bandwidth_source == "measured":
-        return bw
-    return bw * RAM_PEAK_TO_COPY
+    if bw is None or bw <= 0:
+        return None
+    kind = _BACKEND_KIND.get(budget.backend, DeviceKind.VULKAN)
+    threads = threads_for(cpu)
+    if kind is DeviceKind.CPU:
+        features = cpu.features if cpu is not None else ()
+        isa = cpu_isa(features)
+        measured = budget.bandwidth_source == "measured"
+        return (
+            Hardware(
+                device=kind,
+                bandwidth_gb_s=bw,
+                bandwidth_kind=BandwidthKind.MEASURED if measured else BandwidthKind.PEAK,
+                bandwidth_source=budget.bandwidth_source or "unknown source",
+                matrix_tflops=cpu_matrix_tflops(isa, threads),
+                cores=threads,
+                threads=threads,
+            ),
+            f"{isa.value} x {threads} cores",
+        )
+    tflops = gpu_fp16_tflops(budget.name)
+    note = "FP16 table"
+    if tflops is None:
+        if kind is DeviceKind.METAL:
+            tflops, note = bw * APPLE_TFLOPS_PER_GB_S, "estimated from its bandwidth"
+        else:
+            tflops, note = bw * UNLISTED_GPU_TFLOPS_PER_GB_S, "estimated from its bandwidth"
+    return (
+        Hardware(
+            device=kind,
+            bandwidth_gb_s=bw,
+            bandwidth_kind=BandwidthKind.PEAK,
+            bandwidth_source=budget.bandwidth_source or "unknown source",
+            matrix_tflops=tflops,
+            cores=threads,
+            threads=threads,
+        ),
+        note,
+    )
 
 
 def tokens_per_second(
@@ -85,67 +159,82 @@ def tokens_per_second(
     quant: str,
     config: RunConfig,
     used: Sequence[tuple[DeviceBudget, int]],
+    cpu: CpuInfo | None = None,
 ) -> SpeedRange | None:
     """Decode and prompt speed ranges for a placement; None when a bandwidth is unknown.
 
-    ``used`` is (device budget, layers it holds) per device holding layers. Per token, each device
-    streams its share of the bytes: t = sum(bytes x share / (bw x eff)) + n_layer x per-layer
-    latency. High end: the high efficiency, empty KV, low latency; low end: the low efficiency,
-    KV read at the full context, high latency. The reported bandwidth is the slowest device's as
-    read (``SpeedRange.device``); a RAM peak counts as ``RAM_PEAK_TO_COPY`` of it, as the basis
-    says.
+    ``used`` is (device budget, layers it holds) per device holding layers; ``cpu`` the machine's
+    CPU (ISA and cores for its throughput and thread count).
     """
     arch = variant.architecture
-    n_all = arch.n_layer
-    shares = [(n / n_all, _effective_bandwidth_gb_s(b), b.kind != "cpu") for b, n in used]
-    if not shares or any(bw is None or bw <= 0 for _, bw, _ in shares):
+    devices = [(b, n, hardware(b, cpu)) for b, n in used if n > 0]
+    if not devices or any(h is None for _, _, h in devices):
         return None
-    weights, kv = decode_bytes_per_token(variant, quant, config.context_tokens, config.kv_type)
-    slow = fast = 0.0
-    for share, bw, is_gpu in shares:
-        assert bw is not None
-        rate = bw * 1e9
-        eff = GPU_DECODE_EFFICIENCY if is_gpu else CPU_DECODE_EFFICIENCY
-        lat = GPU_LAYER_LATENCY_S if is_gpu else CPU_LAYER_LATENCY_S
-        layers = share * arch.n_layer
-        fast += weights * share / (rate * eff[0]) + layers * lat[0]
-        slow += (weights + kv) * share / (rate * eff[1]) + layers * lat[1]
-    high, low = 1.0 / fast, 1.0 / slow
-    gpu_bound = all(is_gpu for _, _, is_gpu in shares)
-    if gpu_bound:
-        ratio = PROMPT_TO_DECODE_GPU
-    else:
-        ratio = PROMPT_TO_DECODE_CPU_MOE if arch.is_moe else PROMPT_TO_DECODE_CPU
-    middle = (low * high) ** 0.5
-    bw_min = min(bw for _, bw, _ in shares if bw is not None)
-    peaks = [b for b, _ in used if _effective_bandwidth_gb_s(b) != b.bandwidth_gb_s]
-    basis = (
-        f"decode: {weights / MIB:.0f} MiB of {variant.name} {quant} weights"
-        + (" (MoE: k/E of the experts)" if arch.is_moe else "")
-        + f" + up to {kv / MIB:.0f} MiB of KV per token over {bw_min:.0f} GB/s plus per-layer "
-        f"latency, fitted to llama.cpp on an H100 and a 16-core Xeon; prompt: "
-        f"{ratio[0]:.0f}-{ratio[1]:.0f}x the middle of the decode range."
+    load = model_load(variant, quant, config.kv_type)
+    depth = config.context_tokens // 2
+    t_decode = t_prompt = t_prompt_empty = 0.0
+    bound = "memory"
+    notes: list[str] = []
+    for _budget, n, found in devices:
+        assert found is not None
+        hw, note = found
+        share = n / arch.n_layer if arch.n_layer else 1.0
+        t_decode += share * decode_seconds_per_token(load, hw, depth)
+        t_prompt += share * prompt_seconds_per_token(load, hw, depth)
+        t_prompt_empty += share * prompt_seconds_per_token(load, hw, 0)
+        terms = decode_terms(load, hw, depth)
+        if terms["compute"] > terms["memory"]:
+            bound = "compute"
+        notes.append(f"{hw.device.value} {hw.matrix_tflops:.1f} TFLOPS ({note})")
+    c = FITTED
+    low, high = 1.0 / (t_decode * c.decode_spread_low), c.decode_spread_high / t_decode
+    # A prompt's speed falls as the context fills: the high end is an empty cache, the low end
+    # the half-full one, within the model's widest honest range (PROMPT_MAX_WIDTH).
+    p_high = c.prompt_spread_high / t_prompt_empty
+    p_low = max(1.0 / (t_prompt * c.prompt_spread_low), p_high / PROMPT_MAX_WIDTH)
+    slowest_budget, _, slowest = min(
+        devices, key=lambda d: d[2][0].bandwidth_gb_s if d[2] is not None else 0.0
     )
-    if peaks:
+    assert slowest is not None
+    slow_hw = slowest[0]
+    weights, kv_full = decode_bytes_per_token(variant, quant, config.context_tokens,
+                                              config.kv_type)
+    threads = threads_for(cpu)
+    on_cpu = any(hw_note[0].device is DeviceKind.CPU for _, _, hw_note in devices if hw_note)
+    peak = (slow_hw.device is DeviceKind.CPU and slow_hw.bandwidth_kind is BandwidthKind.PEAK)
+    basis = (
+        f"with the {config.context_tokens:,}-token context half full: decode reads "
+        f"{weights / MIB:.0f} MiB of {variant.name} {quant} weights"
+        + (" (MoE: the active experts)" if arch.is_moe else "")
+        + f" + {load.kv_bytes_per_context_token * depth / MIB:.0f} MiB of KV per token over"
+        f" {slow_hw.bandwidth_gb_s:.0f} GB/s ({slow_hw.bandwidth_source}), {bound}-bound, plus"
+        " per-layer costs"
+        + (f" with {threads} thread{'s' if threads != 1 else ''}" if on_cpu else "")
+        + f"; a 512-token prompt (empty to half-full cache): "
+        f"{load.matmul_flops_per_token / 1e9:.1f} GFLOP per token over "
+        + ", ".join(notes)
+        + ". Fitted to llama.cpp on several machines (docs/speed-model.md)."
+    )
+    if peak:
         basis += (
-            f" RAM: the {peaks[0].bandwidth_gb_s:.0f} GB/s peak"
-            f" ({peaks[0].bandwidth_source or 'unknown source'}) counted as"
-            f" {RAM_PEAK_TO_COPY:.0%} of it, what a copy reaches; --measure-bandwidth"
-            " measures it instead."
+            f" The RAM bandwidth is a peak ({slow_hw.bandwidth_source}), counted as"
+            f" {c.cpu_peak_to_copy:.0%} of it, what a copy reaches; --measure-bandwidth"
+            " measures it."
         )
-    # Report the slowest device's bandwidth as read, with its source.
-    slowest = min((b for b, _ in used), key=lambda b: b.bandwidth_gb_s or 0.0)
+    middle = (low * high) ** 0.5
     return SpeedRange(
         low_tokens_per_second=round(low, 1),
         high_tokens_per_second=round(high, 1),
-        prompt_low_tokens_per_second=round(middle * ratio[0], 1),
-        prompt_high_tokens_per_second=round(middle * ratio[1], 1),
+        prompt_low_tokens_per_second=round(p_low, 1),
+        prompt_high_tokens_per_second=round(p_high, 1),
         basis=basis,
-        bandwidth_gb_s=slowest.bandwidth_gb_s or bw_min,
-        bandwidth_source=slowest.bandwidth_source or "snapshot",
-        device=slowest.device,
+        bandwidth_gb_s=slow_hw.bandwidth_gb_s,
+        bandwidth_source=slowest_budget.bandwidth_source or "snapshot",
+        device=slowest_budget.device,
         weights_read_bytes_per_token=weights,
-        kv_read_bytes_per_token_full_context=kv,
-        prompt_to_decode_low=ratio[0],
-        prompt_to_decode_high=ratio[1],
+        kv_read_bytes_per_token_full_context=kv_full,
+        prompt_to_decode_low=round(p_low / middle, 2),
+        prompt_to_decode_high=round(p_high / middle, 2),
+        depth_tokens=depth,
+        threads=threads if on_cpu else None,
     )

@@ -204,6 +204,10 @@ class SpeedRange:
     kv_read_bytes_per_token_full_context: int
     prompt_to_decode_low: float
     prompt_to_decode_high: float
+    # Decode assumes this many tokens already in the KV cache (the chosen context half full).
+    depth_tokens: int = 0
+    # CPU threads the estimate assumes (llama.cpp's default: the physical cores); None on a GPU.
+    threads: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,4 +234,7 @@ class Fit:
     budgets: tuple[DeviceBudget, ...]
     # What kept the verdict from "runs great" (None when it runs great or is unknown).
     limited_by: Limit | None = None
+    # llama.cpp's --n-cpu-moe N: every layer on the GPU, the routed experts of layers < N in RAM
+    # (0: no expert kept in RAM; N = the layer count is --cpu-moe). Placement is then SPLIT.
+    n_cpu_moe: int = 0
 

@@ -1,7 +1,9 @@
 """``llmcheck-gui``: check for a display, then open the window.
 
-Qt aborts the whole process when it finds no display, so :func:`display_problem` looks first
-and :func:`main` says so in one line, pointing at ``llmcheck --json``.
+Qt aborts the whole process when its display does not answer, so :func:`main` asks
+:func:`llmcheck.display.check_display` first (the same check ``llmcheck`` makes) and says why in
+one line, pointing at ``llmcheck --json``. Process-wide settings are made here, not in the
+window: the GIL switch interval, the Qt platform plugin that answered.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import argparse
 import multiprocessing
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from llmcheck.display import check_display
 
 if TYPE_CHECKING:
     from llmcheck.gui.main_window import MainWindow
@@ -21,24 +25,16 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_NO_DISPLAY = 2  # also bad usage and unreadable --snapshot files
 SMOKE_TIMEOUT_S = 30.0
-
-NO_DISPLAY_MESSAGE = (
-    "llmcheck-gui: no display found (DISPLAY, WAYLAND_DISPLAY and QT_QPA_PLATFORM are all"
-    " unset). Run `llmcheck --json` for the same answers in a terminal."
-)
+# How long a busy worker thread may keep the GIL from the GUI thread (CPython's default: 5 ms).
+GIL_SWITCH_INTERVAL_S = 0.001
 
 
-def display_problem(environ: Mapping[str, str], platform: str) -> str | None:
-    """Why Qt could not open a window here, or None when it can.
-
-    Only X11/Wayland systems need a display variable: macOS and Windows always have a
-    window server for a logged-in user.
-    """
-    if platform.startswith(("win", "darwin", "cygwin")):
-        return None
-    if any(environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
-        return None
-    return NO_DISPLAY_MESSAGE
+def display_message(problem: str) -> str:
+    """The one line ``llmcheck-gui`` prints when no window can open."""
+    return (
+        f"llmcheck-gui: cannot open a window: {problem}. Run `llmcheck --json` for the same"
+        " answers in a terminal."
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,10 +62,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its usage message
         return EXIT_OK if exc.code == 0 else EXIT_NO_DISPLAY
-    problem = display_problem(os.environ, sys.platform)
-    if problem is not None:
-        sys.stderr.write(problem + "\n")
+    found = check_display(os.environ)
+    if found.problem is not None:
+        sys.stderr.write(display_message(found.problem) + "\n")
         return EXIT_NO_DISPLAY
+    if found.platform is not None:
+        # The plugin that answered, so Qt does not try one that would abort the process.
+        os.environ["QT_QPA_PLATFORM"] = found.platform
+    # The estimator's workers are Python threads. With CPython's default 5 ms switch interval
+    # each call from Qt into Python while one computes (a cell's data(), the badge delegate)
+    # can wait 5 ms for the GIL (the "convoy effect", https://bugs.python.org/issue7946), so
+    # one repaint of the grid stalled the window for 100-300 ms during a slider drag.
+    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
     probe = None
     if args.snapshot is not None:
         from llmcheck.render.units import clean_text

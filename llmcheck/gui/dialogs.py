@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, qVersion
@@ -17,6 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from llmcheck import __version__ as llmcheck_version
+from llmcheck.machines import data_source_notes
+
+if TYPE_CHECKING:
+    from llmcheck.session import Session
 
 
 class SaveFileDialog:
@@ -31,6 +36,22 @@ class SaveFileDialog:
             parent, title, str(Path.home() / suggested_name), name_filter
         )
         return Path(path) if path else None
+
+
+def about_notes(session: Session) -> tuple[str, ...]:
+    """What the About box lists under "Data sources": the catalog's size and each data file's
+    own note on where its numbers come from."""
+    notes: list[str] = []
+    try:
+        catalog = session.catalog()
+        notes.append(
+            f"{len(catalog.variants)} LFM2 / LFM2.5 variants and {len(catalog.quants)}"
+            " quantizations in llmcheck's catalog"
+        )
+    except (OSError, ValueError) as exc:
+        notes.append(f"The model catalog could not be read: {exc}")
+    notes.extend(data_source_notes())
+    return tuple(notes)
 
 
 def about_text(catalog_notes: tuple[str, ...]) -> str:

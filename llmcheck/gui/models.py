@@ -8,49 +8,28 @@ with ``dataChanged``); nothing here computes a verdict.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from llmcheck.gui.widgets import format_bytes, verdict_style
+from llmcheck.gui.widgets import plain_tip, verdict_style
+from llmcheck.machines import MachineAnswer
+from llmcheck.render.sentences import DeviceRow, bandwidth_text, fit_tooltip, speed_text
+from llmcheck.render.units import clean_text, format_bandwidth, format_bytes
 
 if TYPE_CHECKING:
     from llmcheck.catalog import ModelVariant
     from llmcheck.estimate import Fit
-    from llmcheck.gui.machines import CatalogMachine
 
 Index = QModelIndex | QPersistentModelIndex
 VERDICT_ROLE = Qt.ItemDataRole.UserRole + 1  # the verdict's JSON string, for tests and sorting
 _BADGE_TEXT = QColor("#000000")
 
 
-def speed_text(fit: Fit) -> str:
-    """ "12-18 tok/s" (generation), or "unknown"."""
-    speed = fit.speed
-    if speed is None:
-        return "speed unknown"
-    return (
-        f"{speed.low_tokens_per_second:.0f}-{speed.high_tokens_per_second:.0f} tok/s"
-    )
-
-
-def fit_tooltip(variant_name: str, fit: Fit) -> str:
-    """What a cell's tooltip says: verdict, memory needed against the budget, speed, reason."""
-    style = verdict_style(fit.verdict)
-    budgets = [d.budget_bytes for d in fit.devices if d.budget_bytes is not None]
-    budget = format_bytes(sum(budgets)) if budgets else "unknown"
-    lines = [
-        f"{variant_name} · {fit.quant}: {style.words}",
-        f"Memory needed: {format_bytes(fit.total_bytes)} (budget {budget}, {fit.placement})",
-        f"Speed: {speed_text(fit)}",
-    ]
-    if fit.max_context_tokens is not None:
-        lines.append(f"Largest context that fits: {fit.max_context_tokens:,} tokens")
-    if fit.reason:
-        lines.append(fit.reason)
-    return "\n".join(lines)
+def cell_tooltip(variant_name: str, fit: Fit) -> str:
+    """A fit's tooltip, escaped: its reason may carry a device's name."""
+    return plain_tip(fit_tooltip(variant_name, fit, verdict_style(fit.verdict).words))
 
 
 def short_machine_name(name: str) -> str:
@@ -161,7 +140,7 @@ class FitGridModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return style.badge
         if role == Qt.ItemDataRole.ToolTipRole:
-            return fit_tooltip(variant.name, fit)
+            return cell_tooltip(variant.name, fit)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{variant.name} {fit.quant}: {style.words}"
         if role == Qt.ItemDataRole.BackgroundRole:
@@ -214,23 +193,6 @@ class _ColumnsModel(QAbstractTableModel):
         return None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeviceRow:
-    """One line of the "This machine" table, already in words, with sources for the tooltip."""
-
-    name: str
-    kind: str
-    total_bytes: int | None
-    free_bytes: int | None
-    budget_bytes: int | None
-    bandwidth_gb_s: float | None
-    details: str  # where each number came from
-    # A class estimate's range (the CPU bandwidth table), and whether the value was measured.
-    bandwidth_low_gb_s: float | None = None
-    bandwidth_high_gb_s: float | None = None
-    bandwidth_measured: bool = False
-
-
 class DeviceTableModel(_ColumnsModel):
     """Each GPU, unified pool and the RAM: total, free, usable budget, bandwidth."""
 
@@ -253,7 +215,7 @@ class DeviceTableModel(_ColumnsModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._text(row, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return row.details
+            return plain_tip(row.details)
         if role == Qt.ItemDataRole.UserRole:
             return row
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 2:
@@ -270,26 +232,6 @@ class DeviceTableModel(_ColumnsModel):
             return bandwidth_text(row)
         value = (row.total_bytes, row.free_bytes, row.budget_bytes)[column - 2]
         return format_bytes(value)
-
-
-def bandwidth_text(row: DeviceRow) -> str:
-    """ "936 GB/s", "68 GB/s (51-90)" for a class estimate, "41 GB/s measured", or "unknown"."""
-    if row.bandwidth_gb_s is None:
-        return "unknown"
-    text = f"{row.bandwidth_gb_s:.0f} GB/s"
-    if row.bandwidth_measured:
-        return f"{text} measured"
-    if row.bandwidth_low_gb_s is not None and row.bandwidth_high_gb_s is not None:
-        return f"{text} ({row.bandwidth_low_gb_s:.0f}-{row.bandwidth_high_gb_s:.0f})"
-    return text
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MachineAnswer:
-    """The reverse view's answer for one catalogued machine: its best fit for one variant."""
-
-    machine: CatalogMachine
-    fit: Fit | None  # None: the estimator had no answer (e.g. no published quant)
 
 
 class MachineAnswerModel(_ColumnsModel):
@@ -319,8 +261,8 @@ class MachineAnswerModel(_ColumnsModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             machine = answer.machine
             texts = (
-                short_machine_name(machine.name),
-                f"{machine.bandwidth_gb_s:.0f} GB/s",
+                clean_text(short_machine_name(machine.name)),
+                format_bandwidth(machine.bandwidth_gb_s),
                 style.badge,
                 "—" if fit is None else fit.quant,
                 "—" if fit is None else speed_text(fit),
@@ -331,8 +273,14 @@ class MachineAnswerModel(_ColumnsModel):
         if column == self.VERDICT_COLUMN and role == Qt.ItemDataRole.ForegroundRole:
             return _BADGE_TEXT
         if role == Qt.ItemDataRole.ToolTipRole:
-            where = f"{answer.machine.name}\nSource: {answer.machine.source_note}"
-            return where if fit is None else f"{fit_tooltip(fit.variant_id, fit)}\n{where}"
+            where = (
+                f"{clean_text(answer.machine.name)}\n"
+                f"Source: {clean_text(answer.machine.source_note, limit=600)}"
+            )
+            if fit is not None:
+                words = fit_tooltip(fit.variant_id, fit, verdict_style(fit.verdict).words)
+                where = f"{words}\n{where}"
+            return plain_tip(where)
         if role == Qt.ItemDataRole.UserRole:
             return answer
         if role == VERDICT_ROLE:

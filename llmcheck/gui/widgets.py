@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtCore import QRectF, QSize, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
     QWidget,
 )
+
+from llmcheck.render.units import format_bytes
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency. Black text stays readable (contrast >= 4.5:1) on each of the fills used below.
@@ -179,16 +181,10 @@ TERM_WORDS = {
 }
 
 
-def format_bytes(size: int | None) -> str:
-    """Bytes for people: "1.2 GiB", "640 MiB", "unknown"."""
-    if size is None:
-        return "unknown"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit in ("B", "KiB") else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover - the loop always returns
+def plain_tip(text: str) -> str:
+    """A tooltip that shows ``text`` literally: Qt renders a tooltip that looks like HTML as
+    rich text, so text that carries machine or file data is escaped first."""
+    return Qt.convertFromPlainText(text, Qt.WhiteSpaceMode.WhiteSpaceNormal)
 
 
 class MemoryBar(QWidget):
@@ -212,10 +208,9 @@ class MemoryBar(QWidget):
         self._budget_bytes = budget_bytes
         total = sum(s.size_bytes for s in self._segments)
         parts = ", ".join(f"{s.label} {format_bytes(s.size_bytes)}" for s in self._segments)
-        self.setToolTip(
-            f"{title}: needs {format_bytes(total)} of {format_bytes(budget_bytes)}\n{parts}"
-        )
-        self.setAccessibleDescription(self.toolTip())
+        words = f"{title}: needs {format_bytes(total)} of {format_bytes(budget_bytes)}\n{parts}"
+        self.setToolTip(plain_tip(words))
+        self.setAccessibleDescription(words)
         self.update()
 
     def segments(self) -> tuple[BarSegment, ...]:

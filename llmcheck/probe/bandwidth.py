@@ -1,59 +1,91 @@
-"""DRAM bandwidth for CPU inference: the DIMMs (SMBIOS), a platform class, or a measurement.
+"""DRAM bandwidth for CPU inference: a measurement, the DIMMs (SMBIOS), or a platform class.
 
 Token generation on a CPU streams the weights from RAM once per token, so RAM bandwidth sets its
 speed. No OS reports it, so this module answers, best source first:
 
-1. :func:`measure_memory_bandwidth` (only when asked: ``llmcheck --measure-bandwidth``): threads
-   copying large buffers with ``ctypes.memmove``, which releases the GIL, so N threads keep N cores
-   copying. Source ``measured``. What this process can get *now* (honest inside VMs), noisy under
-   load, and it costs a fraction of a second and up to 1 GiB (hardware-probing.md section 2.6).
-2. SMBIOS type 17 ("Memory Device"): each DIMM's type, data width and speed; peak = sum of widths
-   x MT/s. Source ``computed``. Linux exposes it only to root
-   (``/sys/firmware/dmi/entries/17-*/raw``, mode 0400); Windows to everyone
+1. A measurement (:mod:`llmcheck.probe.bandwidth_measure`): threads copying large buffers, short
+   rounds, the best quiet one kept. Source ``measured``. Taken when asked (``llmcheck
+   --measure-bandwidth``, the window after first paint) and kept for the rest of the boot in the
+   user's cache directory (:mod:`llmcheck.probe.bandwidth_cache`), so a later plain run reuses it.
+   A measurement taken on a busy machine is reported (``bandwidth_machine_busy``), never used.
+2. SMBIOS type 17 ("Memory Device", :mod:`llmcheck.probe.bandwidth_smbios`): each DIMM's type,
+   data width and speed; peak = sum of widths x MT/s. Source ``computed``. Linux exposes it only
+   to root (``/sys/firmware/dmi/entries/17-*/raw``, mode 0400); Windows to everyone
    (``GetSystemFirmwareTable('RSMB')``: no WMI, no admin).
 3. A platform class from ``resources/memory/cpu_bandwidth.toml``, chosen by the CPU brand string:
-   a nominal figure with a low..high range. Source ``table``. Apple chips come from
-   ``resources/gpus/apple.toml``.
+   a nominal peak with the class's honest low..high spread (docs/bandwidth.md). Source ``table``.
+   Apple chips come from ``resources/gpus/apple.toml``.
 4. Nothing matched: ``None`` ("unknown"), never a guess.
 
-Issue codes (source "memory"): ``bandwidth_table_invalid``, ``bandwidth_measure_failed``.
+Issue codes (source "memory"): ``bandwidth_table_invalid``, ``bandwidth_measure_failed``,
+``bandwidth_machine_busy``.
 """
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import math
-import os
 import re
-import struct
-import sys
-import threading
-import time
 import tomllib
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from llmcheck.probe.bandwidth_cache import (
+    CachedBandwidth,
+    cache_dir,
+    cached_or_measured,
+    read_cached_bandwidth,
+    write_cached_bandwidth,
+)
+from llmcheck.probe.bandwidth_measure import (
+    MEASURE_SECONDS,
+    BandwidthMeasurement,
+    Measurement,
+    MeasurePlan,
+    measure_bandwidth,
+    plan_measurement,
+    run_measurement,
+)
+from llmcheck.probe.bandwidth_smbios import (
+    MemoryDevice,
+    RawTable,
+    devices_from_table,
+    parse_rsmb,
+    parse_type17,
+    read_linux_type17,
+    read_windows_smbios,
+    walk_smbios_table,
+)
 from llmcheck.resources import resource_path
 from llmcheck.snapshot import CpuInfo, Issue, MemoryInfo, Source
 
 __all__ = [
     "BandwidthClass",
     "BandwidthEstimate",
+    "BandwidthMeasurement",
+    "CachedBandwidth",
+    "MachineBusyError",
     "MeasurePlan",
     "Measurement",
     "MemoryDevice",
     "apply_bandwidth",
     "bandwidth_from_devices",
+    "cache_dir",
+    "cached_or_measured",
     "classify_cpu",
+    "devices_from_table",
     "load_class_table",
+    "measure_bandwidth",
     "measure_memory_bandwidth",
     "parse_rsmb",
     "parse_type17",
     "plan_measurement",
+    "read_cached_bandwidth",
+    "read_linux_type17",
+    "read_windows_smbios",
     "run_measurement",
     "walk_smbios_table",
+    "write_cached_bandwidth",
 ]
 
 SOURCE = "memory"
@@ -207,112 +239,7 @@ def _apple_class(
                              source=Source.TABLE, basis=f"{chip} (resources/gpus/apple.toml)")
 
 
-# --- SMBIOS type 17 ----------------------------------------------------------------------------
-
-# SMBIOS Memory Type (DMTF DSP0134 3.x, table "Memory Device - Type"); the ones a PC of the last
-# fifteen years carries. Others read as "other" and are used only with a width and speed.
-MEMORY_TYPES = {
-    0x18: "DDR3", 0x1A: "DDR4", 0x1B: "LPDDR", 0x1C: "LPDDR2", 0x1D: "LPDDR3",
-    0x1E: "LPDDR4", 0x20: "HBM", 0x21: "HBM2", 0x22: "DDR5", 0x23: "LPDDR5", 0x24: "HBM3",
-}
-_UNKNOWN_WORD = 0xFFFF
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class MemoryDevice:
-    """One SMBIOS type 17 record (a DIMM slot or a soldered LPDDR package)."""
-
-    locator: str | None
-    memory_type: str | None  # "DDR4", "DDR5", "LPDDR5" ...; None: unknown or other
-    size_bytes: int | None  # 0: empty slot; None: unknown
-    data_width_bits: int | None
-    speed_mts: int | None  # rated
-    configured_speed_mts: int | None  # what the board runs it at
-
-    @property
-    def populated(self) -> bool:
-        """Whether a module sits in this slot (unknown size counts as present)."""
-        return self.size_bytes != 0
-
-    @property
-    def effective_speed_mts(self) -> int | None:
-        """The configured speed, else the rated one."""
-        return self.configured_speed_mts or self.speed_mts
-
-
-def _strings(raw: bytes, length: int) -> list[str]:
-    # The formatted area is followed by NUL-terminated strings, the set ending in a double NUL.
-    area = raw[length:]
-    end = area.find(b"\x00\x00")
-    area = area[: end if end >= 0 else len(area)]
-    return [s.decode("ascii", "replace").strip() for s in area.split(b"\x00")]
-
-
-def _word(raw: bytes, offset: int, length: int) -> int | None:
-    return struct.unpack_from("<H", raw, offset)[0] if offset + 2 <= length else None
-
-
-def _dword(raw: bytes, offset: int, length: int) -> int | None:
-    return struct.unpack_from("<I", raw, offset)[0] if offset + 4 <= length else None
-
-
-def _speed(word: int | None, extended: int | None) -> int | None:
-    # 0 = unknown; 0xFFFF = "see the extended field" (SMBIOS 3.3+, speeds above 65534 MT/s).
-    if word == _UNKNOWN_WORD:
-        word = (extended & 0x7FFFFFFF) if extended is not None else None
-    return word if word else None
-
-
-def parse_type17(raw: bytes) -> MemoryDevice | None:
-    """One SMBIOS type 17 structure (formatted area + strings), as in ``entries/17-N/raw``.
-
-    Offsets from DMTF DSP0134 (3.x) 7.18: 0x08 total width, 0x0A data width, 0x0C size, 0x10
-    device locator, 0x12 memory type, 0x15 speed, 0x1C extended size, 0x20 configured speed,
-    0x54 / 0x58 extended speeds. Fields past the structure's length (older SMBIOS) read as None.
-    Returns None when ``raw`` is not a type 17 structure.
-    """
-    if len(raw) < 0x15 or raw[0] != 17:
-        return None
-    length = min(raw[1], len(raw))
-    strings = _strings(raw, length)
-    locator_index = raw[0x10] if length > 0x10 else 0
-    locator = strings[locator_index - 1] if 0 < locator_index <= len(strings) else None
-    data_width = _word(raw, 0x0A, length)
-    size_word = _word(raw, 0x0C, length)
-    size: int | None
-    if size_word is None or size_word == _UNKNOWN_WORD:
-        size = None
-    elif size_word == 0x7FFF:
-        ext = _dword(raw, 0x1C, length)
-        size = (ext & 0x7FFFFFFF) * MIB if ext is not None else None
-    elif size_word & 0x8000:
-        size = (size_word & 0x7FFF) * 1024  # granularity bit: kilobytes
-    else:
-        size = size_word * MIB
-    return MemoryDevice(
-        locator=locator or None,
-        memory_type=MEMORY_TYPES.get(raw[0x12]) if length > 0x12 else None,
-        size_bytes=size,
-        data_width_bits=None if data_width in (None, 0, _UNKNOWN_WORD) else data_width,
-        speed_mts=_speed(_word(raw, 0x15, length), _dword(raw, 0x54, length)),
-        configured_speed_mts=_speed(_word(raw, 0x20, length), _dword(raw, 0x58, length)),
-    )
-
-
-def walk_smbios_table(table: bytes) -> Iterator[bytes]:
-    """Each structure of a raw SMBIOS table (Linux ``tables/DMI``, Windows RSMB payload)."""
-    pos = 0
-    while pos + 4 <= len(table):
-        kind, length = table[pos], table[pos + 1]
-        if length < 4:
-            return  # corrupt: a structure is at least its 4-byte header
-        end = table.find(b"\x00\x00", pos + length)
-        if end < 0:
-            return
-        yield table[pos : end + 2]
-        if kind == 127:  # end-of-table
-            return
-        pos = end + 2
+# --- SMBIOS type 17 (records parsed in llmcheck.probe.bandwidth_smbios) -------------------
 
 
 def bandwidth_from_devices(
@@ -352,221 +279,28 @@ def bandwidth_from_devices(
                              source=Source.COMPUTED, basis=basis)
 
 
-ReadBytes = Callable[[Path], bytes]
+# --- measurement (llmcheck.probe.bandwidth_measure) and the per-boot cache -------------------
 
 
-def _read_bytes(path: Path) -> bytes:
-    return path.read_bytes()
+class MachineBusyError(RuntimeError):
+    """Too few rounds were quiet to trust the measurement; ``measurement`` has the details."""
 
-
-def read_linux_type17(
-    *, sysfs: Path = Path("/sys/firmware/dmi"), read_bytes: ReadBytes = _read_bytes
-) -> list[MemoryDevice]:
-    """Type 17 records from sysfs; empty when unreadable (only root may read them)."""
-    devices: list[MemoryDevice] = []
-    try:
-        entries = sorted((sysfs / "entries").glob("17-*"), key=lambda p: int(p.name[3:] or 0))
-        for entry in entries:
-            device = parse_type17(read_bytes(entry / "raw"))
-            if device is not None:
-                devices.append(device)
-    except (OSError, ValueError):
-        return []  # EACCES for non-root is the normal case, not a problem worth reporting
-    return devices
-
-
-RawTable = Callable[[], bytes | None]
-
-
-# ctypes.windll exists on Windows only. A module-level platform check is one mypy reads (typeshed
-# declares windll for win32 only), so each platform's definition is type-checked on its platform.
-if sys.platform == "win32":
-
-    def read_windows_smbios() -> bytes | None:
-        """The raw SMBIOS table from ``GetSystemFirmwareTable('RSMB')`` (no admin needed), or None.
-
-        The buffer is a RawSMBIOSData header (4 version bytes, a DWORD length) then the table
-        (learn.microsoft.com, GetSystemFirmwareTable).
-        """
-        try:
-            kernel32 = ctypes.windll.kernel32
-            get_table = kernel32.GetSystemFirmwareTable
-        except (AttributeError, OSError):
-            return None
-        provider = int.from_bytes(b"RSMB", "big")
-        size = get_table(provider, 0, None, 0)
-        if not 8 < size <= 1 << 24:
-            return None
-        buf = ctypes.create_string_buffer(size)
-        if get_table(provider, 0, buf, size) != size:
-            return None
-        return parse_rsmb(buf.raw)
-
-else:
-
-    def read_windows_smbios() -> bytes | None:
-        """None: the SMBIOS table is read through Win32 only on Windows."""
-        return None
-
-
-def parse_rsmb(data: bytes) -> bytes | None:
-    """The SMBIOS table inside a RawSMBIOSData buffer (8-byte header, then ``Length`` bytes)."""
-    if len(data) < 8:
-        return None
-    length = struct.unpack_from("<I", data, 4)[0]
-    return data[8 : 8 + length] if 8 + length <= len(data) else None
-
-
-def devices_from_table(table: bytes) -> list[MemoryDevice]:
-    """Every type 17 record of a raw SMBIOS table."""
-    out: list[MemoryDevice] = []
-    for structure in walk_smbios_table(table):
-        device = parse_type17(structure) if structure[0] == 17 else None
-        if device is not None:
-            out.append(device)
-    return out
-
-
-# --- measurement -------------------------------------------------------------------------------
-
-MEASURE_MAX_BYTES = GIB  # never more than this ...
-MEASURE_RAM_FRACTION = 8  # ... nor more than 1/8 of the usable RAM
-# Each buffer should dwarf the caches: 64 MiB per buffer, at least 2 MiB (total >> any L3 is
-# what matters: at the 1 GiB cap the set is 2.7x a 384 MiB EPYC 9654 L3).
-MEASURE_BUFFER_MAX_BYTES = 64 * MIB
-MEASURE_BUFFER_MIN_BYTES = 2 * MIB
-MEASURE_MAX_THREADS = 64
-MEASURE_ROUNDS = 4
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class MeasurePlan:
-    """How a measurement will run: threads, and one source + one destination buffer each."""
-
-    threads: int
-    buffer_bytes: int  # per buffer; each thread has two
-
-    @property
-    def total_bytes(self) -> int:
-        """All buffers together (the memory the measurement holds)."""
-        return 2 * self.threads * self.buffer_bytes
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Measurement:
-    """The result: best round in GB/s (bytes read + written), every round, and the plan."""
-
-    gb_s: float
-    rounds_gb_s: tuple[float, ...]
-    plan: MeasurePlan
-    seconds: float
-
-
-def _cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))  # type: ignore[attr-defined,unused-ignore]
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def plan_measurement(*, threads: int | None = None, usable_bytes: int | None = None) -> MeasurePlan:
-    """Threads (the CPUs this process may use) and a buffer size within the memory cap.
-
-    The cap is min(1 GiB, usable RAM / 8); with RAM unknown, 256 MiB.
-    """
-    n = max(1, min(threads or _cpu_count(), MEASURE_MAX_THREADS))
-    cap = MEASURE_MAX_BYTES if usable_bytes is None else min(
-        MEASURE_MAX_BYTES, usable_bytes // MEASURE_RAM_FRACTION
-    )
-    if usable_bytes is None:
-        cap = min(cap, 256 * MIB)
-    per_buffer = min(MEASURE_BUFFER_MAX_BYTES, cap // (2 * n))
-    per_buffer -= per_buffer % 4096
-    if per_buffer < MEASURE_BUFFER_MIN_BYTES:
-        # Too little room for every thread: fewer threads, each still past the caches.
-        n = max(1, cap // (2 * MEASURE_BUFFER_MIN_BYTES))
-        per_buffer = max(4096, min(MEASURE_BUFFER_MIN_BYTES, cap // (2 * n)) // 4096 * 4096)
-    return MeasurePlan(threads=n, buffer_bytes=per_buffer)
-
-
-def run_measurement(plan: MeasurePlan, *, seconds_budget: float = 0.3) -> Measurement:
-    """Copy with ``plan.threads`` threads, best of a few rounds; within about ``seconds_budget``.
-
-    A first untimed round faults the pages in and sizes the timed rounds. Counts bytes read plus
-    bytes written per copy (2 x buffer), as STREAM's "Copy" does.
-
-    Raises:
-        MemoryError: the buffers could not be allocated.
-        RuntimeError: no round could be timed (a clock that does not advance).
-    """
-    started = time.perf_counter()
-    n, size = plan.threads, plan.buffer_bytes
-    # bytearray memory comes from calloc: untouched pages until the first copy faults them in.
-    buffers = [(bytearray(size), bytearray(size)) for _ in range(n)]
-    addresses = [
-        (ctypes.addressof((ctypes.c_char * size).from_buffer(dst)),
-         ctypes.addressof((ctypes.c_char * size).from_buffer(src)))
-        for dst, src in buffers
-    ]
-    for _, src in buffers:
-        # Untouched calloc pages all map the kernel's one zero page: reading them would hit the
-        # cache. Writing a byte per page gives every source page its own frame.
-        src[::4096] = b"\x01" * len(range(0, size, 4096))
-    state = {"repeats": 1, "stop": False}
-    start = threading.Barrier(n + 1)
-    done = threading.Barrier(n + 1)
-    memmove = ctypes.memmove  # a CFUNCTYPE call: the GIL is released while it copies
-
-    def worker(dst: int, src: int) -> None:
-        while True:
-            start.wait()
-            if state["stop"]:
-                return
-            for _ in range(state["repeats"]):
-                memmove(dst, src, size)
-            done.wait()
-
-    pool = [threading.Thread(target=worker, args=a, daemon=True) for a in addresses]
-    for t in pool:
-        t.start()
-    rounds: list[float] = []
-    try:
-        for i in range(MEASURE_ROUNDS + 1):
-            t0 = time.perf_counter()
-            start.wait()
-            done.wait()
-            elapsed = time.perf_counter() - t0
-            moved = 2 * size * n * state["repeats"]
-            if i == 0:
-                # Size the timed rounds so they fit the time left, at least one copy each.
-                left = max(0.0, seconds_budget - (time.perf_counter() - started))
-                per_round = left / MEASURE_ROUNDS
-                state["repeats"] = max(1, min(64, int(per_round / max(elapsed, 1e-6))))
-                continue
-            if elapsed > 0:
-                rounds.append(moved / elapsed / GB)
-            if time.perf_counter() - started > seconds_budget and rounds:
-                break
-    finally:
-        state["stop"] = True
-        start.wait()
-        for t in pool:
-            t.join()
-    best = max(rounds, default=0.0)
-    if not math.isfinite(best) or best <= 0:
-        raise RuntimeError("no copy round could be timed")
-    return Measurement(gb_s=round(best, 1), rounds_gb_s=tuple(round(r, 2) for r in rounds),
-                       plan=plan, seconds=round(time.perf_counter() - started, 3))
+    def __init__(self, measurement: BandwidthMeasurement) -> None:
+        super().__init__(measurement.summary)
+        self.measurement = measurement
 
 
 def measure_memory_bandwidth(
-    seconds_budget: float = 0.3, *, usable_bytes: int | None = None, threads: int | None = None
+    seconds_budget: float = MEASURE_SECONDS, *, usable_bytes: int | None = None,
+    threads: int | None = None,
 ) -> float:
-    """Measured copy bandwidth of this machine in GB/s (read + written), best of a few rounds.
+    """Measured copy bandwidth of this machine in GB/s (read + written), best quiet round.
 
-    Holds at most min(1 GiB, usable RAM / 8) (usable RAM read by the memory probe when not given).
+    The number only (:func:`measure_bandwidth` has the rounds and the load). Holds at most
+    min(1 GiB, usable RAM / 8) (usable RAM read by the memory probe when not given).
 
     Raises:
+        MachineBusyError: the machine was too busy to trust the measurement.
         MemoryError: the buffers could not be allocated.
         RuntimeError: no round could be timed.
     """
@@ -574,13 +308,19 @@ def measure_memory_bandwidth(
         from llmcheck.probe.memory import probe_memory
 
         usable_bytes = probe_memory()[0].usable_bytes
-    plan = plan_measurement(threads=threads, usable_bytes=usable_bytes)
-    return run_measurement(plan, seconds_budget=seconds_budget).gb_s
+    result = measure_bandwidth(usable_bytes=usable_bytes, threads=threads,
+                               seconds_budget=seconds_budget)
+    if result.busy:
+        raise MachineBusyError(result)
+    return result.copy_gb_s
 
 
 # --- putting it together -----------------------------------------------------------------------
 
-Measure = Callable[[], float]
+# What ``measure`` may return: a bare number (a caller's own measurement), a measurement, a cached
+# one with its age, or None (nothing cached and nothing measured).
+MeasureResult = float | BandwidthMeasurement | CachedBandwidth | None
+Measure = Callable[[], MeasureResult]
 
 
 def apply_bandwidth(
@@ -593,9 +333,14 @@ def apply_bandwidth(
     windows_table: RawTable = read_windows_smbios,
     table: ClassTable | None = None,
 ) -> tuple[MemoryInfo, tuple[Issue, ...]]:
-    """``memory`` with its bandwidth filled: measured (when ``measure`` is given), else a value
-    already there (Apple's chip table), else the DIMMs (SMBIOS), else the CPU's class. Never raises
-    for a known failure; those become Issues.
+    """``memory`` with its bandwidth filled: measured (when ``measure`` gives a quiet one), else a
+    value already there (Apple's chip table), else the DIMMs (SMBIOS), else the CPU's class. Never
+    raises for a known failure; those become Issues.
+
+    ``measure`` is typically ``lambda: cached_or_measured(cpu_brand=..., logical_cores=...,
+    force=measure_flag, usable_bytes=...)``: the cache when not forced. A busy measurement is
+    not used (it measured the other processes as much as the RAM, and a speed or a verdict built
+    on it would call a busy machine slow); it adds ``bandwidth_machine_busy``.
     """
     issues: list[Issue] = []
     cls: BandwidthClass | None = None
@@ -608,17 +353,25 @@ def apply_bandwidth(
                             message=f"The CPU bandwidth table could not be read: {exc}",
                             hint="The installed llmcheck is damaged; reinstall it."))
     if measure is not None:
+        result: MeasureResult = None
         try:
-            value = measure()
+            result = measure()
+        except MachineBusyError as exc:
+            result = exc.measurement
         except (MemoryError, RuntimeError, OSError) as exc:
             issues.append(Issue(source=SOURCE, code="bandwidth_measure_failed",
                                 message=f"Measuring RAM bandwidth failed: {exc}",
                                 hint="The table's estimate is used instead."))
-        else:
-            if math.isfinite(value) and value > 0:
-                return _with(memory, BandwidthEstimate(
-                    gb_s=value, low_gb_s=None, high_gb_s=None, source=Source.MEASURED,
-                    basis="measured")), tuple(issues)
+        value, busy = _measured_value(result)
+        if busy is not None:
+            issues.append(Issue(source=SOURCE, code="bandwidth_machine_busy",
+                                message=f"RAM bandwidth not measured reliably: {busy}",
+                                hint="Measure again when the machine is idle"
+                                     " (llmcheck --measure-bandwidth)."))
+        elif value is not None:
+            return _with(memory, BandwidthEstimate(
+                gb_s=value, low_gb_s=None, high_gb_s=None, source=Source.MEASURED,
+                basis="measured")), tuple(issues)
     if memory.bandwidth_gb_s is not None:
         return memory, tuple(issues)
     estimate: BandwidthEstimate | None = None
@@ -634,6 +387,20 @@ def apply_bandwidth(
         cores = cpu.physical_cores or cpu.logical_cores
         estimate = classify_cpu(cpu.brand, cores, table=table)
     return (_with(memory, estimate) if estimate else memory), tuple(issues)
+
+
+def _measured_value(result: MeasureResult) -> tuple[float | None, str | None]:
+    """(GB/s or None, why it is not trusted or None) from whatever ``measure`` returned."""
+    if isinstance(result, CachedBandwidth):
+        result = result.measurement
+    if isinstance(result, BandwidthMeasurement):
+        value: float | None = result.copy_gb_s
+        busy = result.summary if result.busy else None
+    else:
+        value, busy = result, None
+    if value is None or not math.isfinite(value) or value <= 0:
+        return None, None
+    return value, busy
 
 
 def _with(memory: MemoryInfo, estimate: BandwidthEstimate) -> MemoryInfo:

@@ -383,3 +383,15 @@ def physical_core_count(psutil_module: ModuleType | None = None) -> int | None:
     except (OSError, RuntimeError, AttributeError):
         return None
     return n if isinstance(n, int) and n > 0 else None
+
+
+def boot_time_unix_s(psutil_module: ModuleType | None = None) -> float | None:
+    """When this machine booted (psutil.boot_time), or None; keys the bandwidth cache per boot."""
+    ps = psutil_module or _load_psutil()
+    if ps is None:
+        return None
+    try:
+        value = float(ps.boot_time())
+    except (OSError, AttributeError, RuntimeError, TypeError, ValueError):
+        return None
+    return value if value > 0 else None

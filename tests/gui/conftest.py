@@ -37,6 +37,13 @@ def _workers_finish_within_their_test() -> Iterator[None]:
     (None's reference count, a signal it waits on) would see another test's work.
     """
     yield
+    from PySide6.QtWidgets import QApplication
+
+    from llmcheck.gui.main_window import MainWindow
+
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow):
+            widget.pool.waitForDone(60_000)  # each window owns its pool
     QThreadPool.globalInstance().waitForDone(60_000)
 
 

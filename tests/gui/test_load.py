@@ -11,11 +11,12 @@ import dataclasses
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, QTimer
 
-from llmcheck.gui.machines import CatalogMachine, load_machines
+from llmcheck.machines import CatalogMachine, LlmcheckEstimator, load_machines
 from tests.gui.conftest import load_snapshot
 
 GIB = 1 << 30
@@ -35,23 +36,50 @@ def many_machines(n: int = 1000) -> tuple[CatalogMachine, ...]:
     return tuple(out)
 
 
-@pytest.fixture
-def main_thread_estimates(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Names of estimator entry points that ran on the GUI thread (a pass-through spy)."""
-    import llmcheck.estimate as estimate_module
+class RecordingEstimator(LlmcheckEstimator):
+    """The real estimator, noting each call's name and whether it ran on the GUI thread.
 
-    seen: list[str] = []
-    for name in ("estimate_all", "best_quant", "estimate"):
-        real = getattr(estimate_module, name)
+    Given to the window's constructor, so it sees every estimator call the window makes,
+    wherever the window's modules import from.
+    """
 
-        def spy(*args: object, _real: Callable[..., object] = real, _name: str = name,
-                **kwargs: object) -> object:
-            if threading.current_thread() is threading.main_thread():
-                seen.append(_name)
-            return _real(*args, **kwargs)
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bool]] = []
+        self._lock = threading.Lock()
 
-        monkeypatch.setattr(estimate_module, name, spy)
-    return seen
+    def _note(self, name: str) -> None:
+        with self._lock:
+            self.calls.append((name, threading.current_thread() is threading.main_thread()))
+
+    def on_gui_thread(self) -> list[str]:
+        """Names of the calls that ran on the GUI thread."""
+        with self._lock:
+            return [name for name, main in self.calls if main]
+
+    def off_gui_thread(self) -> list[str]:
+        """Names of the calls that ran on a worker thread."""
+        with self._lock:
+            return [name for name, main in self.calls if not main]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    def estimate_all(self, *args: Any) -> Any:
+        self._note("estimate_all")
+        return super().estimate_all(*args)
+
+    def estimate(self, *args: Any) -> Any:
+        self._note("estimate")
+        return super().estimate(*args)
+
+    def best_quant(self, *args: Any) -> Any:
+        self._note("best_quant")
+        return super().best_quant(*args)
+
+    def budgets(self, *args: Any) -> Any:
+        self._note("budgets")
+        return super().budgets(*args)
 
 
 def _heartbeat(window: object, busy: Callable[[], bool]) -> tuple[QTimer, list[bool]]:
@@ -64,18 +92,20 @@ def _heartbeat(window: object, busy: Callable[[], bool]) -> tuple[QTimer, list[b
 
 
 def test_thousand_what_if_machines_are_evaluated_off_the_gui_thread(
-    qtbot, settings: QSettings, main_thread_estimates: list[str]
+    qtbot, settings: QSettings
 ) -> None:
     from llmcheck.gui.main_window import MainWindow
 
     snapshot = load_snapshot("two-gpus")
+    estimator = RecordingEstimator()
     window = MainWindow(probe=lambda: snapshot, settings=settings, machines=many_machines(),
-                        start_probe=False)
+                        estimator=estimator, start_probe=False)
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.probe_finished, timeout=60_000):
         window.start_probe()
-    main_thread_estimates.clear()
+    assert "estimate_all" in estimator.off_gui_thread()  # the window uses the estimator given
+    estimator.clear()
     window.grid_view.setCurrentIndex(window.grid_model.index(0, 0))
     timer, beats = _heartbeat(window, lambda: window.answer_model.rowCount() == 0)
     timer.start()
@@ -83,28 +113,33 @@ def test_thousand_what_if_machines_are_evaluated_off_the_gui_thread(
         window.tabs.setCurrentIndex(1)
         # The switch returned at once: nothing is computed yet, the title says so.
         assert window.answer_model.rowCount() == 0
-        assert "Computing" in window.reverse_title.text()
+        assert "Computing" in window.reverse.title.text()
     timer.stop()
     assert window.answer_model.rowCount() == 1000
+    assert estimator.off_gui_thread().count("best_quant") >= 1000
+    on_gui = estimator.on_gui_thread()
     # The details panel may recommend a quant for the one selected cell on the GUI thread (a
     # few ms); 1,000 machines there would be 1,000 calls or more.
-    assert main_thread_estimates.count("best_quant") < 10, "machines evaluated on the GUI thread"
-    assert "estimate_all" not in main_thread_estimates
+    assert on_gui.count("best_quant") < 10, "machines evaluated on the GUI thread"
+    assert "estimate_all" not in on_gui
+    assert "estimate" not in on_gui
     assert any(beats), "the event loop never ran while the machines were being evaluated"
 
 
 def test_dragging_the_context_across_its_range_computes_off_the_gui_thread(
-    qtbot, settings: QSettings, main_thread_estimates: list[str]
+    qtbot, settings: QSettings
 ) -> None:
     from llmcheck.gui.main_window import MainWindow
 
     snapshot = load_snapshot("two-gpus")
-    window = MainWindow(probe=lambda: snapshot, settings=settings, start_probe=False)
+    estimator = RecordingEstimator()
+    window = MainWindow(probe=lambda: snapshot, settings=settings, estimator=estimator,
+                        start_probe=False)
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.probe_finished, timeout=60_000):
         window.start_probe()
-    main_thread_estimates.clear()
+    estimator.clear()
     slider = window.context_control.slider
     last = slider.maximum()
     with qtbot.waitSignal(window.grid_updated, timeout=300_000,
@@ -113,9 +148,11 @@ def test_dragging_the_context_across_its_range_computes_off_the_gui_thread(
         for value in range(slider.minimum(), last + 1):
             slider.setValue(value)  # what a drag does: one valueChanged per step, back to back
     qtbot.waitUntil(lambda: window.grid_model.rowCount() > 0, timeout=300_000)
-    assert "estimate_all" not in main_thread_estimates, "a grid was computed on the GUI thread"
+    assert "estimate_all" in estimator.off_gui_thread()
+    on_gui = estimator.on_gui_thread()
+    assert "estimate_all" not in on_gui, "a grid was computed on the GUI thread"
     # At most the details panel's one recommendation per step shown.
-    assert main_thread_estimates.count("best_quant") <= 2 * (last + 1)
+    assert on_gui.count("best_quant") <= 2 * (last + 1)
     assert window.run_config().context_tokens == window.context_control.context_tokens()
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage
 
 from llmcheck.catalog import load_catalog
@@ -21,10 +21,10 @@ from llmcheck.estimate import (
     estimate_all,
 )
 from llmcheck.gui.dialogs import SaveFileDialog
-from llmcheck.gui.machines import load_machines, machine_snapshot
 from llmcheck.gui.main_window import MainWindow
 from llmcheck.gui.models import VERDICT_ROLE
-from llmcheck.gui.widgets import format_bytes
+from llmcheck.machines import load_machines, machine_snapshot
+from llmcheck.render.units import format_bandwidth, format_bytes
 from llmcheck.resources import resource_path
 from llmcheck.snapshot import Source
 from tests.gui.conftest import SNAPSHOT_NAMES, load_snapshot
@@ -120,7 +120,7 @@ def test_a_context_step_updates_cells_without_a_model_reset(
     assert fit is not None
     assert fit in window.current_fits()  # the new step's fit, not the old one
     assert fit.config.context_tokens > 4096
-    assert window.command_edit.text() == fit.llama_cpp_command
+    assert window.details.command_edit.text() == fit.llama_cpp_command
     assert grid_verdicts(window) == expected_verdicts(snapshot, window.run_config())
     qtmodeltester.check(model)
 
@@ -185,10 +185,9 @@ def test_problems_are_shown_in_plain_words(make_window) -> None:
     assert snapshot.problems
     window = make_window(lambda: snapshot)
     assert not window.problems_label.isHidden()
+    assert window.problems_label.textFormat() == Qt.TextFormat.PlainText
     for problem in snapshot.problems:
-        assert problem.message.replace("'", "&#x27;")[:30] in window.problems_label.text() or (
-            problem.message[:30] in window.problems_label.text()
-        )
+        assert problem.message[:30] in window.problems_label.text()
 
 
 def test_a_hung_probe_gets_a_message_and_a_late_answer_still_shows(
@@ -224,24 +223,24 @@ def test_details_show_the_selected_fit(make_window, qtbot) -> None:
     window.grid_view.setCurrentIndex(index)
     fit = window.selected_fit()
     assert fit is not None
-    assert window.command_edit.text() == fit.llama_cpp_command
-    assert len(window.bars) == len(fit.devices)
-    for bar, use in zip(window.bars, fit.devices, strict=True):
+    assert window.details.command_edit.text() == fit.llama_cpp_command
+    assert len(window.details.bars) == len(fit.devices)
+    for bar, use in zip(window.details.bars, fit.devices, strict=True):
         assert sum(s.size_bytes for s in bar.segments()) == use.terms.total_bytes
     variant = model.variant(index.row())
     best = best_quant(variant, snapshot, window.run_config())
     assert best is not None
-    assert window.detail_labels["best_quant"].text().startswith(f"{best}: the best quality")
-    assert "runs great here" in window.detail_labels["best_quant"].text()
+    assert window.details.labels["best_quant"].text().startswith(f"{best}: the best quality")
+    assert "runs great here" in window.details.labels["best_quant"].text()
     # The speed basis says what each generated token reads: weights plus the KV cache.
     weights, kv = decode_bytes_per_token(variant, fit.quant, fit.config.context_tokens,
                                          fit.config.kv_type)
-    basis = window.detail_labels["basis"].text()
+    basis = window.details.labels["basis"].text()
     assert f"reads {format_bytes(weights)} of weights plus the KV cache" in basis
-    assert f"up to {format_bytes(kv)} when all 4K tokens of context are filled" in basis
+    assert f"up to {format_bytes(kv)} when all 4,096 tokens of context are filled" in basis
     assert fit.speed is not None
-    assert f"{fit.speed.bandwidth_gb_s:.0f} GB/s" in basis
-    qtbot.mouseClick(window.copy_button, Qt.MouseButton.LeftButton)
+    assert format_bandwidth(fit.speed.bandwidth_gb_s) in basis
+    qtbot.mouseClick(window.details.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == fit.llama_cpp_command
 
 
@@ -383,7 +382,7 @@ def test_controls_have_accessible_names(make_window) -> None:
     window = make_window(lambda: load_snapshot("cpu-laptop"))
     for widget in (window.context_control.slider, window.context_control.combo, window.kv_combo,
                    window.fa_check, window.device_combo, window.machine_combo, window.grid_view,
-                   window.probe_button, window.copy_button, window.command_edit):
+                   window.probe_button, window.details.copy_button, window.details.command_edit):
         assert widget.accessibleName(), widget
     assert window.grid_view.focusPolicy() != Qt.FocusPolicy.NoFocus
 
@@ -397,7 +396,7 @@ def test_a_slider_drag_computes_only_what_is_needed(make_window, qtbot) -> None:
         for tokens in (8192, 16384, 32768, 65536):
             window.context_control.set_context(tokens)
     assert grid_verdicts(window) == expected_verdicts(snapshot, window.run_config())
-    computed = {key[2].context_tokens for key in window._fit_cache}
+    computed = {key[2].context_tokens for key in window.session.fit_cache}
     assert 65536 in computed
     assert not computed & {16384, 32768}  # the steps passed over were never computed
 
@@ -405,7 +404,7 @@ def test_a_slider_drag_computes_only_what_is_needed(make_window, qtbot) -> None:
 def test_a_stale_probe_answer_is_ignored(make_window) -> None:
     window = make_window(lambda: load_snapshot("cpu-laptop"))
     shown = window.current_snapshot()
-    window._on_probe_worker_finished(window._ticket - 1, load_snapshot("dgx-spark"))
+    window._on_probe_worker_finished(window.session.ticket - 1, load_snapshot("dgx-spark"))
     assert window.current_snapshot() is shown
 
 
@@ -429,10 +428,10 @@ def test_ram_bandwidth_shows_its_source_and_range(make_window) -> None:
     window = make_window(lambda: table_bandwidth_laptop(live=False))
     model = window.device_model
     index = model.index(ram_row(window), 5)
-    assert model.data(index) == "90 GB/s (77-102)"
+    assert model.data(index) == "90\u00a0GB/s (77-102)"
     tooltip = model.data(index, Qt.ItemDataRole.ToolTipRole)
-    assert "Bandwidth: 90 GB/s, from llmcheck's table for this class of CPU" in tooltip
-    assert "likely 77-102 GB/s" in tooltip
+    assert "Bandwidth: 90\u00a0GB/s, from llmcheck's table for this class of CPU" in tooltip
+    assert "likely 77-102\u00a0GB/s" in tooltip
 
 
 def test_measure_bandwidth_rejudges_this_machine_off_the_gui_thread(
@@ -457,11 +456,11 @@ def test_measure_bandwidth_rejudges_this_machine_off_the_gui_thread(
     assert measured.memory.bandwidth_gb_s == 61.3
     assert measured.memory.bandwidth_source is Source.MEASURED
     assert measured.memory.bandwidth_low_gb_s is None
-    assert "61 GB/s" in window.status_label.text()
+    assert "61\u00a0GB/s" in window.status_label.text()
     assert window.last_error is None
     qtmodeltester.check(window.device_model)
     assert window.device_model.data(window.device_model.index(ram_row(window), 5)) == (
-        "61 GB/s measured"
+        "61\u00a0GB/s measured"
     )
     assert grid_verdicts(window) == expected_verdicts(measured, window.run_config())
     cpu_fits = [f for f in window.current_fits() if f.speed is not None]
@@ -542,15 +541,15 @@ def test_an_unexpected_measurement_fault_is_reported(make_window, qtbot) -> None
 def test_a_new_probe_supersedes_a_measurement_in_flight(make_window, qtbot) -> None:
     release = threading.Event()
     snapshot = table_bandwidth_laptop()
-    pool = QThreadPool.globalInstance()
-    threads = pool.maxThreadCount()
-    pool.setMaxThreadCount(max(threads, 3))  # the held measurement must leave the probe a thread
 
     def slow_measure(_usable: int | None) -> float:
         release.wait(10)
         return 61.3
 
     window = make_window(lambda: snapshot)
+    pool = window.pool
+    threads = pool.maxThreadCount()
+    pool.setMaxThreadCount(max(threads, 3))  # the held measurement must leave the probe a thread
     window._measure = slow_measure
     try:
         window.measure_action.trigger()
@@ -582,7 +581,116 @@ def test_unknown_budget_details_do_not_claim_nothing_fits(make_window) -> None:
     fit = window.selected_fit()
     assert fit is not None
     assert str(fit.verdict) == "unknown"
-    labels = window.detail_labels
+    labels = window.details.labels
     assert labels["best_quant"].text().startswith("unknown")
     assert labels["max_context"].text().startswith("unknown")
     assert "does not fit" not in labels["placement"].text()
+
+
+# --- exports never lose the old file (issue #13 item 3) --------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["json", "markdown", "png"])
+def test_a_failing_export_leaves_the_old_file_and_says_so(
+    make_window, tmp_path: Path, monkeypatch, kind: str
+) -> None:
+    """A full disk (fsync raises ENOSPC) mid-export: the old file is intact, the status says so."""
+    import errno
+    import os
+
+    window = make_window(lambda: load_snapshot("two-gpus"))
+    target = tmp_path / f"old.{kind}"
+    target.write_bytes(b"the old export")
+    monkeypatch.setattr(SaveFileDialog, "ask", classmethod(lambda cls, *a: target))
+
+    def full_disk(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    export = {"json": window.export_json, "markdown": window.export_markdown,
+              "png": window.export_png}[kind]
+    assert export() is None
+    assert target.read_bytes() == b"the old export"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".ini") == [target.name]
+    status = window.status_label.text()
+    assert "No space left on device" in status
+    assert "the existing file is unchanged" in status
+    assert window.status_label.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_a_lone_surrogate_never_empties_an_existing_markdown_file(
+    make_window, tmp_path: Path, monkeypatch
+) -> None:
+    """A lone surrogate in a name once emptied an existing Markdown file: now the export either
+    writes the whole new report or changes nothing, and says which."""
+    snapshot = load_snapshot("cpu-laptop")
+    window = make_window(lambda: replace(snapshot, cpu=replace(snapshot.cpu, brand="AMD \udc80")))
+    target = tmp_path / "r.md"
+    target.write_text("the old report", encoding="utf-8")
+    monkeypatch.setattr(SaveFileDialog, "ask", classmethod(lambda cls, *a: target))
+    written = window.export_markdown()
+    text = target.read_text(encoding="utf-8")
+    if written is None:
+        assert text == "the old report"
+        assert "nothing was changed" in window.status_label.text()
+    else:
+        assert text.startswith("# llmcheck report")
+        assert "| Model | Quant | Verdict" in text
+        assert window.status_label.text().startswith("Saved")
+
+
+# --- machine data is shown as text, never as markup (issue #13 item 7) -----------------------
+
+
+HOSTILE = "<h1>x</h1><img src=/etc/passwd>"
+
+
+def hostile_machine():
+    snapshot = load_snapshot("one-nvidia")
+    cpu = replace(snapshot.cpu, brand=HOSTILE)
+    gpus = tuple(replace(g, name=f"<b>{HOSTILE}</b>") for g in snapshot.gpus)
+    problems = tuple(replace(p, message=f"{HOSTILE}\x1b[31m") for p in snapshot.problems)
+    return replace(snapshot, cpu=cpu, gpus=gpus, problems=problems)
+
+
+def test_markup_from_the_machine_shows_literally(make_window) -> None:
+    from PySide6.QtGui import QTextDocumentFragment
+    from PySide6.QtWidgets import QLabel
+
+    window = make_window(hostile_machine)
+    shown = [label for label in window.findChildren(QLabel) if "<h1>" in label.text()]
+    assert shown, "the CPU brand should be shown somewhere"
+    for label in shown:
+        assert label.textFormat() == Qt.TextFormat.PlainText, label.accessibleName()
+    assert HOSTILE in window.machine_panel.summary.text()
+    assert "\x1b" not in window.problems_label.text()
+    model = window.device_model
+    for row in range(model.rowCount()):
+        assert "<h1>" in model.data(model.index(row, 0)) or row == 0
+        tooltip = model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+        # The tooltip is escaped HTML: as Qt renders it, the markup reads as text.
+        rendered = QTextDocumentFragment.fromHtml(tooltip).toPlainText()
+        if row == 0:
+            assert HOSTILE in rendered
+    combo = window.device_combo
+    assert any(HOSTILE in combo.itemText(i) for i in range(combo.count()))
+
+
+def test_a_closed_and_deleted_window_leaves_no_work_behind(make_window, qtbot) -> None:
+    """Closing stops new work and waits for the running workers.
+
+    Before, a grid job finishing after close started a prefetch; deleting the window then
+    waited for it in the pool's destructor while holding the GIL the worker needed.
+    """
+    window = make_window(lambda: load_snapshot("one-nvidia"))
+    window.close()
+    assert window.pool.activeThreadCount() == 0
+    # A prefetch that ended during close reports now, and starts no other.
+    qtbot.waitUntil(lambda: window.session.grid_in_flight is None, timeout=10_000)
+    assert window.pool.activeThreadCount() == 0
+    window.context_control.set_context(8192)  # a grid not computed yet: no new worker
+    assert window.session.grid_in_flight is None
+    assert window.pool.activeThreadCount() == 0
+    window.deleteLater()
+    again = make_window(lambda: load_snapshot("cpu-laptop"))
+    assert again.grid_model.rowCount() > 0

@@ -13,7 +13,6 @@ from llmcheck.gui.widgets import (
     MemoryBar,
     context_label,
     context_step_label,
-    format_bytes,
     snap_context,
 )
 
@@ -92,12 +91,6 @@ def test_memory_bar_keeps_nonzero_segments_and_says_so(qtbot) -> None:
         8 << 30,
     )
     assert [s.label for s in bar.segments()] == ["weights"]
-    assert "3.0 GiB of 8.0 GiB" in bar.toolTip()
+    assert "3.00 GiB of 8.00 GiB" in bar.toolTip()
     bar.resize(400, 60)
     assert not bar.grab().toImage().isNull()
-
-
-def test_format_bytes() -> None:
-    assert format_bytes(None) == "unknown"
-    assert format_bytes(512) == "512 B"
-    assert format_bytes(3 << 30) == "3.0 GiB"

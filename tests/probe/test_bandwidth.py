@@ -175,7 +175,11 @@ def test_server_class_is_capped_by_the_cores_this_machine_has() -> None:
     """A 2-vCPU slice of an EPYC host cannot drive its twelve channels."""
     est = classify_cpu("AMD EPYC", 2)
     assert est is not None
-    assert (est.low_gb_s, est.gb_s, est.high_gb_s) == (12.0, 24.0, 40.0)
+    # 2 x the per-core 11 / 24 / 32: x 0.70 a copy of 15-45 GB/s, around the 34-40 GB/s a quiet
+    # 2-vCPU EPYC VM measured (issue #10); the old 6 / 12 / 20 put it at 8-28.
+    assert (est.low_gb_s, est.gb_s, est.high_gb_s) == (22.0, 48.0, 64.0)
+    assert est.low_gb_s * 0.70 <= 34.0
+    assert est.high_gb_s * 0.70 >= 40.0
     laptop = classify_cpu("AMD Ryzen 7 7840U w/ Radeon 780M Graphics", 1)
     assert laptop is not None
     assert laptop.gb_s == 89.6  # client classes are not scaled
@@ -188,6 +192,28 @@ def test_apple_brand_uses_the_chip_table_with_the_bin_range() -> None:
     plain = classify_cpu("Apple M2", 8)
     assert plain is not None
     assert plain.gb_s == 100.0
+
+
+@pytest.mark.parametrize(
+    ("brand", "cores", "copy_low_gb_s", "copy_high_gb_s"),
+    [
+        # A dual-channel DDR4 desktop copies 25-45 GB/s (OEM DDR4-2133 to XMP DDR4-4000 kits).
+        ("AMD Ryzen 5 5600X 6-Core Processor", 6, 25.0, 44.0),
+        ("Intel(R) Core(TM) i7-9700K CPU @ 3.60GHz", 8, 25.0, 44.0),
+        # AM5 with four DIMMs runs DDR5-3600 (AMD's 4-DIMM speed): ~40 GB/s of copy.
+        ("AMD Ryzen 9 7950X 16-Core Processor", 16, 41.0, 70.0),
+    ],
+)
+def test_class_ranges_cover_the_copy_spread_of_real_machines(
+    brand: str, cores: int, copy_low_gb_s: float, copy_high_gb_s: float
+) -> None:
+    """The class range, as the speed model reads it (peak x 0.70), spans real machines."""
+    est = classify_cpu(brand, cores)
+    assert est is not None
+    assert est.low_gb_s is not None
+    assert est.high_gb_s is not None
+    assert est.low_gb_s * 0.70 <= copy_low_gb_s
+    assert est.high_gb_s * 0.70 >= copy_high_gb_s
 
 
 def test_brand_normalisation() -> None:
@@ -299,19 +325,18 @@ def test_measurement_on_this_machine_is_positive_finite_and_within_its_cap() -> 
     assert result.gb_s == round(max(result.rounds_gb_s), 1)
 
 
-def test_measure_memory_bandwidth_returns_a_number(monkeypatch: pytest.MonkeyPatch) -> None:
-    chosen: list[bw.MeasurePlan] = []
-    real = bw.run_measurement
-
-    def spy(plan: bw.MeasurePlan, *, seconds_budget: float = 0.3) -> bw.Measurement:
-        chosen.append(plan)
-        return real(plan, seconds_budget=seconds_budget)
-
-    monkeypatch.setattr(bw, "run_measurement", spy)
-    value = bw.measure_memory_bandwidth(0.05, usable_bytes=128 * MiB)
+def test_measure_memory_bandwidth_returns_a_number_within_its_cap() -> None:
+    """The number-only wrapper runs the robust measurement for real, briefly."""
+    try:
+        value = bw.measure_memory_bandwidth(0.05, usable_bytes=128 * MiB, threads=2)
+    except bw.MachineBusyError as busy:  # a loaded test machine: the verdict, not a number
+        value = busy.measurement.copy_gb_s
     assert math.isfinite(value)
     assert value > 0
-    assert chosen[0].total_bytes <= 16 * MiB
+    result = bw.measure_bandwidth(usable_bytes=128 * MiB, threads=2, seconds_budget=0.05)
+    assert 2 * result.threads * result.buffer_bytes <= 16 * MiB
+    assert 1 <= result.rounds_total <= 5
+    assert any(abs(result.copy_gb_s - r) <= 0.06 for r in result.rounds_gb_s)  # one of them
 
 
 # --- snapshot, schema, CLI, estimator --------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmcheck.gui.machines import GIB, MachineCatalogError, load_machines, machine_snapshot
+from llmcheck.machines import GIB, MachineCatalogError, load_machines, machine_snapshot
 from llmcheck.snapshot import MemoryKind, Source, snapshot_from_dict, snapshot_to_dict
 
 

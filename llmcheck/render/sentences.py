@@ -1,0 +1,388 @@
+"""The sentences the window shows, in words and units people read; no Qt.
+
+Device rows and their sources, bandwidth words, the speed and its basis, placement words, the
+recommendation. Every number goes through :mod:`llmcheck.render.units` (binary GiB / MiB to
+three figures, contexts "4,096", speeds "27-109 tok/s", bandwidth "68 GB/s"); every text that
+came from the machine or a file goes through :func:`~llmcheck.render.units.clean_text`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from llmcheck.render.units import (
+    clean_text,
+    format_bandwidth,
+    format_bytes,
+    format_speed,
+    format_tokens,
+)
+from llmcheck.snapshot import Issue, MemoryKind, Source, SystemSnapshot
+
+if TYPE_CHECKING:
+    from llmcheck.catalog import ModelVariant
+    from llmcheck.estimate import DeviceBudget, Fit
+
+__all__ = [
+    "MEASURE_FAILED_CODE",
+    "DeviceRow",
+    "bandwidth_note",
+    "bandwidth_range",
+    "bandwidth_text",
+    "bandwidth_words",
+    "best_quant_words",
+    "context_words",
+    "device_rows",
+    "fit_tooltip",
+    "machine_summary",
+    "max_context_words",
+    "measured_words",
+    "placement_words",
+    "problem_lines",
+    "speed_basis",
+    "speed_long",
+    "speed_text",
+]
+
+MEASURE_FAILED_CODE = "bandwidth_measure_failed"  # the probe's Issue code for a failed measurement
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceRow:
+    """One line of the "This machine" table, already in words, with sources for the tooltip."""
+
+    name: str
+    kind: str
+    total_bytes: int | None
+    free_bytes: int | None
+    budget_bytes: int | None
+    bandwidth_gb_s: float | None
+    details: str  # where each number came from
+    # A class estimate's range (the CPU bandwidth table), and whether the value was measured.
+    bandwidth_low_gb_s: float | None = None
+    bandwidth_high_gb_s: float | None = None
+    bandwidth_measured: bool = False
+
+
+def context_words(tokens: int) -> str:
+    """ "4,096 tokens of context"."""
+    return f"{format_tokens(tokens)} tokens of context"
+
+
+def bandwidth_range(low_gb_s: float, high_gb_s: float) -> str:
+    """ "77-102 GB/s": a class estimate's range, one unit."""
+    return f"{low_gb_s:,.0f}-{format_bandwidth(high_gb_s)}"
+
+
+def device_rows(
+    snapshot: SystemSnapshot, budgets: Sequence[DeviceBudget], *, can_measure: bool = False
+) -> tuple[DeviceRow, ...]:
+    """One row per GPU / unified pool and one for RAM, with each number's source.
+
+    The usable budget and any bandwidth the probe could not read come from the estimator's
+    ``budgets()``, so the panel shows exactly what the verdicts were judged against.
+    ``can_measure``: the RAM row's tooltip points at "Measure memory bandwidth".
+    """
+    rows: list[DeviceRow] = []
+    for gpu in snapshot.gpus:
+        unified = gpu.memory_kind is MemoryKind.UNIFIED
+        name = clean_text(gpu.name) if gpu.name else ""
+        mine = [b for b in budgets if b.gpu_index == gpu.index and b.kind != "cpu"]
+        budget = mine[0] if mine else None
+        bandwidth = gpu.bandwidth_gb_s
+        bw_source: str | None = gpu.bandwidth_source
+        if bandwidth is None and budget is not None:
+            bandwidth, bw_source = budget.bandwidth_gb_s, budget.bandwidth_source
+        details = [
+            f"{name or 'GPU'} ({gpu.vendor}, {gpu.memory_kind} memory)",
+            f"Total {format_bytes(gpu.total_bytes)}, free {format_bytes(gpu.free_bytes)}: "
+            f"from {gpu.memory_source}",
+        ]
+        if gpu.working_set_cap_bytes is not None:
+            details.append(
+                f"GPU working-set cap {format_bytes(gpu.working_set_cap_bytes)}: from "
+                f"{gpu.working_set_cap_source or 'unknown'}"
+            )
+        details.extend(_budget_words(b) for b in mine)
+        if not mine:
+            details.append("llmcheck does not run models on this device")
+        details.append(bandwidth_words(bandwidth, bw_source))
+        if gpu.driver_version:
+            details.append(f"Driver {clean_text(gpu.driver_version)}")
+        rows.append(
+            DeviceRow(
+                name=f"GPU {gpu.index}: {name or 'unnamed'}",
+                kind="unified pool" if unified else str(gpu.memory_kind),
+                total_bytes=gpu.total_bytes,
+                free_bytes=gpu.free_bytes,
+                budget_bytes=None if budget is None else budget.budget_bytes,
+                bandwidth_gb_s=bandwidth,
+                details="\n".join(details),
+            )
+        )
+    rows.append(_ram_row(snapshot, budgets, can_measure=can_measure))
+    return tuple(rows)
+
+
+def _ram_row(
+    snapshot: SystemSnapshot, budgets: Sequence[DeviceBudget], *, can_measure: bool
+) -> DeviceRow:
+    memory = snapshot.memory
+    budget = next((b for b in budgets if b.kind == "cpu"), None)
+    bandwidth = memory.bandwidth_gb_s
+    bw_source: str | None = memory.bandwidth_source
+    low, high = memory.bandwidth_low_gb_s, memory.bandwidth_high_gb_s
+    if bandwidth is None and budget is not None:
+        bandwidth, bw_source = budget.bandwidth_gb_s, budget.bandwidth_source
+        low = high = None
+    details = [
+        f"Total {format_bytes(memory.total_bytes)}, available "
+        f"{format_bytes(memory.available_bytes)}: from {memory.source}",
+    ]
+    if memory.limit_bytes is not None:
+        details.append(
+            f"Container limit {format_bytes(memory.limit_bytes)} "
+            f"({format_bytes(memory.limit_used_bytes)} used): from "
+            f"{memory.limit_source or 'unknown'}"
+        )
+    if budget is not None:
+        details.append(_budget_words(budget))
+    details.append(bandwidth_words(bandwidth, bw_source, low, high, ram=True))
+    if can_measure and str(bw_source) != Source.MEASURED:
+        details.append(
+            "Machine ▸ Measure memory bandwidth reads this machine's own (under a second)."
+        )
+    brand = clean_text(snapshot.cpu.brand) if snapshot.cpu.brand else ""
+    return DeviceRow(
+        name=f"RAM ({brand})" if brand else "RAM",
+        kind="system memory",
+        total_bytes=memory.total_bytes,
+        free_bytes=memory.usable_bytes,
+        budget_bytes=None if budget is None else budget.budget_bytes,
+        bandwidth_gb_s=bandwidth,
+        bandwidth_low_gb_s=low,
+        bandwidth_high_gb_s=high,
+        bandwidth_measured=str(bw_source) == Source.MEASURED,
+        details="\n".join(details),
+    )
+
+
+def bandwidth_text(row: DeviceRow) -> str:
+    """ "936 GB/s", "68 GB/s (51-90)" for a class estimate, "41 GB/s measured", or "unknown"."""
+    if row.bandwidth_gb_s is None:
+        return "unknown"
+    text = format_bandwidth(row.bandwidth_gb_s)
+    if row.bandwidth_measured:
+        return f"{text} measured"
+    if row.bandwidth_low_gb_s is not None and row.bandwidth_high_gb_s is not None:
+        return f"{text} ({row.bandwidth_low_gb_s:,.0f}-{row.bandwidth_high_gb_s:,.0f})"
+    return text
+
+
+# Where a bandwidth came from, in words (Source values; anything else is shown as it is).
+_BANDWIDTH_SOURCES: dict[str, str] = {
+    Source.TABLE: "from llmcheck's table",
+    Source.MEASURED: "measured on this machine (buffers copied on every core)",
+    Source.COMPUTED: "computed from the memory modules' width and speed (SMBIOS)",
+    Source.DEFAULT: "from a documented default",
+    Source.NVML: "from the NVIDIA driver (NVML)",
+    Source.SNAPSHOT: "from the snapshot file",
+}
+
+
+def _source_words(source: str | None, *, ram: bool) -> str:
+    """Where a bandwidth came from: "from llmcheck's table", "measured on this machine" ..."""
+    if str(source) == Source.COMPUTED and not ram:
+        return "computed from its memory bus width and clock"
+    if str(source) == Source.TABLE and ram:
+        return "from llmcheck's table for this class of CPU (not this machine's own DIMMs)"
+    return _BANDWIDTH_SOURCES.get(
+        str(source), f"from {clean_text(source) if source else 'an unknown source'}"
+    )
+
+
+def bandwidth_words(
+    gb_s: float | None,
+    source: str | None,
+    low_gb_s: float | None = None,
+    high_gb_s: float | None = None,
+    *,
+    ram: bool = False,
+) -> str:
+    """A device's bandwidth for its tooltip: the value, where it came from, and its range."""
+    if gb_s is None:
+        return "Bandwidth: unknown (no source for it), so no speed estimate"
+    text = f"Bandwidth: {format_bandwidth(gb_s)}, {_source_words(source, ram=ram)}"
+    if low_gb_s is not None and high_gb_s is not None:
+        text += f"; likely {bandwidth_range(low_gb_s, high_gb_s)}"
+    return text
+
+
+def _budget_words(budget: DeviceBudget) -> str:
+    return (
+        f"Usable budget for {budget.device} ({budget.backend}): "
+        f"{format_bytes(budget.budget_bytes)}, after a margin of "
+        f"{format_bytes(budget.margin_bytes)}: from {budget.budget_source}"
+    )
+
+
+def machine_summary(snapshot: SystemSnapshot) -> str:
+    """One line: OS, CPU and where the numbers came from."""
+    parts = [clean_text(snapshot.os.system)]
+    if snapshot.os.in_container:
+        parts.append("in a container")
+    if snapshot.os.is_wsl:
+        parts.append("WSL")
+    if snapshot.cpu.brand:
+        parts.append(clean_text(snapshot.cpu.brand))
+    if snapshot.cpu.physical_cores:
+        parts.append(f"{snapshot.cpu.physical_cores} cores")
+    if str(snapshot.source) == "table":
+        parts.append("numbers from llmcheck's device table")
+    return " · ".join(parts)
+
+
+def problem_lines(problems: Sequence[Issue]) -> tuple[str, ...]:
+    """Each problem met while reading the machine: its message, and its hint after a dash."""
+    return tuple(
+        clean_text(p.message, limit=400) + (f" — {clean_text(p.hint, limit=400)}" if p.hint else "")
+        for p in problems
+    )
+
+
+def measured_words(before_gb_s: float | None, before_source: str | None, after_gb_s: float) -> str:
+    """The status line after a bandwidth measurement."""
+    was = (
+        ""
+        if before_gb_s is None
+        else f" (before: {format_bandwidth(before_gb_s)}, {before_source})"
+    )
+    return (
+        f"Measured RAM bandwidth: {format_bandwidth(after_gb_s)}{was}. The CPU speeds below use it."
+    )
+
+
+def speed_text(fit: Fit) -> str:
+    """ "12-18 tok/s" (generation), or "speed unknown"."""
+    speed = fit.speed
+    if speed is None:
+        return "speed unknown"
+    return format_speed(speed.low_tokens_per_second, speed.high_tokens_per_second)
+
+
+def speed_long(fit: Fit) -> str:
+    """Generation and prompt speeds in one line, or "unknown"."""
+    speed = fit.speed
+    if speed is None:
+        return "unknown"
+    text = speed_text(fit) + " generating"
+    if speed.prompt_low_tokens_per_second is not None and speed.prompt_high_tokens_per_second:
+        prompt = format_speed(
+            speed.prompt_low_tokens_per_second, speed.prompt_high_tokens_per_second
+        )
+        text += f", {prompt} reading the prompt"
+    return text
+
+
+def fit_tooltip(variant_name: str, fit: Fit, verdict_words: str) -> str:
+    """What a cell's tooltip says: verdict, memory needed against the budget, speed, reason."""
+    budgets = [d.budget_bytes for d in fit.devices if d.budget_bytes is not None]
+    budget = format_bytes(sum(budgets)) if budgets else "unknown"
+    lines = [
+        f"{variant_name} · {fit.quant}: {verdict_words}",
+        f"Memory needed: {format_bytes(fit.total_bytes)} (budget {budget}, {fit.placement})",
+        f"Speed: {speed_text(fit)}",
+    ]
+    if fit.max_context_tokens is not None:
+        lines.append(f"Largest context that fits: {format_tokens(fit.max_context_tokens)} tokens")
+    if fit.reason:
+        lines.append(fit.reason)
+    return "\n".join(lines)
+
+
+def max_context_words(fit: Fit) -> str:
+    """The largest context that fits, or why there is none."""
+    if fit.max_context_tokens is not None:
+        return f"{format_tokens(fit.max_context_tokens)} tokens"
+    if str(fit.verdict) == "unknown":
+        return "unknown: the memory budget could not be read"
+    return "none: even the smallest context does not fit"
+
+
+def best_quant_words(best: str | None, best_verdict: str | None) -> str:
+    """The recommendation, saying whether it runs great here or is only the best that fits."""
+    if best is None:
+        return "none: no quantization fits here with these settings"
+    if best_verdict == "tight":
+        return f"{best} is only tight: nothing runs great here, and it is the best that fits"
+    return f"{best}: the best quality that runs great here (nothing above Q8_0 looks better)"
+
+
+def bandwidth_note(fit: Fit, budgets: Sequence[DeviceBudget], snapshot: SystemSnapshot) -> str:
+    """Which device's bandwidth sets the speed, and where that number came from."""
+    speed = fit.speed
+    if speed is None:
+        return ""
+    used = {use.device for use in fit.devices if use.layers > 0 or use.device != "cpu"}
+    budget = next(
+        (b for b in budgets if b.device in used and b.bandwidth_gb_s == speed.bandwidth_gb_s),
+        None,
+    )
+    if budget is None:
+        return ""
+    ram = budget.kind == "cpu"
+    source = _source_words(budget.bandwidth_source, ram=ram)
+    if ram and str(budget.bandwidth_source) == Source.TABLE:
+        source = "from llmcheck's table for this class of CPU"
+    name = clean_text(budget.name) if budget.name else budget.device
+    note = f"RAM bandwidth {source}" if ram else f"{name}, {source}"
+    memory = snapshot.memory
+    if ram and memory.bandwidth_low_gb_s is not None and memory.bandwidth_high_gb_s is not None:
+        note += f", likely {bandwidth_range(memory.bandwidth_low_gb_s, memory.bandwidth_high_gb_s)}"
+    return note
+
+
+def speed_basis(fit: Fit, variant: ModelVariant, bandwidth_note: str = "") -> str:
+    """In plain words, what the speed estimate rests on: the bytes read per generated token."""
+    speed = fit.speed
+    if speed is None and str(fit.placement) == "none":
+        return "no estimate: it is not known where the model would run."
+    if speed is None:
+        return "no estimate: the memory bandwidth of the device that would run it is unknown."
+    from llmcheck.estimate import decode_bytes_per_token
+
+    config = fit.config
+    weights, kv = decode_bytes_per_token(
+        variant, fit.quant, config.context_tokens, config.kv_type
+    )
+    experts = " (only the active MoE experts)" if variant.architecture.is_moe else ""
+    where = f": {bandwidth_note}" if bandwidth_note else ""
+    text = (
+        f"each generated token reads {format_bytes(weights)} of weights{experts} plus the KV"
+        f" cache, up to {format_bytes(kv)} when all {format_tokens(config.context_tokens)}"
+        " tokens of context are filled (the fast end assumes an empty cache, the slow end a"
+        f" full one), at {format_bandwidth(speed.bandwidth_gb_s)}{where}."
+    )
+    middle = math.sqrt(speed.low_tokens_per_second * speed.high_tokens_per_second)
+    if middle > 0 and speed.prompt_high_tokens_per_second:
+        low = speed.prompt_low_tokens_per_second / middle
+        high = speed.prompt_high_tokens_per_second / middle
+        text += f" Reading the prompt runs about {low:.0f}-{high:.0f}x faster than that."
+    return text
+
+
+def placement_words(fit: Fit, layers: int) -> str:
+    """Where the layers go, in words ("split: 20 of 25 layers on the GPU")."""
+    where = {
+        "gpu": "on the GPU",
+        "unified": "in unified memory",
+        "cpu": "on the CPU",
+        "split": "split between GPU and CPU",
+        "none": "unknown" if str(fit.verdict) == "unknown" else "nowhere: it does not fit",
+    }.get(str(fit.placement), str(fit.placement))
+    if str(fit.placement) == "split" and fit.gpu_layers is not None:
+        where += f": {fit.gpu_layers} of {layers} layers on the GPU"
+    return where

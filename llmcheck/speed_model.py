@@ -1,0 +1,395 @@
+"""llama.cpp decode and prompt speed from architecture-generic numbers (issue #10 item 2).
+
+Pure: numbers in, frozen dataclasses out; no I/O, no Qt, no llmcheck imports. The caller turns a
+model (any architecture: LFM2, Llama, MoE) into a :class:`ModelLoad` and a machine into a
+:class:`Hardware`; :func:`estimate_speed` returns a :class:`SpeedEstimate`.
+
+Decode, seconds per token (one token of batch 1, ``depth`` tokens already in the KV cache)::
+
+    t = max(t_memory, t_compute) + t_attention + n_layer x (layer_s + sync_s x (threads - 1))
+    t_memory    = (weight bytes + KV bytes x depth) / (bandwidth x efficiency)
+    t_compute   = matmul FLOPs / (decode share of the matrix throughput)   (CPU only)
+    t_attention = 4 x n_attn x n_head x head_dim x depth FLOPs / attention throughput
+
+Prompt (pp512), seconds per token: matmul FLOPs / (matrix throughput x quant efficiency [x MoE
+factor]) + attention FLOPs at the middle of the batch / attention throughput + per-layer cost of a
+512-token batch / 512.
+
+The range is the central time times fixed spreads (decode at most 2.5x wide, prompt at most 4x).
+Every constant in :data:`FITTED` comes from ``benchmarks/speed_fit.py`` (see there and
+``docs/speed-model.md``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+#: Width limits of a range, high / low (issue #10).
+DECODE_MAX_WIDTH = 2.5
+PROMPT_MAX_WIDTH = 4.0
+#: Tokens of llama-bench's prompt test and llama.cpp's default micro-batch.
+PROMPT_TOKENS = 512
+
+
+class DeviceKind(StrEnum):
+    """Where the layers run: the CPU or one of llama.cpp's GPU back ends."""
+
+    CPU = "cpu"
+    CUDA = "cuda"
+    METAL = "metal"
+    VULKAN = "vulkan"
+    ROCM = "rocm"
+
+    @property
+    def is_gpu(self) -> bool:
+        """True for every GPU back end."""
+        return self is not DeviceKind.CPU
+
+
+class BandwidthKind(StrEnum):
+    """What a bandwidth figure is: a copy someone measured, or a peak from a table or the bus."""
+
+    MEASURED = "measured"
+    PEAK = "peak"
+
+
+class CpuIsa(StrEnum):
+    """The widest matrix-multiply instructions ggml-cpu uses on a CPU."""
+
+    GENERIC = "generic"
+    NEON = "neon"
+    SVE = "sve"
+    AVX2 = "avx2"
+    AVX512 = "avx512"
+    AVX512_VNNI = "avx512_vnni"
+    AMX = "amx"
+
+
+# Int8 dot-product operations per cycle per core that ggml-cpu's quantized matmul kernels issue
+# (activations quantized to 8 bits), not the instruction-set peak. AVX2 (vpmaddubsw + vpmaddwd on
+# 32 bytes) is the unit: 64. VNNI fuses the widening adds (vpdpbusd): 2x. AVX-512 without VNNI
+# gains little over AVX2 in ggml (its K-quant kernels are AVX2-shaped): 1.5x. AMX tiles (TMUL peak
+# 1,024 MACs per cycle) run only the repacked types and are bound by tile loads: 3x, counted per
+# logical CPU as the probe reports them. NEON sdot: 16 MACs x 2 pipes = 64; SVE / i8mm: 1.5x.
+# The fitted efficiencies below say how much of this llama.cpp reaches per quant.
+CPU_INT8_OPS_PER_CYCLE: dict[CpuIsa, int] = {
+    CpuIsa.GENERIC: 16,
+    CpuIsa.NEON: 64,
+    CpuIsa.SVE: 96,
+    CpuIsa.AVX2: 64,
+    CpuIsa.AVX512: 96,
+    CpuIsa.AVX512_VNNI: 128,
+    CpuIsa.AMX: 192,
+}
+#: Clock assumed when the CPU's is unknown (GHz): a typical all-core clock under load.
+DEFAULT_CPU_CLOCK_GHZ = 3.0
+
+# Dense FP16 matrix throughput per GPU (TFLOPS; tensor cores where the family has them, FP16
+# accumulate as llama.cpp's MMA / coopmat kernels use it), from the vendors' published
+# specifications. Matched by a lower-case substring of the GPU name, first match wins.
+GPU_FP16_TFLOPS: tuple[tuple[str, float], ...] = (
+    ("h100", 989.0),  # NVIDIA H100 SXM5 datasheet, dense FP16 tensor
+    ("h200", 989.0),
+    ("a100", 312.0),  # NVIDIA A100 datasheet
+    ("rtx 5090", 419.0),
+    ("rtx 4090", 330.0),  # Ada whitepaper: 330.3 FP16 tensor, FP16 accumulate
+    ("rtx 4080", 195.0),
+    ("rtx 3090", 142.0),  # Ampere GA102 whitepaper, FP16 accumulate
+    ("rtx 3080", 119.0),
+    ("rtx 3060", 51.0),
+    ("rtx 2080 ti", 108.0),  # Turing whitepaper: 107.6 FP16 tensor, FP16 accumulate
+    ("m1 ultra", 21.0),  # Apple: "up to 21 teraflops" (64-core GPU; FP16 runs at the FP32 rate)
+    ("m2 ultra", 27.2),
+    ("m1 max", 10.4),
+    ("m1 pro", 5.2),
+)
+
+
+def gpu_fp16_tflops(name: str) -> float | None:
+    """The table's dense FP16 matrix TFLOPS for a GPU name, or None when it is not listed."""
+    low = name.lower()
+    return next((tf for key, tf in GPU_FP16_TFLOPS if key in low), None)
+
+
+def cpu_matrix_tflops(isa: CpuIsa, cores: int, clock_ghz: float | None = None) -> float:
+    """Peak matrix throughput of ``cores`` cores: cores x ops per cycle (by ISA) x clock, TFLOPS."""
+    clock = clock_ghz if clock_ghz and clock_ghz > 0 else DEFAULT_CPU_CLOCK_GHZ
+    return max(cores, 1) * CPU_INT8_OPS_PER_CYCLE[isa] * clock * 1e9 / 1e12
+
+
+def cpu_isa(features: tuple[str, ...] | frozenset[str]) -> CpuIsa:
+    """The best ISA among lower-case CPU feature flags (llmcheck.snapshot.CpuInfo.features)."""
+    f = {x.lower() for x in features}
+    if f & {"amx", "amx_int8", "amx_tile"}:
+        return CpuIsa.AMX
+    if f & {"avx512vnni", "avx512_vnni"}:
+        return CpuIsa.AVX512_VNNI
+    if f & {"avx512f", "avx512bw"}:
+        return CpuIsa.AVX512
+    if "avx2" in f:
+        return CpuIsa.AVX2
+    if f & {"sve", "sve2"}:
+        return CpuIsa.SVE
+    if f & {"neon", "asimd", "asimddp", "dotprod"}:
+        return CpuIsa.NEON
+    return CpuIsa.GENERIC
+
+
+def quant_class(quant: str) -> str:
+    """The kernel family a quant name belongs to: "float", "q8", "k" (K-quants) or "legacy"."""
+    q = quant.upper()
+    if q in {"F16", "BF16", "F32"}:
+        return "float"
+    if q.startswith("Q8"):
+        return "q8"
+    if "_K" in q or q.startswith("IQ"):
+        return "k"
+    return "legacy"
+
+
+QUANT_CLASSES = ("float", "q8", "k", "legacy")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelLoad:
+    """Per-token work of one model at one quantization, independent of the architecture."""
+
+    weight_bytes_per_token: int  # weights read per decoded token (MoE: active experts only)
+    kv_bytes_per_context_token: int  # KV cache bytes per cached token, all attention layers
+    matmul_flops_per_token: int  # 2 x active parameters that take part in a matmul
+    n_layer: int
+    n_attention_layers: int
+    n_head: int
+    head_dim: int
+    quant: str  # "Q4_K_M", "F16", ...
+    is_moe: bool = False
+
+    def attention_flops_per_token(self, depth_tokens: int) -> float:
+        """QK^T and softmax(QK^T)V over ``depth_tokens`` cached tokens: 4 x n_attn x H x hd x n."""
+        return 4.0 * self.n_attention_layers * self.n_head * self.head_dim * max(depth_tokens, 0)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hardware:
+    """The device that holds every layer, as the speed model needs it."""
+
+    device: DeviceKind
+    bandwidth_gb_s: float
+    bandwidth_kind: BandwidthKind
+    bandwidth_source: str  # where the figure came from, for the basis ("measured", "table", ...)
+    matrix_tflops: float  # dense matrix throughput of the whole device (CPU: all its cores)
+    cores: int = 1  # CPU: physical cores the matrix_tflops counts
+    threads: int = 1  # CPU: llama.cpp threads (-t); ignored on a GPU
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeedConstants:
+    """The fitted terms (seconds, fractions); see :data:`FITTED` for the values and their fit."""
+
+    gpu_bandwidth_efficiency: float  # of the peak bandwidth
+    cpu_bandwidth_efficiency: float  # of a measured copy bandwidth
+    cpu_peak_to_copy: float  # a CPU RAM peak (table, SMBIOS) -> what a copy reaches
+    gpu_layer_s: float  # per layer per decoded token (kernel launches, small matmuls)
+    metal_layer_s: float  # the same on Apple GPUs (Metal command encoding per graph node)
+    cpu_layer_s: float  # per layer per decoded token with one thread
+    cpu_sync_s: float  # per layer per decoded token per extra thread (barriers)
+    cpu_decode_compute_efficiency: float  # of the matrix throughput, batch-1 dot products
+    gpu_attention_efficiency: float  # of the matrix throughput, flash attention
+    cpu_attention_gflops_per_thread: float  # flash attention on the CPU (f16/f32 vector code)
+    gpu_prompt_efficiency: dict[str, float] = field(default_factory=dict)  # by quant_class
+    cpu_prompt_efficiency: dict[str, float] = field(default_factory=dict)  # by quant_class
+    gpu_moe_prompt_factor: float = 1.0  # MUL_MAT_ID over many experts, batched
+    cpu_moe_prompt_factor: float = 1.0
+    gpu_prompt_layer_s: float = 0.0  # per layer per 512-token batch
+    cpu_prompt_layer_s: float = 0.0
+    decode_spread_low: float = 1.5  # low end = central / spread_low
+    decode_spread_high: float = 1.5  # high end = central x spread_high
+    prompt_spread_low: float = 2.0
+    prompt_spread_high: float = 2.0
+
+
+# Fitted by `python -m benchmarks.speed_fit --update` (all machines, no hold-out) on the data:
+# tests/data/llamacpp/speed_h100.json (H100 + 16-vCPU AMX Xeon, llama.cpp 0c1e57098),
+# tests/data/speed_public/*.json (llama-bench results published by others) and, when present,
+# tests/data/llamacpp/speed_cpu_small.json. Log-space least squares on the central time, then the
+# spreads set to the widest training residual (capped at the width limits). Regenerate with
+# `python -m benchmarks.speed_fit --update`, which rewrites this block and docs/speed-model.md.
+FITTED = SpeedConstants(
+    gpu_bandwidth_efficiency=0.73,
+    cpu_bandwidth_efficiency=0.666,
+    cpu_peak_to_copy=0.7,
+    gpu_layer_s=4.51e-05,
+    metal_layer_s=0.000114,
+    cpu_layer_s=2.11e-05,
+    cpu_sync_s=1.69e-05,
+    cpu_decode_compute_efficiency=0.1,
+    gpu_attention_efficiency=0.0366,
+    cpu_attention_gflops_per_thread=8.57,
+    gpu_prompt_efficiency={"float": 0.3, "q8": 0.378, "k": 0.547, "legacy": 0.25},
+    cpu_prompt_efficiency={"float": 0.1, "q8": 0.132, "k": 0.218, "legacy": 0.15},
+    gpu_moe_prompt_factor=0.441,
+    cpu_moe_prompt_factor=0.277,
+    gpu_prompt_layer_s=0.000621,
+    cpu_prompt_layer_s=0.00112,
+    decode_spread_low=1.285,
+    decode_spread_high=1.481,
+    prompt_spread_low=2.016,
+    prompt_spread_high=1.64,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpeedEstimate:
+    """Decode and prompt speed ranges (tokens per second) with the terms behind them."""
+
+    decode_low_tokens_per_second: float
+    decode_high_tokens_per_second: float
+    prompt_low_tokens_per_second: float
+    prompt_high_tokens_per_second: float
+    depth_tokens: int  # tokens already in the KV cache that the ranges assume
+    decode_bound: str  # "memory" | "compute": which term of the roofline decided decode
+    basis: str
+
+
+def _effective_bandwidth(hw: Hardware, c: SpeedConstants) -> float:
+    """Bytes per second a decode streams: GPU peak x eff; CPU copy (or peak x 0.70) x eff."""
+    bw = hw.bandwidth_gb_s * 1e9
+    if not hw.device.is_gpu:
+        if hw.bandwidth_kind is BandwidthKind.PEAK:
+            bw *= c.cpu_peak_to_copy
+        return bw * c.cpu_bandwidth_efficiency
+    return bw * c.gpu_bandwidth_efficiency
+
+
+def _cpu_active_share(hw: Hardware) -> float:
+    """Share of the CPU's matrix throughput that ``threads`` threads reach (no gain past cores)."""
+    return min(max(hw.threads, 1), max(hw.cores, 1)) / max(hw.cores, 1)
+
+
+def _attention_flops_per_s(hw: Hardware, c: SpeedConstants) -> float:
+    if hw.device.is_gpu:
+        return hw.matrix_tflops * 1e12 * c.gpu_attention_efficiency
+    usable = min(max(hw.threads, 1), max(hw.cores, 1))
+    return usable * c.cpu_attention_gflops_per_thread * 1e9
+
+
+def decode_terms(
+    load: ModelLoad, hw: Hardware, depth_tokens: int, c: SpeedConstants = FITTED
+) -> dict[str, float]:
+    """The decode time terms (seconds per token): memory, compute, attention, layers."""
+    bytes_read = load.weight_bytes_per_token + load.kv_bytes_per_context_token * depth_tokens
+    memory = bytes_read / _effective_bandwidth(hw, c)
+    if hw.device.is_gpu:
+        compute = 0.0
+        per_layer = c.metal_layer_s if hw.device is DeviceKind.METAL else c.gpu_layer_s
+        layers = load.n_layer * per_layer
+    else:
+        rate = hw.matrix_tflops * 1e12 * _cpu_active_share(hw) * c.cpu_decode_compute_efficiency
+        compute = load.matmul_flops_per_token / rate
+        layers = load.n_layer * (c.cpu_layer_s + c.cpu_sync_s * (max(hw.threads, 1) - 1))
+    attention = load.attention_flops_per_token(depth_tokens) / _attention_flops_per_s(hw, c)
+    return {"memory": memory, "compute": compute, "attention": attention, "layers": layers}
+
+
+def decode_seconds_per_token(
+    load: ModelLoad, hw: Hardware, depth_tokens: int, c: SpeedConstants = FITTED
+) -> float:
+    """Central decode time per token (seconds): the roofline max plus attention and layers."""
+    t = decode_terms(load, hw, depth_tokens, c)
+    return max(t["memory"], t["compute"]) + t["attention"] + t["layers"]
+
+
+def prompt_seconds_per_token(
+    load: ModelLoad, hw: Hardware, depth_tokens: int, c: SpeedConstants = FITTED
+) -> float:
+    """Central prompt time per token (seconds) for a 512-token batch after ``depth_tokens``."""
+    qc = quant_class(load.quant)
+    if hw.device.is_gpu:
+        eff = c.gpu_prompt_efficiency.get(qc, 0.2)
+        moe = c.gpu_moe_prompt_factor if load.is_moe else 1.0
+        rate = hw.matrix_tflops * 1e12
+        layer_s = c.gpu_prompt_layer_s
+    else:
+        eff = c.cpu_prompt_efficiency.get(qc, 0.1)
+        moe = c.cpu_moe_prompt_factor if load.is_moe else 1.0
+        rate = hw.matrix_tflops * 1e12 * _cpu_active_share(hw)
+        layer_s = c.cpu_prompt_layer_s * (1.0 + 0.1 * (max(hw.threads, 1) - 1))
+    matmul = load.matmul_flops_per_token / (rate * eff * moe)
+    mid_depth = depth_tokens + PROMPT_TOKENS // 2
+    attention = load.attention_flops_per_token(mid_depth) / _attention_flops_per_s(hw, c)
+    return matmul + attention + load.n_layer * layer_s / PROMPT_TOKENS
+
+
+def _check_widths(c: SpeedConstants) -> None:
+    if c.decode_spread_low * c.decode_spread_high > DECODE_MAX_WIDTH * 1.0001:
+        raise ValueError("decode spreads exceed DECODE_MAX_WIDTH")
+    if c.prompt_spread_low * c.prompt_spread_high > PROMPT_MAX_WIDTH * 1.0001:
+        raise ValueError("prompt spreads exceed PROMPT_MAX_WIDTH")
+
+
+def estimate_speed(
+    load: ModelLoad, hw: Hardware, *, depth_tokens: int = 0, constants: SpeedConstants = FITTED
+) -> SpeedEstimate:
+    """Decode and prompt (pp512) ranges for ``load`` on ``hw`` with ``depth_tokens`` cached.
+
+    Raises:
+        ValueError: a bandwidth or throughput that is not positive, or spreads wider than the
+            width limits.
+    """
+    if hw.bandwidth_gb_s <= 0 or hw.matrix_tflops <= 0:
+        raise ValueError("bandwidth and matrix throughput must be positive")
+    _check_widths(constants)
+    c = constants
+    terms = decode_terms(load, hw, depth_tokens, c)
+    t_dec = max(terms["memory"], terms["compute"]) + terms["attention"] + terms["layers"]
+    t_pp = prompt_seconds_per_token(load, hw, depth_tokens, c)
+    bound = "memory" if terms["memory"] >= terms["compute"] else "compute"
+    where = (
+        f"{hw.threads} thread{'s' if hw.threads != 1 else ''} of {hw.cores} cores"
+        if not hw.device.is_gpu
+        else str(hw.device)
+    )
+    basis = (
+        f"decode: {load.weight_bytes_per_token / 2**20:.0f} MiB of weights"
+        + (" (MoE: active experts)" if load.is_moe else "")
+        + f" + {load.kv_bytes_per_context_token * depth_tokens / 2**20:.0f} MiB of KV"
+        f" ({depth_tokens:,} tokens) per token over {hw.bandwidth_gb_s:.0f} GB/s"
+        f" ({hw.bandwidth_source}), {bound}-bound, plus per-layer costs on {where}; prompt: "
+        f"{load.matmul_flops_per_token / 1e9:.1f} GFLOP per token over"
+        f" {hw.matrix_tflops:.1f} TFLOPS ({load.quant})."
+    )
+    return SpeedEstimate(
+        decode_low_tokens_per_second=1.0 / (t_dec * c.decode_spread_low),
+        decode_high_tokens_per_second=c.decode_spread_high / t_dec,
+        prompt_low_tokens_per_second=1.0 / (t_pp * c.prompt_spread_low),
+        prompt_high_tokens_per_second=c.prompt_spread_high / t_pp,
+        depth_tokens=depth_tokens,
+        decode_bound=bound,
+        basis=basis,
+    )
+
+
+__all__ = [
+    "CPU_INT8_OPS_PER_CYCLE",
+    "DECODE_MAX_WIDTH",
+    "FITTED",
+    "GPU_FP16_TFLOPS",
+    "PROMPT_MAX_WIDTH",
+    "PROMPT_TOKENS",
+    "BandwidthKind",
+    "CpuIsa",
+    "DeviceKind",
+    "Hardware",
+    "ModelLoad",
+    "SpeedConstants",
+    "SpeedEstimate",
+    "cpu_isa",
+    "cpu_matrix_tflops",
+    "decode_seconds_per_token",
+    "decode_terms",
+    "estimate_speed",
+    "gpu_fp16_tflops",
+    "prompt_seconds_per_token",
+    "quant_class",
+]
