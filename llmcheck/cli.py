@@ -24,8 +24,8 @@ code  name                  meaning
 
 The probe and the whole-machine report exit 0 whatever they find: a verdict is data there.
 
-A **fleet** is ``check`` over several machines: ``--snapshot`` given more than once, or a folder
-(its ``*.json`` files), or ``--csv``. It answers one row per machine (text, ``--json`` kind
+A **fleet** is ``check`` over several machines: ``--snapshot`` / ``--what-if`` given more than
+once, or a folder (its ``*.json`` files), or ``--csv``. It answers one row per machine (text, ``--json`` kind
 "fleet", or ``--csv``); a machine file that cannot be read is a row saying why, not an error.
 
 The standard streams may be hostile, and the exit code still tells the truth:
@@ -61,6 +61,7 @@ from llmcheck.cli_settings import (
     check_settings,
     find_quant,
     find_variant,
+    find_what_if,
     machine_overrides,
 )
 from llmcheck.cli_settings import (
@@ -130,6 +131,10 @@ def _add_common(parser: argparse.ArgumentParser, *, sub: bool) -> None:
                              " instead of probing this one; with check, repeat it or give a"
                              f" folder (its *.json, at most {MAX_FLEET_MACHINES}) for one row"
                              " per machine")
+    parser.add_argument("--what-if", metavar="NAME", action="append", default=default,
+                        help="judge a machine of the what-if catalog (e.g. rtx-4090, m4-max-128g:"
+                             " an id, a name or a unique part of one) instead of this one; with"
+                             " check, repeat it (or add --snapshot) for one row per machine")
     parser.add_argument("--gpu-memory", metavar="SIZE", action="append", default=default,
                         help="judge as if every GPU had SIZE of memory, all free (gpu:1=12G for"
                              " one); SIZE is 24G, 24GB, 24GiB or 24576M: G, GB and GiB all mean"
@@ -376,14 +381,17 @@ def _run(
     settings = check_settings(args)
     overrides = machine_overrides(args)
     snapshots: list[str] = list(args.snapshot or ())
-    if args.measure_bandwidth and snapshots:
-        raise UsageError("--measure-bandwidth measures this machine; it cannot judge a --snapshot")
+    what_ifs = [find_what_if(name) for name in getattr(args, "what_if", None) or ()]
+    if args.measure_bandwidth and (snapshots or what_ifs):
+        raise UsageError("--measure-bandwidth measures this machine; it cannot judge a"
+                         " --snapshot or --what-if machine")
     try:
         paths = snapshot_paths(snapshots)
     except SpecError as exc:
         raise UsageError(str(exc)) from None
     as_csv = bool(getattr(args, "csv", False))
-    many = len(paths) > 1 or any(s != "-" and os.path.isdir(s) for s in snapshots)
+    many = len(paths) + len(what_ifs) > 1 or any(
+        s != "-" and os.path.isdir(s) for s in snapshots)
     fleet = args.command == "check" and (as_csv or many)
     if as_csv and args.json:
         raise UsageError("--csv and --json: choose one")
@@ -405,8 +413,13 @@ def _run(
         _check_report_context(settings, catalog)
     if fleet:
         assert question is not None
-        return _run_fleet(args, paths or ["-"], question, settings, overrides, probe)
-    if paths:
+        machines = [*_file_machines(paths), *what_ifs]
+        return _run_fleet(args, machines or [("this machine", probe)], question, settings,
+                          overrides)
+    if what_ifs:
+        log.debug("judging the what-if machine %s", what_ifs[0][0])
+        snapshot = what_ifs[0][1]()
+    elif paths:
         log.debug("judging the recorded machine in %s", paths[0])
         snapshot = load_snapshot(paths[0])
     else:
@@ -482,13 +495,22 @@ def _alternatives(
     )
 
 
+def _file_machines(paths: Sequence[str]) -> list[tuple[str, Callable[[], SystemSnapshot]]]:
+    """A (label, reader) per machine file, labelled by its name without ".json"."""
+
+    def reader(path: str) -> Callable[[], SystemSnapshot]:
+        return lambda: load_snapshot(path)
+
+    return [(label, reader(path)) for label, path in zip(snapshot_labels(paths), paths,
+                                                          strict=True)]
+
+
 def _run_fleet(
     args: argparse.Namespace,
-    paths: Sequence[str],
+    machines: Sequence[tuple[str, Callable[[], SystemSnapshot]]],
     question: tuple[ModelVariant, str],
     settings: Mapping[str, Any],
     overrides: Overrides,
-    probe: Callable[[], SystemSnapshot],
 ) -> int:
     """One question over many machines: one row each; see the module docstring's exit codes."""
     from llmcheck import report as rep
@@ -497,11 +519,9 @@ def _run_fleet(
     variant, quant = question
     rows: list[tuple[str, SystemSnapshot | None, Fit | str]] = []
     config: RunConfig | None = None
-    labels = snapshot_labels(paths) if paths != ["-"] or args.snapshot else ["this machine"]
-    for label, path in zip(labels, paths, strict=True):
+    for label, read in machines:
         try:
-            snap = load_snapshot(path) if args.snapshot else probe()
-            snap = _overridden(snap, overrides)
+            snap = _overridden(read(), overrides)
             config = build_config(settings, snap, variant)
         except UsageError as exc:
             log.debug("machine %s not judged: %s", label, exc)

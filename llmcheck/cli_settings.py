@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from llmcheck.machine_spec import (
@@ -229,3 +229,33 @@ def _check_device(device: str, snapshot: SystemSnapshot) -> str:
     return f"gpu:{index}"
 
 
+def find_what_if(wanted: str) -> tuple[str, Callable[[], SystemSnapshot]]:
+    """A machine of the what-if catalog (``llmcheck.machines``): its id and how to build it.
+
+    Matched case-insensitively by id or name, else by a part of an id or name that only one
+    machine has ("4090").
+
+    Raises:
+        UsageError: no machine, or several, match; names the closest ones.
+    """
+    from llmcheck.machines import MachineCatalogError, load_machines, machine_snapshot
+
+    try:
+        known = load_machines()
+    except MachineCatalogError as exc:
+        raise UsageError(f"--what-if: the machine catalog is damaged: {exc}") from None
+    key = wanted.strip().lower()
+    exact = [m for m in known if key in (m.id.lower(), m.name.lower())]
+    partial = [m for m in known if key and (key in m.id.lower() or key in m.name.lower())]
+    found = exact or partial
+    if len(found) == 1:
+        machine = found[0]
+        return machine.id, lambda: machine_snapshot(machine)
+    shown = clean_text(wanted, limit=40)
+    if found:
+        ids = ", ".join(m.id for m in found[:8]) + (" ..." if len(found) > 8 else "")
+        raise UsageError(f"--what-if: {shown!r} matches {len(found)} machines: {ids}")
+    close = difflib.get_close_matches(key, [m.id for m in known], n=3, cutoff=0.5)
+    hint = (f"did you mean {' or '.join(close)}?" if close
+            else "known: " + ", ".join(m.id for m in known))
+    raise UsageError(f"--what-if: no machine {shown!r} in the catalog; {hint}")

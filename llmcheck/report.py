@@ -40,6 +40,8 @@ KIND_FLEET = "fleet"  # one question over many recorded machines: one row per ma
 # the default 10 tok/s when that is 0): "fast" at twice the floor or more, "usable" at the floor,
 # "slow" below it.
 SPEED_CLASSES = ("fast", "usable", "slow")
+# A device holding at least this share of a model's memory counts toward its budget_bytes.
+SIGNIFICANT_SHARE = 0.1
 FAST_FACTOR = 2.0
 
 def build_report(
@@ -265,13 +267,17 @@ def fit_to_dict(fit: Fit, *, catalog: Catalog | None) -> dict[str, Any]:
 
 
 def shortfall(fit: Fit) -> tuple[int | None, int | None]:
-    """(budget, shortfall) in bytes: what the devices the plan uses may hold, and how much more
-    than that a configuration that will not fit needs (None unless it is "won't fit").
+    """(budget, shortfall) in bytes: what the devices the plan uses may hold (those holding
+    layers or at least :data:`SIGNIFICANT_SHARE` of the model), and how much more than that a
+    configuration that will not fit needs (None unless it is "won't fit").
 
     The shortfall is each device's need above its own budget, added up: a GPU 2 GiB over and a
     CPU with room to spare is 2 GiB short, never "fits in the sum".
     """
-    used = [d for d in fit.devices if d.layers > 0] or [
+    # The devices the model is on: those holding layers, and any holding a real share of it
+    # (MoE experts kept in RAM); not a CPU that only keeps llama.cpp's host buffers.
+    share = fit.total_bytes * SIGNIFICANT_SHARE
+    used = [d for d in fit.devices if d.layers > 0 or d.terms.total_bytes >= share] or [
         d for d in fit.devices if d.terms.total_bytes > 0]
     if not used or any(d.budget_bytes is None for d in used):
         return None, None

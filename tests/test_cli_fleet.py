@@ -274,3 +274,54 @@ def test_fleet_paths_are_bounded(tmp_path: Path) -> None:
     assert MAX_FLEET_MACHINES == 1000
     assert snapshot_labels(["a/x.json", "b/x.json", "y.JSON", "-"]) == [
         "x", "x (2)", "y", "-"]
+
+
+# --- --what-if: a machine of the what-if catalog (llmcheck.machines) --------------------------
+
+
+def test_what_if_judges_a_catalogued_machine(capsys: pytest.CaptureFixture[str]) -> None:
+    from llmcheck.catalog import load_catalog
+    from llmcheck.estimate import RunConfig, estimate_all
+    from llmcheck.machines import load_machines, machine_snapshot
+    from llmcheck.recommend import recommend
+
+    code, doc = run_json(["--what-if", "RTX-4090"], capsys)
+    assert code == cli.EXIT_OK
+    gpu = doc["machine"]["gpus"][0]
+    assert (gpu["name"], gpu["source"]) == ("NVIDIA GeForce RTX 4090 24 GB", "table")
+    catalog = load_catalog()
+    machine = next(m for m in load_machines() if m.id == "rtx-4090")
+    rec = recommend(estimate_all(catalog, machine_snapshot(machine), RunConfig()), catalog)
+    assert rec.best is not None
+    best = doc["recommendations"]["best"]
+    assert (best["variant"], best["quant"]) == (rec.best.variant_id, rec.best.quant)
+    # Overrides apply on top of it.
+    _, small = run_json(["--what-if", "rtx-4090", "--gpu-memory", "8G"], capsys)
+    assert (small["machine"]["gpus"][0]["total_bytes"],
+            small["machine"]["gpus"][0]["source"]) == (8 * GIB, "user")
+
+
+def test_what_if_machines_join_a_fleet(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json([*QUESTION, "--what-if", "4090", "--what-if", "rtx-3060-12g",
+                          "--snapshot", snap("cpu-laptop")], capsys)
+    assert [r["label"] for r in doc["machines"]] == ["cpu-laptop", "rtx-4090", "rtx-3060-12g"]
+    assert [r["verdict"] for r in doc["machines"]][:2] == ["wont_fit", "runs_great"]
+    assert code == cli.EXIT_OK
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [(["--what-if", "rtx"], "matches 8 machines"),
+     (["--what-if", "rtx-4091"], "did you mean rtx-4090"),
+     (["--what-if", "zzz"], "known: rtx-3060-12g"),
+     (["--what-if", "rtx-4090", "--measure-bandwidth"], "--measure-bandwidth measures"),
+     (["--what-if", "rtx-4090", "--what-if", "l4"], "several machines answer one question")],
+)
+def test_what_if_usage_errors(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(argv, capsys)
+    assert code == cli.EXIT_USAGE
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert needle in err
