@@ -25,8 +25,9 @@ code  name                  meaning
 The probe and the whole-machine report exit 0 whatever they find: a verdict is data there.
 
 A **fleet** is ``check`` over several machines: ``--snapshot`` / ``--what-if`` given more than
-once, or a folder (its ``*.json`` files), or ``--csv``. It answers one row per machine (text, ``--json`` kind
-"fleet", or ``--csv``); a machine file that cannot be read is a row saying why, not an error.
+once, or a folder (its ``*.json`` files), or ``--csv``. It answers one row per machine (text,
+``--json`` kind "fleet", or ``--csv``); a machine file that cannot be read is a row saying why,
+not an error.
 
 The standard streams may be hostile, and the exit code still tells the truth:
 
