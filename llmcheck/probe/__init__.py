@@ -480,8 +480,9 @@ def probe_system(
             ``LLMCHECK_GPU_PROBE_TIMEOUT_S`` environment variable, else 20 s.
         isolate: run the GPU probe in a child process; False: in-process (tests); None (the
             default): in a child wherever an NVML library could load (:func:`nvml_may_load`).
-        measure_bandwidth: also measure RAM bandwidth (about 0.3-1 s of every core and up to
-            1 GiB, :func:`llmcheck.probe.bandwidth.measure_memory_bandwidth`); the measured
+        measure_bandwidth: measure RAM bandwidth now (about 1.2 s of every core and up to
+            1 GiB, :func:`llmcheck.probe.bandwidth_cache.cached_or_measured`; without it this
+            boot's cached measurement is used when there is one); the measured
             value replaces the table's. Off by default: the plain probe stays cheap.
         progress: told (one line) when the GPU probe is slow to answer; None: a log record
             (the command line shows it on stderr; ``--json`` output is unchanged).
@@ -569,13 +570,18 @@ def probe_system(
             )
     try:
         # After the GPUs: Apple's chip figure, when found, outranks the CPU class table.
-        from llmcheck.probe.bandwidth import apply_bandwidth, measure_memory_bandwidth
+        # This boot's cached measurement (the window measures after its first paint) is read
+        # every time; a new measurement only with --measure-bandwidth (force).
+        from llmcheck.probe.bandwidth import apply_bandwidth
+        from llmcheck.probe.bandwidth_cache import cached_or_measured
 
         usable = memory.usable_bytes
         memory, found = apply_bandwidth(
             memory, cpu, system=os_info.system,
-            measure=(lambda: measure_memory_bandwidth(usable_bytes=usable))
-            if measure_bandwidth else None,
+            measure=lambda: cached_or_measured(
+                cpu_brand=cpu.brand, logical_cores=cpu.logical_cores,
+                force=measure_bandwidth, usable_bytes=usable,
+            ),
         )
         problems.extend(found)
     except Exception as exc:  # noqa: BLE001 - boundary: bandwidth unknown, the rest stands

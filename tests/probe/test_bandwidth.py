@@ -6,6 +6,7 @@ import dataclasses
 import io
 import json
 import math
+import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -400,16 +401,26 @@ def _run_cli(argv: list[str]) -> tuple[int, str]:
 
 
 def test_cli_measure_flag_puts_a_measured_value_in_the_json(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """--measure-bandwidth measures (the copy rounds faked), caches it for this boot, and a
+    later plain run reads the cache instead of measuring again."""
+    from llmcheck.probe import bandwidth_cache
+    from llmcheck.probe.bandwidth_measure import BandwidthMeasurement
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     calls: list[int | None] = []
 
-    def fake(seconds_budget: float = 0.3, *, usable_bytes: int | None = None,
-             threads: int | None = None) -> float:
+    def fake(*, usable_bytes: int | None = None) -> BandwidthMeasurement:
         calls.append(usable_bytes)
-        return 42.5
+        return BandwidthMeasurement(
+            copy_gb_s=42.5, rounds_gb_s=(40.0, 42.5, 41.0, 42.0, 39.5), rounds_total=5,
+            rounds_kept=5, busy=False, load_known=True, worst_disturbance=0.02,
+            steal_fraction=0.0, load_1m=0.1, threads=2, buffer_bytes=1 << 26, seconds=1.2,
+            measured_at_unix_s=time.time() - 60.0,
+        )
 
-    monkeypatch.setattr(bw, "measure_memory_bandwidth", fake)
+    monkeypatch.setattr(bandwidth_cache, "measure_bandwidth", fake)
     code, text = _run_cli(["--json", "--measure-bandwidth"])
     assert code == cli.EXIT_OK
     memory = json.loads(text)["machine"]["memory"]
@@ -417,8 +428,10 @@ def test_cli_measure_flag_puts_a_measured_value_in_the_json(
     assert len(calls) == 1
     code, text = _run_cli(["--json"])
     assert code == cli.EXIT_OK
-    assert len(calls) == 1  # never measured unless asked
-    assert json.loads(text)["machine"]["memory"]["bandwidth_source"] != "measured"
+    assert len(calls) == 1  # never measured unless asked ...
+    memory = json.loads(text)["machine"]["memory"]
+    # ... but this boot's measurement is reused from the cache.
+    assert (memory["bandwidth_gb_s"], memory["bandwidth_source"]) == (42.5, "measured")
 
 
 def test_cli_refuses_to_measure_into_a_recorded_snapshot() -> None:
