@@ -214,6 +214,7 @@ def settings_to_dict(config: RunConfig) -> dict[str, Any]:
         "front_end": str(config.front_end),
         "gpu_layers": config.gpu_layers,
         "min_decode_tokens_per_second": config.min_decode_tokens_per_second,
+        "threads": config.threads,
     }
 
 

@@ -72,6 +72,8 @@ def llama_cpp_command(
     if config.parallel > 1:
         parts.append("-kvu")
     parts += ["-ub", str(config.ubatch), "-fit", "off"]
+    if config.threads is not None:
+        parts += ["-t", str(config.threads)]
     if not config.mmap:
         parts.append("--no-mmap")
     return " ".join(parts)

@@ -107,7 +107,9 @@ def threads_for(cpu: CpuInfo | None) -> int:
     return cpu.physical_cores or cpu.logical_cores or DEFAULT_THREADS
 
 
-def hardware(budget: DeviceBudget, cpu: CpuInfo | None) -> tuple[Hardware, str] | None:
+def hardware(
+    budget: DeviceBudget, cpu: CpuInfo | None, threads: int | None = None
+) -> tuple[Hardware, str] | None:
     """The speed model's view of one device, and a note on how its throughput was found.
 
     None when its bandwidth is unknown.
@@ -116,7 +118,8 @@ def hardware(budget: DeviceBudget, cpu: CpuInfo | None) -> tuple[Hardware, str] 
     if bw is None or bw <= 0:
         return None
     kind = _BACKEND_KIND.get(budget.backend, DeviceKind.VULKAN)
-    threads = threads_for(cpu)
+    cores = threads_for(cpu)
+    threads = cores if threads is None else threads
     if kind is DeviceKind.CPU:
         features = cpu.features if cpu is not None else ()
         isa = cpu_isa(features)
@@ -127,11 +130,11 @@ def hardware(budget: DeviceBudget, cpu: CpuInfo | None) -> tuple[Hardware, str] 
                 bandwidth_gb_s=bw,
                 bandwidth_kind=BandwidthKind.MEASURED if measured else BandwidthKind.PEAK,
                 bandwidth_source=budget.bandwidth_source or "unknown source",
-                matrix_tflops=cpu_matrix_tflops(isa, threads),
-                cores=threads,
+                matrix_tflops=cpu_matrix_tflops(isa, cores),
+                cores=cores,
                 threads=threads,
             ),
-            f"{isa.value} x {threads} cores",
+            f"{isa.value} x {cores} cores",
         )
     tflops = gpu_fp16_tflops(budget.name)
     note = "FP16 table"
@@ -167,7 +170,7 @@ def tokens_per_second(
     CPU (ISA and cores for its throughput and thread count).
     """
     arch = variant.architecture
-    devices = [(b, n, hardware(b, cpu)) for b, n in used if n > 0]
+    devices = [(b, n, hardware(b, cpu, config.threads)) for b, n in used if n > 0]
     if not devices or any(h is None for _, _, h in devices):
         return None
     load = model_load(variant, quant, config.kv_type)
@@ -199,7 +202,7 @@ def tokens_per_second(
     slow_hw = slowest[0]
     weights, kv_full = decode_bytes_per_token(variant, quant, config.context_tokens,
                                               config.kv_type)
-    threads = threads_for(cpu)
+    threads = config.threads or threads_for(cpu)
     on_cpu = any(hw_note[0].device is DeviceKind.CPU for _, _, hw_note in devices if hw_note)
     peak = (slow_hw.device is DeviceKind.CPU and slow_hw.bandwidth_kind is BandwidthKind.PEAK)
     basis = (

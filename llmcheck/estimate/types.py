@@ -89,6 +89,8 @@ class RunConfig:
     # "Runs great" also needs the low end of the generation range at or above this (tok/s);
     # below it a configuration that fits is "tight" (issue #10). 0 judges memory only.
     min_decode_tokens_per_second: float = DEFAULT_MIN_DECODE_TOKENS_PER_SECOND
+    # llama.cpp's -t: None is its default, one thread per physical core. Speed only.
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         """Reject configurations llama.cpp would refuse."""
@@ -106,6 +108,8 @@ class RunConfig:
             raise ValueError(f"ubatch must be 1..65536, got {self.ubatch}")
         if not _DEVICE_RE.match(self.device):
             raise ValueError(f"device must be auto, cpu or gpu:N, got {self.device!r}")
+        if self.threads is not None and not 1 <= self.threads <= 1024:
+            raise ValueError(f"threads must be 1..1024, got {self.threads}")
         if self.gpu_layers is not None:
             if not 0 <= self.gpu_layers <= 9999:
                 raise ValueError(f"gpu layers must be 0..9999, got {self.gpu_layers}")
