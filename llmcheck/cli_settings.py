@@ -140,7 +140,7 @@ def find_quant(catalog: Catalog, variant: ModelVariant, wanted: str | None) -> s
     for q in (*variant.quants, *community_quants(variant)):
         if q.upper() == key:
             return q
-    if key.startswith("UD-") or key.endswith(("_XL", "_XXL")):
+    if key.startswith("UD-"):
         raise UsageError(
             f"{clean_text(wanted, limit=40)} is a mixed (\"dynamic\") quant: its size depends on"
             " the file; give the .gguf file's path instead of the name")
