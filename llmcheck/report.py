@@ -351,7 +351,7 @@ def fit_to_dict(
     command, assumptions = _runtime_parts(fit, model, runtime, source_file)
     return {
         "variant": fit.variant_id,
-        "name": _variant_name(fit.variant_id, catalog),
+        "name": model.name if model is not None else None,
         "quant": fit.quant,
         "file_size_bytes": fit.file_size_bytes,
         "verdict": str(fit.verdict),
