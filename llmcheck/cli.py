@@ -1,4 +1,8 @@
-"""The command line: ``llmcheck``, ``llmcheck --json``, ``llmcheck check ...``, ``llmcheck list``.
+"""The command line: ``llmcheck``, ``llmcheck --json``, ``llmcheck check ...``, ``llmcheck list``,
+``llmcheck scan``.
+
+``check`` takes a catalog name, a name as pasted (``hf.co/LiquidAI/LFM2-1.2B-GGUF:Q4_K_M``,
+resolved offline by ``llmcheck.names``) or a ``.gguf`` file (``llmcheck.cli_files``).
 
 This is the only module that prints. ``--json`` writes exactly one JSON document to stdout; logs
 and errors go to stderr, one line each, never a traceback.
@@ -13,7 +17,8 @@ code  name                  meaning
 1     EXIT_WONT_FIT         ``check`` only: the model will not fit (a fleet: on none of the
                             machines, and at least one answered "won't fit")
 2     EXIT_USAGE            bad usage or input (unknown variant, bad context, bad snapshot file;
-                            a fleet: no machine file could be read)
+                            a .gguf file that is unreadable, truncated, corrupt, hostile or not
+                            LFM2-family; a fleet: no machine file could be read)
 3     EXIT_BUDGET_UNKNOWN   ``check`` only: the machine's memory budget is unknown (a fleet:
                             every machine that could be read)
 4     EXIT_INTERNAL         llmcheck itself failed (a bug); the reason is on stderr
@@ -22,7 +27,8 @@ code  name                  meaning
 130   EXIT_INTERRUPTED      stopped with Ctrl-C (the shell convention, 128 + SIGINT)
 ====  ====================  ==================================================================
 
-The probe and the whole-machine report exit 0 whatever they find: a verdict is data there.
+The probe, the whole-machine report and ``scan`` exit 0 whatever they find: a verdict is data
+there.
 
 A **fleet** is ``check`` over several machines: ``--snapshot`` / ``--what-if`` given more than
 once, or a folder (its ``*.json`` files), or ``--csv``. It answers one row per machine (text,
@@ -219,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(parser, sub=False)
     _add_settings(parser, sub=False)
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    check = subs.add_parser("check", help="answer one question: does VARIANT at QUANT fit?",
+    check = subs.add_parser("check", help="answer one question: does MODEL (a name or a .gguf"
+                                          " file) fit?",
                             description="Does one model fit? Exit 0 fits, 1 won't fit, 2 bad"
                                         " input, 3 the memory budget is unknown.")
     check.add_argument("variant", metavar="MODEL",

@@ -85,7 +85,7 @@ def test_split_file_reads_as_one(tmp_path: Path, capsys: pytest.CaptureFixture[s
     split_dir.mkdir()
     parts = write_catalog_file(split_dir, "lfm2-1.2b", "Q4_K_M", split=60)
     assert len(parts) >= 3
-    assert parts[0].name.endswith("-00001-of-0000%d.gguf" % len(parts))
+    assert parts[0].name.endswith(f"-00001-of-0000{len(parts)}.gguf")
     got = check_json([str(parts[0])], capsys)
     want = check_json([str(whole)], capsys)
     assert got["model"]["memory"] == want["model"]["memory"]

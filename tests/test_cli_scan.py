@@ -161,3 +161,14 @@ def test_scan_in_a_real_process_is_bounded(at_home: Path) -> None:
     assert {f["label"] for f in doc["local_models"]} >= {e[1] for e in EXPECTED}
     assert doc["scan"]["elapsed_s"] < 10  # the scan's own deadline
     assert elapsed < 60
+
+
+def test_markdown_lists_local_models(at_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from llmcheck.render.markdown import report_markdown
+
+    page = report_markdown(scan_json(["--scan"], capsys))
+    section = page.split("## On this machine", 1)[1]
+    assert "LiquidAI/LFM2-1.2B-GGUF/LFM2-1.2B-Q4\\_K\\_M.gguf" in section or (
+        "LFM2-1.2B-Q4_K_M.gguf" in section)
+    assert "(community)" in section
+    assert "## On this machine" not in report_markdown(scan_json([], capsys))

@@ -306,7 +306,7 @@ def local_lines(document: Mapping[str, Any]) -> list[str]:
     models = [f for f in found if f.get("kind") == "model"]
     lines = [f"On this machine: {len(models)} LFM2-family model file"
              f"{'' if len(models) == 1 else 's'}"]
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for f in models:
         m = f.get("model")
         where = f"{_t(f.get('store'))}: {_t(f.get('label'), 300)}"
