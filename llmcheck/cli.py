@@ -64,6 +64,7 @@ from llmcheck.cli_files import (
     FileAsked,
     answer_file,
     is_file_argument,
+    looks_like_path,
     read_file_question,
     run_scan,
     runtime_config,
@@ -475,6 +476,8 @@ def _run(
             raise UsageError("-q: a .gguf file has its own quantization; leave -q out")
         asked = read_file_question(args.variant, args.mmproj, catalog)
     elif args.command == "check" and catalog is not None:
+        if looks_like_path(args.variant):
+            raise UsageError(f"no such file: {clean_text(args.variant, limit=300)}")
         variant, named = find_question(catalog, args.variant, args.quant)
         question = (variant, find_quant(catalog, variant, named))
     elif catalog is not None:

@@ -45,9 +45,13 @@ class FileAsked:
 
 
 def is_file_argument(text: str) -> bool:
-    """Whether ``check``'s argument is a file to read: an existing path (else it is a name)."""
+    """Whether ``check``'s argument is a file to read: an existing file, or an existing folder
+    written as a path (a folder in the current directory that happens to be called "lfm2-1.2b"
+    does not turn the name into a path)."""
     try:
-        return os.path.exists(text)
+        if os.path.isfile(text):
+            return True
+        return os.path.isdir(text) and (looks_like_path(text) or os.sep in text or "/" in text)
     except (OSError, ValueError):  # a NUL byte, a name too long for the file system
         return False
 

@@ -168,7 +168,10 @@ def test_wrong_files_are_one_line_and_exit_2(
 def test_missing_path_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     err = _one_line_usage(*run(["check", str(tmp_path / "gone" / "model.gguf"), "--snapshot",
                                 MACHINE], capsys))
-    assert "unknown variant" in err
+    assert "no such file" in err
+    # A bare file name that is not here is a name people paste, resolved offline.
+    assert "unknown variant" in _one_line_usage(*run(
+        ["check", "Qwen3-8B-Q4_K_M.gguf", "--snapshot", MACHINE], capsys))
 
 
 def test_a_hostile_file_through_a_real_process(tmp_path: Path) -> None:

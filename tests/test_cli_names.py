@@ -139,3 +139,10 @@ def test_list_marks_published_and_community_quants(capsys: pytest.CaptureFixture
     assert "not published by Liquid AI" in community
     assert "lfm2-1.2b," in community
     assert "IQ4_XS" in community
+
+
+def test_a_folder_named_like_a_variant_is_still_the_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "lfm2-1.2b").mkdir()  # the current directory (the autouse fixture)
+    assert check(["lfm2-1.2b", "-q", "Q4_K_M"], capsys)["source_file"] is None
