@@ -1,4 +1,8 @@
-"""The command line: ``llmcheck``, ``llmcheck --json``, ``llmcheck check ...``, ``llmcheck list``.
+"""The command line: ``llmcheck``, ``llmcheck --json``, ``llmcheck check ...``, ``llmcheck list``,
+``llmcheck scan``.
+
+``check`` takes a catalog name, a name as pasted (``hf.co/LiquidAI/LFM2-1.2B-GGUF:Q4_K_M``,
+resolved offline by ``llmcheck.names``) or a ``.gguf`` file (``llmcheck.cli_files``).
 
 This is the only module that prints. ``--json`` writes exactly one JSON document to stdout; logs
 and errors go to stderr, one line each, never a traceback.
@@ -13,7 +17,8 @@ code  name                  meaning
 1     EXIT_WONT_FIT         ``check`` only: the model will not fit (a fleet: on none of the
                             machines, and at least one answered "won't fit")
 2     EXIT_USAGE            bad usage or input (unknown variant, bad context, bad snapshot file;
-                            a fleet: no machine file could be read)
+                            a .gguf file that is unreadable, truncated, corrupt, hostile or not
+                            LFM2-family; a fleet: no machine file could be read)
 3     EXIT_BUDGET_UNKNOWN   ``check`` only: the machine's memory budget is unknown (a fleet:
                             every machine that could be read)
 4     EXIT_INTERNAL         llmcheck itself failed (a bug); the reason is on stderr
@@ -22,7 +27,8 @@ code  name                  meaning
 130   EXIT_INTERRUPTED      stopped with Ctrl-C (the shell convention, 128 + SIGINT)
 ====  ====================  ==================================================================
 
-The probe and the whole-machine report exit 0 whatever they find: a verdict is data there.
+The probe, the whole-machine report and ``scan`` exit 0 whatever they find: a verdict is data
+there.
 
 A **fleet** is ``check`` over several machines: ``--snapshot`` / ``--what-if`` given more than
 once, or a folder (its ``*.json`` files), or ``--csv``. It answers one row per machine (text,
@@ -45,7 +51,6 @@ The standard streams may be hostile, and the exit code still tells the truth:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import logging
@@ -55,13 +60,23 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from llmcheck import __version__
+from llmcheck.cli_files import (
+    FileAsked,
+    answer_file,
+    is_file_argument,
+    looks_like_path,
+    read_file_question,
+    run_scan,
+    runtime_config,
+    scan_answers,
+)
 from llmcheck.cli_settings import (
     CONTEXT_MAX,
     UsageError,
     build_config,
     check_settings,
     find_quant,
-    find_variant,
+    find_question,
     find_what_if,
     machine_overrides,
 )
@@ -71,6 +86,13 @@ from llmcheck.cli_settings import (
 from llmcheck.cli_settings import (
     parse_context as parse_context,
 )
+from llmcheck.cli_streams import OutputError as OutputError
+from llmcheck.cli_streams import configure_logging as _configure_logging
+from llmcheck.cli_streams import fail as _fail
+from llmcheck.cli_streams import prepare_streams as _prepare_streams
+from llmcheck.cli_streams import silence_stdout as _silence_stdout
+from llmcheck.cli_streams import write_stderr as _write_stderr
+from llmcheck.cli_streams import write_stdout as _write_stdout
 from llmcheck.machine_spec import (
     MAX_FLEET_MACHINES,
     Overrides,
@@ -101,12 +123,9 @@ EXIT_OUTPUT = 5
 EXIT_INTERRUPTED = 130
 
 PROG = "llmcheck"
+RUNTIMES = ("llama-server", "llama-cpp-python", "ollama", "lm-studio")  # estimate.runtime.Runtime
 
 log = logging.getLogger("llmcheck")
-
-
-class OutputError(Exception):
-    """The answer could not be written to stdout (closed, or a full disk): exit 5."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -180,6 +199,19 @@ def _add_settings(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     parser.add_argument("--min-speed", metavar="TOK/S", default=default,
                         help="'runs great' also needs at least this generation speed at the low"
                              " end of its range (default 10; 0 judges memory only)")
+    parser.add_argument("--runtime", choices=RUNTIMES, default=default,
+                        help="the program that runs the model: its command is printed and its"
+                             " defaults assumed (default llama-server)")
+
+
+def _add_scan(parser: argparse.ArgumentParser, *, sub: bool) -> None:
+    if not sub:
+        parser.add_argument("--scan", action="store_true",
+                            help="add the LFM2 GGUF files on this machine (local_models in"
+                                 " --json; see `llmcheck scan`)")
+    parser.add_argument("--folder", metavar="DIR", action="append",
+                        default=argparse.SUPPRESS if sub else None,
+                        help="also look for GGUF files in DIR (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -194,17 +226,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(parser, sub=False)
     _add_settings(parser, sub=False)
     subs = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    check = subs.add_parser("check", help="answer one question: does VARIANT at QUANT fit?",
+    check = subs.add_parser("check", help="answer one question: does MODEL (a name or a .gguf"
+                                          " file) fit?",
                             description="Does one model fit? Exit 0 fits, 1 won't fit, 2 bad"
                                         " input, 3 the memory budget is unknown.")
-    check.add_argument("variant", metavar="VARIANT", help="e.g. lfm2-1.2b (see `llmcheck list`)")
-    check.add_argument("--quant", "-q", required=True, metavar="Q", help="e.g. Q4_K_M")
+    check.add_argument("variant", metavar="MODEL",
+                       help="a .gguf file (a split one by its first part), a catalog name"
+                            " (lfm2-1.2b, see `llmcheck list`) or a name as pasted:"
+                            " hf.co/LiquidAI/LFM2-1.2B-GGUF:Q4_K_M, LiquidAI/LFM2-1.2B-GGUF,"
+                            " LFM2-1.2B-Q4_K_M.gguf")
+    check.add_argument("--quant", "-q", metavar="Q",
+                       help="e.g. Q4_K_M (or a community quant: Q3_K_M, IQ4_XS ...); not needed"
+                            " for a file or a name that holds one")
+    check.add_argument("--mmproj", metavar="PATH",
+                       help="the vision projector of a .gguf model file (default: the mmproj"
+                            " file beside it, if there is one)")
     check.add_argument("--csv", action="store_true",
                        help="one CSV row per machine (RFC 4180, a header row) on stdout")
     _add_settings(check, sub=True)
     _add_common(check, sub=True)
     listing = subs.add_parser("list", help="the variants and quantizations llmcheck knows")
     _add_common(listing, sub=True)
+    scan = subs.add_parser("scan", help="the LFM2 GGUF files already on this machine, each with"
+                                        " its verdict",
+                           description="List the LFM2-family GGUF files in LM Studio's,"
+                                       " llama.cpp's, Hugging Face's and Ollama's stores (and"
+                                       " --folder), each with its verdict; read-only, bounded"
+                                       " in time.")
+    _add_scan(scan, sub=True)
+    _add_settings(scan, sub=True)
+    _add_common(scan, sub=True)
+    _add_scan(parser, sub=False)
     desktop = parser.add_mutually_exclusive_group()
     desktop.add_argument("--install-desktop-entry", action="store_true",
                          help="add llmcheck to this user's application menu (Linux: a .desktop"
@@ -370,6 +422,13 @@ def _run(
         doc = rep.build_list(_load_catalog())
         _emit(doc, as_json=args.json)
         return EXIT_OK
+    scanning = args.command == "scan" or bool(args.scan)
+    if (scanning or args.folder) and args.command not in (None, "scan"):
+        raise UsageError("--scan and --folder go with `llmcheck scan` or the report")
+    if args.folder and not scanning:
+        raise UsageError("--folder adds a folder to the scan: add --scan (or run `llmcheck scan`)")
+    if getattr(args, "mmproj", None) is not None and not is_file_argument(args.variant):
+        raise UsageError("--mmproj goes with a .gguf model file: give the model's path")
     if not args_list and has_display(environ):
         try:
             from llmcheck.gui.app import main as gui_main
@@ -404,12 +463,23 @@ def _run(
     # Everything that can be checked without the machine is checked before probing it.
     catalog, catalog_problem = _catalog_or_problem()
     question: tuple[ModelVariant, str] | None = None
-    if args.command == "check":
-        if catalog is None:
-            assert catalog_problem is not None
-            raise RuntimeError(catalog_problem.message)
-        variant = find_variant(catalog, args.variant)
-        question = (variant, find_quant(catalog, variant, args.quant))
+    runtime = args.runtime or "llama-server"
+    asked: FileAsked | None = None
+    if args.command in ("check", "scan") and catalog is None:
+        assert catalog_problem is not None
+        raise RuntimeError(catalog_problem.message)
+    if args.command == "check" and catalog is not None and is_file_argument(args.variant):
+        if fleet:
+            raise UsageError("a .gguf file is checked on one machine; for several, give its"
+                             " name (e.g. hf.co/LiquidAI/LFM2-1.2B-GGUF:Q4_K_M)")
+        if args.quant is not None:
+            raise UsageError("-q: a .gguf file has its own quantization; leave -q out")
+        asked = read_file_question(args.variant, args.mmproj, catalog)
+    elif args.command == "check" and catalog is not None:
+        if looks_like_path(args.variant):
+            raise UsageError(f"no such file: {clean_text(args.variant, limit=300)}")
+        variant, named = find_question(catalog, args.variant, args.quant)
+        question = (variant, find_quant(catalog, variant, named))
     elif catalog is not None:
         _check_report_context(settings, catalog)
     if fleet:
@@ -428,18 +498,36 @@ def _run(
         snapshot = probe()
     log.debug("machine read: %d GPU(s), %d problem(s)", len(snapshot.gpus), len(snapshot.problems))
     snapshot = _overridden(snapshot, overrides)
+    if asked is not None:
+        assert catalog is not None
+        fit, file_variant, source = answer_file(asked, settings, snapshot, runtime, catalog)
+        doc = rep.build_check(snapshot, fit, catalog=catalog, runtime=runtime,
+                              variant=file_variant, source_file=source)
+        _emit(_ids(doc, snapshot, args), as_json=args.json)
+        return exit_code_for(doc["model"]["verdict"])
     if question is not None:
         assert catalog is not None
         from llmcheck.estimate import Verdict, estimate
 
         variant, quant = question
-        config = build_config(settings, snapshot, variant)
+        config = runtime_config(build_config(settings, snapshot, variant), runtime)
         fit = estimate(variant, quant, config, snapshot)
         near = _alternatives(fit, variant, catalog, snapshot) if (
             fit.verdict is Verdict.WONT_FIT) else ()
-        doc = rep.build_check(snapshot, fit, catalog=catalog, alternatives=near)
+        doc = rep.build_check(snapshot, fit, catalog=catalog, alternatives=near,
+                              runtime=runtime)
         _emit(_ids(doc, snapshot, args), as_json=args.json)
         return exit_code_for(doc["model"]["verdict"])
+    found = run_scan(args.folder or ()) if scanning and catalog is not None else None
+    if args.command == "scan":
+        assert catalog is not None
+        assert found is not None
+        config = runtime_config(build_config(_report_settings(settings, catalog), snapshot,
+                                             None), runtime)
+        answers = scan_answers(found, settings, snapshot, runtime, catalog)
+        doc = rep.build_scan(snapshot, found, answers, config, catalog=catalog, runtime=runtime)
+        _emit(_ids(doc, snapshot, args), as_json=args.json)
+        return EXIT_OK
     if catalog is None:
         # The machine part still stands on its own: report it, and say why models are missing.
         doc = rep.build_report(snapshot, (), None, catalog=None,
@@ -447,18 +535,27 @@ def _run(
     else:
         from llmcheck.estimate import estimate_all
 
-        if settings.get("context_tokens") == CONTEXT_MAX:
-            # `--ctx max` over every model: the longest any of them has; the estimator answers
-            # each model at its own maximum where that is shorter.
-            settings = {**settings, "context_tokens": max(
-                v.gguf_context_tokens for v in catalog.variants)}
-        config = build_config(settings, snapshot, None)
+        config = runtime_config(build_config(_report_settings(settings, catalog), snapshot, None),
+                                runtime)
         fits = estimate_all(catalog, snapshot, config)
-        doc = rep.build_report(snapshot, fits, config, catalog=catalog)
+        doc = rep.build_report(snapshot, fits, config, catalog=catalog, runtime=runtime)
+        if found is not None:
+            doc = {**doc, **rep.scan_to_dict(
+                found, scan_answers(found, settings, snapshot, runtime, catalog),
+                catalog=catalog, runtime=runtime)}
+            doc["problems"] = doc.pop("problems")
     from llmcheck.render.words import summarize
 
     _emit(_ids(summarize(doc), snapshot, args), as_json=args.json)
     return EXIT_OK
+
+
+def _report_settings(settings: Mapping[str, Any], catalog: Catalog) -> Mapping[str, Any]:
+    if settings.get("context_tokens") != CONTEXT_MAX:
+        return settings
+    # `--ctx max` over every model: the longest any of them has; the estimator answers each
+    # model at its own maximum where that is shorter.
+    return {**settings, "context_tokens": max(v.gguf_context_tokens for v in catalog.variants)}
 
 
 def _overridden(snapshot: SystemSnapshot, overrides: Overrides) -> SystemSnapshot:
@@ -591,97 +688,3 @@ def _emit(doc: Mapping[str, Any], *, as_json: bool) -> None:
     from llmcheck.render.text import format_text
 
     _write_stdout(json.dumps(doc, indent=2) + "\n" if as_json else format_text(doc))
-
-
-def _write_stdout(text: str) -> None:
-    """Write the answer. A reader that went away is quiet; a stdout that fails is OutputError."""
-    out = sys.stdout
-    if out is None:  # file descriptor 1 was closed before Python started (`llmcheck >&-`)
-        if not text:
-            return
-        raise OutputError("cannot write the answer: standard output is closed")
-    try:
-        out.write(text)
-        out.flush()
-    except BrokenPipeError:
-        # `llmcheck check X -q Q | head -c1`: the reader has what it wanted; the exit code
-        # still carries the answer.
-        _silence_stdout()
-    except ValueError:  # "I/O operation on closed file"
-        raise OutputError("cannot write the answer: standard output is closed") from None
-    except OSError as exc:  # ENOSPC (/dev/full, a full disk), EIO, EBADF
-        _silence_stdout()
-        reason = exc.strerror or type(exc).__name__
-        raise OutputError(f"cannot write the answer to standard output: {reason}") from None
-
-
-def _fail(code: int, message: str) -> int:
-    _write_stderr(f"{PROG}: error: {clean_text(message, limit=2000)}\n")
-    return code
-
-
-def _write_stderr(text: str) -> None:
-    # sys.stderr is None when descriptor 2 was closed (`2>&-`): the exit code still answers.
-    err = sys.stderr
-    if err is None:
-        return
-    with contextlib.suppress(OSError, ValueError):
-        err.write(text)
-        err.flush()
-
-
-def _prepare_streams() -> None:
-    """Make stdout and stderr unable to fail on text they cannot encode.
-
-    Under LC_ALL=C (without UTF-8 mode), an ISO-8859-1 or EUC-JP locale or PYTHONIOENCODING=ascii,
-    a GPU named "...(TM)" with a real U+2122 would raise UnicodeEncodeError in the middle of the
-    report: print "?" in its place instead. A closed standard file descriptor is reopened on
-    the null device, so no file llmcheck opens later (a snapshot, a desktop entry being written)
-    can take its number and receive stray output; ``sys.stdout`` / ``sys.stderr`` stay None, so
-    the CLI still knows the stream was closed.
-    """
-    for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-        except OSError:
-            with contextlib.suppress(OSError):
-                null = os.open(os.devnull, os.O_RDWR)
-                if null != fd:
-                    os.dup2(null, fd)
-                    os.close(null)
-    for stream, errors in ((sys.stdout, "replace"), (sys.stderr, "backslashreplace")):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            with contextlib.suppress(OSError, ValueError, TypeError):
-                reconfigure(errors=errors)
-
-
-def _silence_stdout() -> None:
-    # Python would report the broken pipe again when it flushes stdout at exit: point the file
-    # descriptor at devnull (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
-class _StderrHandler(logging.Handler):
-    """Writes to whatever ``sys.stderr`` is now (tests swap it), never to stdout."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # The message is one clean line (it may quote the machine); a traceback (-v) keeps its
-        # lines, each cleaned.
-        text = f"{PROG}: {record.levelname}: {clean_text(record.getMessage(), limit=4000)}\n"
-        if record.exc_info:
-            trace = logging.Formatter().formatException(record.exc_info)
-            text += "".join(f"  {clean_text(line, limit=4000)}\n" for line in trace.splitlines())
-        _write_stderr(text)
-
-
-def _configure_logging(*, verbose: bool) -> None:
-    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
-        handler = _StderrHandler()
-        log.addHandler(handler)
-        log.propagate = False
-    log.setLevel(logging.DEBUG if verbose else logging.WARNING)

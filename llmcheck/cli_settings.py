@@ -83,41 +83,73 @@ def _positive(name: str, text: str, maximum: int) -> int:
         raise UsageError(f"{name}: must be from 1 to {maximum}, got {value}")
     return value
 
+
 def find_variant(catalog: Catalog, wanted: str) -> ModelVariant:
-    """The variant whose id or name matches, case-insensitively.
+    """The variant a name means (:func:`find_question` without the quant)."""
+    return find_question(catalog, wanted, None)[0]
+
+
+def find_question(
+    catalog: Catalog, wanted: str, quant: str | None
+) -> tuple[ModelVariant, str | None]:
+    """The variant and quant that a pasted name (and ``-q``) ask about, resolved offline.
+
+    ``wanted`` is anything :func:`llmcheck.names.resolve` reads: a catalog id or name,
+    ``hf.co/ORG/REPO:QUANT``, ``ORG/REPO[-GGUF]``, a GGUF file name, an Ollama tag. The quant
+    comes from the name when it holds one; given both ways, they must agree.
 
     Raises:
-        UsageError: no match; names the closest ones.
+        UsageError: an unknown name (suggestions ranked exact / longest match first), or a
+            quant in the name that ``-q`` contradicts.
     """
-    key = wanted.strip().lower()
-    for v in catalog.variants:
-        if key in (v.id.lower(), v.name.lower()):
-            return v
-    names = [v.id for v in catalog.variants]
-    close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
-    hint = f"; did you mean {' or '.join(close)}?" if close else "; see `llmcheck list`"
-    raise UsageError(f"unknown variant {wanted!r}{hint}")
+    from llmcheck.names import NameNotFound, parse_quant, resolve
+
+    try:
+        found = resolve(wanted, catalog)
+    except NameNotFound as exc:
+        hint = (f"; did you mean {', '.join(exc.suggestions)}?" if exc.suggestions
+                else "; see `llmcheck list`")
+        raise UsageError(f"unknown variant {clean_text(wanted, limit=80)!r}{hint}") from None
+    variant = catalog.variant(found.variant_id)
+    named = found.quant
+    if quant is not None and named is not None:
+        asked = parse_quant(quant) or quant.strip().upper()
+        if asked != named:
+            raise UsageError(f"the name says {named} and -q says {clean_text(quant, limit=40)}:"
+                             " give one of them")
+    return variant, named if named is not None else quant
 
 
-def find_quant(catalog: Catalog, variant: ModelVariant, wanted: str) -> str:
-    """The quant name (as the catalog spells it) that the variant is published in.
+def find_quant(catalog: Catalog, variant: ModelVariant, wanted: str | None) -> str:
+    """The quant name (as the catalog spells it) to answer ``variant`` in.
+
+    Every quant whose size llama-quantize's rules give is answered: the ones Liquid AI
+    publishes and the community ones (Q3_K_M, Q2_K, IQ4_XS ...; :func:`is_published` tells them
+    apart).
 
     Raises:
-        UsageError: unknown quant, or one this variant is not published in.
+        UsageError: no quant given, or one llmcheck cannot size.
     """
+    from llmcheck.catalog import community_quants
+
+    if wanted is None:
+        raise UsageError(
+            f"which quantization? add -q QUANT (or :QUANT to the name); {variant.name} is"
+            f" published in {', '.join(variant.quants)}")
     key = wanted.strip().upper()
-    for q in variant.quants:
+    for q in (*variant.quants, *community_quants(variant)):
         if q.upper() == key:
             return q
-    known = [q.name for q in catalog.quants]
-    if any(k.upper() == key for k in known):
+    if key.startswith("UD-"):
         raise UsageError(
-            f"{variant.name} is not published in {wanted}; it is in {', '.join(variant.quants)}"
-        )
-    close = difflib.get_close_matches(key, [q.upper() for q in variant.quants], n=3, cutoff=0.5)
+            f"{clean_text(wanted, limit=40)} is a mixed (\"dynamic\") quant: its size depends on"
+            " the file; give the .gguf file's path instead of the name")
+    sizable = [*variant.quants, *community_quants(variant)]
+    close = difflib.get_close_matches(key, sizable, n=3, cutoff=0.5)
+    close += [q for q in sizable if q.startswith(key) and q not in close][:3]
     hint = (f"; did you mean {' or '.join(close)}?" if close
             else f"; {variant.name} is published in {', '.join(variant.quants)}")
-    raise UsageError(f"unknown quantization {wanted!r}{hint}")
+    raise UsageError(f"unknown quantization {clean_text(wanted, limit=40)!r}{hint}")
 
 
 def check_settings(args: argparse.Namespace) -> dict[str, Any]:

@@ -11,7 +11,7 @@ Everything here is pure: no I/O, no printing, no clock. Byte counts are ``int`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llmcheck import __version__
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant, QuantType
     from llmcheck.estimate import DeviceBudget, DeviceUse, Fit, RunConfig, SpeedRange
     from llmcheck.recommend import Alternative, Pick, Recommendations
+    from llmcheck.scan import FoundModel, ScanResult
 
 # The report and the snapshot share one version number: a report is also a readable snapshot.
 REPORT_SCHEMA_VERSION = SNAPSHOT_SCHEMA_VERSION
@@ -35,6 +36,8 @@ KIND_REPORT = "report"  # the whole machine: every variant x quant
 KIND_CHECK = "check"  # one question: one variant x quant x settings
 KIND_LIST = "list"  # the catalog: variants and quantizations
 KIND_FLEET = "fleet"  # one question over many recorded machines: one row per machine
+KIND_SCAN = "scan"  # the LFM2-family GGUF files on this machine, each with its verdict
+DEFAULT_RUNTIME = "llama-server"
 
 # The speed classes of a generation range's low end, against the "runs great" floor (--min-speed;
 # the default 10 tok/s when that is 0): "fast" at twice the floor or more, "usable" at the floor,
@@ -42,6 +45,8 @@ KIND_FLEET = "fleet"  # one question over many recorded machines: one row per ma
 SPEED_CLASSES = ("fast", "usable", "slow")
 # A device holding at least this share of a model's memory counts toward its budget_bytes.
 SIGNIFICANT_SHARE = 0.1
+# A file's answer: its fit, the variant it was answered as, its source_file dict.
+FileAnswer = tuple["Fit", "ModelVariant", Mapping[str, Any]]
 FAST_FACTOR = 2.0
 
 def build_report(
@@ -52,6 +57,7 @@ def build_report(
     catalog: Catalog | None,
     budgets: Sequence[DeviceBudget] | None = None,
     problems: Iterable[Issue] = (),
+    runtime: str = DEFAULT_RUNTIME,
 ) -> dict[str, Any]:
     """The whole-machine report (``"kind": "report"``).
 
@@ -63,6 +69,8 @@ def build_report(
         budgets: what each device may hold; computed with ``llmcheck.estimate.budgets`` when None.
         problems: llmcheck's own problems (e.g. a catalog that failed to load), listed after the
             probe's.
+        runtime: the program that runs the models (``llmcheck.estimate.runtime.Runtime``): each
+            model's ``runtime_command`` is its command.
 
     Returns:
         The JSON-ready document.
@@ -84,8 +92,8 @@ def build_report(
         "recommendations": picks,
         "machine": snapshot_to_dict(snapshot),
         "budgets": [budget_to_dict(b) for b in budgets],
-        "settings": None if config is None else settings_to_dict(config),
-        "models": [fit_to_dict(f, catalog=catalog) for f in fits],
+        "settings": None if config is None else settings_to_dict(config, runtime=runtime),
+        "models": [fit_to_dict(f, catalog=catalog, runtime=runtime) for f in fits],
         "problems": [issue_to_dict(p) for p in (*snapshot.problems, *problems)],
     }
 
@@ -98,19 +106,26 @@ def build_check(
     budgets: Sequence[DeviceBudget] | None = None,
     problems: Iterable[Issue] = (),
     alternatives: Sequence[Alternative] = (),
+    runtime: str = DEFAULT_RUNTIME,
+    variant: ModelVariant | None = None,
+    source_file: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The answer to one question (``"kind": "check"``): the machine plus one model object.
 
     ``alternatives`` (``llmcheck.recommend.alternatives``) are the nearest configurations that
-    fit when this one does not, each with its own verdict and command.
+    fit when this one does not, each with its own verdict and command. ``variant``: the model
+    when it is not the catalog's (a GGUF file's own); ``source_file``: the file asked about
+    (:func:`source_file_to_dict`), its answer ``published`` only when it is Liquid AI's file.
     """
     doc = build_report(
-        snapshot, (), fit.config, catalog=None, budgets=budgets, problems=problems
+        snapshot, (), fit.config, catalog=None, budgets=budgets, problems=problems,
+        runtime=runtime,
     )
     doc["kind"] = KIND_CHECK
     del doc["models"]
     del doc["recommendations"]
-    doc["model"] = fit_to_dict(fit, catalog=catalog)
+    doc["model"] = fit_to_dict(fit, catalog=catalog, runtime=runtime, variant=variant,
+                               source_file=source_file)
     doc["alternatives"] = [alternative_to_dict(a, catalog=catalog) for a in alternatives]
     # Keep "problems" last, where a reader of the document expects it.
     doc["problems"] = doc.pop("problems")
@@ -187,6 +202,81 @@ def fleet_row(label: str, snapshot: SystemSnapshot | None, answer: Fit | str) ->
     }
 
 
+def build_scan(
+    snapshot: SystemSnapshot,
+    result: ScanResult,
+    answers: Sequence[FileAnswer | str | None],
+    config: RunConfig,
+    *,
+    catalog: Catalog | None,
+    runtime: str = DEFAULT_RUNTIME,
+) -> dict[str, Any]:
+    """The LFM2-family files on this machine (``"kind": "scan"``), each with its verdict.
+
+    ``answers``: one per ``result.models``, in order: (the file's fit, the variant it was
+    answered as, its ``source_file`` dict), the reason it could not be answered (one line), or
+    None for a vision projector (answered with its model).
+    """
+    doc = build_report(snapshot, (), config, catalog=None, runtime=runtime)
+    doc["kind"] = KIND_SCAN
+    del doc["models"]
+    del doc["recommendations"]
+    doc.update(scan_to_dict(result, answers, catalog=catalog, runtime=runtime))
+    doc["problems"] = doc.pop("problems")
+    return doc
+
+
+def scan_to_dict(
+    result: ScanResult,
+    answers: Sequence[FileAnswer | str | None],
+    *,
+    catalog: Catalog | None,
+    runtime: str = DEFAULT_RUNTIME,
+) -> dict[str, Any]:
+    """``local_models`` (one per file found) and ``scan`` (where it looked, what it skipped)."""
+    models = [
+        local_model_to_dict(found, answer, catalog=catalog, runtime=runtime)
+        for found, answer in zip(result.models, answers, strict=True)
+    ]
+    return {
+        "local_models": models,
+        "scan": {
+            "folders": [{"store": str(r.store), "path": str(r.path)}
+                        for r in result.roots_scanned],
+            "other_architecture_files": result.other_architecture_files,
+            "unreadable_files": result.unreadable_files,
+            "complete": result.complete,
+            "elapsed_s": round(result.elapsed_s, 3),
+            "notes": [{"path": None if n.path is None else str(n.path), "message": n.message}
+                      for n in result.notes],
+        },
+    }
+
+
+def local_model_to_dict(
+    found: FoundModel, answer: FileAnswer | str | None, *, catalog: Catalog | None,
+    runtime: str = DEFAULT_RUNTIME,
+) -> dict[str, Any]:
+    """One file found on this machine: where, what it is, and its answer (a model object)."""
+    from llmcheck.gguf import Lfm2Projector
+
+    model = None
+    if answer is not None and not isinstance(answer, str):
+        fit, variant, source = answer
+        model = fit_to_dict(fit, catalog=catalog, runtime=runtime, variant=variant,
+                            source_file=source)
+    return {
+        "store": str(found.store),
+        "path": str(found.path),
+        "label": found.label,
+        "kind": "projector" if isinstance(found.model, Lfm2Projector) else "model",
+        "file_size_bytes": found.file_size_bytes,
+        "projector_path": None if found.projector_path is None else str(found.projector_path),
+        "model": model,
+        "error": answer if isinstance(answer, str) else None,
+    }
+
+
 def hardware_label(snapshot: SystemSnapshot) -> str:
     """A short name for a machine's hardware: its GPUs' names, else the CPU's brand."""
     names = [g.name for g in snapshot.gpus if g.name and g.is_primary]
@@ -201,8 +291,8 @@ def hardware_label(snapshot: SystemSnapshot) -> str:
 # --- parts -----------------------------------------------------------------------------------
 
 
-def settings_to_dict(config: RunConfig) -> dict[str, Any]:
-    """The run settings an estimate assumed."""
+def settings_to_dict(config: RunConfig, *, runtime: str = DEFAULT_RUNTIME) -> dict[str, Any]:
+    """The run settings an estimate assumed, and the program assumed to run the model."""
     return {
         "context_tokens": config.context_tokens,
         "kv_type": str(config.kv_type),
@@ -215,6 +305,7 @@ def settings_to_dict(config: RunConfig) -> dict[str, Any]:
         "gpu_layers": config.gpu_layers,
         "min_decode_tokens_per_second": config.min_decode_tokens_per_second,
         "threads": config.threads,
+        "runtime": runtime,
     }
 
 
@@ -235,16 +326,33 @@ def budget_to_dict(budget: DeviceBudget) -> dict[str, Any]:
     }
 
 
-def fit_to_dict(fit: Fit, *, catalog: Catalog | None) -> dict[str, Any]:
+def fit_to_dict(
+    fit: Fit,
+    *,
+    catalog: Catalog | None,
+    runtime: str = DEFAULT_RUNTIME,
+    variant: ModelVariant | None = None,
+    source_file: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """One model object: a variant x quant under the report's settings.
 
     ``context_tokens`` is the context this answer used: the asked one, or the model's own
     maximum where that is shorter (``settings.context_tokens`` is what was asked).
+    ``published``: Liquid AI publishes this variant in this quant (a community quant is
+    answered from llama-quantize's rules, and a file asked about is published only when its
+    tensors are Liquid AI's file's). ``runtime_command`` runs it in ``runtime``; its
+    assumptions are added to ``assumptions``.
     """
     budget, short = shortfall(fit)
+    model = variant if variant is not None else _catalog_variant(fit.variant_id, catalog)
+    if source_file is not None:
+        published = bool(source_file.get("matches_catalog")) and _published(model, fit.quant)
+    else:
+        published = _published(model, fit.quant)
+    command, assumptions = _runtime_parts(fit, model, runtime, source_file)
     return {
         "variant": fit.variant_id,
-        "name": _variant_name(fit.variant_id, catalog),
+        "name": model.name if model is not None else None,
         "quant": fit.quant,
         "file_size_bytes": fit.file_size_bytes,
         "verdict": str(fit.verdict),
@@ -259,11 +367,59 @@ def fit_to_dict(fit: Fit, *, catalog: Catalog | None) -> dict[str, Any]:
         "gpu_layers": fit.gpu_layers,
         "tokens_per_second": None if fit.speed is None else speed_to_dict(fit.speed),
         "llama_cpp_command": fit.llama_cpp_command,
-        "assumptions": list(fit.assumptions),
+        "assumptions": [*fit.assumptions, *assumptions],
         "context_tokens": fit.config.context_tokens,
         "budget_bytes": budget,
         "shortfall_bytes": short,
         "speed_class": speed_class(fit),
+        "published": published,
+        "n_cpu_moe": fit.n_cpu_moe,
+        "runtime_command": command,
+        "source_file": None if source_file is None else dict(source_file),
+    }
+
+
+def _catalog_variant(variant_id: str, catalog: Catalog | None) -> ModelVariant | None:
+    if catalog is None:
+        return None
+    try:
+        return catalog.variant(variant_id)
+    except KeyError:
+        return None
+
+
+def _published(variant: ModelVariant | None, quant: str) -> bool:
+    from llmcheck.catalog import is_published
+
+    return variant is not None and is_published(variant, quant)
+
+
+def _runtime_parts(
+    fit: Fit, variant: ModelVariant | None, runtime: str, source_file: Mapping[str, Any] | None
+) -> tuple[str, tuple[str, ...]]:
+    """The command that runs ``fit`` in ``runtime``, and what that runtime adds to assume."""
+    if runtime == DEFAULT_RUNTIME or variant is None:
+        return fit.llama_cpp_command, ()
+    from llmcheck.estimate.runtime import Runtime, runtime_assumptions, runtime_command
+
+    chosen = Runtime(runtime)
+    path = None if source_file is None else source_file.get("path")
+    return (runtime_command(fit, variant, chosen, model_file=path),
+            runtime_assumptions(fit, chosen))
+
+
+def source_file_to_dict(
+    path: str, projector_path: str | None, *, matches_catalog: bool,
+    catalog_variant: str | None, how: str, architecture: str,
+) -> dict[str, Any]:
+    """The GGUF file a check asked about (``model.source_file``)."""
+    return {
+        "path": path,
+        "projector_path": projector_path,
+        "architecture": architecture,
+        "matches_catalog": matches_catalog,
+        "catalog_variant": catalog_variant,
+        "how": how,
     }
 
 
@@ -414,7 +570,10 @@ def speed_to_dict(speed: SpeedRange) -> dict[str, Any]:
 
 
 def variant_to_dict(variant: ModelVariant) -> dict[str, Any]:
-    """One catalog variant, for ``llmcheck list --json``."""
+    """One catalog variant, for ``llmcheck list --json``: ``quants`` are the published ones,
+    ``community_quants`` the others llmcheck sizes from llama-quantize's rules."""
+    from llmcheck.catalog import community_quants
+
     return {
         "id": variant.id,
         "name": variant.name,
@@ -429,6 +588,7 @@ def variant_to_dict(variant: ModelVariant) -> dict[str, Any]:
         "released": _opt_str(variant.released),
         "task": variant.task,
         "description": variant.description,
+        "community_quants": list(community_quants(variant)),
     }
 
 

@@ -384,7 +384,7 @@ def test_options_before_and_after_the_subcommand_agree(capsys: pytest.CaptureFix
         (["check", "llama-3-8b", "-q", "Q4_K_M"], "unknown variant"),
         (["check", "lfm2-1.2b", "-q", "Q4KM"], "did you mean Q4_K_M"),
         (["check", "lfm2-1.2b", "-q", "Q2_K_XL"], "unknown quantization"),
-        (["check", "lfm2-vl-450m", "-q", "Q6_K"], "not published in Q6_K"),
+        (["check", "hf.co/LiquidAI/LFM2-1.2B-GGUF:Q4_K_M", "-q", "Q8_0"], "-q says Q8_0"),
         (["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "1000000"], "at most 128000"),
         (["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "-1"], "--ctx"),
         (["check", "lfm2-1.2b", "-q", "Q4_K_M", "--device", "gpu:5"], "no gpu:5"),

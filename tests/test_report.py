@@ -230,7 +230,8 @@ def test_settings_are_reported_as_given(catalog: Catalog) -> None:
                                "parallel": 2, "ubatch": 256, "device": "auto", "mmap": True,
                                "front_end": "llama-server",
                                "gpu_layers": None,  # --ngl not given: llmcheck picks
-                               "min_decode_tokens_per_second": 25.0}
+                               "min_decode_tokens_per_second": 25.0, "threads": None,
+                               "runtime": "llama-server"}
 
 
 def test_check_document(catalog: Catalog) -> None:

@@ -97,6 +97,25 @@ def report_markdown(report: Mapping[str, Any], *, title: str = "This machine") -
             for m in models
         ],
     )
+    if "local_models" in report:
+        found = [f for f in report.get("local_models") or [] if f.get("kind") == "model"]
+        lines += ["", "## On this machine", ""]
+        lines += _table(
+            ("File", "Model", "Quant", "Verdict", "Memory"),
+            [
+                (
+                    e(f"{f.get('store')}: {f.get('label')}", limit=300),
+                    e((f.get("model") or {}).get("name") or "-"),
+                    e((f.get("model") or {}).get("quant") or "-")
+                    + (" (community)" if (f.get("model") or {}).get("published") is False
+                       else ""),
+                    verdict_badge((f.get("model") or {}).get("verdict")) if f.get("model")
+                    else e(f.get("error") or "-", limit=300),
+                    _needs(f["model"]) if f.get("model") else "-",
+                )
+                for f in found
+            ],
+        )
     problems = report.get("problems") or []
     if problems:
         lines += ["", "## Problems", ""]

@@ -36,6 +36,7 @@ __all__ = ["alternative_line", "answer_lines", "format_text", "speed_text"]
 
 # A problem message or a llama.cpp command may be long; a name or a source is not.
 _LONG = 2000
+COMMUNITY_WORDS = "community quant: not published by Liquid AI"
 
 
 def format_text(document: Mapping[str, Any]) -> str:
@@ -52,8 +53,11 @@ def format_text(document: Mapping[str, Any]) -> str:
     if settings is not None:
         lines.append(_settings_line(settings))
         lines.append("")
-    if kind == "check":
-        lines.extend(_check_lines(document["model"], document.get("alternatives") or []))
+    if kind == "scan":
+        lines.extend(local_lines(document))
+    elif kind == "check":
+        lines.extend(_check_lines(document["model"], document.get("alternatives") or [],
+                                  (settings or {}).get("runtime")))
     else:
         models = document.get("models", [])
         if models:
@@ -65,6 +69,9 @@ def format_text(document: Mapping[str, Any]) -> str:
                              f" {format_tokens(asked)} tokens asked")
         else:
             lines.append("No models were estimated.")
+        if "local_models" in document:
+            lines.append("")
+            lines.extend(local_lines(document))
     problems = document.get("problems", [])
     if problems:
         lines.append("")
@@ -169,7 +176,9 @@ def _settings_line(settings: Mapping[str, Any]) -> str:
             f"KV cache {_t(settings.get('kv_type'))}, flash attention "
             f"{'on' if settings.get('flash_attn') else 'off'}, "
             f"parallel {_t(settings.get('parallel'))}, ubatch {_t(settings.get('ubatch'))}, "
-            f"device {_t(settings.get('device') or 'auto')}")
+            f"device {_t(settings.get('device') or 'auto')}"
+            + ("" if settings.get("runtime") in (None, "llama-server")
+               else f", runtime {_t(settings.get('runtime'))}"))
 
 
 _MODEL_HEADERS = ("Model", "Quant", "File", "Verdict", "Needs", "Where", "Max ctx", "Decode",
@@ -200,11 +209,43 @@ def _model_row(model: Mapping[str, Any], asked: object = None) -> tuple[str, ...
     )
 
 
+def model_origin_lines(model: Mapping[str, Any]) -> list[str]:
+    """Where an answer comes from, when it is not Liquid AI's published file: the file asked
+    about, and "community quant: not published by Liquid AI"."""
+    lines = []
+    source = model.get("source_file")
+    if source:
+        lines.append(f"file: {_t(source.get('path'), _LONG)} ({_t(source.get('how'), _LONG)})")
+        if source.get("projector_path"):
+            lines.append(f"vision projector: {_t(source['projector_path'], _LONG)}")
+    if model.get("published") is False:
+        lines.append(COMMUNITY_WORDS)
+    return lines
+
+
+def moe_words(n_cpu_moe: object) -> str:
+    """The MoE experts-on-the-CPU plan in words: "experts of 12 layers in RAM (--n-cpu-moe 12)"."""
+    return (f"MoE: experts of {_t(n_cpu_moe)} layers in RAM (--n-cpu-moe {_t(n_cpu_moe)}); the"
+            " rest on the GPU")
+
+
+def command_lines(model: Mapping[str, Any], runtime: object = None) -> list[str]:
+    """The command that runs the answer, labelled by its runtime (one line per command)."""
+    label = "llama.cpp" if runtime in (None, "llama-server") else _t(runtime)
+    if str(model.get("verdict")) == "wont_fit":
+        return [f"{label}: no command: it does not fit here"]
+    command = model.get("runtime_command") or model.get("llama_cpp_command")
+    parts = str(command).splitlines() or [""]
+    return [f"{label}: {_t(part, _LONG)}" for part in parts]
+
+
 def _check_lines(
-    model: Mapping[str, Any], alternatives: Sequence[Mapping[str, Any]] = ()
+    model: Mapping[str, Any], alternatives: Sequence[Mapping[str, Any]] = (),
+    settings_runtime: object = None,
 ) -> list[str]:
     name = _t(model.get("name") or model.get("variant"))
     lines = [f"{name} {_t(model.get('quant'))}: {verdict_words(model.get('verdict'))}"]
+    lines.extend(f"  {line}" for line in model_origin_lines(model))
     if model.get("reason"):
         lines.append(f"  {_t(model['reason'], _LONG)}")
     short = shortfall_words(model)
@@ -215,6 +256,8 @@ def _check_lines(
     lines.append(f"  file {format_bytes(model.get('file_size_bytes'))}, needs "
                  f"{format_bytes(model['memory']['total_bytes'])} in all, placement "
                  f"{where}, largest context that fits {context_words(model)}")
+    if model.get("n_cpu_moe"):
+        lines.append(f"  {moe_words(model['n_cpu_moe'])}")
     for d in model["memory"]["devices"]:
         terms = ", ".join(f"{_t(k)} {format_bytes(v)}" for k, v in d["terms"].items())
         lines.append(f"  {_t(d.get('device'))}: {format_bytes(d.get('total_bytes'))} of "
@@ -224,10 +267,7 @@ def _check_lines(
         speed_class = SPEED_CLASS_WORDS.get(str(model.get("speed_class")))
         label = f" ({speed_class})" if speed_class else ""
         lines.append(f"  decode {speed_text(speed)}{label}; {_t(speed.get('basis', ''), _LONG)}")
-    if str(model.get("verdict")) == "wont_fit":
-        lines.append("  llama.cpp: no command: it does not fit here")
-    else:
-        lines.append(f"  llama.cpp: {_t(model.get('llama_cpp_command'), _LONG)}")
+    lines.extend(f"  {line}" for line in command_lines(model, settings_runtime))
     for a in model.get("assumptions", []):
         lines.append(f"  assumes: {_t(a, _LONG)}")
     if str(model.get("verdict")) == "wont_fit":
@@ -254,6 +294,53 @@ def alternative_line(alt: Mapping[str, Any]) -> str:
             f" {_t(alt.get('llama_cpp_command'), _LONG)}")
 
 
+_LOCAL_HEADERS = ("Model", "Quant", "File", "Verdict", "Needs", "Where", "Max ctx", "Decode",
+                  "Found")
+
+
+def local_lines(document: Mapping[str, Any]) -> list[str]:
+    """The LFM2-family files on this machine (``local_models``), each with its verdict, and
+    what the scan skipped."""
+    found = document.get("local_models") or []
+    scan = document.get("scan") or {}
+    models = [f for f in found if f.get("kind") == "model"]
+    lines = [f"On this machine: {len(models)} LFM2-family model file"
+             f"{'' if len(models) == 1 else 's'}"]
+    rows: list[tuple[str, ...]] = []
+    for f in models:
+        m = f.get("model")
+        where = f"{_t(f.get('store'))}: {_t(f.get('label'), 300)}"
+        if m is None:
+            rows.append((_t(f.get("label"), 60), "-", format_bytes(f.get("file_size_bytes")),
+                         "not answered", "-", "-", "-", "-", where))
+            continue
+        row = _model_row(m)
+        if m.get("published") is False:
+            row = (row[0], row[1] + "*", *row[2:])
+        rows.append((*row[:8], where))
+    if rows:
+        lines.extend(_table(_LOCAL_HEADERS, rows))
+    if any(f.get("model") and f["model"].get("published") is False for f in models):
+        lines.append(f"* {COMMUNITY_WORDS}, or the file's own tensor types")
+    for f in models:
+        if f.get("error"):
+            lines.append(f"  {_t(f.get('path'), 300)}: {_t(f['error'], _LONG)}")
+        elif f.get("model") and f["model"].get("n_cpu_moe"):
+            lines.append(f"  {_t(f.get('label'), 300)}: {moe_words(f['model']['n_cpu_moe'])}")
+    others = scan.get("other_architecture_files") or 0
+    if others:
+        lines.append(f"  {others} GGUF file{'' if others == 1 else 's'} of other architectures"
+                     " not listed")
+    for note in scan.get("notes") or []:
+        where = f"{_t(note.get('path'), 300)}: " if note.get("path") else ""
+        lines.append(f"  note: {where}{_t(note.get('message'), _LONG)}")
+    folders = scan.get("folders") or []
+    if not folders:
+        lines.append("  no model store found (LM Studio, llama.cpp, Hugging Face, Ollama);"
+                     " add one with --folder DIR")
+    return lines
+
+
 def _format_list(document: Mapping[str, Any]) -> str:
     rows = [
         (_t(v.get("id")), _t(v.get("name")), _t(v.get("kind")),
@@ -266,7 +353,30 @@ def _format_list(document: Mapping[str, Any]) -> str:
     published = [q for q in document["quants"] if q.get("published", True)]
     lines.append("Quantizations published for some variant: "
                  + " ".join(_t(q.get("name")) for q in published))
+    lines.extend(_community_lines(document["variants"]))
     return "\n".join(lines) + "\n"
+
+
+def _community_lines(variants: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The community quants llmcheck answers (sized from llama-quantize's rules), per variant;
+    one line when every variant has the same."""
+    lists = {tuple(v.get("community_quants") or ()) for v in variants}
+    lists.discard(())
+    if not lists:
+        return []
+    head = ("Community quants (answered, sized from llama-quantize's rules; not published by"
+            " Liquid AI)")
+    if len(lists) == 1:
+        return [f"{head}, for every variant: {' '.join(_t(q) for q in next(iter(lists)))}"]
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for v in variants:
+        if v.get("community_quants"):
+            groups.setdefault(tuple(v["community_quants"]), []).append(_t(v.get("id")))
+    lines = [f"{head}:"]
+    for quants, ids in groups.items():
+        lines.append(f"  {', '.join(ids)}:")
+        lines.append(f"    {' '.join(_t(q) for q in quants)}")
+    return lines
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

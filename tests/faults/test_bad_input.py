@@ -57,7 +57,7 @@ BAD_ARGV: dict[str, list[str]] = {
     "ctx-words": ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "lots"],
     "unknown-variant": ["check", "lfm9-70b", "-q", "Q4_K_M"],
     "unknown-quant": ["check", "lfm2-1.2b", "-q", "Q3_XXL"],
-    "unpublished-quant": ["check", "lfm2-1.2b", "-q", "IQ1_S"],
+    "quant-conflict": ["check", "hf.co/LiquidAI/LFM2-1.2B-GGUF:Q4_K_M", "-q", "Q8_0"],
     "odd-unicode-variant": ["check", "lfm2\u202e-1.2b\U0001f600", "-q", "Q4_K_M"],
     "no-such-gpu": ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--device", "gpu:7"],
     "bad-device": ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--device", "tpu"],
