@@ -10,7 +10,6 @@ table's range. The machine summary then says where the number came from and how 
 from __future__ import annotations
 
 import weakref
-
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING

@@ -12,7 +12,6 @@ settings, the scan's notes below.
 from __future__ import annotations
 
 import weakref
-
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
