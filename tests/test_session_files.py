@@ -138,7 +138,8 @@ def test_scan_answers_each_lfm2_file_and_notes_the_rest(tmp_path: Path) -> None:
     (row,) = got.rows
     assert row.label.endswith("LFM2-1.2B-Q4_K_M.gguf")
     assert row.store == "lm-studio"
-    assert row.fit is not None and str(row.fit.verdict) == "runs_great"
+    assert row.fit is not None
+    assert str(row.fit.verdict) == "runs_great"
     assert any("other architectures" in n for n in got.notes)
     assert any("nowhere" in n and "not a folder" in n for n in got.notes)
     assert got.complete
