@@ -245,12 +245,9 @@ def with_host_ram(machine: CatalogMachine, host_ram_gib: float) -> CatalogMachin
         raise ValueError(f"host RAM must be 1-{MAX_CUSTOM_MEMORY_GIB:,.0f} GiB")
     ram = int(host_ram_gib * GIB)
     base = machine.id.split("@", 1)[0]
-    ident = base if ram == _catalog_host_ram(base, machine) else f"{base}@ram{host_ram_gib:g}"
-    return replace(machine, id=ident, host_ram_bytes=ram)
-
-
-def _catalog_host_ram(base_id: str, machine: CatalogMachine) -> int | None:
-    return machine.host_ram_bytes if machine.id == base_id else None
+    same = machine.id == base and ram == machine.host_ram_bytes
+    return replace(machine, id=base if same else f"{base}@ram{host_ram_gib:g}",
+                   host_ram_bytes=ram)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -85,7 +85,7 @@ class SettingsPanel(QWidget):
             "“Runs great” needs at least this generation speed (the low end of the range) at"
             " the chosen context; a slower model that fits says “tight”. 0: memory only."
         )
-        speed_label = QLabel("Runs great &needs:")
+        speed_label = QLabel("Runs great needs at &least:")
         speed_label.setBuddy(self.min_speed_spin)
         rows = QVBoxLayout(self)
         rows.setContentsMargins(0, 0, 0, 0)
