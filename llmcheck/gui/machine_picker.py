@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QTreeWidget,
@@ -55,6 +56,11 @@ class MachinePickerDialog(QDialog):
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Machine", "Memory", "Bandwidth"])
         self.tree.setAccessibleName("What-if machines by maker")
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.ram_spin = QDoubleSpinBox()
         self.ram_spin.setRange(1.0, MAX_CUSTOM_MEMORY_GIB)
         self.ram_spin.setDecimals(0)
@@ -103,8 +109,6 @@ class MachinePickerDialog(QDialog):
                 item.setToolTip(0, clean_text(machine.source_note, limit=300))
                 head.addChild(item)
             head.setExpanded(True)
-        for column in (1, 2):
-            self.tree.resizeColumnToContents(column)
         self._on_current_changed(None)
         self.refiltered.emit()
 
