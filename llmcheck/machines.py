@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from llmcheck.probe.apple import default_working_set_cap_bytes
@@ -187,6 +187,130 @@ def machine_snapshot(machine: CatalogMachine) -> SystemSnapshot:
         gpus=gpus,
         source=Source.TABLE,
         hostname_hint=machine.name,
+    )
+
+
+# --- groups, search, host RAM and the user's own machine ---------------------------------------
+
+GROUPS = ("NVIDIA", "AMD", "Intel", "Apple", "Other unified memory", "CPU only")
+CUSTOM_ID = "custom"
+# What a custom machine may say: above any device sold today, below nonsense.
+MAX_CUSTOM_MEMORY_GIB = 4096.0
+MAX_CUSTOM_BANDWIDTH_GB_S = 20_000.0
+_VENDOR_GROUP = {GpuVendor.NVIDIA: "NVIDIA", GpuVendor.AMD: "AMD", GpuVendor.INTEL: "Intel",
+                 GpuVendor.APPLE: "Apple"}
+
+
+def machine_group(machine: CatalogMachine) -> str:
+    """The heading a machine is listed under (one of :data:`GROUPS`)."""
+    if machine.kind == "cpu" or machine.vendor is None:
+        return "CPU only"
+    if machine.vendor is GpuVendor.APPLE:
+        return "Apple"
+    if machine.kind == "unified" and machine.vendor is not GpuVendor.NVIDIA:
+        return "Other unified memory"
+    return _VENDOR_GROUP.get(machine.vendor, "Other unified memory")
+
+
+def grouped_machines(
+    machines: Sequence[CatalogMachine], query: str = ""
+) -> tuple[tuple[str, tuple[CatalogMachine, ...]], ...]:
+    """``machines`` under their :func:`machine_group` headings (in :data:`GROUPS` order, the
+    catalog's order within one), keeping those whose name, id or group holds every word of
+    ``query`` (case-insensitive); empty groups are left out."""
+    words = query.lower().split()
+    out: list[tuple[str, tuple[CatalogMachine, ...]]] = []
+    for group in GROUPS:
+        members = tuple(
+            m for m in machines
+            if machine_group(m) == group
+            and all(w in f"{m.name} {m.id} {group}".lower() for w in words)
+        )
+        if members:
+            out.append((group, members))
+    return tuple(out)
+
+
+def with_host_ram(machine: CatalogMachine, host_ram_gib: float) -> CatalogMachine:
+    """``machine`` in a host with ``host_ram_gib`` of RAM (a discrete card only: a unified pool
+    or a CPU-only machine has one memory, its size is the machine). Its id says the RAM, so the
+    window caches its answers apart from the catalogued entry.
+
+    Raises:
+        ValueError: not a discrete card, or a RAM size that is not plausible.
+    """
+    if machine.kind != "gpu":
+        raise ValueError(f"{machine.name} has one memory pool: its RAM is not set apart")
+    if not 1 <= host_ram_gib <= MAX_CUSTOM_MEMORY_GIB:
+        raise ValueError(f"host RAM must be 1-{MAX_CUSTOM_MEMORY_GIB:,.0f} GiB")
+    ram = int(host_ram_gib * GIB)
+    base = machine.id.split("@", 1)[0]
+    same = machine.id == base and ram == machine.host_ram_bytes
+    return replace(machine, id=base if same else f"{base}@ram{host_ram_gib:g}",
+                   host_ram_bytes=ram)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomMachineSpec:
+    """The user's own machine as the window's form describes it (and QSettings keeps it).
+
+    ``vendor``: "nvidia" | "amd" | "intel" | "apple" | "cpu" (no GPU). ``gpu_memory_gib`` is the
+    card's VRAM (ignored for a CPU-only machine and for a unified pool, whose size is
+    ``ram_gib``). ``bandwidth_gb_s`` is the GPU's (the pool's when unified, RAM's when CPU only);
+    ``ram_bandwidth_gb_s`` the host RAM's next to a card.
+    """
+
+    name: str = ""
+    vendor: str = "nvidia"
+    gpu_memory_gib: float = 8.0
+    ram_gib: float = 32.0
+    bandwidth_gb_s: float = 300.0
+    ram_bandwidth_gb_s: float = 89.6
+    unified: bool = False
+
+
+def custom_machine(spec: CustomMachineSpec) -> CatalogMachine:
+    """The :class:`CatalogMachine` of the user's own machine.
+
+    Raises:
+        ValueError: one sentence naming the first value that is wrong.
+    """
+    vendors = {"nvidia", "amd", "intel", "apple", "cpu"}
+    if spec.vendor not in vendors:
+        raise ValueError(f"Choose a GPU maker ({', '.join(sorted(vendors))}), not {spec.vendor!r}.")
+    checks = [("RAM", spec.ram_gib, 1.0, MAX_CUSTOM_MEMORY_GIB, "GiB"),
+              ("Bandwidth", spec.bandwidth_gb_s, 1.0, MAX_CUSTOM_BANDWIDTH_GB_S, "GB/s")]
+    kind = "cpu" if spec.vendor == "cpu" else ("unified" if spec.unified or
+                                                spec.vendor == "apple" else "gpu")
+    if kind == "gpu":
+        checks += [("GPU memory", spec.gpu_memory_gib, 0.25, MAX_CUSTOM_MEMORY_GIB, "GiB"),
+                   ("RAM bandwidth", spec.ram_bandwidth_gb_s, 1.0, MAX_CUSTOM_BANDWIDTH_GB_S,
+                    "GB/s")]
+    for label, value, low, high, unit in checks:
+        if not (isinstance(value, int | float) and low <= value <= high):  # False for nan
+            raise ValueError(f"{label} must be between {low:g} and {high:,.0f} {unit}.")
+    ram = int(spec.ram_gib * GIB)
+    reserved = min(3 * GIB, ram // 4)
+    name = " ".join(spec.name.split())[:80]
+    vendor = None if kind == "cpu" else GpuVendor(spec.vendor)
+    if not name:
+        name = {"cpu": "CPU only", "unified": "unified memory", "gpu": "GPU"}[kind]
+        size = spec.ram_gib if kind != "gpu" else spec.gpu_memory_gib
+        maker = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel", "apple": "Apple"}.get(
+            spec.vendor, "")
+        name = f"{maker} {name}, {size:g} GiB".strip()
+    return CatalogMachine(
+        id=CUSTOM_ID,
+        name=name,
+        kind=kind,
+        vendor=vendor,
+        device_memory_bytes=int(spec.gpu_memory_gib * GIB) if kind == "gpu" else ram,
+        bandwidth_gb_s=float(spec.bandwidth_gb_s),
+        host_ram_bytes=ram,
+        host_ram_bandwidth_gb_s=float(
+            spec.ram_bandwidth_gb_s if kind == "gpu" else spec.bandwidth_gb_s),
+        os_reserved_bytes=reserved,
+        source_note="entered by you",
     )
 
 

@@ -159,6 +159,15 @@ class Session:
                 self.machines_error = f"The what-if machine list could not be read: {exc}"
         return self._machines
 
+    def put_machine(self, machine: CatalogMachine) -> None:
+        """Add a machine the user made (their own, or a catalogued card with other RAM), or
+        replace the one of the same id; its old answers are forgotten."""
+        self._machines = (*(m for m in self.machines() if m.id != machine.id), machine)
+        self.fit_cache = {k: v for k, v in self.fit_cache.items() if k[0] != machine.id}
+        self.fit_failures = {k: v for k, v in self.fit_failures.items() if k[0] != machine.id}
+        self.answer_cache = {}
+        self.answer_failures = {}
+
     def current_snapshot(self) -> SystemSnapshot | None:
         """The machine the grid is about (None before the probe answers)."""
         if self.machine_key == THIS_MACHINE:

@@ -288,7 +288,7 @@ def test_what_if_judges_a_catalogued_machine(capsys: pytest.CaptureFixture[str])
     code, doc = run_json(["--what-if", "RTX-4090"], capsys)
     assert code == cli.EXIT_OK
     gpu = doc["machine"]["gpus"][0]
-    assert (gpu["name"], gpu["source"]) == ("NVIDIA GeForce RTX 4090 24 GB", "table")
+    assert (gpu["name"], gpu["source"]) == ("NVIDIA GeForce RTX 4090 24 GiB", "table")
     catalog = load_catalog()
     machine = next(m for m in load_machines() if m.id == "rtx-4090")
     rec = recommend(estimate_all(catalog, machine_snapshot(machine), RunConfig()), catalog)

@@ -23,13 +23,22 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QPaintEvent,
+)
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from llmcheck.gui import saving
+from llmcheck.gui import machine_actions, saving
+from llmcheck.gui.bandwidth_task import BandwidthTask
 from llmcheck.gui.detail_tabs import DetailTabs
 from llmcheck.gui.dialogs import AboutDialog, about_notes
 from llmcheck.gui.grid_panel import GridPanel, give_grid_room
+from llmcheck.gui.local_files import LocalFiles, gguf_paths
 from llmcheck.gui.machine_panel import MachinePanel
 from llmcheck.gui.menus import build_menus
 from llmcheck.gui.settings_panel import SettingsPanel
@@ -46,6 +55,9 @@ if TYPE_CHECKING:
 
     from llmcheck.catalog import Catalog
     from llmcheck.estimate import Fit, RunConfig
+    from llmcheck.gui.custom_machine import CustomMachineDialog
+    from llmcheck.gui.machine_picker import MachinePickerDialog
+    from llmcheck.probe.bandwidth_measure import BandwidthMeasurement
 
 # How long to wait before telling the user the probe seems stuck (it keeps running).
 PROBE_PATIENCE_S = 45.0
@@ -85,6 +97,11 @@ class MainWindow(QMainWindow):
             (runs on a worker thread); default ``measure_memory_bandwidth``.
         estimator: the estimator's entry points; default ``llmcheck.estimate``'s.
         start_probe: start probing at once (tests may start it themselves).
+        measure_in_background: after the first paint, take this boot's cached RAM bandwidth or
+            measure it (default: only with the real probe, so tests on recorded machines do not
+            measure).
+        bandwidth_copier: the cache's copier (tests: a fake measurement); default the real one.
+        bandwidth_cache_dir: the cache folder (tests: a temporary one); default the user's.
     """
 
     probe_started = Signal()
@@ -95,6 +112,8 @@ class MainWindow(QMainWindow):
     bandwidth_measured = Signal()  # the measurement is applied and the grid re-judged with it
     bandwidth_measure_failed = Signal(str)  # the measurement raised what the probe does not catch
     first_painted = Signal()
+    file_answered = Signal()  # a model file of the user's is shown in the details
+    file_failed = Signal(str)  # a model file got no answer (the status line says why)
     # Made by menus.build_menus.
     export_json_action: QAction
     export_md_action: QAction
@@ -111,6 +130,9 @@ class MainWindow(QMainWindow):
         measure_bandwidth: MeasureBandwidth | None = None,
         estimator: Estimator | None = None,
         start_probe: bool = True,
+        measure_in_background: bool | None = None,
+        bandwidth_copier: Callable[[], BandwidthMeasurement] | None = None,
+        bandwidth_cache_dir: Path | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -119,6 +141,9 @@ class MainWindow(QMainWindow):
         )
         self._probe = probe or _default_probe
         self._measure = measure_bandwidth or _default_measure
+        self._measure_in_background = (
+            probe is None if measure_in_background is None else measure_in_background
+        )
         self._settings = settings if settings is not None else QSettings("llmcheck", "llmcheck")
         # The window's own pool: closing waits for its workers, and no other window shares it.
         self.pool = QThreadPool(self)
@@ -132,6 +157,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("llmcheck — which LFM2 models run here")
         self.setObjectName("llmcheck-main-window")
         self._build_panels()
+        self.local_files = LocalFiles(self)
+        self.bandwidth_task = BandwidthTask(self, measure=bandwidth_copier,
+                                            directory=bandwidth_cache_dir)
+        self.setAcceptDrops(True)
         build_menus(self)
         self._sync_measure_action()
         self._restore_settings()
@@ -139,6 +168,10 @@ class MainWindow(QMainWindow):
         self._patience.setSingleShot(True)
         self._patience.setInterval(int(PROBE_PATIENCE_S * 1000))
         self._patience.timeout.connect(self._on_probe_patience_timeout)
+        self.first_painted.connect(self._maybe_measure_in_background)
+        self.probe_finished.connect(self._maybe_measure_in_background)
+        self.probe_finished.connect(self._restore_custom_machine_once)
+        self._custom_restored = False
         if start_probe:
             self.start_probe()
 
@@ -273,6 +306,9 @@ class MainWindow(QMainWindow):
         """Measure this machine's RAM bandwidth on a worker thread, then judge it again."""
         if self.session.snapshot is None or not self.measure_action.isEnabled():
             return
+        if self._measure is _default_measure:
+            self.bandwidth_task.start(force=True)  # measured anew, and cached for the CLI
+            return
         key, job = self.session.measure_job(self._measure)
         self._sync_measure_action()
         self.status.busy(True)
@@ -310,7 +346,26 @@ class MainWindow(QMainWindow):
         self._show_error(f"Measuring RAM bandwidth failed: {message}")
         self.bandwidth_measure_failed.emit(message)
 
+    def _maybe_measure_in_background(self) -> None:
+        """After the first paint, once this machine is read: its bandwidth, cached or new."""
+        if (self._measure_in_background and self._painted and not self._closed
+                and not self.bandwidth_task.started and self.session.snapshot is not None):
+            QTimer.singleShot(0, lambda: self.bandwidth_task.start(force=False))
+
     # --- the machine ------------------------------------------------------------------------
+
+    def choose_machine(self) -> MachinePickerDialog:
+        """Machine ▸ Choose a machine…: the catalog grouped and searchable."""
+        return machine_actions.choose_machine(self)
+
+    def edit_custom_machine(self) -> CustomMachineDialog:
+        """Machine ▸ Your own machine…: the form, saved in the settings."""
+        return machine_actions.edit_custom_machine(self, self._settings)
+
+    def _restore_custom_machine_once(self) -> None:
+        if not self._custom_restored:
+            self._custom_restored = True
+            machine_actions.restore_custom_machine(self, self._settings)
 
     def current_machine_key(self) -> str:
         """ "this", or the id of the catalogued machine being shown."""
@@ -345,6 +400,7 @@ class MainWindow(QMainWindow):
         rows = sentences.device_rows(snapshot, budgets, can_measure=self.session.can_measure())
         self.machine_panel.show_machine(rows, sentences.machine_summary(snapshot),
                                         sentences.problem_lines(snapshot.problems))
+        self.bandwidth_task.show_source()
         self._sync_measure_action()
         self.settings_panel.fill_devices(snapshot)
         self.session.config = self.settings_panel.run_config()
@@ -441,6 +497,21 @@ class MainWindow(QMainWindow):
 
     def _on_grid_current_changed(self, index: QModelIndex) -> None:
         self.tabs.show_cell(index)
+        self._show_runtime_command()
+
+    def _show_runtime_command(self) -> None:
+        """The command of the runtime chosen in the settings (llama-server's is the fit's)."""
+        from llmcheck.estimate.runtime import Runtime, runtime_command
+
+        runtime = self.settings_panel.runtime()
+        fit = self.selected_fit()
+        if runtime is Runtime.LLAMA_SERVER or fit is None or not fit.llama_cpp_command:
+            return
+        variant = next((v for v in self.session.catalog().variants if v.id == fit.variant_id),
+                       None)
+        if variant is not None:
+            self.details.command_edit.setText(runtime_command(fit, variant, runtime))
+            self.details.command_edit.setCursorPosition(0)
 
     def _on_details_command_copied(self, command: str) -> None:
         QGuiApplication.clipboard().setText(command)
@@ -506,6 +577,26 @@ class MainWindow(QMainWindow):
         if not self._painted:
             self._painted = True
             self.first_painted.emit()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if gguf_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if gguf_paths(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = gguf_paths(event.mimeData())
+        if not paths:
+            super().dropEvent(event)
+            return
+        event.acceptProposedAction()
+        self.local_files.open_file(paths[0])
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.PaletteChange:

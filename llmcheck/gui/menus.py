@@ -1,4 +1,5 @@
-"""The window's menus: File (exports, quit), Machine (probe, measure), Help (about)."""
+"""The window's menus: File (open a model file, the models on this machine, exports, quit),
+Machine (probe, measure, choose a machine, your own machine), Help (about)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ def build_menus(window: MainWindow) -> None:
     window.export_md_action.triggered.connect(window.export_markdown)
     window.export_png_action = QAction("Save window as &PNG…", window)
     window.export_png_action.triggered.connect(window.export_png)
+    open_action = QAction("&Open model file…", window)
+    open_action.setShortcut(QKeySequence.StandardKey.Open)
+    open_action.setToolTip("A .gguf file of yours: its verdict, memory and command")
+    open_action.triggered.connect(window.local_files.ask_open)
+    file_menu.addAction(open_action)
+    local_action = QAction("Models on this &machine…", window)
+    local_action.triggered.connect(window.local_files.open_on_this_machine)
+    file_menu.addAction(local_action)
+    file_menu.addSeparator()
     quit_action = QAction("&Quit", window)
     quit_action.setShortcut(QKeySequence.StandardKey.Quit)
     quit_action.triggered.connect(window.close)
@@ -36,6 +46,15 @@ def build_menus(window: MainWindow) -> None:
     window.measure_action = QAction("Measure memory &bandwidth", window)
     window.measure_action.triggered.connect(window.measure_bandwidth)
     machine_menu.addAction(window.measure_action)
+    machine_menu.addSeparator()
+    choose_action = QAction("&Choose a machine…", window)
+    choose_action.setToolTip("The what-if machines by maker, with a filter")
+    choose_action.triggered.connect(window.choose_machine)
+    machine_menu.addAction(choose_action)
+    custom_action = QAction("&Your own machine…", window)
+    custom_action.setToolTip("Enter a GPU, its memory, your RAM and their bandwidths")
+    custom_action.triggered.connect(window.edit_custom_machine)
+    machine_menu.addAction(custom_action)
     machine_menu.setToolTipsVisible(True)
     help_menu = bar.addMenu("&Help")
     about_action = QAction("&About llmcheck", window)

@@ -1,21 +1,36 @@
-"""The settings row: context, KV cache type, flash attention, device; kept in QSettings."""
+"""The settings row: context, KV cache type, flash attention, device, the runtime and the speed
+"runs great" needs; kept in QSettings."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from llmcheck.gui.widgets import ContextControl
 from llmcheck.render.units import clean_text
 
 if TYPE_CHECKING:
     from llmcheck.estimate import RunConfig
+    from llmcheck.estimate.runtime import Runtime
     from llmcheck.snapshot import SystemSnapshot
 
 KV_TYPES = (("f16", "F16"), ("q8_0", "Q8_0"), ("q4_0", "Q4_0"))
 DEFAULT_CONTEXT_TOKENS = 4096
+# llmcheck.estimate.runtime.Runtime values and their names in the window.
+RUNTIMES = (("llama-server", "llama-server"), ("llama-cpp-python", "llama-cpp-python"),
+            ("ollama", "Ollama"), ("lm-studio", "LM Studio"))
+DEFAULT_MIN_SPEED = 10.0  # RunConfig's DEFAULT_MIN_DECODE_TOKENS_PER_SECOND
+MAX_MIN_SPEED = 1000.0
 
 
 class SettingsPanel(QWidget):
@@ -49,8 +64,35 @@ class SettingsPanel(QWidget):
         )
         device_label = QLabel("&Device:")
         device_label.setBuddy(self.device_combo)
-        row = QHBoxLayout(self)
+        self.runtime_combo = QComboBox()
+        self.runtime_combo.setAccessibleName("Runtime")
+        self.runtime_combo.setToolTip(
+            "The program that runs the model: the memory is estimated as it runs it, and the"
+            " command shown is its command"
+        )
+        for value, text in RUNTIMES:
+            self.runtime_combo.addItem(text, value)
+        runtime_label = QLabel("&Runtime:")
+        runtime_label.setBuddy(self.runtime_combo)
+        self.min_speed_spin = QDoubleSpinBox()
+        self.min_speed_spin.setAccessibleName("Runs great needs at least this speed")
+        self.min_speed_spin.setRange(0.0, MAX_MIN_SPEED)
+        self.min_speed_spin.setDecimals(0)
+        self.min_speed_spin.setSuffix(" tok/s")
+        self.min_speed_spin.setValue(DEFAULT_MIN_SPEED)
+        self.min_speed_spin.setKeyboardTracking(False)
+        self.min_speed_spin.setToolTip(
+            "“Runs great” needs at least this generation speed (the low end of the range) at"
+            " the chosen context; a slower model that fits says “tight”. 0: memory only."
+        )
+        speed_label = QLabel("Runs great needs at &least:")
+        speed_label.setBuddy(self.min_speed_spin)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(4)
+        row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
+        rows.addLayout(row)
         row.addWidget(self.context_control, 3)
         row.addSpacing(6)
         row.addWidget(kv_label)
@@ -60,21 +102,45 @@ class SettingsPanel(QWidget):
         row.addSpacing(6)
         row.addWidget(device_label)
         row.addWidget(self.device_combo)
+        # The runtime and the speed threshold on a second, short row: the first stays as narrow
+        # as it was (small screens).
+        second = QHBoxLayout()
+        second.setContentsMargins(0, 0, 0, 0)
+        second.addWidget(runtime_label)
+        second.addWidget(self.runtime_combo)
+        second.addSpacing(12)
+        second.addWidget(speed_label)
+        second.addWidget(self.min_speed_spin)
+        second.addStretch(1)
+        rows.addLayout(second)
         self.context_control.context_changed.connect(self._on_control_changed)
         self.kv_combo.currentIndexChanged.connect(self._on_kv_combo_changed)
         self.fa_check.toggled.connect(self._on_control_changed)
         self.device_combo.currentIndexChanged.connect(self._on_control_changed)
+        self.runtime_combo.currentIndexChanged.connect(self._on_control_changed)
+        self.min_speed_spin.valueChanged.connect(self._on_control_changed)
 
     def run_config(self) -> RunConfig:
-        """The settings chosen in the controls."""
+        """The settings chosen in the controls, as the chosen runtime runs them."""
         from llmcheck.estimate import KvType, RunConfig
+        from llmcheck.estimate.runtime import runtime_config
 
-        return RunConfig(
-            context_tokens=self.context_control.context_tokens(),
-            kv_type=KvType(self.kv_combo.currentData()),
-            flash_attn=self.fa_check.isChecked(),
-            device=str(self.device_combo.currentData() or "auto"),
+        return runtime_config(
+            RunConfig(
+                context_tokens=self.context_control.context_tokens(),
+                kv_type=KvType(self.kv_combo.currentData()),
+                flash_attn=self.fa_check.isChecked(),
+                device=str(self.device_combo.currentData() or "auto"),
+                min_decode_tokens_per_second=float(self.min_speed_spin.value()),
+            ),
+            self.runtime(),
         )
+
+    def runtime(self) -> Runtime:
+        """The runtime chosen (llama-server unless another is)."""
+        from llmcheck.estimate.runtime import Runtime
+
+        return Runtime(str(self.runtime_combo.currentData() or "llama-server"))
 
     def fill_devices(self, snapshot: SystemSnapshot) -> None:
         """Offer Auto, CPU only and each GPU of ``snapshot``; keep the choice where it exists."""
@@ -98,6 +164,11 @@ class SettingsPanel(QWidget):
         kv_index = self.kv_combo.findData(str(settings.value("kv_type", "f16")))
         self.kv_combo.setCurrentIndex(max(0, kv_index))
         self.fa_check.setChecked(str(settings.value("flash_attn", "true")).lower() == "true")
+        runtime_index = self.runtime_combo.findData(str(settings.value("runtime", "llama-server")))
+        self.runtime_combo.setCurrentIndex(max(0, runtime_index))
+        self.min_speed_spin.setValue(
+            _float_setting(settings.value("min_speed_tok_s"), DEFAULT_MIN_SPEED, MAX_MIN_SPEED)
+        )
         self.sync_flash_attention()
 
     def save(self, settings: QSettings) -> None:
@@ -105,6 +176,8 @@ class SettingsPanel(QWidget):
         settings.setValue("context_tokens", self.context_control.context_tokens())
         settings.setValue("kv_type", str(self.kv_combo.currentData()))
         settings.setValue("flash_attn", "true" if self.fa_check.isChecked() else "false")
+        settings.setValue("runtime", str(self.runtime_combo.currentData()))
+        settings.setValue("min_speed_tok_s", f"{self.min_speed_spin.value():g}")
 
     def sync_flash_attention(self) -> None:
         """Whether this KV type works without flash attention is RunConfig's rule: ask it."""
@@ -138,4 +211,15 @@ def _int_setting(value: object, default: int) -> int:
         except ValueError:  # not a number, or more digits than int() takes
             return default
         return number if number > 0 else default
+    return default
+
+
+def _float_setting(value: object, default: float, high: float) -> float:
+    """A QSettings value as a number in 0..high, else default (garbage, nan, inf)."""
+    if isinstance(value, int | float | str):
+        try:
+            number = float(value)
+        except ValueError:
+            return default
+        return number if 0 <= number <= high else default  # False for nan
     return default

@@ -74,3 +74,10 @@ def make_window(qtbot, settings: QSettings) -> Callable[..., object]:
         return window
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bandwidth cache (and any other cache) in a temporary folder, never the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "localappdata"))
