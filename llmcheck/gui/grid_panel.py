@@ -211,7 +211,7 @@ class GridPanel(QWidget):
             f"{s.words}"
             for s in VERDICT_STYLES.values()
         ) + (
-            "   · tok/s generating: ↑ fast, lighter ↓ slow (against the minimum speed)"
+            "   · numbers: tok/s generating, ↑ fast, lighter ↓ slow (against the minimum speed)"
             " · ✗ \u2212n GiB: memory missing · * the model's own longest context"
         )
         self.legend_label = QLabel(legend)

@@ -25,7 +25,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from llmcheck.gui import saving
@@ -61,6 +61,8 @@ CLOSE_WAIT_S = 30.0
 # area (never larger; a restored geometry is clamped the same way).
 DEFAULT_SIZE = QSize(1280, 820)
 WINDOW_TITLE = "Which LFM2 models run here"
+# The alternatives (llmcheck.recommend.alternatives) that keep the window's settings.
+SAME_SETTINGS_CHANGES = frozenset({"smaller quant", "smaller model"})
 
 
 def available_geometry(widget: QWidget) -> QRect:
@@ -141,6 +143,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._closed = False  # closed: start no more work (see closeEvent)
         self._splitter_placed = False  # the grid was given room once (or the user's layout kept)
+        self._splitter_own = False  # the user moved the splitter (or it was restored)
         self.last_error: str | None = None
         self._select_best = True  # select the best pick when the next grid arrives
         self._pending_pick: tuple[str, str] | None = None  # a cell to select once shown
@@ -176,6 +179,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
         outer.addWidget(self.machine_panel)
         outer.addWidget(self.settings_panel)
         outer.addWidget(self.banner)
@@ -483,6 +487,15 @@ class MainWindow(QMainWindow):
         if not self._splitter_placed:
             self._splitter_placed = give_grid_room(self.splitter, self.grid, DETAILS_MIN_WIDTH_PX)
 
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        self._splitter_own = True  # the user's layout: resizing keeps it
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._splitter_placed and not self._splitter_own and self.grid_model.columnCount():
+            # A window made wider (or sized to a new screen) gives the grid its columns again.
+            give_grid_room(self.splitter, self.grid, DETAILS_MIN_WIDTH_PX)
+
     # --- details ----------------------------------------------------------------------------
 
     def selected_fit(self) -> Fit | None:
@@ -500,7 +513,9 @@ class MainWindow(QMainWindow):
         """Show a configuration that fits: its cell, with its settings where they differ."""
         config = alternative.config
         self._pending_pick = (alternative.variant_id, alternative.quant)
-        if config == self.session.config:
+        # A smaller quant or model keeps the settings (its config is the won't-fit cell's, which
+        # may be a model's own shorter context): only its cell is chosen.
+        if config == self.session.config or alternative.change in SAME_SETTINGS_CHANGES:
             self._on_pick_chosen(*self._pending_pick)
             self._pending_pick = None
             return
@@ -560,6 +575,7 @@ class MainWindow(QMainWindow):
         splitter = s.value("splitter")
         if isinstance(splitter, QByteArray | bytes) and self.splitter.restoreState(splitter):
             self._splitter_placed = True  # the user's own layout
+            self._splitter_own = True
 
     def fit_to_screen(self, *, keep: bool = False) -> None:
         """Size the window to the screen's available area: the default size where it fits,

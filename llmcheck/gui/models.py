@@ -42,7 +42,7 @@ SPEED_MARKS = {"fast": " ↑", "usable": "", "slow": " ↓"}
 SPEED_SHADES = {"fast": 1.0, "usable": 0.6, "slow": 0.35}
 CONTEXT_CAPPED_MARK = " *"
 # The widest text a cell may show, for sizing the columns.
-WIDEST_CELL = "✓ 888-888\u00a0tok/s ↑ *"
+WIDEST_CELL = "✓ 8888-8888 ↑ *"
 
 
 def shade(fill: str, strength: float) -> QColor:

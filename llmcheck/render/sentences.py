@@ -371,15 +371,16 @@ def shortfall_bytes(fit: Fit) -> int | None:
 
 
 def cell_words(fit: Fit) -> str:
-    """What a grid cell says after its verdict symbol: the generation speed ("25-40 tok/s"),
+    """What a grid cell says after its verdict symbol: the generation speed in tok/s ("25-40":
+    the legend and the tooltip name the unit, so every quant column fits beside the details),
     or for one that won't fit how short it is ("-2.10 GiB"), or "unknown"."""
     verdict = str(fit.verdict)
     if verdict == "wont_fit":
         short = shortfall_bytes(fit)
         return "won't fit" if short is None else f"\u2212{format_bytes(short)}"
     if verdict == "unknown" or fit.speed is None:
-        return "unknown" if verdict == "unknown" else "speed unknown"
-    return speed_text(fit)
+        return "unknown" if verdict == "unknown" else "speed ?"
+    return speed_text(fit).removesuffix("\u00a0tok/s")
 
 
 def context_capped(fit: Fit, chosen_tokens: int) -> bool:
