@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,7 +42,7 @@ _CURSOR_MOVES = {
 # The picks shown as links; the task models go in the drop-down beside them.
 MAIN_PURPOSES = frozenset({"Best", "Fastest", "Longest context", "Vision"})
 # A visible focus frame: the grid says plainly when the keyboard is on it.
-FOCUS_STYLE = "QTableView:focus { border: 2px solid palette(highlight); }"
+FOCUS_PEN_PX = 3
 
 
 class AnswerBanner(QFrame):
@@ -162,6 +163,23 @@ class GridTable(QTableView):
                 return current  # the edge: stay on the answer shown
             if model.fit(row, column) is not None:
                 return model.index(row, column)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.hasFocus():
+            # A focus frame no style can leave out: a thick line round the cells.
+            painter = QPainter(self.viewport())
+            painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), FOCUS_PEN_PX))
+            painter.drawRect(self.viewport().rect().adjusted(1, 1, -2, -2))
+            painter.end()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.viewport().update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.viewport().update()
 # Room around a cell's or a header's text (the item delegate's and header's margins, and slack).
 _CELL_PADDING_PX = 16
 _HEADER_PADDING_PX = 20
@@ -226,7 +244,6 @@ class GridPanel(QWidget):
         legend_row.addWidget(self.status)
         self.model = FitGridModel()
         self.view = GridTable()
-        self.view.setStyleSheet(FOCUS_STYLE)
         self.view.setModel(self.model)
         self._badge_delegate = BadgeDelegate(self.view)
         self.view.setItemDelegate(self._badge_delegate)
