@@ -229,7 +229,7 @@ class GridPanel(QWidget):
             f"{s.words}"
             for s in VERDICT_STYLES.values()
         ) + (
-            "   · numbers: tok/s generating, ↑ fast, lighter ↓ slow (against the minimum speed)"
+            "   · numbers: tok/s generating; lighter ↓ under twice the minimum speed, ↓↓ under it"
             " · ✗ \u2212n GiB: memory missing · * the model's own longest context"
         )
         self.legend_label = QLabel(legend)

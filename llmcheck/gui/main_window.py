@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 # How long to wait before telling the user the probe seems stuck (it keeps running).
 PROBE_PATIENCE_S = 45.0
 # The narrowest the details panel gets when the grid is first given room for all its columns.
-DETAILS_MIN_WIDTH_PX = 380
+DETAILS_MIN_WIDTH_PX = 340
 # How long closing waits for the window's workers (a probe has its own 20 s timeout); a worker
 # still running after that finds its window gone and drops its answer (workers._report).
 CLOSE_WAIT_S = 30.0

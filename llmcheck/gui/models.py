@@ -35,14 +35,15 @@ if TYPE_CHECKING:
 Index = QModelIndex | QPersistentModelIndex
 VERDICT_ROLE = Qt.ItemDataRole.UserRole + 1  # the verdict's JSON string, for tests and sorting
 _BADGE_TEXT = QColor("#000000")
-# The speed class, marked in text (never colour alone) and shaded: the fill at full strength for
-# "fast", lighter for "usable", lightest for "slow" (blended with white: black text stays
-# readable on every shade).
-SPEED_MARKS = {"fast": " ↑", "usable": "", "slow": " ↓"}
+# The speed class, marked in text (never colour alone) and shaded: the fill at full strength and
+# no mark for "fast" (most cells: no noise), lighter and "↓" for "usable" (under twice the
+# minimum speed), lightest and "↓↓" for "slow" (under it). Blended with white: black text stays
+# readable on every shade.
+SPEED_MARKS = {"fast": "", "usable": " ↓", "slow": " ↓↓"}
 SPEED_SHADES = {"fast": 1.0, "usable": 0.6, "slow": 0.35}
 CONTEXT_CAPPED_MARK = " *"
 # The widest text a cell may show, for sizing the columns.
-WIDEST_CELL = "✓ 8888-8888 ↑ *"
+WIDEST_CELL = "✓ 888-1888 *"  # wider than "✗ -88.8 GiB" and "▲ 8.8-18 ↓↓"
 
 
 def shade(fill: str, strength: float) -> QColor:
