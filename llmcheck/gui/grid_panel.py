@@ -230,7 +230,7 @@ class GridPanel(QWidget):
             for s in VERDICT_STYLES.values()
         ) + (
             "   · numbers: tok/s generating; lighter ↓ under twice the minimum speed, ↓↓ under it"
-            " · ✗ \u2212n GiB: memory missing · * the model's own longest context"
+            " · ✗ \u2212n\u00a0GiB: memory missing · * the model's own longest context"
         )
         self.legend_label = QLabel(legend)
         self.legend_label.setTextFormat(Qt.TextFormat.RichText)

@@ -115,12 +115,14 @@ def test_every_cell_shows_its_speed_or_how_short_it_is(make_window) -> None:
             text = model.data(model.index(r, c))
             assert cell_words(fit) in text
             if str(fit.verdict) == "wont_fit":
-                assert text.startswith("✗ −") and text.endswith("GiB")
+                assert text.startswith("✗ \u2212")
+                assert text.endswith("GiB")
                 seen_short += 1
             elif fit.speed is not None:
                 assert any(ch.isdigit() for ch in text)
                 seen_speed += 1
-    assert seen_short and seen_speed
+    assert seen_short
+    assert seen_speed
     tooltip = model.data(cell_of(window, "lfm2-24b-a2b", "Q4_K_M"), Qt.ItemDataRole.ToolTipRole)
     assert "short" in tooltip
 
@@ -138,7 +140,8 @@ def test_the_speed_class_is_marked_and_shaded(make_window) -> None:
                     by_class[klass] = (model.data(index),
                                        model.data(index, Qt.ItemDataRole.BackgroundRole))
     assert {"fast", "slow"} <= set(by_class)
-    assert by_class["fast"][0][-1].isdigit() and by_class["slow"][0].endswith("↓↓")
+    assert by_class["fast"][0][-1].isdigit()
+    assert by_class["slow"][0].endswith("↓↓")
     assert by_class["fast"][1] != by_class["slow"][1]  # a shade, beside the mark
     assert shade("#000000", 0.5).red() == 128
 
@@ -240,7 +243,8 @@ def test_no_nvidia_library_without_nvidia_is_a_calm_note(make_window) -> None:
     window = make_window(lambda: load_snapshot("cpu-laptop"))
     assert window.problems_label.isHidden()
     info = window.machine_panel.info_label
-    assert not info.isHidden() and "No NVIDIA GPU here" in info.text()
+    assert not info.isHidden()
+    assert "No NVIDIA GPU here" in info.text()
 
 
 def test_an_unread_gpu_is_shown_prominently_with_its_name(make_window) -> None:

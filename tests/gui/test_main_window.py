@@ -74,7 +74,8 @@ def test_grid_text_is_readable_without_colour(make_window) -> None:
              for c in range(model.columnCount())}
     # Every answered cell starts with its verdict's symbol; its accessible text has the words.
     answered = {t for t in texts if t != "—"}
-    assert answered and all(t[0] in "✓▲✗?" for t in answered)
+    assert answered
+    assert all(t[0] in "✓▲✗?" for t in answered)
     words = {model.data(model.index(r, c), Qt.ItemDataRole.AccessibleTextRole)
              for r in range(model.rowCount()) for c in range(model.columnCount())}
     assert any("Runs great" in w for w in words)
@@ -388,7 +389,8 @@ def test_about_names_versions_and_sources(make_window) -> None:
     assert "MIT License" in text
     assert "Where the numbers come from" in text
     assert "Hugging Face" in text
-    assert ".toml" not in text and "docs/" not in text
+    assert ".toml" not in text
+    assert "docs/" not in text
     dialog.close()
 
 

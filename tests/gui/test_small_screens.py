@@ -44,7 +44,8 @@ def fully_shown(widget, window) -> bool:
 def test_the_window_is_never_larger_than_the_screen(make_window, screen, width, height) -> None:
     screen.set(width, height)
     window = make_window(lambda: load_snapshot("one-nvidia"))
-    assert window.width() <= width and window.height() <= height - 24
+    assert window.width() <= width
+    assert window.height() <= height - 24
     assert window.minimumSizeHint().width() <= max(width, 1024)
 
 
@@ -62,7 +63,8 @@ def test_a_restored_size_is_clamped_to_a_smaller_screen(make_window, screen, set
     big.close()
     screen.set(1366, 768)
     window = make_window(lambda: load_snapshot("one-nvidia"), store=settings)
-    assert window.width() <= 1366 and window.height() <= 768
+    assert window.width() <= 1366
+    assert window.height() <= 768
 
 
 def test_1366_by_768_shows_the_command_and_copy(make_window, screen, qtbot) -> None:
@@ -131,5 +133,6 @@ def test_twice_the_scale_on_a_small_screen_fits(tmp_path) -> None:
     shown = json.loads(result.stdout.strip().splitlines()[-1])
     assert shown["ratio"] == 2
     assert shown["area"] == [1366, 768]
-    assert shown["frame"][0] <= 1366 and shown["frame"][1] <= 768
+    assert shown["frame"][0] <= 1366
+    assert shown["frame"][1] <= 768
     assert shown["copy"]
