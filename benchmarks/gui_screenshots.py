@@ -7,6 +7,14 @@
 Uses recorded machines from tests/data/snapshots, with RAM bandwidth filled as today's probe
 fills it (llmcheck.probe.bandwidth's CPU class table, where the recording has none), and a
 temporary settings file. The window is 1280x800 unless --size says otherwise.
+
+``--docs`` takes the pictures in docs/screenshots/ instead, under Xvfb with the real xcb
+platform, the window sized by itself to the screen as a user's would be (run from the root)::
+
+    .venv/bin/python benchmarks/gui_screenshots.py --docs
+
+It starts one Xvfb per picture: the first screen on a 1366x768 screen, a won't-fit case, and
+the first screen at QT_SCALE_FACTOR=2 on a 2732x1536 screen (1366x768 at 2x).
 """
 
 from __future__ import annotations
@@ -34,7 +42,14 @@ def main() -> int:
     parser.add_argument("--real-probe", action="store_true", help="also shoot this machine")
     parser.add_argument("--dark", action="store_true", help="a dark system palette (Fusion)")
     parser.add_argument("--size", default="1280x800", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--docs", action="store_true",
+                        help="the pictures of docs/screenshots/, each under its own Xvfb")
+    parser.add_argument("--docs-shot", help=argparse.SUPPRESS)  # one picture, run by --docs
     args = parser.parse_args()
+    if args.docs:
+        return _docs_pictures()
+    if args.docs_shot:
+        return _docs_shot(args.docs_shot)
     width, height = (int(n) for n in args.size.lower().split("x"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -163,6 +178,70 @@ def main() -> int:
     if args.real_probe:
         shoot("20-this-machine", _real_probe)
     QThreadPool.globalInstance().waitForDone(30_000)  # no worker may outlive the app
+    tmp.cleanup()
+    return 0
+
+
+# name: (Xvfb screen, QT_SCALE_FACTOR, recorded machine, what to select: None = the best pick)
+DOCS_SHOTS: dict[str, tuple[str, str, str, tuple[str, str] | None]] = {
+    "first-screen": ("1366x768x24", "1", "cpu-laptop", None),
+    "wont-fit": ("1366x768x24", "1", "cpu-laptop", ("lfm2-24b-a2b", "Q4_K_M")),
+    "first-screen-2x": ("2732x1536x24", "2", "cpu-laptop", None),
+    "first-screen-1024x700": ("1024x700x24", "1", "one-nvidia", None),
+}
+
+
+def _docs_pictures() -> int:
+    import subprocess
+
+    out = ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for name, (screen, scale, _machine, _cell) in DOCS_SHOTS.items():
+        env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "QT_SCALE_FACTOR": scale}
+        command = ["xvfb-run", "-a", "-s", f"-screen 0 {screen}", sys.executable,
+                   str(Path(__file__).resolve()), f"--docs-shot={name}"]
+        failed += subprocess.run(command, env=env, check=False).returncode != 0
+    return 1 if failed else 0
+
+
+def _docs_shot(name: str) -> int:
+    """One picture of docs/screenshots/, on the screen this process was given."""
+    from PySide6.QtCore import QEventLoop, QSettings, QThreadPool, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from llmcheck.gui.main_window import MainWindow
+    from llmcheck.probe.bandwidth import apply_bandwidth
+    from llmcheck.snapshot import snapshot_from_dict
+
+    _screen, _scale, machine, cell = DOCS_SHOTS[name]
+    app = QApplication(["llmcheck"])
+    app.setApplicationDisplayName("llmcheck")
+    snap = snapshot_from_dict(json.loads((SNAPSHOTS / f"{machine}.json").read_text("utf-8")))
+    memory, issues = apply_bandwidth(snap.memory, snap.cpu, system=None)
+    snap = replace(snap, memory=memory, problems=snap.problems + issues)
+    tmp = tempfile.TemporaryDirectory()
+    settings = QSettings(str(Path(tmp.name) / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(probe=lambda: snap, settings=settings, start_probe=False)
+    window.show()
+    loop = QEventLoop()
+    window.probe_finished.connect(loop.quit)
+    QTimer.singleShot(30_000, loop.quit)
+    window.start_probe()
+    loop.exec()
+    if cell is not None:
+        window.grid.select(*cell)
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    path = ROOT / "docs" / "screenshots" / f"{name}.png"
+    window.grab().save(str(path))
+    geometry = window.frameGeometry()
+    sys.stdout.write(f"saved {path}: window {geometry.width()}x{geometry.height()} on a"
+                     f" {app.primaryScreen().availableGeometry().width()}x"
+                     f"{app.primaryScreen().availableGeometry().height()} screen\n")
+    window.close()
+    QThreadPool.globalInstance().waitForDone(30_000)
     tmp.cleanup()
     return 0
 

@@ -38,6 +38,7 @@ from llmcheck.snapshot import Source, SystemSnapshot
 if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant
     from llmcheck.estimate import DeviceBudget, Fit, RunConfig
+    from llmcheck.recommend import Alternative
 
 __all__ = [
     "THIS_MACHINE",
@@ -93,6 +94,7 @@ class Session:
         self.answer_cache: dict[AnswerKey, tuple[MachineAnswer, ...]] = {}
         self.answer_failures: dict[AnswerKey, str] = {}
         self.answers_in_flight: AnswerKey | None = None
+        self.alternative_cache: dict[tuple[GridKey, str, str], tuple[Alternative, ...]] = {}
 
     # --- settings ---------------------------------------------------------------------------
 
@@ -251,27 +253,68 @@ class Session:
         return self.estimator.best_quant(variant, snapshot, self.config)
 
     def details_words(
-        self, variant: ModelVariant, fit: Fit, verdict_of: Callable[[str | None], str | None]
+        self, variant: ModelVariant, fit: Fit, row_fits: Sequence[Fit]
     ) -> tuple[str, str]:
         """The recommendation and the bandwidth note for one fit's details.
 
-        ``verdict_of`` gives the grid's verdict for a quant of the same variant. Faults become
-        words: the rest of the details stand.
+        ``row_fits`` are the grid's answers for the same variant: the recommended quant is the
+        one that runs best among them, verdict first, then quality. Faults become words: the
+        rest of the details stand.
         """
         snapshot = self.current_snapshot()
         if snapshot is None:
             return "unknown", ""
-        try:
-            best = self.best_quant(variant, snapshot)
-        except Exception as exc:  # noqa: BLE001 - boundary: the rest of the details stand
-            best_text = f"unknown ({str(exc).strip() or type(exc).__name__})"
-        else:
-            best_text = best_quant_words(best, verdict_of(best))
+        best = self.recommended_fit(variant, row_fits)
+        best_text = best_quant_words(
+            None if best is None else best.quant, None if best is None else str(best.verdict)
+        )
         try:
             note = bandwidth_note(fit, self.budgets(snapshot), snapshot)
         except Exception:  # noqa: BLE001 - boundary: the basis stands without its source
             note = ""
         return best_text, note
+
+    def recommended_fit(self, variant: ModelVariant, fits: Sequence[Fit]) -> Fit | None:
+        """The quant to recommend for ``variant`` among the grid's ``fits``: verdict first
+        (runs great, then tight), then quality (``llmcheck.recommend.best_quant_of``)."""
+        from llmcheck.recommend import best_quant_of
+
+        return best_quant_of(variant, fits)
+
+    def recommendations(self, fits: Sequence[Fit] | None = None) -> dict[str, Any] | None:
+        """The answer at the top, as ``llmcheck --json`` words it (``recommendations`` with its
+        ``summary``): None before a machine is read or without answers."""
+        from llmcheck.recommend import recommend
+        from llmcheck.render.words import summary_sentence
+        from llmcheck.report import recommendations_to_dict
+
+        if self.current_snapshot() is None:
+            return None
+        fits = tuple(self.current_fits() if fits is None else fits)
+        if not fits:
+            return None
+        picks = recommendations_to_dict(recommend(fits, self.catalog()), fits, self.config)
+        picks["summary"] = summary_sentence(picks)
+        return picks
+
+    def alternatives(self, variant: ModelVariant, fit: Fit) -> tuple[Alternative, ...]:
+        """The nearest configurations that fit, for a cell that won't (cached per question)."""
+        from llmcheck.recommend import alternatives
+
+        snapshot = self.current_snapshot()
+        if snapshot is None or str(fit.verdict) != "wont_fit":
+            return ()
+        key = (self.grid_key(), variant.id, fit.quant)
+        if key not in self.alternative_cache:
+            from llmcheck.estimate import max_context
+
+            estimator = self.estimator
+            self.alternative_cache[key] = alternatives(
+                variant, fit.quant, fit.config, self.catalog(),
+                lambda v, q, c: estimator.estimate(v, q, c, snapshot),
+                lambda v, q, c: max_context(v, q, c, snapshot),
+            )
+        return self.alternative_cache[key]
 
     def grid_key(self) -> GridKey:
         """The cache key of the grid shown now."""
@@ -373,13 +416,17 @@ class Session:
     # --- the report -------------------------------------------------------------------------
 
     def report(self) -> dict[str, Any]:
-        """The report of the machine and settings shown, as ``llmcheck --json`` builds it."""
+        """The report of the machine and settings shown, as ``llmcheck --json`` builds it (with
+        the recommendation's summary worded, as the command line words it)."""
+        from llmcheck.render.words import summarize
         from llmcheck.report import build_report
 
         snapshot = self.current_snapshot()
         if snapshot is None:
             raise ValueError("no machine has been read yet")
-        return build_report(snapshot, self.current_fits(), self.config, catalog=self.catalog())
+        return summarize(
+            build_report(snapshot, self.current_fits(), self.config, catalog=self.catalog())
+        )
 
 
 def with_measured_bandwidth(snapshot: SystemSnapshot, measure: MeasureBandwidth) -> SystemSnapshot:

@@ -16,6 +16,7 @@ from llmcheck.session import AnswerKey, Session
 
 if TYPE_CHECKING:
     from llmcheck.machines import MachineAnswer
+    from llmcheck.recommend import Alternative
 
 REVERSE_TAB = 1
 
@@ -25,6 +26,7 @@ class DetailTabs(QTabWidget):
     ``pool`` (1,000 machines take seconds) and says ``answers_updated`` when they are shown."""
 
     answers_updated = Signal()
+    alternative_chosen = Signal(object)  # a llmcheck.recommend.Alternative the user clicked
 
     def __init__(
         self, session: Session, grid: GridPanel, pool: QThreadPool, parent: QWidget | None = None
@@ -41,6 +43,8 @@ class DetailTabs(QTabWidget):
         self.addTab(self.details, "D&etails")
         self.addTab(self.reverse, "&Which machines run it")
         self.currentChanged.connect(self._on_current_changed)
+        self.details.alternative_chosen.connect(self._on_alternative_chosen)
+        self.alternatives: tuple[Alternative, ...] = ()
 
     def show_cell(self, index: QModelIndex) -> None:
         """Show the cell ``index`` of the grid (invalid: none)."""
@@ -59,16 +63,24 @@ class DetailTabs(QTabWidget):
             self.details.clear()
             return
         variant = model.variant(index.row())
-        best_text, note = self._session.details_words(
-            variant, fit, lambda quant: self._verdict_of(index.row(), quant)
-        )
+        session = self._session
+        best_text, note = session.details_words(variant, fit, model.row_fits(index.row()))
         self.details.show_fit(variant, fit, best_text=best_text, bandwidth_note=note)
+        self.alternatives = ()
+        if str(fit.verdict) == "wont_fit":
+            try:
+                self.alternatives = session.alternatives(variant, fit)
+            except Exception:  # noqa: BLE001 - boundary: the details stand without them
+                self.alternatives = ()
+            names = {v.id: v.name for v in session.catalog().variants}
+            self.details.show_alternatives(tuple(
+                sentences.alternative_words(a, names.get(a.variant_id, a.variant_id))
+                for a in self.alternatives
+            ))
 
-    def _verdict_of(self, row: int, quant: str | None) -> str | None:
-        model = self._grid.model
-        column = next((c for c in range(model.columnCount()) if model.quant(c) == quant), None)
-        fit = None if column is None else model.fit(row, column)
-        return None if fit is None else str(fit.verdict)
+    def _on_alternative_chosen(self, number: int) -> None:
+        if 0 <= number < len(self.alternatives):
+            self.alternative_chosen.emit(self.alternatives[number])
 
     def _show_reverse(self) -> None:
         index = self._grid.view.currentIndex()

@@ -1,7 +1,10 @@
-"""The details of one grid cell: memory bars, the verdict's sentences, the llama.cpp command."""
+"""The details of one grid cell: the verdict, the llama.cpp command (or, for a configuration
+that will not run, the nearest ones that do), memory bars and the verdict's sentences."""
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -22,6 +25,7 @@ from llmcheck.render.sentences import (
     context_words,
     max_context_words,
     placement_words,
+    short_words,
     speed_basis,
     speed_long,
 )
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from llmcheck.estimate import DeviceUse, Fit
 
 NO_CELL = "Choose a cell of the grid to see its details."
+NO_COMMAND = "No command: this will not run here"
 # Details shown as a paragraph across the panel rather than in the form's narrow value column.
 WIDE_DETAILS = frozenset({"basis"})
 DETAILS = (
@@ -54,6 +59,7 @@ class DetailsPanel(QScrollArea):
     """
 
     command_copied = Signal(str)
+    alternative_chosen = Signal(int)  # the index of a line of "What would fit"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +73,39 @@ class DetailsPanel(QScrollArea):
         font.setBold(True)
         self.title.setFont(font)
         layout.addWidget(self.title)
+        # The verdict in a line, with how short a configuration that won't fit is.
+        self.verdict_line = QLabel("")
+        self.verdict_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.verdict_line.setWordWrap(True)
+        self.verdict_line.setAccessibleName("Verdict in words")
+        layout.addWidget(self.verdict_line)
+        # The command comes first, where a small screen still shows it.
+        command_row = QHBoxLayout()
+        self.command_edit = QLineEdit()
+        self.command_edit.setReadOnly(True)
+        self.command_edit.setAccessibleName("llama.cpp command")
+        self.command_edit.setPlaceholderText("llama.cpp command")
+        self.copy_button = QPushButton("&Copy")
+        self.copy_button.setAccessibleName("Copy the llama.cpp command")
+        self.copy_button.setEnabled(False)
+        self.copy_button.clicked.connect(self._on_copy_button_clicked)
+        command_row.addWidget(self.command_edit, 1)
+        command_row.addWidget(self.copy_button)
+        self.command_title = QLabel("llama.cpp command:")
+        layout.addWidget(self.command_title)
+        layout.addLayout(command_row)
+        # For a configuration that will not run: the nearest that do, as links.
+        self.alternatives_label = QLabel("")
+        self.alternatives_label.setTextFormat(Qt.TextFormat.RichText)
+        self.alternatives_label.setWordWrap(True)
+        self.alternatives_label.setAccessibleName("What would fit")
+        self.alternatives_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.alternatives_label.linkActivated.connect(self._on_alternative_link)
+        self.alternatives_label.hide()
+        layout.addWidget(self.alternatives_label)
         self.bars_box = QVBoxLayout()
         layout.addLayout(self.bars_box)
         self.bars: list[MemoryBar] = []
@@ -98,19 +137,6 @@ class DetailsPanel(QScrollArea):
             else:
                 form.addRow(f"{text}:", label)
         layout.addLayout(form)
-        command_row = QHBoxLayout()
-        self.command_edit = QLineEdit()
-        self.command_edit.setReadOnly(True)
-        self.command_edit.setAccessibleName("llama.cpp command")
-        self.command_edit.setPlaceholderText("llama.cpp command")
-        self.copy_button = QPushButton("&Copy")
-        self.copy_button.setAccessibleName("Copy the llama.cpp command")
-        self.copy_button.setEnabled(False)
-        self.copy_button.clicked.connect(self._on_copy_button_clicked)
-        command_row.addWidget(self.command_edit, 1)
-        command_row.addWidget(self.copy_button)
-        layout.addWidget(QLabel("llama.cpp command:"))
-        layout.addLayout(command_row)
         self.assumptions_label = QLabel("")
         self.assumptions_label.setTextFormat(Qt.TextFormat.PlainText)
         self.assumptions_label.setWordWrap(True)
@@ -131,13 +157,21 @@ class DetailsPanel(QScrollArea):
             label.setText(f"{label.accessibleName()}: —" if key in WIDE_DETAILS else "—")
             label.setToolTip("")
         self.command_edit.clear()
+        self.command_edit.setPlaceholderText("llama.cpp command")
         self.copy_button.setEnabled(False)
         self.assumptions_label.clear()
+        self.verdict_line.clear()
+        self.show_alternatives(())
 
     def show_fit(
         self, variant: ModelVariant, fit: Fit, *, best_text: str, bandwidth_note: str
     ) -> None:
-        """Show one fit; ``best_text`` and ``bandwidth_note`` are the window's sentences."""
+        """Show one fit; ``best_text`` and ``bandwidth_note`` are the window's sentences.
+
+        A new cell starts at the top of the details. A configuration that will not run shows
+        no command to copy; ``show_alternatives`` lists what would.
+        """
+        self.verticalScrollBar().setValue(0)
         self._set_bars(fit.devices)
         self.title.setText(
             f"{variant.name} · {fit.quant} · {context_words(fit.config.context_tokens)}"
@@ -160,12 +194,39 @@ class DetailsPanel(QScrollArea):
         )
         labels["placement"].setText(placement_words(fit, variant.architecture.n_layer + 1))
         labels["reason"].setText(clean_text(fit.reason, limit=600) if fit.reason else "—")
-        self.command_edit.setText(fit.llama_cpp_command)
+        wont_fit = str(fit.verdict) == "wont_fit"
+        short = short_words(fit)
+        self.verdict_line.setText(
+            f"{verdict_style(fit.verdict).badge}" + (f": {short}" if short else "")
+            + (f" · {speed_long(fit)}" if not wont_fit else "")
+        )
+        command = "" if wont_fit else fit.llama_cpp_command
+        self.command_edit.setText(command)
+        self.command_edit.setPlaceholderText(NO_COMMAND if wont_fit else "llama.cpp command")
         self.command_edit.setCursorPosition(0)
-        self.copy_button.setEnabled(bool(fit.llama_cpp_command))
+        self.copy_button.setEnabled(bool(command))
+        if not wont_fit:
+            self.show_alternatives(())
         self.assumptions_label.setText(
             "Assumptions: " + "; ".join(fit.assumptions) if fit.assumptions else ""
         )
+
+    def show_alternatives(self, lines: Sequence[str]) -> None:
+        """The nearest configurations that fit, as links (none: hidden)."""
+        if not lines:
+            self.alternatives_label.clear()
+            self.alternatives_label.hide()
+            return
+        items = "".join(
+            f'<li><a href="alt:{i}">{html.escape(line)}</a></li>' for i, line in enumerate(lines)
+        )
+        self.alternatives_label.setText(f"<b>What would fit:</b><ul>{items}</ul>")
+        self.alternatives_label.show()
+
+    def _on_alternative_link(self, link: str) -> None:
+        number = link.removeprefix("alt:")
+        if number.isdigit():
+            self.alternative_chosen.emit(int(number))
 
     def _set_bars(self, devices: tuple[DeviceUse, ...]) -> None:
         for bar in self.bars:

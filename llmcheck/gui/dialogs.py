@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
 )
 
 from llmcheck import __version__ as llmcheck_version
-from llmcheck.machines import data_source_notes
 
 if TYPE_CHECKING:
     from llmcheck.session import Session
@@ -39,32 +38,44 @@ class SaveFileDialog:
 
 
 def about_notes(session: Session) -> tuple[str, ...]:
-    """What the About box lists under "Data sources": the catalog's size and each data file's
-    own note on where its numbers come from."""
-    notes: list[str] = []
+    """What the About box says about the catalog: how many models and quantizations it knows."""
     try:
         catalog = session.catalog()
-        notes.append(
-            f"{len(catalog.variants)} LFM2 / LFM2.5 variants and {len(catalog.quants)}"
-            " quantizations in llmcheck's catalog"
-        )
     except (OSError, ValueError) as exc:
-        notes.append(f"The model catalog could not be read: {exc}")
-    notes.extend(data_source_notes())
-    return tuple(notes)
+        return (f"The model catalog could not be read: {exc}",)
+    return (
+        f"{len(catalog.variants)} LFM2 / LFM2.5 models and {len(catalog.quants)}"
+        " quantizations",
+    )
+
+
+# Where the numbers come from, for a user (the data files' own notes, with their sources, are
+# in the repository's docs/).
+DATA_SOURCES = (
+    "Model sizes and settings: Liquid AI's published GGUF files on Hugging Face and their"
+    " model cards.",
+    "Memory needed: llama.cpp's own rules for weights, KV cache and buffers, checked against"
+    " llama.cpp's logs.",
+    "This machine: read from its drivers and operating system (nothing is sent anywhere).",
+    "What-if machines: the makers' published memory sizes and bandwidths.",
+    "Speeds: estimated from memory bandwidth and checked against llama.cpp measurements.",
+)
 
 
 def about_text(catalog_notes: tuple[str, ...]) -> str:
-    """The About box's rich text: versions and where the data came from."""
-    notes = "".join(f"<li>{_escape(note)}</li>" for note in catalog_notes) or "<li>none</li>"
+    """The About box's rich text: what llmcheck is, its version and license, and where its
+    data comes from."""
+    sources = "".join(f"<li>{_escape(note)}</li>" for note in (*DATA_SOURCES, *catalog_notes))
     return (
-        f"<h2>llmcheck {llmcheck_version}</h2>"
-        "<p>Will a Liquid AI LFM2 / LFM2.5 model run on this machine, at which GGUF "
-        "quantization and context, and how fast (llama.cpp)?</p>"
-        "<p>Estimates, not measurements: check them against llama.cpp's own log.</p>"
-        f"<p>Qt {qVersion()} &middot; PySide6 {pyside_version} &middot; "
-        f"Python {sys.version.split()[0]}</p>"
-        f"<p><b>Data sources</b></p><ul>{notes}</ul>"
+        f"<h2>llmcheck {_escape(llmcheck_version)}</h2>"
+        "<p>Which Liquid AI LFM2 / LFM2.5 models run on this computer with llama.cpp: at which"
+        " GGUF quantization and context length, and about how fast.</p>"
+        "<p>The answers are estimates, not measurements: llama.cpp's own log has the final"
+        " word.</p>"
+        "<p>Free software under the MIT License.</p>"
+        f"<p><b>Where the numbers come from</b></p><ul>{sources}</ul>"
+        f"<p><small>Qt {qVersion()} &middot; PySide6 {pyside_version} &middot; "
+        f"Python {sys.version.split()[0]}</small></p>"
     )
 
 

@@ -24,7 +24,9 @@ from llmcheck.render.sentences import DeviceRow
 from llmcheck.render.units import clean_text
 from llmcheck.session import THIS_MACHINE
 
-_MAX_DEVICE_TABLE_PX = 260
+# A GPU server lists eight devices: past about four rows the table scrolls, so the machine panel
+# never takes the grid's room on a small screen.
+_MAX_DEVICE_TABLE_ROWS = 4
 
 
 class MachinePanel(QGroupBox):
@@ -34,8 +36,11 @@ class MachinePanel(QGroupBox):
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Machine", parent)
+        # No title: "Show:" and the table say what it is, and a small screen needs the line.
+        super().__init__("", parent)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(4)
         chooser = QHBoxLayout()
         self.combo = QComboBox()
         self.combo.setAccessibleName("Machine")
@@ -69,6 +74,8 @@ class MachinePanel(QGroupBox):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.device_view.setWordWrap(False)
+        # Tab moves on to the next control: arrow keys move within the table.
+        self.device_view.setTabKeyNavigation(False)
         layout.addWidget(self.device_view)
         self.fit_device_view()
         self.problems_label = QLabel("")
@@ -78,6 +85,15 @@ class MachinePanel(QGroupBox):
         self.problems_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problems_label.hide()
         layout.addWidget(self.problems_label)
+        # Notes that need nothing from the user ("no NVIDIA library" where there is no NVIDIA
+        # GPU): one quiet line, not a problem.
+        self.info_label = QLabel("")
+        self.info_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.info_label.setWordWrap(True)
+        self.info_label.setAccessibleName("Notes about this machine")
+        self.info_label.setEnabled(False)  # drawn in the palette's quieter text colour
+        self.info_label.hide()
+        layout.addWidget(self.info_label)
 
     def add_machines(self, machines: Sequence[CatalogMachine]) -> None:
         """List the what-if machines after "This machine" (once), without a change signal."""
@@ -93,9 +109,14 @@ class MachinePanel(QGroupBox):
         return str(self.combo.currentData())
 
     def show_machine(
-        self, rows: Sequence[DeviceRow], summary: str, problems: Sequence[str]
+        self,
+        rows: Sequence[DeviceRow],
+        summary: str,
+        problems: Sequence[str],
+        notes: Sequence[str] = (),
     ) -> None:
-        """Show a machine's devices, its summary line and its problems (already in words)."""
+        """Show a machine's devices, its summary line, its problems and its calm notes (all
+        already in words)."""
         self.device_model.set_rows(rows)
         self.fit_device_view()
         self.summary.setText(summary)
@@ -107,15 +128,20 @@ class MachinePanel(QGroupBox):
             self.problems_label.show()
         else:
             self.problems_label.hide()
+        self.info_label.setText("Note: " + " ".join(notes) if notes else "")
+        self.info_label.setVisible(bool(notes))
 
     def clear(self) -> None:
         """No machine yet."""
         self.device_model.set_rows(())
 
     def fit_device_view(self) -> None:
-        """As tall as its rows (a GPU server may list eight): no empty space, no scroll bar."""
+        """As tall as its rows, up to four (a GPU server may list eight: then it scrolls)."""
         view = self.device_view
         view.resizeRowsToContents()
-        rows = sum(view.rowHeight(r) for r in range(self.device_model.rowCount()))
+        heights = [view.rowHeight(r) for r in range(self.device_model.rowCount())]
+        rows = sum(heights[:_MAX_DEVICE_TABLE_ROWS])
+        if len(heights) > _MAX_DEVICE_TABLE_ROWS:
+            rows += view.horizontalScrollBar().sizeHint().height() // 2
         height = view.horizontalHeader().height() + rows + 2 * view.frameWidth() + 2
-        view.setFixedHeight(min(height, _MAX_DEVICE_TABLE_PX))
+        view.setFixedHeight(height)

@@ -17,7 +17,9 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QObject,
+    QRect,
     QSettings,
+    QSize,
     Qt,
     QThreadPool,
     QTimer,
@@ -30,6 +32,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QPaintEvent,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -37,13 +40,13 @@ from llmcheck.gui import machine_actions, saving
 from llmcheck.gui.bandwidth_task import BandwidthTask
 from llmcheck.gui.detail_tabs import DetailTabs
 from llmcheck.gui.dialogs import AboutDialog, about_notes
-from llmcheck.gui.grid_panel import GridPanel, give_grid_room
+from llmcheck.gui.grid_panel import AnswerBanner, GridPanel, give_grid_room
 from llmcheck.gui.local_files import LocalFiles, gguf_paths
 from llmcheck.gui.machine_panel import MachinePanel
 from llmcheck.gui.menus import build_menus
 from llmcheck.gui.settings_panel import SettingsPanel
 from llmcheck.gui.status_strip import StatusStrip
-from llmcheck.gui.widgets import CONTEXT_STEPS
+from llmcheck.gui.widgets import CONTEXT_STEPS, snap_context
 from llmcheck.gui.workers import ComputeWorker, ProbeSignals, ProbeWorker
 from llmcheck.machines import CatalogMachine, Estimator
 from llmcheck.render import sentences
@@ -58,14 +61,27 @@ if TYPE_CHECKING:
     from llmcheck.gui.custom_machine import CustomMachineDialog
     from llmcheck.gui.machine_picker import MachinePickerDialog
     from llmcheck.probe.bandwidth_measure import BandwidthMeasurement
+    from llmcheck.recommend import Alternative
 
 # How long to wait before telling the user the probe seems stuck (it keeps running).
 PROBE_PATIENCE_S = 45.0
 # The narrowest the details panel gets when the grid is first given room for all its columns.
-DETAILS_MIN_WIDTH_PX = 380
+DETAILS_MIN_WIDTH_PX = 340
 # How long closing waits for the window's workers (a probe has its own 20 s timeout); a worker
 # still running after that finds its window gone and drops its answer (workers._report).
 CLOSE_WAIT_S = 30.0
+# The window's size on first start, unless the screen is smaller: then the screen's available
+# area (never larger; a restored geometry is clamped the same way).
+DEFAULT_SIZE = QSize(1280, 820)
+WINDOW_TITLE = "Which LFM2 models run here"
+# The alternatives (llmcheck.recommend.alternatives) that keep the window's settings.
+SAME_SETTINGS_CHANGES = frozenset({"smaller quant", "smaller model"})
+
+
+def available_geometry(widget: QWidget) -> QRect:
+    """The screen area a window may take (without panels and docks): tests inject a small one."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 820)
 
 
 def _default_probe() -> SystemSnapshot:
@@ -153,8 +169,12 @@ class MainWindow(QMainWindow):
         self._painted = False
         self._closed = False  # closed: start no more work (see closeEvent)
         self._splitter_placed = False  # the grid was given room once (or the user's layout kept)
+        self._splitter_own = False  # the user moved the splitter (or it was restored)
         self.last_error: str | None = None
-        self.setWindowTitle("llmcheck — which LFM2 models run here")
+        self._select_best = True  # select the best pick when the next grid arrives
+        self._pending_pick: tuple[str, str] | None = None  # a cell to select once shown
+        # The application's display name ("llmcheck") is added by the desktop: not repeated.
+        self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("llmcheck-main-window")
         self._build_panels()
         self.local_files = LocalFiles(self)
@@ -178,12 +198,13 @@ class MainWindow(QMainWindow):
     def _build_panels(self) -> None:
         central = QWidget()
         outer = QVBoxLayout(central)
-        outer.setContentsMargins(10, 8, 10, 8)
-        outer.setSpacing(8)
+        outer.setContentsMargins(8, 6, 8, 6)
+        outer.setSpacing(6)
         self.status = StatusStrip()
         self.machine_panel = MachinePanel()
         self.settings_panel = SettingsPanel()
         self.grid = GridPanel()
+        self.banner = AnswerBanner()
         self.tabs = DetailTabs(self.session, self.grid, self.pool)
         self.details = self.tabs.details
         self.reverse = self.tabs.reverse
@@ -192,10 +213,13 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        outer.addWidget(self.status)
+        self.splitter.splitterMoved.connect(self._on_splitter_moved)
         outer.addWidget(self.machine_panel)
         outer.addWidget(self.settings_panel)
+        outer.addWidget(self.banner)
         outer.addWidget(self.splitter, 1)
+        # The status line and "Probe again" sit at the bottom, out of the answer's way.
+        outer.addWidget(self.status)
         self.setCentralWidget(central)
         # The parts tests, benchmarks and the About box reach for.
         self.status_label = self.status.label
@@ -218,6 +242,9 @@ class MainWindow(QMainWindow):
         self.grid.filled.connect(self._on_grid_filled)
         self.details.command_copied.connect(self._on_details_command_copied)
         self.tabs.answers_updated.connect(self.answers_updated)
+        self.tabs.alternative_chosen.connect(self._on_alternative_chosen)
+        self.banner.pick_chosen.connect(self._on_pick_chosen)
+        self.banner.say("Reading this machine…")
 
     # --- workers ----------------------------------------------------------------------------
 
@@ -265,6 +292,7 @@ class MainWindow(QMainWindow):
         if self.session.machines_error:
             self._show_error(self.session.machines_error)
         self._announce_probe = True
+        self._select_best = True
         self._show_machine()  # probe_finished follows once the grid is filled
 
     def _on_probe_worker_failed(self, ticket: int, message: str) -> None:
@@ -384,6 +412,7 @@ class MainWindow(QMainWindow):
 
     def _on_machine_combo_changed(self, _index: int) -> None:
         self.session.machine_key = self.machine_panel.machine_key()
+        self._select_best = True
         self._show_machine()
 
     def _show_machine(self) -> None:
@@ -398,8 +427,9 @@ class MainWindow(QMainWindow):
             budgets = ()
             self._show_error(f"The device budgets could not be computed: {describe(exc)}")
         rows = sentences.device_rows(snapshot, budgets, can_measure=self.session.can_measure())
-        self.machine_panel.show_machine(rows, sentences.machine_summary(snapshot),
-                                        sentences.problem_lines(snapshot.problems))
+        problems, notes = sentences.split_problems(snapshot)
+        self.machine_panel.show_machine(rows, sentences.machine_summary(snapshot), problems,
+                                        notes)
         self.bandwidth_task.show_source()
         self._sync_measure_action()
         self.settings_panel.fill_devices(snapshot)
@@ -436,6 +466,12 @@ class MainWindow(QMainWindow):
             return
         key = session.grid_key()
         self._save_settings()
+        if key not in session.fit_cache and key not in session.fit_failures:
+            # No stale grid: another machine's (or setting's) answers must not show as this
+            # one's while its own are computed.
+            shown = self.machine_combo.currentText() or "this machine"
+            self.grid.mark_updating(f"Working out what runs on {shown}…")
+            self.banner.say(f"Working out what runs on {shown}…")
         if key in session.fit_cache:
             self._show_fits(variants, quants, session.fit_cache[key])
         elif key in session.fit_failures:
@@ -476,7 +512,26 @@ class MainWindow(QMainWindow):
 
     def _show_fits(self, variants: Sequence[object], quants: Sequence[str],
                    fits: Sequence[Fit]) -> None:
+        self.grid_model.chosen_context_tokens = self.session.config.context_tokens
         self.grid.show_fits(variants, quants, fits)  # type: ignore[arg-type]
+        try:
+            answer = self.session.recommendations(fits) if fits else None
+        except Exception as exc:  # noqa: BLE001 - boundary: the grid stands without the answer
+            answer = None
+            self._show_error(f"The recommendation could not be worked out: {describe(exc)}")
+        if answer is None:
+            self.banner.say("")
+        else:
+            self.banner.show_answer(answer)
+        pick = self._pending_pick
+        if pick is None and self._select_best and answer is not None and answer.get("best"):
+            best = answer["best"]
+            pick = (str(best["variant"]), str(best["quant"]))
+        if fits:
+            self._select_best = False
+            self._pending_pick = None
+            if pick is not None:
+                self.grid.select(*pick)
         self.grid_updated.emit()
         if self._announce_probe:
             self._announce_probe = False
@@ -488,6 +543,15 @@ class MainWindow(QMainWindow):
     def _on_grid_filled(self) -> None:
         if not self._splitter_placed:
             self._splitter_placed = give_grid_room(self.splitter, self.grid, DETAILS_MIN_WIDTH_PX)
+
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        self._splitter_own = True  # the user's layout: resizing keeps it
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._splitter_placed and not self._splitter_own and self.grid_model.columnCount():
+            # A window made wider (or sized to a new screen) gives the grid its columns again.
+            give_grid_room(self.splitter, self.grid, DETAILS_MIN_WIDTH_PX)
 
     # --- details ----------------------------------------------------------------------------
 
@@ -512,6 +576,35 @@ class MainWindow(QMainWindow):
         if variant is not None:
             self.details.command_edit.setText(runtime_command(fit, variant, runtime))
             self.details.command_edit.setCursorPosition(0)
+
+    def _on_pick_chosen(self, variant_id: str, quant: str) -> None:
+        if self.grid.select(variant_id, quant):
+            self.grid_view.setFocus()
+
+    def _on_alternative_chosen(self, alternative: Alternative) -> None:
+        """Show a configuration that fits: its cell, with its settings where they differ."""
+        config = alternative.config
+        self._pending_pick = (alternative.variant_id, alternative.quant)
+        # A smaller quant or model keeps the settings (its config is the won't-fit cell's, which
+        # may be a model's own shorter context): only its cell is chosen.
+        if config == self.session.config or alternative.change in SAME_SETTINGS_CHANGES:
+            self._on_pick_chosen(*self._pending_pick)
+            self._pending_pick = None
+            return
+        panel = self.settings_panel
+        for widget in (panel.context_control, panel.kv_combo, panel.fa_check, panel.device_combo):
+            widget.blockSignals(True)
+        # The context control offers steps: the largest step at most the context that fits.
+        steps = [s for s in CONTEXT_STEPS if s <= config.context_tokens]
+        panel.context_control.set_context(steps[-1] if steps else snap_context(
+            config.context_tokens))
+        panel.kv_combo.setCurrentIndex(max(0, panel.kv_combo.findData(str(config.kv_type))))
+        panel.fa_check.setChecked(config.flash_attn)
+        panel.device_combo.setCurrentIndex(max(0, panel.device_combo.findData(config.device)))
+        for widget in (panel.context_control, panel.kv_combo, panel.fa_check, panel.device_combo):
+            widget.blockSignals(False)
+        panel.sync_flash_attention()
+        self._on_settings_panel_changed()
 
     def _on_details_command_copied(self, command: str) -> None:
         QGuiApplication.clipboard().setText(command)
@@ -550,11 +643,27 @@ class MainWindow(QMainWindow):
         self.session.config = self.settings_panel.run_config()
         geometry = s.value("geometry")
         restored = isinstance(geometry, QByteArray | bytes) and self.restoreGeometry(geometry)
-        if not restored:
-            self.resize(1280, 820)
+        self.fit_to_screen(keep=restored)
         splitter = s.value("splitter")
         if isinstance(splitter, QByteArray | bytes) and self.splitter.restoreState(splitter):
             self._splitter_placed = True  # the user's own layout
+            self._splitter_own = True
+
+    def fit_to_screen(self, *, keep: bool = False) -> None:
+        """Size the window to the screen's available area: the default size where it fits,
+        never larger than the screen (``keep``: a restored size, clamped the same way)."""
+        area = available_geometry(self)
+        wanted = self.size() if keep else DEFAULT_SIZE
+        # Room for the title bar and frame the desktop adds around the window.
+        frame_w = max(0, self.frameGeometry().width() - self.geometry().width())
+        frame_h = max(0, self.frameGeometry().height() - self.geometry().height()) or 32
+        width = max(320, min(wanted.width(), area.width() - frame_w))
+        height = max(240, min(wanted.height(), area.height() - frame_h))
+        self.setMinimumSize(min(self.minimumWidth(), width), min(self.minimumHeight(), height))
+        self.resize(width, height)
+        if not keep or not area.contains(self.frameGeometry()):
+            self.move(area.left() + (area.width() - width - frame_w) // 2,
+                      area.top() + max(0, (area.height() - height - frame_h) // 2))
 
     def _save_settings(self) -> None:
         self.settings_panel.save(self._settings)

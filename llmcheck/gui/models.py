@@ -15,7 +15,17 @@ from PySide6.QtGui import QColor
 
 from llmcheck.gui.widgets import plain_tip, verdict_style
 from llmcheck.machines import MachineAnswer
-from llmcheck.render.sentences import DeviceRow, bandwidth_text, fit_tooltip, speed_text
+from llmcheck.render.sentences import (
+    DeviceRow,
+    bandwidth_text,
+    budget_text,
+    cell_words,
+    context_capped,
+    fit_tooltip,
+    short_words,
+    speed_class,
+    speed_text,
+)
 from llmcheck.render.units import clean_text, format_bandwidth, format_bytes
 
 if TYPE_CHECKING:
@@ -25,11 +35,52 @@ if TYPE_CHECKING:
 Index = QModelIndex | QPersistentModelIndex
 VERDICT_ROLE = Qt.ItemDataRole.UserRole + 1  # the verdict's JSON string, for tests and sorting
 _BADGE_TEXT = QColor("#000000")
+# The speed class, marked in text (never colour alone) and shaded: the fill at full strength and
+# no mark for "fast" (most cells: no noise), lighter and "↓" for "usable" (under twice the
+# minimum speed), lightest and "↓↓" for "slow" (under it). Blended with white: black text stays
+# readable on every shade.
+SPEED_MARKS = {"fast": "", "usable": " ↓", "slow": " ↓↓"}
+SPEED_SHADES = {"fast": 1.0, "usable": 0.6, "slow": 0.35}
+CONTEXT_CAPPED_MARK = " *"
+# The widest text a cell may show, for sizing the columns.
+WIDEST_CELL = "✓ 888-1888 *"  # wider than "✗ -88.8 GiB" and "▲ 8.8-18 ↓↓"
 
 
-def cell_tooltip(variant_name: str, fit: Fit) -> str:
+def shade(fill: str, strength: float) -> QColor:
+    """``fill`` blended with white: 1.0 is the fill itself, 0.0 white."""
+    colour = QColor(fill)
+    return QColor(
+        round(255 - (255 - colour.red()) * strength),
+        round(255 - (255 - colour.green()) * strength),
+        round(255 - (255 - colour.blue()) * strength),
+    )
+
+
+def cell_text(fit: Fit, chosen_context_tokens: int | None = None) -> str:
+    """A cell: the verdict's symbol, the speed (or how short), the speed class's mark, and "*"
+    where the model was answered at its own longest context, shorter than the one chosen."""
+    text = f"{verdict_style(fit.verdict).symbol} {cell_words(fit)}"
+    klass = speed_class(fit) if str(fit.verdict) != "wont_fit" else None
+    if klass is not None:
+        text += SPEED_MARKS[klass]
+    if chosen_context_tokens is not None and context_capped(fit, chosen_context_tokens):
+        text += CONTEXT_CAPPED_MARK
+    return text
+
+
+def cell_tooltip(variant_name: str, fit: Fit, chosen_context_tokens: int | None = None) -> str:
     """A fit's tooltip, escaped: its reason may carry a device's name."""
-    return plain_tip(fit_tooltip(variant_name, fit, verdict_style(fit.verdict).words))
+    words = fit_tooltip(variant_name, fit, verdict_style(fit.verdict).words)
+    short = short_words(fit)
+    if short:
+        words += f"\n{short[0].upper()}{short[1:]}"
+    klass = speed_class(fit)
+    if klass is not None and str(fit.verdict) != "wont_fit":
+        words += f"\nSpeed class: {klass} (against the minimum speed)"
+    if chosen_context_tokens is not None and context_capped(fit, chosen_context_tokens):
+        words += (f"\n* This model takes at most {fit.config.context_tokens:,} tokens: it is"
+                  " answered at that context, shorter than the one chosen.")
+    return plain_tip(words)
 
 
 def short_machine_name(name: str) -> str:
@@ -48,6 +99,29 @@ class FitGridModel(QAbstractTableModel):
         self._variants: tuple[ModelVariant, ...] = ()
         self._quants: tuple[str, ...] = ()
         self._cells: tuple[tuple[Fit | None, ...], ...] = ()
+        self.chosen_context_tokens: int | None = None
+        self.updating = False  # the cells belong to another machine: show none of them
+
+    def mark_updating(self) -> None:
+        """The machine changed and its answers are on their way: hide the old cells."""
+        if self.updating or not self._cells:
+            return
+        self.updating = True
+        self._cells = tuple(tuple(None for _ in row) for row in self._cells)
+        self.dataChanged.emit(
+            self.index(0, 0), self.index(len(self._variants) - 1, len(self._quants) - 1)
+        )
+
+    def find(self, variant_id: str, quant: str) -> QModelIndex:
+        """The cell of ``variant_id`` x ``quant`` (invalid when not shown)."""
+        for row, variant in enumerate(self._variants):
+            if variant.id == variant_id and quant in self._quants:
+                return self.index(row, self._quants.index(quant))
+        return QModelIndex()
+
+    def row_fits(self, row: int) -> tuple[Fit, ...]:
+        """The answers shown in a row."""
+        return tuple(f for f in self._cells[row] if f is not None)
 
     def set_fits(
         self, variants: Sequence[ModelVariant], quants: Sequence[str], fits: Sequence[Fit]
@@ -58,6 +132,7 @@ class FitGridModel(QAbstractTableModel):
         the cells that changed, so the view keeps its current cell and asks only for what it
         paints. A reset makes Qt re-read every cell on the GUI thread (docs/faults.md).
         """
+        self.updating = False
         by_key = {(f.variant_id, f.quant): f for f in fits}
         new_variants = tuple(variants)
         new_quants = tuple(quants)
@@ -131,6 +206,10 @@ class FitGridModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignCenter)
         variant = self._variants[index.row()]
         if fit is None:
+            if self.updating and role in (
+                Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole
+            ):
+                return "…"
             if role == Qt.ItemDataRole.DisplayRole:
                 return "—"
             if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
@@ -138,13 +217,17 @@ class FitGridModel(QAbstractTableModel):
             return None
         style = verdict_style(fit.verdict)
         if role == Qt.ItemDataRole.DisplayRole:
-            return style.badge
+            return cell_text(fit, self.chosen_context_tokens)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return cell_tooltip(variant.name, fit)
+            return cell_tooltip(variant.name, fit, self.chosen_context_tokens)
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{variant.name} {fit.quant}: {style.words}"
+            klass = speed_class(fit)
+            how = short_words(fit) or speed_text(fit)
+            return f"{variant.name} {fit.quant}: {style.words}, {how}" + (
+                f", {klass}" if klass and str(fit.verdict) != "wont_fit" else "")
         if role == Qt.ItemDataRole.BackgroundRole:
-            return QColor(style.fill)
+            klass = speed_class(fit) if str(fit.verdict) != "wont_fit" else None
+            return shade(style.fill, SPEED_SHADES.get(klass or "fast", 1.0))
         if role == Qt.ItemDataRole.ForegroundRole:
             return _BADGE_TEXT
         if role == Qt.ItemDataRole.UserRole:
@@ -230,7 +313,9 @@ class DeviceTableModel(_ColumnsModel):
             return row.kind
         if column == 5:
             return bandwidth_text(row)
-        value = (row.total_bytes, row.free_bytes, row.budget_bytes)[column - 2]
+        if column == 4:
+            return budget_text(row)
+        value = (row.total_bytes, row.free_bytes)[column - 2]
         return format_bytes(value)
 
 

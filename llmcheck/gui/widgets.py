@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, QSize, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -84,10 +84,9 @@ def context_label(tokens: int) -> str:
 
 
 def context_step_label(tokens: int) -> str:
-    """A step as the context drop-down lists it: "4K", ..., "96K", "128K (max)"."""
-    if tokens == MAX_CONTEXT_TOKENS:
-        return f"{round(tokens / 1000)}K (max)"
-    return context_label(tokens)
+    """A step as the context drop-down lists it, the same count as everywhere else: "4,096",
+    ..., "98,304", "128,000"."""
+    return f"{tokens:,}"
 
 
 def snap_context(tokens: int) -> int:
@@ -209,9 +208,16 @@ class MemoryBar(QWidget):
         total = sum(s.size_bytes for s in self._segments)
         parts = ", ".join(f"{s.label} {format_bytes(s.size_bytes)}" for s in self._segments)
         words = f"{title}: needs {format_bytes(total)} of {format_bytes(budget_bytes)}\n{parts}"
+        if budget_bytes is not None and total > budget_bytes:
+            words = f"{format_bytes(total - budget_bytes)} short. {words}"
         self.setToolTip(plain_tip(words))
         self.setAccessibleDescription(words)
         self.update()
+
+    def over_budget(self) -> bool:
+        """The segments add up to more than the budget."""
+        total = sum(s.size_bytes for s in self._segments)
+        return self._budget_bytes is not None and total > self._budget_bytes
 
     def segments(self) -> tuple[BarSegment, ...]:
         """What the bar shows now."""
@@ -235,6 +241,8 @@ class MemoryBar(QWidget):
         used = format_bytes(total) if self._segments else "nothing to show"
         # The numbers keep their place at the right; a long device name gives way ("…").
         amount = f"{used} of {format_bytes(self._budget_bytes)} budget"
+        if self.over_budget():
+            amount = f"✗ {format_bytes(total - (self._budget_bytes or 0))} short · {amount}"
         amount_w = metrics.horizontalAdvance(amount)
         title_rect = QRectF(rect.left(), rect.top(), rect.width(), title_h)
         painter.drawText(
@@ -255,6 +263,15 @@ class MemoryBar(QWidget):
             painter.setBrush(QColor(segment.colour))
             painter.drawRect(QRectF(x, bar.top(), width, bar.height()))
             x += width
+        if self.over_budget() and self._budget_bytes is not None:
+            # What does not fit: hatched in vermillion, beyond the budget line, so it reads
+            # as "over" without colour too.
+            bx = bar.left() + bar.width() * self._budget_bytes / scale_max
+            over = QRectF(bx, bar.top(), bar.right() - bx, bar.height())
+            painter.setBrush(QColor(OKABE_ITO["vermillion"]))
+            painter.drawRect(over)
+            painter.setBrush(QBrush(QColor("#000000"), Qt.BrushStyle.BDiagPattern))
+            painter.drawRect(over)
         if self._budget_bytes is not None:
             bx = bar.left() + bar.width() * self._budget_bytes / scale_max
             painter.setPen(QPen(text_colour, 2, Qt.PenStyle.DashLine))

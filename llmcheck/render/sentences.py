@@ -9,9 +9,9 @@ came from the machine or a file goes through :func:`~llmcheck.render.units.clean
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmcheck.render.units import (
     clean_text,
@@ -25,29 +25,45 @@ from llmcheck.snapshot import Issue, MemoryKind, Source, SystemSnapshot
 if TYPE_CHECKING:
     from llmcheck.catalog import ModelVariant
     from llmcheck.estimate import DeviceBudget, Fit
+    from llmcheck.recommend import Alternative
 
 __all__ = [
     "MEASURE_FAILED_CODE",
     "DeviceRow",
+    "PickLine",
+    "alternative_words",
     "bandwidth_note",
     "bandwidth_range",
     "bandwidth_text",
     "bandwidth_words",
     "best_quant_words",
+    "budget_text",
+    "cell_words",
+    "context_capped",
     "context_words",
     "device_rows",
     "fit_tooltip",
+    "is_calm",
     "machine_summary",
     "max_context_words",
     "measured_words",
+    "pick_lines",
     "placement_words",
     "problem_lines",
+    "short_words",
+    "shortfall_bytes",
     "speed_basis",
+    "speed_class",
     "speed_long",
     "speed_text",
+    "split_problems",
 ]
 
-MEASURE_FAILED_CODE = "bandwidth_measure_failed"  # the probe's Issue code for a failed measurement
+MEASURE_FAILED_CODE = "bandwidth_measure_failed"
+# The NVIDIA probe's codes for "no NVIDIA driver / GPU here": calm on a machine without NVIDIA.
+CALM_NVIDIA_CODES = frozenset({
+    "nvml_library_not_found", "nvml_driver_not_loaded", "nvml_no_devices", "nvml_binding_missing",
+})  # the probe's Issue code for a failed measurement
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +81,7 @@ class DeviceRow:
     bandwidth_low_gb_s: float | None = None
     bandwidth_high_gb_s: float | None = None
     bandwidth_measured: bool = False
+    margin_bytes: int | None = None  # what the budget keeps free below "free"
 
 
 def context_words(tokens: int) -> str:
@@ -121,6 +138,7 @@ def device_rows(
                 budget_bytes=None if budget is None else budget.budget_bytes,
                 bandwidth_gb_s=bandwidth,
                 details="\n".join(details),
+                margin_bytes=None if budget is None else budget.margin_bytes,
             )
         )
     rows.append(_ram_row(snapshot, budgets, can_measure=can_measure))
@@ -167,6 +185,7 @@ def _ram_row(
         bandwidth_high_gb_s=high,
         bandwidth_measured=str(bw_source) == Source.MEASURED,
         details="\n".join(details),
+        margin_bytes=None if budget is None else budget.margin_bytes,
     )
 
 
@@ -245,6 +264,40 @@ def machine_summary(snapshot: SystemSnapshot) -> str:
     return " · ".join(parts)
 
 
+def budget_text(row: DeviceRow) -> str:
+    """The usable budget with its margin beside it: "11.1 GiB (512 MiB margin)"."""
+    if row.budget_bytes is None:
+        return format_bytes(None)
+    if not row.margin_bytes:
+        return format_bytes(row.budget_bytes)
+    return f"{format_bytes(row.budget_bytes)} ({format_bytes(row.margin_bytes)} margin)"
+
+
+def is_calm(problem: Issue, snapshot: SystemSnapshot) -> bool:
+    """A problem that needs nothing from the user here: "no NVIDIA library" (and the like) on a
+    machine where no NVIDIA GPU was seen. A GPU that is there but unread is never calm."""
+    if problem.code not in CALM_NVIDIA_CODES:
+        return False
+    return not any("nvidia" in str(g.vendor).lower() for g in snapshot.gpus)
+
+
+def split_problems(snapshot: SystemSnapshot) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(problems to show prominently, calm notes for one info line), each in words.
+
+    ``gpu_unread`` (a GPU that is there but could not be read) comes first, naming its GPU.
+    """
+    loud = [p for p in snapshot.problems if not is_calm(p, snapshot)]
+    loud.sort(key=lambda p: p.code != "gpu_unread")
+    calm = [p for p in snapshot.problems if is_calm(p, snapshot)]
+    notes = tuple(
+        "No NVIDIA GPU here (no NVIDIA driver library), which is fine on a machine without one."
+        if p.code == "nvml_library_not_found"
+        else clean_text(p.message, limit=400)
+        for p in calm
+    )
+    return problem_lines(loud), tuple(dict.fromkeys(notes))
+
+
 def problem_lines(problems: Sequence[Issue]) -> tuple[str, ...]:
     """Each problem met while reading the machine: its message, and its hint after a dash."""
     return tuple(
@@ -301,6 +354,49 @@ def fit_tooltip(variant_name: str, fit: Fit, verdict_words: str) -> str:
     if fit.reason:
         lines.append(fit.reason)
     return "\n".join(lines)
+
+
+def speed_class(fit: Fit) -> str | None:
+    """ "fast", "usable" or "slow" against the minimum speed (as the report says), or None."""
+    from llmcheck.report import speed_class as report_speed_class
+
+    return report_speed_class(fit)
+
+
+def shortfall_bytes(fit: Fit) -> int | None:
+    """How much more memory a configuration that won't fit needs (as the report says)."""
+    from llmcheck.report import shortfall
+
+    return shortfall(fit)[1]
+
+
+def cell_words(fit: Fit) -> str:
+    """What a grid cell says after its verdict symbol: the generation speed in tok/s ("25-40":
+    the legend and the tooltip name the unit, so every quant column fits beside the details),
+    or for one that won't fit how short it is ("-2.10 GiB"), or "unknown"."""
+    verdict = str(fit.verdict)
+    if verdict == "wont_fit":
+        short = shortfall_bytes(fit)
+        return "won't fit" if short is None else f"\u2212{format_bytes(short)}"
+    if verdict == "unknown" or fit.speed is None:
+        return "unknown" if verdict == "unknown" else "speed ?"
+    return speed_text(fit).removesuffix("\u00a0tok/s")
+
+
+def context_capped(fit: Fit, chosen_tokens: int) -> bool:
+    """The chosen context is more than this model takes: it is answered at its own maximum."""
+    return fit.config.context_tokens < chosen_tokens
+
+
+def short_words(fit: Fit) -> str:
+    """ "2.10 GiB short of the 11.6 GiB budget" for a configuration that won't fit, else ""."""
+    from llmcheck.report import shortfall
+
+    budget, short = shortfall(fit)
+    if short is None:
+        return ""
+    of = "" if budget is None else f" of the {format_bytes(budget)} budget"
+    return f"{format_bytes(short)} short{of}"
 
 
 def max_context_words(fit: Fit) -> str:
@@ -386,3 +482,57 @@ def placement_words(fit: Fit, layers: int) -> str:
     if str(fit.placement) == "split" and fit.gpu_layers is not None:
         where += f": {fit.gpu_layers} of {layers} layers on the GPU"
     return where
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PickLine:
+    """One pick for the answer at the top: what it is for, the cell it names, and its words."""
+
+    purpose: str  # "Best", "Fastest", "Longest context", "Vision", "Tool calling" ...
+    variant_id: str
+    quant: str
+    words: str  # "LFM2-1.2B Q4_K_M (40-60 tok/s)"
+
+
+def pick_lines(recommendations: Mapping[str, Any] | None) -> tuple[PickLine, ...]:
+    """The picks of ``llmcheck --json``'s ``recommendations``, best first, in words."""
+    if not recommendations:
+        return ()
+    named = [("Best", recommendations.get("best")), ("Fastest", recommendations.get("fastest")),
+             ("Longest context", recommendations.get("longest_context")),
+             ("Vision", recommendations.get("vision"))]
+    for task in recommendations.get("tasks") or ():
+        label = clean_text(task.get("task") or "task", limit=60)
+        named.append((label[:1].upper() + label[1:], task))
+    lines: list[PickLine] = []
+    for purpose, pick in named:
+        if not pick:
+            continue
+        extra = ""
+        speed = pick.get("tokens_per_second")
+        if purpose == "Longest context" and pick.get("max_context") is not None:
+            extra = f" ({format_tokens(pick['max_context'])} tokens)"
+        elif speed is not None and purpose != "Best":  # the sentence gives the best's speed
+            extra = f" ({format_speed(speed.get('low'), speed.get('high'))})"
+        name = clean_text(pick.get("name") or pick.get("variant"))
+        lines.append(PickLine(purpose=purpose, variant_id=str(pick.get("variant")),
+                              quant=str(pick.get("quant")),
+                              words=f"{name} {clean_text(pick.get('quant'))}{extra}"))
+    return tuple(lines)
+
+
+def alternative_words(alternative: Alternative, variant_name: str) -> str:
+    """A configuration that fits, near one that does not: "Shorter context: LFM2-8B-A1B Q8_0 at
+    16,384 tokens, runs great, 25-40 tok/s"."""
+    fit = alternative.fit
+    change = alternative.change[:1].upper() + alternative.change[1:]
+    what = f"{clean_text(variant_name)} {fit.quant}"
+    config = alternative.config
+    if alternative.change == "shorter context":
+        what += f" at {format_tokens(config.context_tokens)} tokens"
+    elif alternative.change == "quantized KV cache":
+        what += f" with a {config.kv_type} KV cache and flash attention"
+    elif alternative.change == "CPU":
+        what += " on the CPU only"
+    verdict = "runs great" if str(fit.verdict) == "runs_great" else "tight"
+    return f"{change}: {what}, {verdict}, {speed_text(fit)}"

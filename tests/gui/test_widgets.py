@@ -44,7 +44,9 @@ def test_snap_context(tokens: int, snapped: int) -> None:
 
 def test_context_label() -> None:
     assert [context_label(s) for s in (2048, 3072, 128_000)] == ["2K", "3K", "128,000"]
-    assert [context_step_label(s) for s in (2048, 98304, 128_000)] == ["2K", "96K", "128K (max)"]
+    # The drop-down names contexts as everywhere else: "128,000", never "128K (max)".
+    assert [context_step_label(s) for s in (2048, 98304, 128_000)] == [
+        "2,048", "98,304", "128,000"]
 
 
 def test_context_combo_says_the_top_step_is_the_maximum(qtbot) -> None:
@@ -52,7 +54,7 @@ def test_context_combo_says_the_top_step_is_the_maximum(qtbot) -> None:
     qtbot.addWidget(control)
     control.set_context(131072)  # a setting saved by an older llmcheck
     assert control.context_tokens() == 128_000
-    assert control.combo.currentText() == "128K (max)"
+    assert control.combo.currentText() == "128,000"
     assert "128,000" in control.combo.toolTip()
 
 
