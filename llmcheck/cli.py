@@ -199,6 +199,9 @@ def _add_settings(parser: argparse.ArgumentParser, *, sub: bool) -> None:
     parser.add_argument("--min-speed", metavar="TOK/S", default=default,
                         help="'runs great' also needs at least this generation speed at the low"
                              " end of its range (default 10; 0 judges memory only)")
+    parser.add_argument("--threads", metavar="N", default=default,
+                        help="CPU threads (llama.cpp -t; default: one per physical core); changes"
+                             " the speed estimate and the printed command")
     parser.add_argument("--runtime", choices=RUNTIMES, default=default,
                         help="the program that runs the model: its command is printed and its"
                              " defaults assumed (default llama-server)")

@@ -74,6 +74,9 @@ def parse_context(text: str) -> int:
     return tokens
 
 
+MAX_THREADS = 1024  # RunConfig's bound
+
+
 def _positive(name: str, text: str, maximum: int) -> int:
     try:
         value = int(text)
@@ -186,6 +189,8 @@ def check_settings(args: argparse.Namespace) -> dict[str, Any]:
         fields["gpu_layers"] = ngl
     if args.min_speed is not None:
         fields["min_decode_tokens_per_second"] = _min_speed(args.min_speed)
+    if getattr(args, "threads", None) is not None:
+        fields["threads"] = _positive("--threads", args.threads, MAX_THREADS)
     return fields
 
 

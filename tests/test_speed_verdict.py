@@ -131,3 +131,22 @@ def test_cli_min_speed_rejects_bad_values(
     err = capsys.readouterr().err
     assert "--min-speed" in err
     assert err.count("\n") == 1
+
+
+def test_cli_threads_flag_changes_speed_and_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "laptop.json"
+    doc = {"schema_version": "1", **snapshot_to_dict(laptop_with_bandwidth(20.0))}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    argv = ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--snapshot", str(path), "--json"]
+    assert cli.main(argv, environ={}) == cli.EXIT_OK
+    default = json.loads(capsys.readouterr().out)["model"]
+    assert cli.main([*argv, "--threads", "1"], environ={}) == cli.EXIT_OK
+    one = json.loads(capsys.readouterr().out)
+    assert one["settings"]["threads"] == 1
+    assert " -t 1" in one["model"]["llama_cpp_command"]
+    assert " -t " not in default["llama_cpp_command"]
+    assert one["model"]["tokens_per_second"]["low"] != default["tokens_per_second"]["low"]
+    assert cli.main([*argv, "--threads", "0"], environ={}) == cli.EXIT_USAGE
+    assert "--threads" in capsys.readouterr().err

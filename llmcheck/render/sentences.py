@@ -19,6 +19,7 @@ from llmcheck.render.units import (
     format_bytes,
     format_speed,
     format_tokens,
+    os_name,
 )
 from llmcheck.snapshot import Issue, MemoryKind, Source, SystemSnapshot
 
@@ -250,7 +251,7 @@ def _budget_words(budget: DeviceBudget) -> str:
 
 def machine_summary(snapshot: SystemSnapshot) -> str:
     """One line: OS, CPU and where the numbers came from."""
-    parts = [clean_text(snapshot.os.system)]
+    parts = [os_name(snapshot.os.system)]
     if snapshot.os.in_container:
         parts.append("in a container")
     if snapshot.os.is_wsl:

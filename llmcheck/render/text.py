@@ -20,6 +20,7 @@ from llmcheck.render.units import (
     format_bytes,
     format_speed,
     format_tokens,
+    os_name,
 )
 from llmcheck.render.words import (
     PURPOSE_WORDS,
@@ -133,7 +134,7 @@ def _memory_text(mem: Mapping[str, Any]) -> str:
 def _machine_lines(document: Mapping[str, Any]) -> list[str]:
     machine = document["machine"]
     os_doc, cpu, mem = machine["os"], machine["cpu"], machine["memory"]
-    os_text = " ".join(_t(x) for x in (os_doc.get("system"), os_doc.get("release"),
+    os_text = " ".join(_t(x) for x in (os_name(os_doc.get("system")), os_doc.get("release"),
                                        os_doc.get("machine")) if x)
     extras = [w for w, on in (("WSL", os_doc.get("is_wsl")),
                               ("container", os_doc.get("in_container"))) if on]

@@ -21,6 +21,7 @@ __all__ = [
     "format_bytes",
     "format_speed",
     "format_tokens",
+    "os_name",
 ]
 
 NBSP = "\u00a0"
@@ -107,3 +108,13 @@ def clean_text(text: object, *, limit: int = 200) -> str:
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1].rstrip() + "\u2026"
     return cleaned
+
+
+# platform.system() names as people know them.
+_OS_NAMES = {"Darwin": "macOS", "Windows": "Windows", "Linux": "Linux"}
+
+
+def os_name(system: object) -> str:
+    """The OS as people call it: "macOS" for platform.system()'s "Darwin"."""
+    text = clean_text(system)
+    return _OS_NAMES.get(text, text)
