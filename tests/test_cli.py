@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from llmcheck import __version__, cli
 from llmcheck.snapshot import SystemSnapshot
-from tests.test_schema import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
+from tests.helpers import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
 
 NO_DISPLAY: dict[str, str] = {}
 

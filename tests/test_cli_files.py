@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from llmcheck import cli
 from llmcheck.catalog import load_catalog, variant_tensors
 from tests.gguf import _make as m
+from tests.helpers import SNAPSHOT_DIR, validator_for
 from tests.test_estimate_file import _spec
-from tests.test_schema import SNAPSHOT_DIR, validator_for
 
 CATALOG = load_catalog()
 MACHINE = str(SNAPSHOT_DIR / "one-nvidia.json")

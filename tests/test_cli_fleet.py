@@ -26,7 +26,7 @@ from llmcheck.machine_spec import (
 )
 from llmcheck.render.fleet import CSV_HEADERS, csv_cell
 from llmcheck.snapshot import read_snapshot_file
-from tests.test_schema import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
+from tests.helpers import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
 
 NO_DISPLAY: dict[str, str] = {}
 GIB = 1 << 30

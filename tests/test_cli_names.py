@@ -11,7 +11,7 @@ import pytest
 
 from llmcheck import cli
 from llmcheck.catalog import community_quants, load_catalog
-from tests.test_schema import SNAPSHOT_DIR, validator_for
+from tests.helpers import SNAPSHOT_DIR, validator_for
 
 MACHINE = str(SNAPSHOT_DIR / "one-nvidia.json")
 

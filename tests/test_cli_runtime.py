@@ -15,7 +15,7 @@ from llmcheck.estimate import RunConfig, estimate
 from llmcheck.estimate.runtime import Runtime, runtime_command, runtime_config
 from llmcheck.snapshot import read_snapshot_file
 from tests.gguf import _make as m
-from tests.test_schema import SNAPSHOT_DIR, validator_for
+from tests.helpers import SNAPSHOT_DIR, validator_for
 
 MACHINE = str(SNAPSHOT_DIR / "one-nvidia.json")
 CPU_ONLY = str(SNAPSHOT_DIR / "cpu-laptop.json")

@@ -15,8 +15,8 @@ import pytest
 
 from llmcheck import cli, cli_files
 from tests.gguf import _make as m
+from tests.helpers import SNAPSHOT_DIR, validator_for
 from tests.test_scan import home  # noqa: F401  (the fake home with every store's layout)
-from tests.test_schema import SNAPSHOT_DIR, validator_for
 
 MACHINE = str(SNAPSHOT_DIR / "one-nvidia.json")
 STORE_VARIABLES = ("XDG_CACHE_HOME", "LLAMA_CACHE", "HF_HOME", "HF_HUB_CACHE", "OLLAMA_MODELS",

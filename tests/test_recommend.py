@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from llmcheck.catalog import Catalog, load_catalog
 from llmcheck.estimate import Fit, KvType, RunConfig, Verdict, estimate, estimate_all, max_context
 from llmcheck.recommend import Purpose, alternatives, parameter_count, recommend
-from llmcheck.snapshot import SystemSnapshot, read_snapshot_file
-
-SNAPSHOTS = Path(__file__).parent / "data" / "snapshots"
+from llmcheck.snapshot import SystemSnapshot
+from tests.helpers import recorded_machine
 
 
 def _machine(name: str) -> SystemSnapshot:
-    return read_snapshot_file(SNAPSHOTS / f"{name}.json")
+    return recorded_machine(name)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from llmcheck.catalog import Catalog, load_catalog
 from llmcheck.render import units
 from llmcheck.render.text import format_text
 from llmcheck.snapshot import Issue, Source, SystemSnapshot, snapshot_from_dict, snapshot_to_dict
-from tests.test_schema import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
+from tests.helpers import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
 
 
 def machine(name: str) -> SystemSnapshot:

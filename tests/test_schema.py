@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import copy
 import importlib.util
-import json
 import re
 import sys
 from dataclasses import replace
@@ -15,55 +13,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from llmcheck.resources import resource_path
 from llmcheck.snapshot import MemoryKind, Source, snapshot_from_dict
-
-SNAPSHOT_DIR = Path(__file__).parent / "data" / "snapshots"
-SNAPSHOT_NAMES = (
-    "cpu-laptop",
-    "one-nvidia",
-    "two-gpus",
-    "apple-m2-max",
-    "dgx-spark",
-    "container-limited",
-    "unknown-budget",
+from tests.helpers import (
+    SNAPSHOT_DIR,
+    SNAPSHOT_NAMES,
+    load_schema,
+    read_snapshot_doc,
+    validator_for,
 )
-
-
-def load_schema() -> dict[str, Any]:
-    """The schema as shipped in resources/."""
-    text = resource_path("json-schema", "llmcheck-report.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-def validator_for(definition: str | None = None, *, strict: bool = False) -> jsonschema.Validator:
-    """A draft 2020-12 validator for the whole schema or one of its $defs.
-
-    With ``strict``, every object in the schema refuses keys it does not document, so a test
-    can prove the output has no undocumented field (the published schema stays open for
-    additions, as the docs promise).
-    """
-    schema = load_schema()
-    if strict:
-        schema = _closed(schema)
-    if definition is not None:
-        schema = {"$schema": schema["$schema"], "$defs": schema["$defs"],
-                  "$ref": f"#/$defs/{definition}"}
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _closed(node: Any) -> Any:
-    node = copy.deepcopy(node)
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if "properties" in item:
-                item.setdefault("additionalProperties", False)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return node
 
 
 def load_generator() -> ModuleType:
@@ -76,11 +33,6 @@ def load_generator() -> ModuleType:
     sys.modules.setdefault("make_snapshots", module)
     spec.loader.exec_module(module)
     return module
-
-
-def read_snapshot_doc(name: str) -> dict[str, Any]:
-    """One recorded snapshot file, parsed."""
-    return json.loads((SNAPSHOT_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def test_schema_is_valid_draft_2020_12() -> None:

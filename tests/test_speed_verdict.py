@@ -12,9 +12,8 @@ import pytest
 from llmcheck import cli
 from llmcheck.catalog import Catalog, load_catalog
 from llmcheck.estimate import Limit, RunConfig, Verdict, best_quant, estimate, estimate_all
-from llmcheck.snapshot import Source, SystemSnapshot, read_snapshot_file, snapshot_to_dict
-
-SNAPSHOTS = Path(__file__).parent / "data" / "snapshots"
+from llmcheck.snapshot import Source, SystemSnapshot, snapshot_to_dict
+from tests.helpers import recorded_machine, snapshot_path
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +23,7 @@ def catalog() -> Catalog:
 
 def laptop_with_bandwidth(gb_s: float) -> SystemSnapshot:
     """The recorded 16 GB laptop, with a DRAM bandwidth as the CPU-class table would give it."""
-    snap = read_snapshot_file(SNAPSHOTS / "cpu-laptop.json")
+    snap = recorded_machine("cpu-laptop")
     memory = dataclasses.replace(snap.memory, bandwidth_gb_s=gb_s, bandwidth_source=Source.TABLE)
     return dataclasses.replace(snap, memory=memory)
 
@@ -68,7 +67,7 @@ def test_the_threshold_is_a_setting(catalog: Catalog) -> None:
 
 def test_unknown_speed_leaves_the_memory_verdict(catalog: Catalog) -> None:
     """The recorded laptop has no bandwidth: no speed, so the verdict is memory's alone."""
-    machine = read_snapshot_file(SNAPSHOTS / "cpu-laptop.json")
+    machine = recorded_machine("cpu-laptop")
     fit = estimate(catalog.variant("lfm2-2.6b"), "F16", RunConfig(), machine)
     assert fit.speed is None
     assert fit.verdict is Verdict.RUNS_GREAT
@@ -126,7 +125,7 @@ def test_cli_min_speed_rejects_bad_values(
     text: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["check", "lfm2-350m", "-q", "Q4_K_M", "--min-speed", text,
-            "--snapshot", str(SNAPSHOTS / "cpu-laptop.json")]
+            "--snapshot", str(snapshot_path("cpu-laptop"))]
     assert cli.main(argv, environ={}) == cli.EXIT_USAGE
     err = capsys.readouterr().err
     assert "--min-speed" in err

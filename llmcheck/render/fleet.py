@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from llmcheck.render.text import speed_text
+from llmcheck.render.text import speed_text, table_lines
 from llmcheck.render.units import clean_text, format_bytes, format_tokens
 from llmcheck.render.words import (
     SPEED_CLASS_WORDS,
@@ -48,7 +48,7 @@ def fleet_text(document: Mapping[str, Any]) -> str:
     ]
     headers = ("Machine", "Hardware", "Verdict", "Where", "Needs / budget", "Max ctx", "Decode",
                "Speed")
-    lines.extend(_table(headers, [_row(r) for r in rows]))
+    lines.extend(table_lines(headers, [_row(r) for r in rows]))
     return "\n".join(lines) + "\n"
 
 
@@ -108,13 +108,3 @@ def csv_cell(value: object) -> str:
 
 def _rate(value: object) -> float | None:
     return round(value, 1) if isinstance(value, int | float) else None
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    out.append("  ".join("-" * w for w in widths))
-    out.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-               for r in rows)
-    return out

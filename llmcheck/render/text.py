@@ -63,7 +63,7 @@ def format_text(document: Mapping[str, Any]) -> str:
         models = document.get("models", [])
         if models:
             asked = None if settings is None else settings.get("context_tokens")
-            lines.extend(_table(_MODEL_HEADERS, [_model_row(m, asked) for m in models]))
+            lines.extend(table_lines(_MODEL_HEADERS, [_model_row(m, asked) for m in models]))
             clamped = [m for m in models if _clamped(m, asked)]
             if clamped:
                 lines.append(f"* at the model's own maximum context, shorter than the"
@@ -320,7 +320,7 @@ def local_lines(document: Mapping[str, Any]) -> list[str]:
             row = (row[0], row[1] + "*", *row[2:])
         rows.append((*row[:8], where))
     if rows:
-        lines.extend(_table(_LOCAL_HEADERS, rows))
+        lines.extend(table_lines(_LOCAL_HEADERS, rows))
     if any(f.get("model") and f["model"].get("published") is False for f in models):
         lines.append(f"* {COMMUNITY_WORDS}, or the file's own tensor types")
     for f in models:
@@ -349,7 +349,7 @@ def _format_list(document: Mapping[str, Any]) -> str:
          format_tokens(v.get("gguf_context_tokens")), " ".join(_t(q) for q in v["quants"]))
         for v in document["variants"]
     ]
-    lines = _table(("Variant", "Name", "Kind", "Trained ctx", "Max ctx", "Quants"), rows)
+    lines = table_lines(("Variant", "Name", "Kind", "Trained ctx", "Max ctx", "Quants"), rows)
     lines.append("")
     published = [q for q in document["quants"] if q.get("published", True)]
     lines.append("Quantizations published for some variant: "
@@ -380,7 +380,8 @@ def _community_lines(variants: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+def table_lines(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A plain-text table: a header, a rule, one padded line per row."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(headers)]
     out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]

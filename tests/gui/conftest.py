@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, QThreadPool
 
-from llmcheck.snapshot import SystemSnapshot, snapshot_from_dict
+from llmcheck.snapshot import SystemSnapshot
+from tests.helpers import recorded_machine
 
-SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "data" / "snapshots"
-SNAPSHOT_NAMES = (
-    "cpu-laptop",
-    "one-nvidia",
-    "two-gpus",
-    "apple-m2-max",
-    "dgx-spark",
-    "container-limited",
-    "unknown-budget",
-)
-
-
-def load_snapshot(name: str) -> SystemSnapshot:
-    """A recorded machine from tests/data/snapshots/."""
-    doc = json.loads((SNAPSHOT_DIR / f"{name}.json").read_text(encoding="utf-8"))
-    return snapshot_from_dict(doc)
+# The recorded machines, shared with the other tests (tests/helpers.py).
+load_snapshot = recorded_machine  # the name the window tests use
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from llmcheck.gui import app
-from tests.gui.conftest import SNAPSHOT_DIR
+from tests.helpers import SNAPSHOT_DIR
 
 
 def test_main_without_display_says_so_and_exits_2(

@@ -17,7 +17,7 @@ from PySide6.QtCore import QSettings
 from llmcheck.gui.main_window import MainWindow
 from llmcheck.probe.bandwidth_measure import BandwidthMeasurement
 from llmcheck.snapshot import Source, SystemSnapshot
-from tests.gui.conftest import load_snapshot
+from tests.helpers import recorded_machine as load_snapshot
 
 
 def laptop() -> SystemSnapshot:
@@ -98,7 +98,7 @@ def test_a_too_busy_measurement_says_so_and_keeps_the_range(
         90.0, 77.0, 102.0)
     assert memory.bandwidth_source is Source.TABLE
     text = window.status_label.text()
-    assert "too busy" in text or "not measured reliably" in text
+    assert "too busy" in text  # the measurement's own summary: "too busy: N of M rounds ..."
     assert "range is kept" in text
     assert "measured" not in window.machine_panel.summary.text()
     assert not (tmp_path / "bandwidth.json").exists()

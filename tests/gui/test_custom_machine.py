@@ -7,7 +7,7 @@ from PySide6.QtCore import QSettings
 from llmcheck.gui.custom_machine import CustomMachineDialog, load_spec, save_spec
 from llmcheck.gui.main_window import MainWindow
 from llmcheck.machines import CUSTOM_ID, GIB, CustomMachineSpec
-from tests.gui.conftest import load_snapshot
+from tests.helpers import recorded_machine as load_snapshot
 
 
 def test_a_wrong_value_gets_one_message_and_the_form_stays(qtbot) -> None:

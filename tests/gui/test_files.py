@@ -12,7 +12,7 @@ from llmcheck.estimate import estimate
 from llmcheck.estimate.runtime import Runtime
 from llmcheck.gui.local_files import gguf_paths
 from tests.gguf import _make as m
-from tests.gui.conftest import load_snapshot
+from tests.helpers import recorded_machine as load_snapshot
 from tests.test_session_files import CATALOG, catalog_file
 
 

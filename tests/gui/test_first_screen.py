@@ -17,7 +17,8 @@ from llmcheck.machines import LlmcheckEstimator
 from llmcheck.recommend import best_quant_of
 from llmcheck.render.sentences import cell_words
 from llmcheck.snapshot import Issue
-from tests.gui.conftest import SNAPSHOT_DIR, SNAPSHOT_NAMES, load_snapshot
+from tests.helpers import SNAPSHOT_DIR, SNAPSHOT_NAMES
+from tests.helpers import recorded_machine as load_snapshot
 
 
 def with_table_bandwidth(name: str):

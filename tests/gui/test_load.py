@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtCore import QSettings, QTimer
 
 from llmcheck.machines import CatalogMachine, LlmcheckEstimator, load_machines
-from tests.gui.conftest import load_snapshot
+from tests.helpers import recorded_machine as load_snapshot
 
 GIB = 1 << 30
 

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from llmcheck.gui.machine_picker import MachinePickerDialog
 from llmcheck.machines import GIB, grouped_machines, load_machines, machine_snapshot
-from tests.gui.conftest import load_snapshot
+from tests.helpers import recorded_machine as load_snapshot
 
 
 def test_the_catalog_is_grouped_and_the_filter_narrows_it(qtbot) -> None:

@@ -8,8 +8,8 @@ from llmcheck.catalog import load_catalog
 from llmcheck.estimate import FrontEnd, estimate_all
 from llmcheck.estimate.runtime import Runtime, runtime_command
 from llmcheck.gui.main_window import MainWindow
-from tests.gui.conftest import load_snapshot
 from tests.gui.test_bandwidth_gui import laptop
+from tests.helpers import recorded_machine as load_snapshot
 
 
 def test_min_speed_reaches_the_verdicts_and_is_kept(make_window, qtbot,

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import QPoint, QRect
 
 from llmcheck.gui import main_window
-from tests.gui.conftest import load_snapshot
+from tests.helpers import recorded_machine as load_snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 

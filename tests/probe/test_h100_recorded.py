@@ -19,7 +19,7 @@ from llmcheck.estimate import RunConfig, Verdict, estimate
 from llmcheck.probe.nvidia import probe_nvidia
 from llmcheck.snapshot import MemoryKind, gpu_to_dict, snapshot_from_dict
 from tests.fakes.nvml import FakeGpu, FakeNvml, NvmlScenario
-from tests.test_schema import validator_for
+from tests.helpers import validator_for
 
 RECORDED = Path(__file__).resolve().parent.parent / "data" / "recorded"
 MIB = 1 << 20
