@@ -67,14 +67,20 @@ def one_pair(index: int, usable: int | None, burn: int) -> dict[str, Any]:
     plan = plan_measurement(usable_bytes=usable)
     old_first = index % 2 == 0
     row: dict[str, Any] = {"pair": index, "burners": burn if burning else 0, "load_1m": load}
-    for which in (("old", "new") if old_first else ("new", "old")):
+    for which in ("old", "new") if old_first else ("new", "old"):
         if which == "old":
             row["old_gb_s"] = run_measurement(plan, seconds_budget=0.3).gb_s
         else:
             m = measure_bandwidth(usable_bytes=usable)
-            row.update(new_gb_s=m.copy_gb_s, new_busy=m.busy, new_kept=m.rounds_kept,
-                       new_total=m.rounds_total, new_seconds=m.seconds,
-                       new_worst_disturbance=m.worst_disturbance, new_summary=m.summary)
+            row.update(
+                new_gb_s=m.copy_gb_s,
+                new_busy=m.busy,
+                new_kept=m.rounds_kept,
+                new_total=m.rounds_total,
+                new_seconds=m.seconds,
+                new_worst_disturbance=m.worst_disturbance,
+                new_summary=m.summary,
+            )
     after = read_cpu_sample()
     judged = round_disturbance(before, after) if before and after else None
     row["others_plus_steal"] = round(judged[0], 3) if judged else None
@@ -89,8 +95,9 @@ def spread(values: Sequence[float]) -> str:
     if not values:
         return "none"
     lo, hi = min(values), max(values)
-    return (f"{lo:.1f}-{hi:.1f} GB/s (median {statistics.median(values):.1f},"
-            f" max/min {hi / lo:.2f}x)")
+    return (
+        f"{lo:.1f}-{hi:.1f} GB/s (median {statistics.median(values):.1f}, max/min {hi / lo:.2f}x)"
+    )
 
 
 # What a copy reaches of a peak, as the speed model counts it (RAM_PEAK_TO_COPY in llmcheck's
@@ -128,11 +135,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=10, help="pairs of measurements")
     parser.add_argument("--gap", type=float, default=20.0, help="seconds between pairs")
-    parser.add_argument("--burn", type=int, default=0,
-                        help="busy-loop processes during every other pair")
+    parser.add_argument(
+        "--burn", type=int, default=0, help="busy-loop processes during every other pair"
+    )
     parser.add_argument("--json", help="also write the rows to this file")
-    parser.add_argument("--classes", action="store_true",
-                        help="print the class table (Markdown) and exit")
+    parser.add_argument(
+        "--classes", action="store_true", help="print the class table (Markdown) and exit"
+    )
     args = parser.parse_args(argv)
     if args.classes:
         print(class_table_markdown(), end="")
@@ -148,8 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print(f"Machine: {_model_name()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     if cls is not None:
-        print(f"Class table: {cls.basis}: {cls.low_gb_s}-{cls.high_gb_s} GB/s peak,"
-              f" nominal {cls.gb_s}")
+        print(
+            f"Class table: {cls.basis}: {cls.low_gb_s}-{cls.high_gb_s} GB/s peak,"
+            f" nominal {cls.gb_s}"
+        )
     print()
     print("| pair | burners | load 1m | others+steal | steal | old single shot | robust |")
     print("|---:|---:|---:|---:|---:|---:|---|")
@@ -157,20 +168,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         ld = "-" if r["load_1m"] is None else f"{r['load_1m']:.2f}"
         other = "-" if r["others_plus_steal"] is None else f"{r['others_plus_steal']:.0%}"
         steal = "-" if r["steal"] is None else f"{r['steal']:.0%}"
-        print(f"| {r['pair']} | {r['burners']} | {ld} | {other} | {steal} |"
-              f" {r['old_gb_s']:.1f} | {r['new_summary']} |")
+        print(
+            f"| {r['pair']} | {r['burners']} | {ld} | {other} | {steal} |"
+            f" {r['old_gb_s']:.1f} | {r['new_summary']} |"
+        )
     old = [r["old_gb_s"] for r in rows]
     new_all = [r["new_gb_s"] for r in rows]
     new_trusted = [r["new_gb_s"] for r in rows if not r["new_busy"]]
     print()
     print(f"- old single shot, every call: {spread(old)}")
     print(f"- robust, every call: {spread(new_all)}")
-    print(f"- robust, calls not flagged busy ({len(new_trusted)} of {len(rows)}):"
-          f" {spread(new_trusted)}")
+    print(
+        f"- robust, calls not flagged busy ({len(new_trusted)} of {len(rows)}):"
+        f" {spread(new_trusted)}"
+    )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"machine": _model_name(), "cpus": os.cpu_count(), "rows": rows}, handle,
-                      indent=1)
+            json.dump(
+                {"machine": _model_name(), "cpus": os.cpu_count(), "rows": rows}, handle, indent=1
+            )
     return 0
 
 

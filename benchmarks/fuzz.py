@@ -56,11 +56,53 @@ from llmcheck.resources import resource_path  # noqa: E402
 from llmcheck.snapshot import SnapshotError, snapshot_from_dict  # noqa: E402
 
 TOKENS = [
-    "0", "-1", str(1 << 64), str((1 << 64) - 1), "9" * 5000, "\u00b2", "\u0661\u0662", "1e400",
-    "nan", "inf", "0x1f", "\x00", "\ufeff", "\ufffd", "\n", "\r\n", "\t", " ", ":", "=", ",",
-    "[", "]", "{", "}", '"', "'", "\\", "[[", "]]", "max", "kB", "MB", "true", "null", "-",
-    "::", "0::/", " - ", "cgroup2", "memory", "hex:", "dword:", "hex(b):ff,ff", "\U0001f600",
-    "\u202e", "A" * 300,
+    "0",
+    "-1",
+    str(1 << 64),
+    str((1 << 64) - 1),
+    "9" * 5000,
+    "\u00b2",
+    "\u0661\u0662",
+    "1e400",
+    "nan",
+    "inf",
+    "0x1f",
+    "\x00",
+    "\ufeff",
+    "\ufffd",
+    "\n",
+    "\r\n",
+    "\t",
+    " ",
+    ":",
+    "=",
+    ",",
+    "[",
+    "]",
+    "{",
+    "}",
+    '"',
+    "'",
+    "\\",
+    "[[",
+    "]]",
+    "max",
+    "kB",
+    "MB",
+    "true",
+    "null",
+    "-",
+    "::",
+    "0::/",
+    " - ",
+    "cgroup2",
+    "memory",
+    "hex:",
+    "dword:",
+    "hex(b):ff,ff",
+    "\U0001f600",
+    "\u202e",
+    "A" * 300,
 ]
 
 
@@ -175,8 +217,9 @@ def _cli_run(text: str) -> object:
     argv = ["check", *words, "--snapshot", str(DATA / "snapshots" / "two-gpus.json")]
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(argv, probe=lambda: (_ for _ in ()).throw(AssertionError("probed")),
-                        environ={})
+        code = cli.main(
+            argv, probe=lambda: (_ for _ in ()).throw(AssertionError("probed")), environ={}
+        )
     if code not in (0, 1, 2, 3) or "Traceback" in err.getvalue():
         raise RuntimeError(f"exit {code}: {err.getvalue().strip()[:200]}")
     return code
@@ -192,53 +235,112 @@ def targets() -> list[Target]:
         "lfm2-24b-a2b --quant Q4_0 --ctx 128k --device cpu",
     ]
     return [
-        Target(name="parse_meminfo", seeds=[read(DATA / "proc" / "meminfo_vm24g.txt")],
-               run=parse_meminfo),
-        Target(name="parse_mountinfo",
-               seeds=[read(p) for p in DATA.glob("cgroup/*/proc/self/mountinfo")],
-               run=parse_mountinfo),
-        Target(name="parse_proc_cgroup",
-               seeds=[read(p) for p in DATA.glob("cgroup/*/proc/self/cgroup")],
-               run=parse_proc_cgroup),
-        Target(name="cgroup memory.stat", seeds=[read(p) for p in DATA.rglob("memory.stat")],
-               run=_parse_stat),
-        Target(name="parse_proc_cpuinfo", seeds=[read(p) for p in DATA.glob("proc/cpuinfo_*")],
-               run=parse_proc_cpuinfo),
-        Target(name="parse_sysctl + parse_mac_sysctl",
-               seeds=[read(p) for p in DATA.glob("sysctl/*.txt")],
-               run=lambda t: parse_mac_sysctl(parse_sysctl(t))),
-        Target(name="parse_reg_export + probe_windows_gpus",
-               seeds=[read(p) for p in DATA.glob("registry/*.reg")],
-               run=lambda t: probe_windows_gpus(read_adapters=lambda: parse_reg_export(t))),
-        Target(name="sysfs uevent / byte counts",
-               seeds=[read(p) for p in DATA.rglob("uevent")] + ["24576\n", "0\n"],
-               run=lambda t: (_parse_uevent(t), parse_byte_count(t))),
-        Target(name="probe_linux_gpus (one sysfs file mutated)",
-               seeds=[read(p) for p in (DATA / "sysfs" / "dgpu_plus_igpu").rglob("*")
-                      if p.is_file()], run=_sysfs_run, share=0.4),
-        Target(name="probe_memory (meminfo or a cgroup file mutated)",
-               seeds=[read(DATA / "proc" / "meminfo_vm24g.txt")]
-               + [read(p) for p in (DATA / "cgroup" / "v2_numeric").rglob("*") if p.is_file()],
-               run=_memory_run, share=0.4),
-        Target(name="probe_apple (sysctl/ioreg output mutated)",
-               seeds=[read(p) for p in DATA.glob("sysctl/*.txt")], run=_apple_run, share=0.4),
-        Target(name="resources/gpus/pci.toml", seeds=[read(Path(str(resource_path(
-            "gpus", "pci.toml"))))], run=parse_pci_table, allowed=(ValueError,), share=0.3),
-        Target(name="resources/gpus/apple.toml", seeds=[read(Path(str(resource_path(
-            "gpus", "apple.toml"))))], run=parse_apple_table, allowed=(ValueError,), share=0.3),
-        Target(name="resources/machines.toml (what-if)",
-               seeds=[read(Path(str(resource_path("machines.toml"))))], run=load_machines,
-               allowed=(MachineCatalogError,), share=0.3),
-        Target(name="model catalog (load_catalog_from)", seeds=list(catalog_texts.values()),
-               run=_catalog_run(catalog_texts), allowed=(CatalogError,), share=0.05),
-        Target(name="snapshot_from_dict", seeds=snapshot_texts, run=_snapshot_doc_run,
-               allowed=(SnapshotError,)),
-        Target(name="--snapshot FILE (load_snapshot)", seeds=snapshot_texts,
-               run=_load_snapshot_run, allowed=(cli.UsageError,)),
-        Target(name="--ctx (parse_context)", seeds=["4096", "32k", "128K", " 8192 "],
-               run=cli.parse_context, allowed=(cli.UsageError,)),
-        Target(name="llmcheck check ARGS (whole CLI)", seeds=cli_seeds, run=_cli_run,
-               share=0.05),
+        Target(
+            name="parse_meminfo",
+            seeds=[read(DATA / "proc" / "meminfo_vm24g.txt")],
+            run=parse_meminfo,
+        ),
+        Target(
+            name="parse_mountinfo",
+            seeds=[read(p) for p in DATA.glob("cgroup/*/proc/self/mountinfo")],
+            run=parse_mountinfo,
+        ),
+        Target(
+            name="parse_proc_cgroup",
+            seeds=[read(p) for p in DATA.glob("cgroup/*/proc/self/cgroup")],
+            run=parse_proc_cgroup,
+        ),
+        Target(
+            name="cgroup memory.stat",
+            seeds=[read(p) for p in DATA.rglob("memory.stat")],
+            run=_parse_stat,
+        ),
+        Target(
+            name="parse_proc_cpuinfo",
+            seeds=[read(p) for p in DATA.glob("proc/cpuinfo_*")],
+            run=parse_proc_cpuinfo,
+        ),
+        Target(
+            name="parse_sysctl + parse_mac_sysctl",
+            seeds=[read(p) for p in DATA.glob("sysctl/*.txt")],
+            run=lambda t: parse_mac_sysctl(parse_sysctl(t)),
+        ),
+        Target(
+            name="parse_reg_export + probe_windows_gpus",
+            seeds=[read(p) for p in DATA.glob("registry/*.reg")],
+            run=lambda t: probe_windows_gpus(read_adapters=lambda: parse_reg_export(t)),
+        ),
+        Target(
+            name="sysfs uevent / byte counts",
+            seeds=[read(p) for p in DATA.rglob("uevent")] + ["24576\n", "0\n"],
+            run=lambda t: (_parse_uevent(t), parse_byte_count(t)),
+        ),
+        Target(
+            name="probe_linux_gpus (one sysfs file mutated)",
+            seeds=[read(p) for p in (DATA / "sysfs" / "dgpu_plus_igpu").rglob("*") if p.is_file()],
+            run=_sysfs_run,
+            share=0.4,
+        ),
+        Target(
+            name="probe_memory (meminfo or a cgroup file mutated)",
+            seeds=[read(DATA / "proc" / "meminfo_vm24g.txt")]
+            + [read(p) for p in (DATA / "cgroup" / "v2_numeric").rglob("*") if p.is_file()],
+            run=_memory_run,
+            share=0.4,
+        ),
+        Target(
+            name="probe_apple (sysctl/ioreg output mutated)",
+            seeds=[read(p) for p in DATA.glob("sysctl/*.txt")],
+            run=_apple_run,
+            share=0.4,
+        ),
+        Target(
+            name="resources/gpus/pci.toml",
+            seeds=[read(Path(str(resource_path("gpus", "pci.toml"))))],
+            run=parse_pci_table,
+            allowed=(ValueError,),
+            share=0.3,
+        ),
+        Target(
+            name="resources/gpus/apple.toml",
+            seeds=[read(Path(str(resource_path("gpus", "apple.toml"))))],
+            run=parse_apple_table,
+            allowed=(ValueError,),
+            share=0.3,
+        ),
+        Target(
+            name="resources/machines.toml (what-if)",
+            seeds=[read(Path(str(resource_path("machines.toml"))))],
+            run=load_machines,
+            allowed=(MachineCatalogError,),
+            share=0.3,
+        ),
+        Target(
+            name="model catalog (load_catalog_from)",
+            seeds=list(catalog_texts.values()),
+            run=_catalog_run(catalog_texts),
+            allowed=(CatalogError,),
+            share=0.05,
+        ),
+        Target(
+            name="snapshot_from_dict",
+            seeds=snapshot_texts,
+            run=_snapshot_doc_run,
+            allowed=(SnapshotError,),
+        ),
+        Target(
+            name="--snapshot FILE (load_snapshot)",
+            seeds=snapshot_texts,
+            run=_load_snapshot_run,
+            allowed=(cli.UsageError,),
+        ),
+        Target(
+            name="--ctx (parse_context)",
+            seeds=["4096", "32k", "128K", " 8192 "],
+            run=cli.parse_context,
+            allowed=(cli.UsageError,),
+        ),
+        Target(name="llmcheck check ARGS (whole CLI)", seeds=cli_seeds, run=_cli_run, share=0.05),
     ]
 
 

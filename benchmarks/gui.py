@@ -81,9 +81,18 @@ def main() -> int:
         for _ in range(args.runs):
             start = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-c", CHILD, str(Path(tmp) / f"s{len(results)}.ini"),
-                 str(args.snapshot or "")],
-                capture_output=True, text=True, env=env, timeout=120, check=False,
+                [
+                    sys.executable,
+                    "-c",
+                    CHILD,
+                    str(Path(tmp) / f"s{len(results)}.ini"),
+                    str(args.snapshot or ""),
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=120,
+                check=False,
             )
             wall = time.perf_counter() - start
             lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
@@ -96,13 +105,23 @@ def main() -> int:
                 return 1
             result["process_wall_s"] = wall
             results.append(result)
-    print(f"llmcheck GUI, {args.runs} runs, QT_QPA_PLATFORM={env['QT_QPA_PLATFORM']}, "
-          f"probe: {args.snapshot or 'real probe_system()'}")
-    for key, unit in (("first_paint_s", "s"), ("grid_s", "s"), ("context_gui_thread_ms", "ms"),
-                      ("context_grid_s", "s"), ("peak_rss_mib", "MiB"), ("process_wall_s", "s")):
+    print(
+        f"llmcheck GUI, {args.runs} runs, QT_QPA_PLATFORM={env['QT_QPA_PLATFORM']}, "
+        f"probe: {args.snapshot or 'real probe_system()'}"
+    )
+    for key, unit in (
+        ("first_paint_s", "s"),
+        ("grid_s", "s"),
+        ("context_gui_thread_ms", "ms"),
+        ("context_grid_s", "s"),
+        ("peak_rss_mib", "MiB"),
+        ("process_wall_s", "s"),
+    ):
         values = [r[key] for r in results]
-        print(f"  {key:<22} median {statistics.median(values):8.3f} {unit}"
-              f"   (min {min(values):.3f}, max {max(values):.3f})")
+        print(
+            f"  {key:<22} median {statistics.median(values):8.3f} {unit}"
+            f"   (min {min(values):.3f}, max {max(values):.3f})"
+        )
     print(f"  grid cells             {results[0]['grid_cells']}")
     return 0
 

@@ -117,10 +117,12 @@ def many_machines(n: int) -> tuple[CatalogMachine, ...]:
     )
 
 
-def open_window(snapshot: SystemSnapshot, machines: tuple[CatalogMachine, ...],
-                settings: QSettings) -> MainWindow:
-    window = MainWindow(probe=lambda: snapshot, settings=settings, machines=machines,
-                        start_probe=False)
+def open_window(
+    snapshot: SystemSnapshot, machines: tuple[CatalogMachine, ...], settings: QSettings
+) -> MainWindow:
+    window = MainWindow(
+        probe=lambda: snapshot, settings=settings, machines=machines, start_probe=False
+    )
     window.show()
     done: list[bool] = []
     window.probe_finished.connect(lambda: done.append(True))
@@ -148,8 +150,10 @@ def machines_load(window: MainWindow, beat: Heartbeat, count: int) -> dict[str, 
 def drag_load(window: MainWindow, beat: Heartbeat, step_ms: int) -> dict[str, float]:
     window.tabs.setCurrentIndex(0)
     slider = window.context_control.slider
-    path = [*range(slider.minimum(), slider.maximum() + 1),
-            *range(slider.maximum() - 1, slider.minimum() - 1, -1)]
+    path = [
+        *range(slider.minimum(), slider.maximum() + 1),
+        *range(slider.maximum() - 1, slider.minimum() - 1, -1),
+    ]
     slider.setValue(path[0])
     wait_for(lambda: window.grid_model.rowCount() > 0, 120)
     moves = iter(path[1:])
@@ -173,14 +177,22 @@ def drag_load(window: MainWindow, beat: Heartbeat, step_ms: int) -> dict[str, fl
     mover.start()
     wait_for(lambda: not dragging[0], 600)
     final = window.context_control.context_tokens()
-    ok = wait_for(lambda: bool(updated) and updated[-1] == final
-                  and "Computing" not in window.grid_status.text(), 600)
+    ok = wait_for(
+        lambda: (
+            bool(updated) and updated[-1] == final and "Computing" not in window.grid_status.text()
+        ),
+        600,
+    )
     elapsed = time.perf_counter() - started
     beat.stop()
     if not ok:
         raise SystemExit("the grid did not settle after the drag within 600 s")
-    return {"seconds": elapsed, "stall_ms": beat.worst_stall_ms(), "p99_ms": beat.p99_gap_ms(),
-            "steps": float(len(path) - 1)}
+    return {
+        "seconds": elapsed,
+        "stall_ms": beat.worst_stall_ms(),
+        "p99_ms": beat.p99_gap_ms(),
+        "steps": float(len(path) - 1),
+    }
 
 
 def table(runs: list[dict[str, dict[str, float]]], args: argparse.Namespace) -> str:
@@ -192,8 +204,10 @@ def table(runs: list[dict[str, dict[str, float]]], args: argparse.Namespace) -> 
     def worst(load: str) -> float:
         return max(r[load]["stall_ms"] for r in runs)
 
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python " \
-              f"{platform.python_version()}, Qt offscreen"
+    machine = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, Qt offscreen"
+    )
     rows = [
         "| Load | Wall time | Longest event-loop stall | 99th-percentile heartbeat gap |",
         "|---|---:|---:|---:|",
@@ -207,8 +221,7 @@ def table(runs: list[dict[str, dict[str, float]]], args: argparse.Namespace) -> 
         f"{med('drag', 'p99_ms'):.0f} ms |",
     ]
     return (
-        "\n".join(rows)
-        + f"\n\nMedian of {len(runs)} runs, each a fresh process. Heartbeat every"
+        "\n".join(rows) + f"\n\nMedian of {len(runs)} runs, each a fresh process. Heartbeat every"
         f" {args.beat_ms} ms; a stall is the longest gap beyond it. "
         f"Measured with `benchmarks/gui_load.py` on {machine}, machine "
         f"`{Path(args.snapshot).name}`.\n"
@@ -221,8 +234,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--beat-ms", type=int, default=10)
     parser.add_argument("--drag-ms", type=int, default=30)
-    parser.add_argument("--snapshot", default=str(ROOT / "tests" / "data" / "snapshots"
-                                                  / "two-gpus.json"))
+    parser.add_argument(
+        "--snapshot", default=str(ROOT / "tests" / "data" / "snapshots" / "two-gpus.json")
+    )
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -249,14 +263,19 @@ def main(argv: list[str]) -> int:
     crashes = 0
     for _ in range(args.runs):
         done = subprocess.run(
-            [sys.executable, __file__, "--child", *argv], capture_output=True, text=True,
-            check=False, timeout=1200,
+            [sys.executable, __file__, "--child", *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=1200,
         )
         lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
         if done.returncode != 0 or not lines:
             crashes += 1
-            print(f"run failed (exit {done.returncode}): {done.stderr.strip()[-300:]}",
-                  file=sys.stderr)
+            print(
+                f"run failed (exit {done.returncode}): {done.stderr.strip()[-300:]}",
+                file=sys.stderr,
+            )
             continue
         runs.append(json.loads(lines[-1]))
     if not runs:

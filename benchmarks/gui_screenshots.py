@@ -42,8 +42,11 @@ def main() -> int:
     parser.add_argument("--real-probe", action="store_true", help="also shoot this machine")
     parser.add_argument("--dark", action="store_true", help="a dark system palette (Fusion)")
     parser.add_argument("--size", default="1280x800", help="window size, WIDTHxHEIGHT")
-    parser.add_argument("--docs", action="store_true",
-                        help="the pictures of docs/screenshots/, each under its own Xvfb")
+    parser.add_argument(
+        "--docs",
+        action="store_true",
+        help="the pictures of docs/screenshots/, each under its own Xvfb",
+    )
     parser.add_argument("--docs-shot", help=argparse.SUPPRESS)  # one picture, run by --docs
     args = parser.parse_args()
     if args.docs:
@@ -66,15 +69,17 @@ def main() -> int:
 
         app.setStyle("Fusion")
         dark = QPalette()
-        for role, colour in ((QPalette.ColorRole.Window, "#2b2b2b"),
-                             (QPalette.ColorRole.WindowText, "#e6e6e6"),
-                             (QPalette.ColorRole.Base, "#1e1e1e"),
-                             (QPalette.ColorRole.AlternateBase, "#333333"),
-                             (QPalette.ColorRole.Text, "#e6e6e6"),
-                             (QPalette.ColorRole.Button, "#3a3a3a"),
-                             (QPalette.ColorRole.ButtonText, "#e6e6e6"),
-                             (QPalette.ColorRole.Highlight, "#56B4E9"),
-                             (QPalette.ColorRole.HighlightedText, "#000000")):
+        for role, colour in (
+            (QPalette.ColorRole.Window, "#2b2b2b"),
+            (QPalette.ColorRole.WindowText, "#e6e6e6"),
+            (QPalette.ColorRole.Base, "#1e1e1e"),
+            (QPalette.ColorRole.AlternateBase, "#333333"),
+            (QPalette.ColorRole.Text, "#e6e6e6"),
+            (QPalette.ColorRole.Button, "#3a3a3a"),
+            (QPalette.ColorRole.ButtonText, "#e6e6e6"),
+            (QPalette.ColorRole.Highlight, "#56B4E9"),
+            (QPalette.ColorRole.HighlightedText, "#000000"),
+        ):
             dark.setColor(role, QColor(colour))
         app.setPalette(dark)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -109,9 +114,14 @@ def main() -> int:
             time.sleep(0.01)
         settle()
 
-    def shoot(name: str, probe: Callable[[], SystemSnapshot], prepare=None,
-              wait: str = "probe_finished", release: threading.Event | None = None,
-              **options: object) -> None:
+    def shoot(
+        name: str,
+        probe: Callable[[], SystemSnapshot],
+        prepare=None,
+        wait: str = "probe_finished",
+        release: threading.Event | None = None,
+        **options: object,
+    ) -> None:
         settings.clear()
         window = MainWindow(probe=probe, settings=settings, start_probe=False, **options)
         window.resize(width, height)
@@ -134,6 +144,7 @@ def main() -> int:
     def select_cell(row: int, column: int) -> Callable[[MainWindow], None]:
         def prepare(window: MainWindow) -> None:
             window.grid_view.setCurrentIndex(window.grid_model.index(row, column))
+
         return prepare
 
     hold = threading.Event()
@@ -147,8 +158,11 @@ def main() -> int:
 
     shoot("01-probing", hung, wait="", release=hold)
     shoot("02-one-nvidia", lambda: load("one-nvidia"), select_cell(7, 5))
-    shoot("03-cpu-laptop-128k", lambda: load("cpu-laptop"),
-          lambda w: (w.context_control.set_context(128_000), select_cell(7, 5)(w)))
+    shoot(
+        "03-cpu-laptop-128k",
+        lambda: load("cpu-laptop"),
+        lambda w: (w.context_control.set_context(128_000), select_cell(7, 5)(w)),
+    )
     shoot("04-apple-m2-max", lambda: load("apple-m2-max"), select_cell(6, 2))
     shoot("05-two-gpus", lambda: load("two-gpus"), select_cell(13, 5))
     shoot("06-unknown-budget-problems", lambda: load("unknown-budget"), select_cell(0, 1))
@@ -160,8 +174,11 @@ def main() -> int:
         settle(window.answers_updated)  # every what-if machine answered
 
     shoot("08-which-machines", lambda: load("dgx-spark"), reverse)
-    shoot("09-what-if-rtx-4060", lambda: load("cpu-laptop"),
-          lambda w: (w.select_machine("rtx-4060-8g"), select_cell(6, 5)(w)))
+    shoot(
+        "09-what-if-rtx-4060",
+        lambda: load("cpu-laptop"),
+        lambda w: (w.select_machine("rtx-4060-8g"), select_cell(6, 5)(w)),
+    )
 
     def measured(window: MainWindow) -> None:
         settle_grid(window)
@@ -169,12 +186,22 @@ def main() -> int:
         settle(window.bandwidth_measured)
         select_cell(6, 5)(window)
 
-    shoot("10-cpu-laptop-measured", lambda: live("cpu-laptop"), measured,
-          measure_bandwidth=lambda _usable: 61.3)
-    shoot("11-cpu-laptop-32k", lambda: load("cpu-laptop"),
-          lambda w: (w.context_control.set_context(32768), select_cell(6, 5)(w)))
-    shoot("12-one-nvidia-32k", lambda: load("one-nvidia"),
-          lambda w: (w.context_control.set_context(32768), select_cell(13, 5)(w)))
+    shoot(
+        "10-cpu-laptop-measured",
+        lambda: live("cpu-laptop"),
+        measured,
+        measure_bandwidth=lambda _usable: 61.3,
+    )
+    shoot(
+        "11-cpu-laptop-32k",
+        lambda: load("cpu-laptop"),
+        lambda w: (w.context_control.set_context(32768), select_cell(6, 5)(w)),
+    )
+    shoot(
+        "12-one-nvidia-32k",
+        lambda: load("one-nvidia"),
+        lambda w: (w.context_control.set_context(32768), select_cell(13, 5)(w)),
+    )
     if args.real_probe:
         shoot("20-this-machine", _real_probe)
     QThreadPool.globalInstance().waitForDone(30_000)  # no worker may outlive the app
@@ -199,8 +226,15 @@ def _docs_pictures() -> int:
     failed = 0
     for name, (screen, scale, _machine, _cell) in DOCS_SHOTS.items():
         env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "QT_SCALE_FACTOR": scale}
-        command = ["xvfb-run", "-a", "-s", f"-screen 0 {screen}", sys.executable,
-                   str(Path(__file__).resolve()), f"--docs-shot={name}"]
+        command = [
+            "xvfb-run",
+            "-a",
+            "-s",
+            f"-screen 0 {screen}",
+            sys.executable,
+            str(Path(__file__).resolve()),
+            f"--docs-shot={name}",
+        ]
         failed += subprocess.run(command, env=env, check=False).returncode != 0
     return 1 if failed else 0
 
@@ -237,9 +271,11 @@ def _docs_shot(name: str) -> int:
     path = ROOT / "docs" / "screenshots" / f"{name}.png"
     window.grab().save(str(path))
     geometry = window.frameGeometry()
-    sys.stdout.write(f"saved {path}: window {geometry.width()}x{geometry.height()} on a"
-                     f" {app.primaryScreen().availableGeometry().width()}x"
-                     f"{app.primaryScreen().availableGeometry().height()} screen\n")
+    sys.stdout.write(
+        f"saved {path}: window {geometry.width()}x{geometry.height()} on a"
+        f" {app.primaryScreen().availableGeometry().width()}x"
+        f"{app.primaryScreen().availableGeometry().height()} screen\n"
+    )
     window.close()
     QThreadPool.globalInstance().waitForDone(30_000)
     tmp.cleanup()

@@ -50,20 +50,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     import llmcheck
 
     compileall.compile_dir(os.path.dirname(llmcheck.__file__), quiet=1)
-    rows = [("`python -c pass`", [python, "-c", "pass"]),
-            ("`llmcheck --version`", [python, "-m", "llmcheck", "--version"]),
-            ("`llmcheck --json`", [python, "-m", "llmcheck", "--json"])]
+    rows = [
+        ("`python -c pass`", [python, "-c", "pass"]),
+        ("`llmcheck --version`", [python, "-m", "llmcheck", "--version"]),
+        ("`llmcheck --json`", [python, "-m", "llmcheck", "--json"]),
+    ]
     if args.snapshot:
-        rows.append((f"`llmcheck --snapshot {os.path.basename(args.snapshot)} --json`",
-                     [python, "-m", "llmcheck", "--snapshot", args.snapshot, "--json"]))
+        rows.append(
+            (
+                f"`llmcheck --snapshot {os.path.basename(args.snapshot)} --json`",
+                [python, "-m", "llmcheck", "--snapshot", args.snapshot, "--json"],
+            )
+        )
     results = [(label, *time_command(cmd, args.runs)) for label, cmd in rows]
     base = results[0][1]
-    probe_doc = json.loads(subprocess.run(rows[2][1], capture_output=True, check=True,
-                                          timeout=120).stdout)
+    probe_doc = json.loads(
+        subprocess.run(rows[2][1], capture_output=True, check=True, timeout=120).stdout
+    )
     models = len(probe_doc.get("models", []))
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, Python "
-          f"{platform.python_version()}, {platform.system()} {platform.release()}; "
-          f"median of {args.runs} runs; `--json` estimates {models} variant x quant pairs.")
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}; "
+        f"median of {args.runs} runs; `--json` estimates {models} variant x quant pairs."
+    )
     print()
     print("| command | median wall time | vs `python -c pass` |")
     print("|---|---|---|")

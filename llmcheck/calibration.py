@@ -174,8 +174,12 @@ def cpu_compute_bytes(arch: Architecture, s: ComputeShape) -> int:
 
 
 def cuda_compute_bytes(
-    arch: Architecture, s: ComputeShape, *, cpu_attention_layers: bool = False,
-    layers_on_gpu: bool = True, output_weight_bytes: int = 0,
+    arch: Architecture,
+    s: ComputeShape,
+    *,
+    cpu_attention_layers: bool = False,
+    layers_on_gpu: bool = True,
+    output_weight_bytes: int = 0,
 ) -> int:
     """The CUDA device's compute buffer (``CUDA0 compute buffer size``).
 
@@ -234,7 +238,7 @@ def uses_cublas(*, flash_attn: bool, float_matmul_weights: bool) -> bool:
 
 
 def cpu_repack_mode(features: Iterable[str], machine_arch: str) -> str:
-    """"amx" | "avx512" | "avx2" | "arm" | "none" from CPU feature flags (lower case)."""
+    """ "amx" | "avx512" | "avx2" | "arm" | "none" from CPU feature flags (lower case)."""
     f = {x.lower() for x in features}
     a = machine_arch.lower()
     if a in ("x86_64", "amd64", "x86-64"):
@@ -276,8 +280,11 @@ def repack(
     while the row lookup keeps the original (1.2B Q4_K_M no mmap: CPU 105.50 + AMX 707.67 MiB).
     """
     amx = rep = src = 0
-    simple = {"avx512": REPACK_TYPES_AVX512, "avx2": REPACK_TYPES_AVX2,
-              "arm": REPACK_TYPES_ARM}.get(mode, frozenset())
+    simple = {
+        "avx512": REPACK_TYPES_AVX512,
+        "avx2": REPACK_TYPES_AVX2,
+        "arm": REPACK_TYPES_ARM,
+    }.get(mode, frozenset())
     for ggml_type, nbytes, is_layer, is_expert in tensors:
         if not is_layer and not output_on_cpu:
             continue

@@ -26,8 +26,14 @@ if TYPE_CHECKING:
     from llmcheck.scan import FoundModel, ScanResult
     from llmcheck.snapshot import SystemSnapshot
 
-__all__ = ["FileAsked", "answer_file", "is_file_argument", "read_file_question", "run_scan",
-           "scan_answers"]
+__all__ = [
+    "FileAsked",
+    "answer_file",
+    "is_file_argument",
+    "read_file_question",
+    "run_scan",
+    "scan_answers",
+]
 
 log = logging.getLogger("llmcheck")
 
@@ -59,7 +65,8 @@ def is_file_argument(text: str) -> bool:
 def looks_like_path(text: str) -> bool:
     """A missing file, not a model name: said as such when the name does not resolve either."""
     return text.startswith(("/", "./", "../", "~", "\\")) or (
-        len(text) > 2 and text[1] == ":" and text[2] in "\\/")
+        len(text) > 2 and text[1] == ":" and text[2] in "\\/"
+    )
 
 
 def _describe(path: Path | str, *, what: str) -> Lfm2Model | Lfm2Projector:
@@ -67,18 +74,19 @@ def _describe(path: Path | str, *, what: str) -> Lfm2Model | Lfm2Projector:
 
     shown = clean_text(str(path), limit=300)
     if os.path.isdir(path):
-        raise UsageError(f"{shown} is a folder; to list the models in it: `llmcheck scan"
-                         f" --folder {shown}`")
+        raise UsageError(
+            f"{shown} is a folder; to list the models in it: `llmcheck scan --folder {shown}`"
+        )
     try:
         return describe(read_gguf(path))
     except NotLfm2Error as exc:
-        raise UsageError(f"{clean_text(str(exc), limit=400)}; llmcheck answers for LFM2-family"
-                         f" {what} files only") from None
+        raise UsageError(
+            f"{clean_text(str(exc), limit=400)}; llmcheck answers for LFM2-family {what} files only"
+        ) from None
     except GgufError as exc:
         raise UsageError(clean_text(str(exc), limit=400)) from None
     except (OSError, ValueError, MemoryError) as exc:  # a reader bound that failed: one line
-        raise UsageError(f"{shown}: cannot read it as a GGUF file ({type(exc).__name__})"
-                         ) from None
+        raise UsageError(f"{shown}: cannot read it as a GGUF file ({type(exc).__name__})") from None
 
 
 def read_file_question(
@@ -95,15 +103,19 @@ def read_file_question(
 
     model = _describe(path, what="model")
     if not isinstance(model, Lfm2Model):
-        raise UsageError(f"{clean_text(path, limit=300)} is a vision projector (mmproj); give"
-                         " the model file (its projector is paired when it lies beside it, or"
-                         " give --mmproj PATH)")
+        raise UsageError(
+            f"{clean_text(path, limit=300)} is a vision projector (mmproj); give"
+            " the model file (its projector is paired when it lies beside it, or"
+            " give --mmproj PATH)"
+        )
     projector: Lfm2Projector | None = None
     if mmproj is not None:
         found = _describe(mmproj, what="vision projector")
         if not isinstance(found, Lfm2Projector):
-            raise UsageError(f"--mmproj: {clean_text(mmproj, limit=300)} is a model, not a"
-                             " vision projector (mmproj) file")
+            raise UsageError(
+                f"--mmproj: {clean_text(mmproj, limit=300)} is a model, not a"
+                " vision projector (mmproj) file"
+            )
         projector = found
     elif pair:
         beside = pair_projector(path)
@@ -116,8 +128,9 @@ def read_file_question(
                 if isinstance(paired, Lfm2Projector):
                     projector = paired
                     log.debug("paired the vision projector %s", beside)
-    return FileAsked(model=model, projector=projector,
-                     question=file_question(model, projector, catalog))
+    return FileAsked(
+        model=model, projector=projector, question=file_question(model, projector, catalog)
+    )
 
 
 def answer_file(
@@ -173,8 +186,9 @@ def run_scan(folders: Sequence[str], environ: Mapping[str, str] | None = None) -
     from llmcheck.scan import scan
 
     env = os.environ if environ is None else environ
-    return scan(home=Path.home(), env=env, folders=[Path(f) for f in folders],
-                system_root=SYSTEM_ROOT)
+    return scan(
+        home=Path.home(), env=env, folders=[Path(f) for f in folders], system_root=SYSTEM_ROOT
+    )
 
 
 def scan_answers(
@@ -196,8 +210,7 @@ def scan_answers(
             continue
         try:
             asked = _found_question(found, catalog)
-            out.append(answer_file(asked, settings, snapshot, runtime, catalog,
-                                   cap_context=True))
+            out.append(answer_file(asked, settings, snapshot, runtime, catalog, cap_context=True))
         except UsageError as exc:
             out.append(str(exc))
     return out
@@ -217,5 +230,6 @@ def _found_question(found: FoundModel, catalog: Catalog) -> FileAsked:
             log.debug("projector of %s not used: %s", found.path, exc)
         else:
             projector = described if isinstance(described, Lfm2Projector) else None
-    return FileAsked(model=model, projector=projector,
-                     question=file_question(model, projector, catalog))
+    return FileAsked(
+        model=model, projector=projector, question=file_question(model, projector, catalog)
+    )

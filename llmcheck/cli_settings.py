@@ -58,9 +58,7 @@ def parse_context(text: str) -> int:
         return CONTEXT_MAX
     match = re.fullmatch(r"\s*(\d+)\s*([kK]?)\s*", text)
     if match is None:
-        raise UsageError(
-            f"--ctx: {text!r} is not a context length (write e.g. 4096, 32k or max)"
-        )
+        raise UsageError(f"--ctx: {text!r} is not a context length (write e.g. 4096, 32k or max)")
     digits = match.group(1).lstrip("0") or "0"
     if len(digits) > _MAX_CONTEXT_DIGITS:
         # Checked before int(): Python refuses to parse more than 4,300 digits (ValueError).
@@ -110,16 +108,20 @@ def find_question(
     try:
         found = resolve(wanted, catalog)
     except NameNotFound as exc:
-        hint = (f"; did you mean {', '.join(exc.suggestions)}?" if exc.suggestions
-                else "; see `llmcheck list`")
+        hint = (
+            f"; did you mean {', '.join(exc.suggestions)}?"
+            if exc.suggestions
+            else "; see `llmcheck list`"
+        )
         raise UsageError(f"unknown variant {clean_text(wanted, limit=80)!r}{hint}") from None
     variant = catalog.variant(found.variant_id)
     named = found.quant
     if quant is not None and named is not None:
         asked = parse_quant(quant) or quant.strip().upper()
         if asked != named:
-            raise UsageError(f"the name says {named} and -q says {clean_text(quant, limit=40)}:"
-                             " give one of them")
+            raise UsageError(
+                f"the name says {named} and -q says {clean_text(quant, limit=40)}: give one of them"
+            )
     return variant, named if named is not None else quant
 
 
@@ -138,20 +140,25 @@ def find_quant(catalog: Catalog, variant: ModelVariant, wanted: str | None) -> s
     if wanted is None:
         raise UsageError(
             f"which quantization? add -q QUANT (or :QUANT to the name); {variant.name} is"
-            f" published in {', '.join(variant.quants)}")
+            f" published in {', '.join(variant.quants)}"
+        )
     key = wanted.strip().upper()
     for q in (*variant.quants, *community_quants(variant)):
         if q.upper() == key:
             return q
     if key.startswith("UD-"):
         raise UsageError(
-            f"{clean_text(wanted, limit=40)} is a mixed (\"dynamic\") quant: its size depends on"
-            " the file; give the .gguf file's path instead of the name")
+            f'{clean_text(wanted, limit=40)} is a mixed ("dynamic") quant: its size depends on'
+            " the file; give the .gguf file's path instead of the name"
+        )
     sizable = [*variant.quants, *community_quants(variant)]
     close = difflib.get_close_matches(key, sizable, n=3, cutoff=0.5)
     close += [q for q in sizable if q.startswith(key) and q not in close][:3]
-    hint = (f"; did you mean {' or '.join(close)}?" if close
-            else f"; {variant.name} is published in {', '.join(variant.quants)}")
+    hint = (
+        f"; did you mean {' or '.join(close)}?"
+        if close
+        else f"; {variant.name} is published in {', '.join(variant.quants)}"
+    )
     raise UsageError(f"unknown quantization {clean_text(wanted, limit=40)!r}{hint}")
 
 
@@ -203,7 +210,8 @@ def machine_overrides(args: argparse.Namespace) -> Overrides:
     try:
         return Overrides(
             gpu_bytes=parse_gpu_memory(getattr(args, "gpu_memory", None) or ()),
-            ram_bytes=None if getattr(args, "ram", None) is None
+            ram_bytes=None
+            if getattr(args, "ram", None) is None
             else parse_size(args.ram, option="--ram"),
             bandwidth_gb_s=parse_bandwidth(getattr(args, "bandwidth", None) or ()),
         )
@@ -215,8 +223,10 @@ def _min_speed(text: str) -> float:
     """--min-speed: a plain decimal number of tokens per second, 0 to 100,000."""
     cleaned = text.strip().lower().removesuffix("tok/s").strip()
     if re.fullmatch(r"\d{1,6}(\.\d{1,3})?", cleaned) is None:
-        raise UsageError(f"--min-speed: {clean_text(text, limit=40)!r} is not a number of tokens"
-                         " per second (e.g. 10 or 2.5)")
+        raise UsageError(
+            f"--min-speed: {clean_text(text, limit=40)!r} is not a number of tokens"
+            " per second (e.g. 10 or 2.5)"
+        )
     value = float(cleaned)
     if value > MAX_MIN_SPEED:
         raise UsageError(f"--min-speed: at most {MAX_MIN_SPEED:,} tok/s, got {cleaned}")
@@ -237,8 +247,11 @@ def build_config(
     tokens = fields.get("context_tokens")
     if tokens == CONTEXT_MAX and variant is not None:
         fields["context_tokens"] = tokens = variant.gguf_context_tokens
-    if tokens is not None and variant is not None and variant.gguf_context_tokens and (
-        tokens > variant.gguf_context_tokens
+    if (
+        tokens is not None
+        and variant is not None
+        and variant.gguf_context_tokens
+        and (tokens > variant.gguf_context_tokens)
     ):
         raise UsageError(
             f"--ctx: {variant.name} supports at most {variant.gguf_context_tokens} tokens"
@@ -293,6 +306,9 @@ def find_what_if(wanted: str) -> tuple[str, Callable[[], SystemSnapshot]]:
         ids = ", ".join(m.id for m in found[:8]) + (" ..." if len(found) > 8 else "")
         raise UsageError(f"--what-if: {shown!r} matches {len(found)} machines: {ids}")
     close = difflib.get_close_matches(key, [m.id for m in known], n=3, cutoff=0.5)
-    hint = (f"did you mean {' or '.join(close)}?" if close
-            else "known: " + ", ".join(m.id for m in known))
+    hint = (
+        f"did you mean {' or '.join(close)}?"
+        if close
+        else "known: " + ", ".join(m.id for m in known)
+    )
     raise UsageError(f"--what-if: no machine {shown!r} in the catalog; {hint}")

@@ -15,8 +15,15 @@ import sys
 
 from llmcheck.render.units import clean_text
 
-__all__ = ["OutputError", "configure_logging", "fail", "prepare_streams", "silence_stdout",
-           "write_stderr", "write_stdout"]
+__all__ = [
+    "OutputError",
+    "configure_logging",
+    "fail",
+    "prepare_streams",
+    "silence_stdout",
+    "write_stderr",
+    "write_stdout",
+]
 
 PROG = "llmcheck"
 

@@ -87,12 +87,13 @@ def parse_size(text: str, *, option: str = "SIZE") -> int:
     """
     match = _SIZE_RE.fullmatch(text)
     if match is None:
-        raise SpecError(f"{option}: {_quote(text)} is not a size (write e.g. 24G, 24GiB or"
-                        " 24576M)")
+        raise SpecError(f"{option}: {_quote(text)} is not a size (write e.g. 24G, 24GiB or 24576M)")
     unit = _UNITS[match.group(2).lower()]
     if unit is None:
-        raise SpecError(f"{option}: {_quote(text)} has no unit (write e.g. 24G; G, GB and GiB"
-                        " all mean 2^30 bytes)")
+        raise SpecError(
+            f"{option}: {_quote(text)} has no unit (write e.g. 24G; G, GB and GiB"
+            " all mean 2^30 bytes)"
+        )
     value = int(float(match.group(1)) * unit)
     if value <= 0:
         raise SpecError(f"{option}: the size must be above zero, got {_quote(text)}")
@@ -107,8 +108,7 @@ def parse_gpu_memory(values: Iterable[str]) -> dict[int | None, int]:
     for text in values:
         keyed = _GPU_KEY_RE.fullmatch(text)
         index = None if keyed is None else int(keyed.group(1))
-        out[index] = parse_size(text if keyed is None else keyed.group(2),
-                                option="--gpu-memory")
+        out[index] = parse_size(text if keyed is None else keyed.group(2), option="--gpu-memory")
     return out
 
 
@@ -122,12 +122,16 @@ def parse_bandwidth(values: Iterable[str]) -> dict[str, float]:
         number = text if keyed is None else keyed.group(2)
         match = _GB_S_RE.fullmatch(number)
         if match is None:
-            raise SpecError(f"--bandwidth: {_quote(text)} is not a bandwidth in GB/s (write e.g."
-                            " 936, gpu:0=936 or ram=68)")
+            raise SpecError(
+                f"--bandwidth: {_quote(text)} is not a bandwidth in GB/s (write e.g."
+                " 936, gpu:0=936 or ram=68)"
+            )
         value = float(match.group(1))
         if not 0 < value <= MAX_BANDWIDTH_GB_S:
-            raise SpecError(f"--bandwidth: must be above 0 and at most"
-                            f" {MAX_BANDWIDTH_GB_S:,.0f} GB/s, got {_quote(text)}")
+            raise SpecError(
+                f"--bandwidth: must be above 0 and at most"
+                f" {MAX_BANDWIDTH_GB_S:,.0f} GB/s, got {_quote(text)}"
+            )
         out[key] = value
     return out
 
@@ -152,36 +156,58 @@ def apply_overrides(snapshot: SystemSnapshot, overrides: Overrides) -> SystemSna
         gpus = [GpuInfo(index=i, vendor=GpuVendor.OTHER, name=ADDED_GPU_NAME) for i in indices]
     have = {g.index for g in gpus}
     named = [i for i in overrides.gpu_bytes if i is not None and i not in have]
-    named += [int(k[4:]) for k in overrides.bandwidth_gb_s
-              if k.startswith("gpu:") and int(k[4:]) not in have]
+    named += [
+        int(k[4:])
+        for k in overrides.bandwidth_gb_s
+        if k.startswith("gpu:") and int(k[4:]) not in have
+    ]
     if named:
         listing = ", ".join(f"gpu:{i}" for i in sorted(have)) or "no GPU"
         raise SpecError(f"this machine has no gpu:{named[0]} (it has {listing})")
     gpus = [_gpu(g, overrides) for g in gpus]
     memory = snapshot.memory
     if overrides.ram_bytes is not None:
-        memory = replace(memory, total_bytes=overrides.ram_bytes,
-                         available_bytes=overrides.ram_bytes, source=Source.USER,
-                         limit_bytes=None, limit_used_bytes=None, limit_source=None)
+        memory = replace(
+            memory,
+            total_bytes=overrides.ram_bytes,
+            available_bytes=overrides.ram_bytes,
+            source=Source.USER,
+            limit_bytes=None,
+            limit_used_bytes=None,
+            limit_source=None,
+        )
     ram_bw = overrides.bandwidth_gb_s.get("ram")
     if ram_bw is None and not gpus:
         ram_bw = overrides.bandwidth_gb_s.get("gpu")
     if ram_bw is not None:
-        memory = replace(memory, bandwidth_gb_s=ram_bw, bandwidth_source=Source.USER,
-                         bandwidth_low_gb_s=None, bandwidth_high_gb_s=None)
+        memory = replace(
+            memory,
+            bandwidth_gb_s=ram_bw,
+            bandwidth_source=Source.USER,
+            bandwidth_low_gb_s=None,
+            bandwidth_high_gb_s=None,
+        )
     return replace(snapshot, gpus=tuple(gpus), memory=memory)
 
 
 def _gpu(gpu: GpuInfo, overrides: Overrides) -> GpuInfo:
     size = overrides.gpu_bytes.get(gpu.index, overrides.gpu_bytes.get(None))
     if size is not None:
-        gpu = replace(gpu, total_bytes=size, free_bytes=size, used_bytes=None,
-                      reserved_bytes=None, memory_source=Source.USER, mig_enabled=False,
-                      mig_instances=())
+        gpu = replace(
+            gpu,
+            total_bytes=size,
+            free_bytes=size,
+            used_bytes=None,
+            reserved_bytes=None,
+            memory_source=Source.USER,
+            mig_enabled=False,
+            mig_instances=(),
+        )
         if gpu.memory_kind is MemoryKind.UNIFIED:
             gpu = replace(gpu, working_set_cap_bytes=size, working_set_cap_source=Source.USER)
-    bandwidth = overrides.bandwidth_gb_s.get(f"gpu:{gpu.index}",
-                                             overrides.bandwidth_gb_s.get("gpu"))
+    bandwidth = overrides.bandwidth_gb_s.get(
+        f"gpu:{gpu.index}", overrides.bandwidth_gb_s.get("gpu")
+    )
     if bandwidth is not None:
         gpu = replace(gpu, bandwidth_gb_s=bandwidth, bandwidth_source=Source.USER)
     return gpu
@@ -216,8 +242,9 @@ def snapshot_paths(values: Sequence[str], *, limit: int = MAX_FLEET_MACHINES) ->
         else:
             out.append(value)
         if len(out) > limit:
-            raise SpecError(f"--snapshot: more than {limit} machine files in one question;"
-                            " split the fleet")
+            raise SpecError(
+                f"--snapshot: more than {limit} machine files in one question; split the fleet"
+            )
     return out
 
 
@@ -226,13 +253,17 @@ def _folder_files(folder: Path, shown: str) -> list[str]:
     try:
         for n, entry in enumerate(folder.iterdir()):
             if n >= MAX_FOLDER_ENTRIES:
-                raise SpecError(f"--snapshot {_quote(shown)}: the folder has more than"
-                                f" {MAX_FOLDER_ENTRIES} entries")
+                raise SpecError(
+                    f"--snapshot {_quote(shown)}: the folder has more than"
+                    f" {MAX_FOLDER_ENTRIES} entries"
+                )
             if entry.name.lower().endswith(".json") and entry.is_file():
                 found.append(str(entry))
     except OSError as exc:
-        raise SpecError(f"--snapshot {_quote(shown)}: cannot list the folder:"
-                        f" {exc.strerror or type(exc).__name__}") from None
+        raise SpecError(
+            f"--snapshot {_quote(shown)}: cannot list the folder:"
+            f" {exc.strerror or type(exc).__name__}"
+        ) from None
     if not found:
         raise SpecError(f"--snapshot {_quote(shown)}: the folder holds no .json file")
     return sorted(found)

@@ -169,7 +169,8 @@ def machine_snapshot(machine: CatalogMachine) -> SystemSnapshot:
                 # Metal's cap, by the same documented default the Apple probe falls back to.
                 working_set_cap_bytes=(
                     default_working_set_cap_bytes(machine.device_memory_bytes)
-                    if machine.vendor is GpuVendor.APPLE else None
+                    if machine.vendor is GpuVendor.APPLE
+                    else None
                 ),
                 working_set_cap_source=(
                     Source.DEFAULT if machine.vendor is GpuVendor.APPLE else None
@@ -177,9 +178,11 @@ def machine_snapshot(machine: CatalogMachine) -> SystemSnapshot:
             ),
         )
     system = {"apple": "Darwin"}.get(str(machine.vendor), "Linux")
-    arch = "arm64" if machine.vendor is GpuVendor.APPLE or machine.id.startswith(
-        ("dgx-spark", "jetson")
-    ) else "x86_64"
+    arch = (
+        "arm64"
+        if machine.vendor is GpuVendor.APPLE or machine.id.startswith(("dgx-spark", "jetson"))
+        else "x86_64"
+    )
     return SystemSnapshot(
         os=OsInfo(system=system, machine=arch),
         cpu=CpuInfo(arch=arch, source=Source.TABLE),
@@ -197,8 +200,12 @@ CUSTOM_ID = "custom"
 # What a custom machine may say: above any device sold today, below nonsense.
 MAX_CUSTOM_MEMORY_GIB = 4096.0
 MAX_CUSTOM_BANDWIDTH_GB_S = 20_000.0
-_VENDOR_GROUP = {GpuVendor.NVIDIA: "NVIDIA", GpuVendor.AMD: "AMD", GpuVendor.INTEL: "Intel",
-                 GpuVendor.APPLE: "Apple"}
+_VENDOR_GROUP = {
+    GpuVendor.NVIDIA: "NVIDIA",
+    GpuVendor.AMD: "AMD",
+    GpuVendor.INTEL: "Intel",
+    GpuVendor.APPLE: "Apple",
+}
 
 
 def machine_group(machine: CatalogMachine) -> str:
@@ -222,7 +229,8 @@ def grouped_machines(
     out: list[tuple[str, tuple[CatalogMachine, ...]]] = []
     for group in GROUPS:
         members = tuple(
-            m for m in machines
+            m
+            for m in machines
             if machine_group(m) == group
             and all(w in f"{m.name} {m.id} {group}".lower() for w in words)
         )
@@ -246,8 +254,7 @@ def with_host_ram(machine: CatalogMachine, host_ram_gib: float) -> CatalogMachin
     ram = int(host_ram_gib * GIB)
     base = machine.id.split("@", 1)[0]
     same = machine.id == base and ram == machine.host_ram_bytes
-    return replace(machine, id=base if same else f"{base}@ram{host_ram_gib:g}",
-                   host_ram_bytes=ram)
+    return replace(machine, id=base if same else f"{base}@ram{host_ram_gib:g}", host_ram_bytes=ram)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -278,14 +285,20 @@ def custom_machine(spec: CustomMachineSpec) -> CatalogMachine:
     vendors = {"nvidia", "amd", "intel", "apple", "cpu"}
     if spec.vendor not in vendors:
         raise ValueError(f"Choose a GPU maker ({', '.join(sorted(vendors))}), not {spec.vendor!r}.")
-    checks = [("RAM", spec.ram_gib, 1.0, MAX_CUSTOM_MEMORY_GIB, "GiB"),
-              ("Bandwidth", spec.bandwidth_gb_s, 1.0, MAX_CUSTOM_BANDWIDTH_GB_S, "GB/s")]
-    kind = "cpu" if spec.vendor == "cpu" else ("unified" if spec.unified or
-                                                spec.vendor == "apple" else "gpu")
+    checks = [
+        ("RAM", spec.ram_gib, 1.0, MAX_CUSTOM_MEMORY_GIB, "GiB"),
+        ("Bandwidth", spec.bandwidth_gb_s, 1.0, MAX_CUSTOM_BANDWIDTH_GB_S, "GB/s"),
+    ]
+    kind = (
+        "cpu"
+        if spec.vendor == "cpu"
+        else ("unified" if spec.unified or spec.vendor == "apple" else "gpu")
+    )
     if kind == "gpu":
-        checks += [("GPU memory", spec.gpu_memory_gib, 0.25, MAX_CUSTOM_MEMORY_GIB, "GiB"),
-                   ("RAM bandwidth", spec.ram_bandwidth_gb_s, 1.0, MAX_CUSTOM_BANDWIDTH_GB_S,
-                    "GB/s")]
+        checks += [
+            ("GPU memory", spec.gpu_memory_gib, 0.25, MAX_CUSTOM_MEMORY_GIB, "GiB"),
+            ("RAM bandwidth", spec.ram_bandwidth_gb_s, 1.0, MAX_CUSTOM_BANDWIDTH_GB_S, "GB/s"),
+        ]
     for label, value, low, high, unit in checks:
         if not (isinstance(value, int | float) and low <= value <= high):  # False for nan
             raise ValueError(f"{label} must be between {low:g} and {high:,.0f} {unit}.")
@@ -297,7 +310,8 @@ def custom_machine(spec: CustomMachineSpec) -> CatalogMachine:
         name = {"cpu": "CPU only", "unified": "unified memory", "gpu": "GPU"}[kind]
         size = spec.ram_gib if kind != "gpu" else spec.gpu_memory_gib
         maker = {"nvidia": "NVIDIA", "amd": "AMD", "intel": "Intel", "apple": "Apple"}.get(
-            spec.vendor, "")
+            spec.vendor, ""
+        )
         name = f"{maker} {name}, {size:g} GiB".strip()
     return CatalogMachine(
         id=CUSTOM_ID,
@@ -308,7 +322,8 @@ def custom_machine(spec: CustomMachineSpec) -> CatalogMachine:
         bandwidth_gb_s=float(spec.bandwidth_gb_s),
         host_ram_bytes=ram,
         host_ram_bandwidth_gb_s=float(
-            spec.ram_bandwidth_gb_s if kind == "gpu" else spec.bandwidth_gb_s),
+            spec.ram_bandwidth_gb_s if kind == "gpu" else spec.bandwidth_gb_s
+        ),
         os_reserved_bytes=reserved,
         source_note="entered by you",
     )
@@ -416,8 +431,12 @@ def reverse_answers(
         except Exception:  # noqa: BLE001 - one machine's fault must not hide the others
             fit = None
         answers.append(MachineAnswer(machine=machine, fit=fit))
-    answers.sort(key=lambda a: (_VERDICT_RANK.get(str(a.fit.verdict) if a.fit else "unknown", 2),
-                                a.machine.device_memory_bytes))
+    answers.sort(
+        key=lambda a: (
+            _VERDICT_RANK.get(str(a.fit.verdict) if a.fit else "unknown", 2),
+            a.machine.device_memory_bytes,
+        )
+    )
     return tuple(answers)
 
 
@@ -427,9 +446,12 @@ def data_source_notes() -> tuple[str, ...]:
     files = [resource_path("machines.toml")]
     catalog_dir = resource_path("catalog")
     if catalog_dir.is_dir():
-        files = sorted(
-            (f for f in catalog_dir.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name
-        ) + files
+        files = (
+            sorted(
+                (f for f in catalog_dir.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name
+            )
+            + files
+        )
     for file in files:
         try:
             lines = file.read_text(encoding="utf-8").splitlines()

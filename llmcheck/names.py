@@ -26,9 +26,7 @@ __all__ = ["NameNotFound", "Resolution", "parse_quant", "resolve"]
 
 MAX_NAME_CHARS = 500
 MAX_SUGGESTIONS = 5
-_QUANT = (
-    r"(?:UD-)?(?:I?Q[1-8](?:_[0-9A-Z]+)*|TQ[12]_0|MXFP4(?:_MOE)?|BF16|F16|F32)"
-)
+_QUANT = r"(?:UD-)?(?:I?Q[1-8](?:_[0-9A-Z]+)*|TQ[12]_0|MXFP4(?:_MOE)?|BF16|F16|F32)"
 _QUANT_TAIL = re.compile(rf"[-._](?P<quant>{_QUANT})$", re.IGNORECASE)
 _QUANT_ONLY = re.compile(rf"^{_QUANT}$", re.IGNORECASE)
 _SPLIT_TAIL = re.compile(r"-\d{5}-of-\d{5}$", re.IGNORECASE)

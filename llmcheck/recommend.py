@@ -122,8 +122,9 @@ def recommend(fits: Iterable[Fit], catalog: Catalog) -> Recommendations:
     quick = [f for f in chat if f.speed is not None and _fit_quality(f, variants) >= floor]
     fastest = max(quick, key=lambda f: (_decode_low(f), capable(f)), default=None)
     longest = max(chat, key=lambda f: (f.max_context_tokens or 0, capable(f)), default=None)
-    vision = max((f for f in usable if variants[f.variant_id].kind == "vision"), key=capable,
-                 default=None)
+    vision = max(
+        (f for f in usable if variants[f.variant_id].kind == "vision"), key=capable, default=None
+    )
     tasks: list[Pick] = []
     for task in sorted({v.task for v in catalog.variants if _is_task_model(v)}):
         candidates = [f for f in usable if variants[f.variant_id].task == task]
@@ -174,33 +175,56 @@ def alternatives(
             found.append(Alternative(change=change, variant_id=v.id, quant=q, config=c, fit=fit))
 
     own_rank = _quant_rank(variant, quant)
-    smaller = sorted((q for q in variant.quants if _quant_rank(variant, q) < own_rank),
-                     key=lambda q: _quant_rank(variant, q), reverse=True)
+    smaller = sorted(
+        (q for q in variant.quants if _quant_rank(variant, q) < own_rank),
+        key=lambda q: _quant_rank(variant, q),
+        reverse=True,
+    )
     for q in smaller:
         fit = estimate(variant, q, config)
         if fit.verdict in _USABLE:
-            found.append(Alternative(change="smaller quant", variant_id=variant.id, quant=q,
-                                     config=config, fit=fit))
+            found.append(
+                Alternative(
+                    change="smaller quant", variant_id=variant.id, quant=q, config=config, fit=fit
+                )
+            )
             break
     longest = max_context(variant, quant, config)
     if longest is not None and longest < config.context_tokens:
         consider("shorter context", variant, quant, replace(config, context_tokens=longest))
     if config.kv_type is KvType.F16:
-        consider("quantized KV cache", variant, quant,
-                 replace(config, kv_type=KvType.Q8_0, flash_attn=True))
+        consider(
+            "quantized KV cache",
+            variant,
+            quant,
+            replace(config, kv_type=KvType.Q8_0, flash_attn=True),
+        )
     if config.device != "cpu":
         # A CPU run offloads nothing: an -ngl asked for the GPU does not carry over.
         consider("CPU", variant, quant, replace(config, device="cpu", gpu_layers=None))
     params = parameter_count(variant)
-    peers = sorted((v for v in catalog.variants if v.task == variant.task
-                    and v.kind == variant.kind and parameter_count(v) < params),
-                   key=lambda v: (parameter_count(v), _release_key(v.released)), reverse=True)
+    peers = sorted(
+        (
+            v
+            for v in catalog.variants
+            if v.task == variant.task and v.kind == variant.kind and parameter_count(v) < params
+        ),
+        key=lambda v: (parameter_count(v), _release_key(v.released)),
+        reverse=True,
+    )
     for peer in peers:
         fits = [estimate(peer, q, config) for q in peer.quants]
         chosen = best_quant_of(peer, fits)
         if chosen is not None:
-            found.append(Alternative(change="smaller model", variant_id=peer.id,
-                                     quant=chosen.quant, config=config, fit=chosen))
+            found.append(
+                Alternative(
+                    change="smaller model",
+                    variant_id=peer.id,
+                    quant=chosen.quant,
+                    config=config,
+                    fit=chosen,
+                )
+            )
             break
     return tuple(found[:limit])
 
@@ -231,8 +255,11 @@ def _is_chat(variant: ModelVariant) -> bool:
 def _is_task_model(variant: ModelVariant) -> bool:
     """A model tuned for one job (RAG, extraction, tool use ...): not chat, base or vision."""
     task = variant.task.lower()
-    return (variant.kind == "text" and not task.startswith(CHAT_TASK)
-            and not task.startswith("pretrained"))
+    return (
+        variant.kind == "text"
+        and not task.startswith(CHAT_TASK)
+        and not task.startswith("pretrained")
+    )
 
 
 def parameter_count(variant: ModelVariant) -> float:
@@ -247,8 +274,12 @@ def parameter_count(variant: ModelVariant) -> float:
 
 def _capability(fit: Fit, variant: ModelVariant) -> tuple[float, ...]:
     great = 1.0 if fit.verdict is Verdict.RUNS_GREAT else 0.0
-    return (great, parameter_count(variant), _release_key(variant.released),
-            *_quant_rank(variant, fit.quant))
+    return (
+        great,
+        parameter_count(variant),
+        _release_key(variant.released),
+        *_quant_rank(variant, fit.quant),
+    )
 
 
 def _quant_rank(variant: ModelVariant, quant: str) -> tuple[float, float]:

@@ -49,6 +49,7 @@ SIGNIFICANT_SHARE = 0.1
 FileAnswer = tuple["Fit", "ModelVariant", Mapping[str, Any]]
 FAST_FACTOR = 2.0
 
+
 def build_report(
     snapshot: SystemSnapshot,
     fits: Iterable[Fit],
@@ -118,14 +119,20 @@ def build_check(
     (:func:`source_file_to_dict`), its answer ``published`` only when it is Liquid AI's file.
     """
     doc = build_report(
-        snapshot, (), fit.config, catalog=None, budgets=budgets, problems=problems,
+        snapshot,
+        (),
+        fit.config,
+        catalog=None,
+        budgets=budgets,
+        problems=problems,
         runtime=runtime,
     )
     doc["kind"] = KIND_CHECK
     del doc["models"]
     del doc["recommendations"]
-    doc["model"] = fit_to_dict(fit, catalog=catalog, runtime=runtime, variant=variant,
-                               source_file=source_file)
+    doc["model"] = fit_to_dict(
+        fit, catalog=catalog, runtime=runtime, variant=variant, source_file=source_file
+    )
     doc["alternatives"] = [alternative_to_dict(a, catalog=catalog) for a in alternatives]
     # Keep "problems" last, where a reader of the document expects it.
     doc["problems"] = doc.pop("problems")
@@ -139,8 +146,10 @@ def build_list(catalog: Catalog) -> dict[str, Any]:
         "llmcheck_version": __version__,
         "kind": KIND_LIST,
         "variants": [variant_to_dict(v) for v in catalog.variants],
-        "quants": [quant_to_dict(q, published=any(q.name in v.quants for v in catalog.variants))
-                   for q in catalog.quants],
+        "quants": [
+            quant_to_dict(q, published=any(q.name in v.quants for v in catalog.variants))
+            for q in catalog.quants
+        ],
     }
 
 
@@ -177,11 +186,22 @@ def build_fleet(
 def fleet_row(label: str, snapshot: SystemSnapshot | None, answer: Fit | str) -> dict[str, Any]:
     """One machine of a fleet: what it is, and the answer for the question on it."""
     if isinstance(answer, str) or snapshot is None:
-        return {"label": label, "hardware": None, "verdict": None, "limited_by": None,
-                "placement": None, "gpu_layers": None, "total_bytes": None,
-                "budget_bytes": None, "shortfall_bytes": None, "max_context": None,
-                "tokens_per_second": None, "speed_class": None, "llama_cpp_command": None,
-                "error": str(answer)}
+        return {
+            "label": label,
+            "hardware": None,
+            "verdict": None,
+            "limited_by": None,
+            "placement": None,
+            "gpu_layers": None,
+            "total_bytes": None,
+            "budget_bytes": None,
+            "shortfall_bytes": None,
+            "max_context": None,
+            "tokens_per_second": None,
+            "speed_class": None,
+            "llama_cpp_command": None,
+            "error": str(answer),
+        }
     fit = answer
     budget, short = shortfall(fit)
     return {
@@ -241,20 +261,24 @@ def scan_to_dict(
     return {
         "local_models": models,
         "scan": {
-            "folders": [{"store": str(r.store), "path": str(r.path)}
-                        for r in result.roots_scanned],
+            "folders": [{"store": str(r.store), "path": str(r.path)} for r in result.roots_scanned],
             "other_architecture_files": result.other_architecture_files,
             "unreadable_files": result.unreadable_files,
             "complete": result.complete,
             "elapsed_s": round(result.elapsed_s, 3),
-            "notes": [{"path": None if n.path is None else str(n.path), "message": n.message}
-                      for n in result.notes],
+            "notes": [
+                {"path": None if n.path is None else str(n.path), "message": n.message}
+                for n in result.notes
+            ],
         },
     }
 
 
 def local_model_to_dict(
-    found: FoundModel, answer: FileAnswer | str | None, *, catalog: Catalog | None,
+    found: FoundModel,
+    answer: FileAnswer | str | None,
+    *,
+    catalog: Catalog | None,
     runtime: str = DEFAULT_RUNTIME,
 ) -> dict[str, Any]:
     """One file found on this machine: where, what it is, and its answer (a model object)."""
@@ -263,8 +287,9 @@ def local_model_to_dict(
     model = None
     if answer is not None and not isinstance(answer, str):
         fit, variant, source = answer
-        model = fit_to_dict(fit, catalog=catalog, runtime=runtime, variant=variant,
-                            source_file=source)
+        model = fit_to_dict(
+            fit, catalog=catalog, runtime=runtime, variant=variant, source_file=source
+        )
     return {
         "store": str(found.store),
         "path": str(found.path),
@@ -404,13 +429,20 @@ def _runtime_parts(
 
     chosen = Runtime(runtime)
     path = None if source_file is None else source_file.get("path")
-    return (runtime_command(fit, variant, chosen, model_file=path),
-            runtime_assumptions(fit, chosen))
+    return (
+        runtime_command(fit, variant, chosen, model_file=path),
+        runtime_assumptions(fit, chosen),
+    )
 
 
 def source_file_to_dict(
-    path: str, projector_path: str | None, *, matches_catalog: bool,
-    catalog_variant: str | None, how: str, architecture: str,
+    path: str,
+    projector_path: str | None,
+    *,
+    matches_catalog: bool,
+    catalog_variant: str | None,
+    how: str,
+    architecture: str,
 ) -> dict[str, Any]:
     """The GGUF file a check asked about (``model.source_file``)."""
     return {
@@ -435,7 +467,8 @@ def shortfall(fit: Fit) -> tuple[int | None, int | None]:
     # (MoE experts kept in RAM); not a CPU that only keeps llama.cpp's host buffers.
     share = fit.total_bytes * SIGNIFICANT_SHARE
     used = [d for d in fit.devices if d.layers > 0 or d.terms.total_bytes >= share] or [
-        d for d in fit.devices if d.terms.total_bytes > 0]
+        d for d in fit.devices if d.terms.total_bytes > 0
+    ]
     if not used or any(d.budget_bytes is None for d in used):
         return None, None
     budget = sum(d.budget_bytes or 0 for d in used)
@@ -446,7 +479,7 @@ def shortfall(fit: Fit) -> tuple[int | None, int | None]:
 
 
 def speed_class(fit: Fit) -> str | None:
-    """"fast", "usable" or "slow": the generation range's low end against the floor.
+    """ "fast", "usable" or "slow": the generation range's low end against the floor.
 
     The floor is ``--min-speed`` (``min_decode_tokens_per_second``), or the default 10 tok/s when
     it is 0; "fast" is at least twice the floor. None when there is no speed (won't fit, unknown).
@@ -496,8 +529,10 @@ def _pick_dict(pick: Pick | None, fits: dict[tuple[str, str], Fit]) -> dict[str,
     fit = fits.get((pick.variant_id, pick.quant))
     speed = None
     if pick.decode_low_tokens_per_second is not None:
-        speed = {"low": pick.decode_low_tokens_per_second,
-                 "high": pick.decode_high_tokens_per_second}
+        speed = {
+            "low": pick.decode_low_tokens_per_second,
+            "high": pick.decode_high_tokens_per_second,
+        }
     return {
         "purpose": str(pick.purpose),
         "variant": pick.variant_id,

@@ -348,9 +348,7 @@ class _Walker:
         return out
 
     # -- one file -------------------------------------------------------------------------------
-    def _read(
-        self, root: StoreRoot, path: Path, label: str, projector: Path | None = None
-    ) -> None:
+    def _read(self, root: StoreRoot, path: Path, label: str, projector: Path | None = None) -> None:
         try:
             st = path.stat()
         except OSError as exc:

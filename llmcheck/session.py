@@ -310,7 +310,10 @@ class Session:
 
             estimator = self.estimator
             self.alternative_cache[key] = alternatives(
-                variant, fit.quant, fit.config, self.catalog(),
+                variant,
+                fit.quant,
+                fit.config,
+                self.catalog(),
                 lambda v, q, c: estimator.estimate(v, q, c, snapshot),
                 lambda v, q, c: max_context(v, q, c, snapshot),
             )

@@ -114,8 +114,13 @@ def answer_file(
     except (ValueError, KeyError, OverflowError) as exc:
         why = clean_text(exc, limit=300)
         raise UnansweredFileError(f"{shown} gets no estimate: {why}") from None
-    return FileAnswer(path=model_path, projector_path=projector_path, variant=question.variant,
-                      fit=fit, how=question.how)
+    return FileAnswer(
+        path=model_path,
+        projector_path=projector_path,
+        variant=question.variant,
+        fit=fit,
+        how=question.how,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,9 +160,12 @@ def scan_answers(
     from llmcheck.gguf import Lfm2Model, Lfm2Projector, describe, read_gguf
     from llmcheck.scan import scan
 
-    result = scan(home=home if home is not None else Path.home(),
-                  env=env if env is not None else os.environ, folders=folders,
-                  deadline_s=deadline_s)
+    result = scan(
+        home=home if home is not None else Path.home(),
+        env=env if env is not None else os.environ,
+        folders=folders,
+        deadline_s=deadline_s,
+    )
     rows: list[ScanRow] = []
     for found in result.models:
         if not isinstance(found.model, Lfm2Model):
@@ -172,25 +180,38 @@ def scan_answers(
             fit = estimate_file(found.model, vision, config, machine, catalog)
         except (OSError, ValueError, KeyError, OverflowError) as exc:
             problem = clean_text(exc, limit=300)
-        rows.append(ScanRow(label=clean_text(found.label, limit=200), store=str(found.store),
-                            path=found.path, file_size_bytes=found.file_size_bytes, fit=fit,
-                            problem=problem))
+        rows.append(
+            ScanRow(
+                label=clean_text(found.label, limit=200),
+                store=str(found.store),
+                path=found.path,
+                file_size_bytes=found.file_size_bytes,
+                fit=fit,
+                problem=problem,
+            )
+        )
     notes = [
         (f"{clean_text(n.path, limit=200)}: " if n.path is not None else "")
         + clean_text(n.message, limit=300)
         for n in result.notes
     ]
     if result.other_architecture_files:
-        notes.append(f"{result.other_architecture_files} GGUF file(s) of other architectures"
-                     " (not LFM2) were not listed")
+        notes.append(
+            f"{result.other_architecture_files} GGUF file(s) of other architectures"
+            " (not LFM2) were not listed"
+        )
     if not result.complete:
-        notes.append(f"The scan stopped after {deadline_s:g} s or at its bounds: the list may be"
-                     " incomplete")
+        notes.append(
+            f"The scan stopped after {deadline_s:g} s or at its bounds: the list may be incomplete"
+        )
     if not result.roots_scanned:
-        notes.append("None of the usual model folders (LM Studio, llama.cpp, Hugging Face,"
-                     " Ollama) exists here")
-    return ScanAnswers(rows=tuple(rows), notes=tuple(notes), complete=result.complete,
-                       elapsed_s=result.elapsed_s)
+        notes.append(
+            "None of the usual model folders (LM Studio, llama.cpp, Hugging Face,"
+            " Ollama) exists here"
+        )
+    return ScanAnswers(
+        rows=tuple(rows), notes=tuple(notes), complete=result.complete, elapsed_s=result.elapsed_s
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,8 +225,10 @@ class BandwidthOutcome:
     @property
     def source_text(self) -> str:
         """ "measured 13 min ago" / "measured just now", or "" when nothing was measured."""
-        if self.cached is None or self.busy or self.snapshot.memory.bandwidth_source is not (
-            Source.MEASURED
+        if (
+            self.cached is None
+            or self.busy
+            or self.snapshot.memory.bandwidth_source is not (Source.MEASURED)
         ):
             return ""
         return self.cached.source_text
@@ -227,16 +250,21 @@ def with_cached_bandwidth(
 
     def measure_cached() -> CachedBandwidth | None:
         cached = cached_or_measured(
-            cpu_brand=snapshot.cpu.brand, logical_cores=snapshot.cpu.logical_cores, force=force,
-            measure_if_missing=True, usable_bytes=snapshot.memory.usable_bytes, measure=measure,
+            cpu_brand=snapshot.cpu.brand,
+            logical_cores=snapshot.cpu.logical_cores,
+            force=force,
+            measure_if_missing=True,
+            usable_bytes=snapshot.memory.usable_bytes,
+            measure=measure,
             directory=directory,
         )
         if cached is not None:
             got.append(cached)
         return cached
 
-    memory, issues = apply_bandwidth(snapshot.memory, snapshot.cpu, system=snapshot.os.system,
-                                     measure=measure_cached)
+    memory, issues = apply_bandwidth(
+        snapshot.memory, snapshot.cpu, system=snapshot.os.system, measure=measure_cached
+    )
     codes = {i.code for i in issues}
     kept = tuple(p for p in snapshot.problems if p.code not in codes | {BUSY_CODE})
     busy = next((i.message for i in issues if i.code == BUSY_CODE), "")

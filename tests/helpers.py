@@ -62,8 +62,11 @@ def validator_for(definition: str | None = None, *, strict: bool = False) -> jso
     if strict:
         schema = _closed(schema)
     if definition is not None:
-        schema = {"$schema": schema["$schema"], "$defs": schema["$defs"],
-                  "$ref": f"#/$defs/{definition}"}
+        schema = {
+            "$schema": schema["$schema"],
+            "$defs": schema["$defs"],
+            "$ref": f"#/$defs/{definition}",
+        }
     return jsonschema.Draft202012Validator(schema)
 
 

@@ -26,7 +26,6 @@ from tests.helpers import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
 NO_DISPLAY: dict[str, str] = {}
 
 
-
 def snap(name: str) -> str:
     """The path of one recorded snapshot."""
     return str(SNAPSHOT_DIR / f"{name}.json")
@@ -86,8 +85,15 @@ def test_bad_usage_is_one_line_and_exit_2(
 
 @pytest.mark.parametrize(
     ("text", "tokens"),
-    [("32768", 32768), ("32k", 32768), ("32K", 32768), ("128k", 131072), ("4096", 4096),
-     (" 8k ", 8192), ("1", 1)],
+    [
+        ("32768", 32768),
+        ("32k", 32768),
+        ("32K", 32768),
+        ("128k", 131072),
+        ("4096", 4096),
+        (" 8k ", 8192),
+        ("1", 1),
+    ],
 )
 def test_parse_context(text: str, tokens: int) -> None:
     assert cli.parse_context(text) == tokens
@@ -148,32 +154,65 @@ def _doc(name: str) -> dict[str, Any]:
         (lambda tmp: _write(tmp, "d.json", "[1, 2]"), "top level"),
         (lambda tmp: _write(tmp, "e.json", "[" * 100_000 + "]" * 100_000), "snapshot"),
         (
-            lambda tmp: _write(tmp, "f.json", json.dumps({**_doc("one-nvidia"),
-                                                          "schema_version": "2"})),
+            lambda tmp: _write(
+                tmp, "f.json", json.dumps({**_doc("one-nvidia"), "schema_version": "2"})
+            ),
             "schema_version",
         ),
         (
-            lambda tmp: _write(tmp, "g.json", json.dumps(
-                {**_doc("one-nvidia"), "machine": {**_doc("one-nvidia")["machine"],
-                                                    "gpus": "RTX 4090"}})),
+            lambda tmp: _write(
+                tmp,
+                "g.json",
+                json.dumps(
+                    {
+                        **_doc("one-nvidia"),
+                        "machine": {**_doc("one-nvidia")["machine"], "gpus": "RTX 4090"},
+                    }
+                ),
+            ),
             "machine.gpus",
         ),
         (
-            lambda tmp: _write(tmp, "h.json", json.dumps(
-                {**_doc("cpu-laptop"), "machine": {**_doc("cpu-laptop")["machine"], "memory": {
-                    **_doc("cpu-laptop")["machine"]["memory"], "total_bytes": -5}}})),
+            lambda tmp: _write(
+                tmp,
+                "h.json",
+                json.dumps(
+                    {
+                        **_doc("cpu-laptop"),
+                        "machine": {
+                            **_doc("cpu-laptop")["machine"],
+                            "memory": {
+                                **_doc("cpu-laptop")["machine"]["memory"],
+                                "total_bytes": -5,
+                            },
+                        },
+                    }
+                ),
+            ),
             "machine.memory.total_bytes",
         ),
     ],
-    ids=["missing", "folder", "not-json", "empty", "binary", "list", "deep", "version",
-         "gpus-string", "negative-bytes"],
+    ids=[
+        "missing",
+        "folder",
+        "not-json",
+        "empty",
+        "binary",
+        "list",
+        "deep",
+        "version",
+        "gpus-string",
+        "negative-bytes",
+    ],
 )
 def test_bad_snapshot_file_is_exit_2(
     make: Any, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = make(tmp_path)
-    assert cli.main(["--snapshot", path, "--json"], probe=no_probe,
-                    environ=NO_DISPLAY) == cli.EXIT_USAGE
+    assert (
+        cli.main(["--snapshot", path, "--json"], probe=no_probe, environ=NO_DISPLAY)
+        == cli.EXIT_USAGE
+    )
     captured = capsys.readouterr()
     assert captured.out == ""
     assert words in one_error_line(captured.err)
@@ -229,8 +268,13 @@ def test_broken_pipe_is_quiet(
 
 def test_exit_codes_are_distinct_and_documented() -> None:
     codes = {
-        "EXIT_OK": 0, "EXIT_WONT_FIT": 1, "EXIT_USAGE": 2, "EXIT_BUDGET_UNKNOWN": 3,
-        "EXIT_INTERNAL": 4, "EXIT_OUTPUT": 5, "EXIT_INTERRUPTED": 130,
+        "EXIT_OK": 0,
+        "EXIT_WONT_FIT": 1,
+        "EXIT_USAGE": 2,
+        "EXIT_BUDGET_UNKNOWN": 3,
+        "EXIT_INTERNAL": 4,
+        "EXIT_OUTPUT": 5,
+        "EXIT_INTERRUPTED": 130,
     }
     for name, value in codes.items():
         assert getattr(cli, name) == value
@@ -292,7 +336,10 @@ def test_python_dash_m_version_runs() -> None:
     """`python -m llmcheck` is wired to cli.main (a real subprocess)."""
     done = subprocess.run(
         [sys.executable, "-m", "llmcheck", "--version"],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
         env={**os.environ, "PYTHONWARNINGS": "error"},
     )
     assert done.returncode == 0, done.stderr
@@ -327,15 +374,22 @@ def test_snapshot_json_report(name: str, capsys: pytest.CaptureFixture[str]) -> 
     ("name", "argv", "code", "verdicts"),
     [
         ("one-nvidia", ["lfm2-1.2b", "--quant", "Q4_K_M", "--ctx", "32768"], 0, {"runs_great"}),
-        ("apple-m2-max", ["LFM2-1.2B", "--quant", "q4_k_m", "--ctx", "32k"], 0,
-         {"runs_great", "tight"}),
+        (
+            "apple-m2-max",
+            ["LFM2-1.2B", "--quant", "q4_k_m", "--ctx", "32k"],
+            0,
+            {"runs_great", "tight"},
+        ),
         ("container-limited", ["lfm2-24b-a2b", "--quant", "F16"], 1, {"wont_fit"}),
         ("cpu-laptop", ["lfm2-24b-a2b", "--quant", "F16", "--device", "cpu"], 1, {"wont_fit"}),
         ("unknown-budget", ["lfm2-350m", "--quant", "Q4_0"], 3, {"unknown"}),
     ],
 )
 def test_check_answers_with_its_exit_code(
-    name: str, argv: list[str], code: int, verdicts: set[str],
+    name: str,
+    argv: list[str],
+    code: int,
+    verdicts: set[str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     got, doc = run_json(["check", *argv, "--snapshot", snap(name)], capsys)
@@ -346,22 +400,38 @@ def test_check_answers_with_its_exit_code(
 
 def test_check_ngl_pins_the_offload(capsys: pytest.CaptureFixture[str]) -> None:
     """--ngl N is llama.cpp's -ngl N: the answer, the settings and the command follow it."""
-    code, doc = run_json(["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ngl", "8", "--snapshot",
-                          snap("one-nvidia")], capsys)
+    code, doc = run_json(
+        ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ngl", "8", "--snapshot", snap("one-nvidia")],
+        capsys,
+    )
     validator_for("check_document", strict=True).validate(doc)
     assert code == cli.EXIT_OK
     assert doc["settings"]["gpu_layers"] == 8
     assert doc["model"]["verdict"] == "tight"  # split with the CPU (VERDICT_RULES)
     assert " -ngl 8 " in doc["model"]["llama_cpp_command"]
-    argv = ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ngl", "8", "--device", "cpu", "--snapshot",
-            snap("one-nvidia"), "--json"]
+    argv = [
+        "check",
+        "lfm2-1.2b",
+        "-q",
+        "Q4_K_M",
+        "--ngl",
+        "8",
+        "--device",
+        "cpu",
+        "--snapshot",
+        snap("one-nvidia"),
+        "--json",
+    ]
     assert cli.main(argv, probe=no_probe, environ=NO_DISPLAY) == cli.EXIT_USAGE
     assert "device cpu" in one_error_line(capsys.readouterr().err)
 
 
 def test_check_text(capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["check", "lfm2-1.2b", "-q", "Q4_K_M", "--snapshot", snap("one-nvidia")],
-                    probe=no_probe, environ=NO_DISPLAY)
+    code = cli.main(
+        ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--snapshot", snap("one-nvidia")],
+        probe=no_probe,
+        environ=NO_DISPLAY,
+    )
     out = capsys.readouterr().out
     assert code == cli.EXIT_OK
     assert "LFM2-1.2B Q4_K_M: runs great" in out
@@ -369,10 +439,12 @@ def test_check_text(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_options_before_and_after_the_subcommand_agree(capsys: pytest.CaptureFixture[str]) -> None:
-    before = run_json(["--snapshot", snap("two-gpus"), "check", "lfm2-2.6b", "-q", "Q8_0",
-                       "--ctx", "16k"], capsys)
-    after = run_json(["check", "lfm2-2.6b", "-q", "Q8_0", "--ctx", "16k", "--snapshot",
-                      snap("two-gpus")], capsys)
+    before = run_json(
+        ["--snapshot", snap("two-gpus"), "check", "lfm2-2.6b", "-q", "Q8_0", "--ctx", "16k"], capsys
+    )
+    after = run_json(
+        ["check", "lfm2-2.6b", "-q", "Q8_0", "--ctx", "16k", "--snapshot", snap("two-gpus")], capsys
+    )
     assert before == after
     assert before[1]["settings"]["context_tokens"] == 16384
 
@@ -395,8 +467,9 @@ def test_options_before_and_after_the_subcommand_agree(capsys: pytest.CaptureFix
 def test_bad_questions_are_exit_2(
     argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = cli.main([*argv, "--snapshot", snap("two-gpus"), "--json"], probe=no_probe,
-                    environ=NO_DISPLAY)
+    code = cli.main(
+        [*argv, "--snapshot", snap("two-gpus"), "--json"], probe=no_probe, environ=NO_DISPLAY
+    )
     captured = capsys.readouterr()
     assert code == cli.EXIT_USAGE
     assert captured.out == ""
@@ -405,8 +478,11 @@ def test_bad_questions_are_exit_2(
 
 @pytest.mark.parametrize(
     "argv",
-    [["check", "lfm2-1.2", "-q", "Q4_K_M"], ["check", "lfm2-1.2b", "-q", "Q4KM"],
-     ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "abc"]],
+    [
+        ["check", "lfm2-1.2", "-q", "Q4_K_M"],
+        ["check", "lfm2-1.2b", "-q", "Q4KM"],
+        ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "abc"],
+    ],
 )
 def test_bad_questions_fail_before_probing(
     argv: list[str], capsys: pytest.CaptureFixture[str]
@@ -437,8 +513,10 @@ def test_broken_pipe_in_a_long_report_is_quiet(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(sys, "stdout", _ClosedPipe())
-    assert cli.main(["--snapshot", snap("one-nvidia")], probe=no_probe,
-                    environ=NO_DISPLAY) == cli.EXIT_OK
+    assert (
+        cli.main(["--snapshot", snap("one-nvidia")], probe=no_probe, environ=NO_DISPLAY)
+        == cli.EXIT_OK
+    )
     assert capsys.readouterr().err == ""
 
 
@@ -449,8 +527,12 @@ def _run_module(
     argv: list[str], env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "llmcheck", *argv], capture_output=True, text=True, timeout=120,
-        check=False, env={**os.environ, **(env or {})},
+        [sys.executable, "-m", "llmcheck", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -479,8 +561,10 @@ def test_json_against_a_fake_nvidia_driver(tmp_path: Path) -> None:
         library = libnvml.build_fake_libnvml(tmp_path)
     except libnvml.CompilerMissingError:
         pytest.skip("no C compiler")
-    env = {"LD_LIBRARY_PATH": f"{library.parent}:{os.environ.get('LD_LIBRARY_PATH', '')}",
-           "FAKE_NVML_COUNT": "2"}
+    env = {
+        "LD_LIBRARY_PATH": f"{library.parent}:{os.environ.get('LD_LIBRARY_PATH', '')}",
+        "FAKE_NVML_COUNT": "2",
+    }
     done = _run_module(["--json"], env)
     assert done.returncode == cli.EXIT_OK, done.stderr
     doc = json.loads(done.stdout)
@@ -527,8 +611,9 @@ def test_window_that_cannot_open_falls_back_to_text(
 def test_verbose_logs_go_to_stderr_and_json_stays_clean(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = cli.main(["-v", "--snapshot", snap("cpu-laptop"), "--json"], probe=no_probe,
-                    environ=NO_DISPLAY)
+    code = cli.main(
+        ["-v", "--snapshot", snap("cpu-laptop"), "--json"], probe=no_probe, environ=NO_DISPLAY
+    )
     captured = capsys.readouterr()
     assert code == cli.EXIT_OK
     validator_for("report_document").validate(json.loads(captured.out))
@@ -546,8 +631,13 @@ def test_console_script_entry() -> None:
     script = Path(sys.executable).with_name("llmcheck")
     if not script.exists():
         pytest.skip("llmcheck is not installed as a console script in this environment")
-    done = subprocess.run([str(script), "check", "no-such-model", "-q", "Q4_K_M"],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [str(script), "check", "no-such-model", "-q", "Q4_K_M"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == cli.EXIT_USAGE
     assert done.stdout == ""
     assert "unknown variant" in one_error_line(done.stderr)

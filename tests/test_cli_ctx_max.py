@@ -15,8 +15,9 @@ SNAPSHOT = str(Path(__file__).parent / "data" / "snapshots" / "one-nvidia.json")
 def test_check_with_ctx_max_answers_at_the_models_maximum(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = main(["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "max", "--snapshot", SNAPSHOT,
-                 "--json"])
+    code = main(
+        ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "max", "--snapshot", SNAPSHOT, "--json"]
+    )
     assert code == EXIT_OK
     doc = json.loads(capsys.readouterr().out)
     assert doc["settings"]["context_tokens"] == 128000

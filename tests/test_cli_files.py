@@ -36,15 +36,21 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out, err
 
 
-def write_catalog_file(folder: Path, variant_id: str, quant: str, *, split: int = 0,
-                       name: str | None = None) -> list[Path]:
+def write_catalog_file(
+    folder: Path, variant_id: str, quant: str, *, split: int = 0, name: str | None = None
+) -> list[Path]:
     """The catalog's ``variant_id`` x ``quant`` as a GGUF file, typed by llama-quantize's rules."""
     variant = CATALOG.variant(variant_id)
-    plan = {t.name: t.ggml_type for t in
-            variant_tensors(variant.architecture, quant, variant.quant_table)}
-    return m.write_lfm2(folder / (name or variant.gguf_file_name(quant)),
-                        _spec(variant.architecture, variant.name),
-                        types=lambda n, s: plan[n], split_max_tensors=split)
+    plan = {
+        t.name: t.ggml_type
+        for t in variant_tensors(variant.architecture, quant, variant.quant_table)
+    }
+    return m.write_lfm2(
+        folder / (name or variant.gguf_file_name(quant)),
+        _spec(variant.architecture, variant.name),
+        types=lambda n, s: plan[n],
+        split_max_tensors=split,
+    )
 
 
 def check_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
@@ -59,8 +65,10 @@ def without_files(model: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in model.items() if k not in FILE_FIELDS}
 
 
-@pytest.mark.parametrize(("variant_id", "quant"), [("lfm2-1.2b", "Q4_K_M"), ("lfm2-350m", "Q8_0"),
-                                                    ("lfm2-8b-a1b", "Q4_K_M")])
+@pytest.mark.parametrize(
+    ("variant_id", "quant"),
+    [("lfm2-1.2b", "Q4_K_M"), ("lfm2-350m", "Q8_0"), ("lfm2-8b-a1b", "Q4_K_M")],
+)
 def test_catalog_file_gives_the_catalog_answer(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], variant_id: str, quant: str
 ) -> None:
@@ -152,26 +160,41 @@ def test_wrong_files_are_one_line_and_exit_2(
     projector = m.write_projector(tmp_path / "mmproj-x.gguf")
     err = _one_line_usage(*run(["check", str(projector), "--snapshot", MACHINE], capsys))
     assert "projector" in err
-    err = _one_line_usage(*run(["check", str(model), "--mmproj", str(model), "--snapshot",
-                                MACHINE], capsys))
+    err = _one_line_usage(
+        *run(["check", str(model), "--mmproj", str(model), "--snapshot", MACHINE], capsys)
+    )
     assert "not a vision projector" in err
-    err = _one_line_usage(*run(["check", str(model), "-q", "Q8_0", "--snapshot", MACHINE],
-                               capsys))
+    err = _one_line_usage(*run(["check", str(model), "-q", "Q8_0", "--snapshot", MACHINE], capsys))
     assert "-q" in err
     err = _one_line_usage(*run(["check", str(tmp_path), "--snapshot", MACHINE], capsys))
     assert "llmcheck scan --folder" in err
-    err = _one_line_usage(*run(["check", "lfm2-1.2b", "-q", "Q4_K_M", "--mmproj",
-                                str(projector), "--snapshot", MACHINE], capsys))
+    err = _one_line_usage(
+        *run(
+            [
+                "check",
+                "lfm2-1.2b",
+                "-q",
+                "Q4_K_M",
+                "--mmproj",
+                str(projector),
+                "--snapshot",
+                MACHINE,
+            ],
+            capsys,
+        )
+    )
     assert "--mmproj" in err
 
 
 def test_missing_path_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    err = _one_line_usage(*run(["check", str(tmp_path / "gone" / "model.gguf"), "--snapshot",
-                                MACHINE], capsys))
+    err = _one_line_usage(
+        *run(["check", str(tmp_path / "gone" / "model.gguf"), "--snapshot", MACHINE], capsys)
+    )
     assert "no such file" in err
     # A bare file name that is not here is a name people paste, resolved offline.
-    assert "unknown variant" in _one_line_usage(*run(
-        ["check", "Qwen3-8B-Q4_K_M.gguf", "--snapshot", MACHINE], capsys))
+    assert "unknown variant" in _one_line_usage(
+        *run(["check", "Qwen3-8B-Q4_K_M.gguf", "--snapshot", MACHINE], capsys)
+    )
 
 
 def test_a_hostile_file_through_a_real_process(tmp_path: Path) -> None:
@@ -184,7 +207,12 @@ def test_a_hostile_file_through_a_real_process(tmp_path: Path) -> None:
     for path in (hostile, m.write_other(tmp_path / "other.gguf", "llama")):
         done = subprocess.run(
             [sys.executable, "-m", "llmcheck", "check", str(path), "--snapshot", MACHINE],
-            capture_output=True, text=True, timeout=60, env=env, check=False)
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
         assert done.returncode == cli.EXIT_USAGE, done.stderr
         assert done.stdout == ""
         assert done.stderr.count("\n") == 1, done.stderr
@@ -198,17 +226,27 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return path.read_bytes()
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(at=st.integers(min_value=4, max_value=6000), chunk=st.binary(min_size=1, max_size=16),
-       cut=st.booleans())
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    at=st.integers(min_value=4, max_value=6000),
+    chunk=st.binary(min_size=1, max_size=16),
+    cut=st.booleans(),
+)
 def test_fuzzed_headers_never_trace(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: bytes, at: int, chunk: bytes,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    seed: bytes,
+    at: int,
+    chunk: bytes,
     cut: bool,
 ) -> None:
     data = bytearray(seed)
     at = min(at, len(data) - 1)
-    data[at:at + len(chunk)] = chunk
+    data[at : at + len(chunk)] = chunk
     if cut:
         data = data[: at + len(chunk)]
     path = tmp_path / "fuzz.gguf"

@@ -54,9 +54,13 @@ def test_cli_best_pick_is_recommend_s(name: str, capsys: pytest.CaptureFixture[s
         assert best is None
     else:
         assert (best["variant"], best["quant"], best["verdict"]) == (
-            rec.best.variant_id, rec.best.quant, str(rec.best.verdict))
+            rec.best.variant_id,
+            rec.best.quant,
+            str(rec.best.verdict),
+        )
     assert [p["variant"] for p in doc["recommendations"]["tasks"]] == [
-        p.variant_id for p in rec.tasks]
+        p.variant_id for p in rec.tasks
+    ]
     assert doc["recommendations"]["summary"]
 
 
@@ -67,13 +71,15 @@ def test_the_first_line_of_the_text_is_the_summary(capsys: pytest.CaptureFixture
     speed = format_speed(best["tokens_per_second"]["low"], best["tokens_per_second"]["high"])
     assert recs["summary"] == (
         f"Run {best['name']} {best['quant']}: runs great here, {speed}, up to"
-        f" {format_tokens(best['max_context'])} tokens of context.")
+        f" {format_tokens(best['max_context'])} tokens of context."
+    )
     code, out, _ = run(["--snapshot", snap("one-nvidia")], capsys)
     assert code == cli.EXIT_OK
     lines = out.splitlines()
     assert lines[0] == recs["summary"]
-    assert any(line.startswith("  fastest:") and recs["fastest"]["name"] in line
-               for line in lines[:20])
+    assert any(
+        line.startswith("  fastest:") and recs["fastest"]["name"] in line for line in lines[:20]
+    )
     assert f"  command: {best['llama_cpp_command']}" in lines
     assert report_markdown(doc).splitlines()[4] == f"**{recs['summary']}**"
 
@@ -87,8 +93,10 @@ def test_where_nothing_runs_great_the_summary_says_so(
     recs = doc["recommendations"]
     assert recs["verdict"] == "tight"
     assert recs["best"]["verdict"] == "tight"
-    assert recs["summary"].startswith("Nothing runs great here at 4,096 tokens of context;"
-                                      f" the best that fits is {recs['best']['name']}")
+    assert recs["summary"].startswith(
+        "Nothing runs great here at 4,096 tokens of context;"
+        f" the best that fits is {recs['best']['name']}"
+    )
     assert ": tight (" in recs["summary"]
 
 
@@ -108,28 +116,50 @@ def test_where_nothing_fits_or_nothing_is_known_the_summary_says_so(
 
 
 def test_wont_fit_prints_no_command_and_what_would(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["check", "lfm2-24b-a2b", "-q", "Q8_0", "--snapshot", snap("one-nvidia"),
-            "--ngl", "999", "--ctx", "64k"]
+    argv = [
+        "check",
+        "lfm2-24b-a2b",
+        "-q",
+        "Q8_0",
+        "--snapshot",
+        snap("one-nvidia"),
+        "--ngl",
+        "999",
+        "--ctx",
+        "64k",
+    ]
     code, out, _ = run(argv, capsys)
     assert code == cli.EXIT_WONT_FIT
     assert "  llama.cpp: no command: it does not fit here\n" in out
-    assert re.search(r"\n  needs [\d.]+ GiB, [\d.]+ (GiB|MiB) more than the [\d.]+ GiB budget\n",
-                     out)
+    assert re.search(
+        r"\n  needs [\d.]+ GiB, [\d.]+ (GiB|MiB) more than the [\d.]+ GiB budget\n", out
+    )
     head, _, tail = out.partition("What would fit:\n")
     assert "llama-server -m" not in head
     alt_lines = [line for line in tail.splitlines() if line.startswith("  ")]
     assert alt_lines
     for line in alt_lines:
-        assert re.match(r"  (smaller quant|shorter context|quantized KV cache|CPU|smaller model):"
-                        r" .+ \((runs great|tight), .+\): llama-server -m ", line), line
+        assert re.match(
+            r"  (smaller quant|shorter context|quantized KV cache|CPU|smaller model):"
+            r" .+ \((runs great|tight), .+\): llama-server -m ",
+            line,
+        ), line
 
 
 def test_every_alternative_fits_when_checked_on_its_own(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Each alternative, asked as its own question, fits (no alternative that is itself wrong)."""
-    argv = ["check", "lfm2-24b-a2b", "-q", "Q8_0", "--snapshot", snap("apple-m2-max"),
-            "--ctx", "32k"]
+    argv = [
+        "check",
+        "lfm2-24b-a2b",
+        "-q",
+        "Q8_0",
+        "--snapshot",
+        snap("apple-m2-max"),
+        "--ctx",
+        "32k",
+    ]
     code, doc = run_json(argv, capsys)
     assert code == cli.EXIT_WONT_FIT
     assert doc["model"]["shortfall_bytes"] > 0
@@ -137,9 +167,20 @@ def test_every_alternative_fits_when_checked_on_its_own(
     changes = [a["change"] for a in doc["alternatives"]]
     assert "smaller quant" in changes
     for alt in doc["alternatives"]:
-        again = ["check", alt["variant"], "-q", alt["quant"], "--snapshot", snap("apple-m2-max"),
-                 "--ctx", str(alt["context_tokens"]), "--kv-type", alt["kv_type"],
-                 "--device", alt["device"]]
+        again = [
+            "check",
+            alt["variant"],
+            "-q",
+            alt["quant"],
+            "--snapshot",
+            snap("apple-m2-max"),
+            "--ctx",
+            str(alt["context_tokens"]),
+            "--kv-type",
+            alt["kv_type"],
+            "--device",
+            alt["device"],
+        ]
         code, answer = run_json(again, capsys)
         assert code == cli.EXIT_OK, alt
         assert answer["model"]["verdict"] == alt["verdict"]
@@ -147,13 +188,15 @@ def test_every_alternative_fits_when_checked_on_its_own(
 
 
 def test_a_fit_has_no_alternatives_and_its_command(capsys: pytest.CaptureFixture[str]) -> None:
-    code, doc = run_json(["check", "lfm2-350m", "-q", "Q4_K_M", "--snapshot",
-                          snap("one-nvidia")], capsys)
+    code, doc = run_json(
+        ["check", "lfm2-350m", "-q", "Q4_K_M", "--snapshot", snap("one-nvidia")], capsys
+    )
     assert code == cli.EXIT_OK
     assert doc["alternatives"] == []
     assert doc["model"]["shortfall_bytes"] is None
-    code, out, _ = run(["check", "lfm2-350m", "-q", "Q4_K_M", "--snapshot", snap("one-nvidia")],
-                       capsys)
+    code, out, _ = run(
+        ["check", "lfm2-350m", "-q", "Q4_K_M", "--snapshot", snap("one-nvidia")], capsys
+    )
     assert f"  llama.cpp: {doc['model']['llama_cpp_command']}\n" in out
     assert "What would fit" not in out
 
@@ -201,21 +244,32 @@ def test_table_rows_say_speed_class_context_and_how_short(
     machine = ["--snapshot", snap("cpu-laptop"), "--bandwidth", "ram=80"]
     _, first = run_json(machine, capsys)
     assert first["machine"]["memory"]["bandwidth_source"] == "user"
-    lows = sorted(m["tokens_per_second"]["low"] for m in first["models"]
-                  if m["tokens_per_second"] is not None)
+    lows = sorted(
+        m["tokens_per_second"]["low"] for m in first["models"] if m["tokens_per_second"] is not None
+    )
     floor = round(lows[len(lows) // 2], 1)  # the median: some rows above it, some below
     argv = [*machine, "--min-speed", str(floor)]
     _, doc = run_json(argv, capsys)
     _, out, _ = run(argv, capsys)
     header = next(x for x in out.splitlines() if x.startswith("Model "))
-    assert header.split() == ["Model", "Quant", "File", "Verdict", "Needs", "Where", "Max",
-                              "ctx", "Decode", "Speed"]
+    assert header.split() == [
+        "Model",
+        "Quant",
+        "File",
+        "Verdict",
+        "Needs",
+        "Where",
+        "Max",
+        "ctx",
+        "Decode",
+        "Speed",
+    ]
     for m in doc["models"]:
-        row = next(x for x in out.splitlines()
-                   if x.startswith(f"{m['name']} ") and f" {m['quant']} " in x)
+        row = next(
+            x for x in out.splitlines() if x.startswith(f"{m['name']} ") and f" {m['quant']} " in x
+        )
         if m["verdict"] == "wont_fit":
-            expected = ("none fits" if m["max_context"] is None
-                        else format_tokens(m["max_context"]))
+            expected = "none fits" if m["max_context"] is None else format_tokens(m["max_context"])
             assert expected in row
             assert "short)" in row
             assert m["speed_class"] is None
@@ -239,11 +293,16 @@ def test_a_model_answered_at_its_own_shorter_maximum_is_marked(
     short = doc["models"][0]
     short["context_tokens"] = 32768
     text = format_text(doc)
-    row = next(x for x in text.splitlines()
-               if x.startswith(f"{short['name']} ") and f" {short['quant']} " in x)
+    row = next(
+        x
+        for x in text.splitlines()
+        if x.startswith(f"{short['name']} ") and f" {short['quant']} " in x
+    )
     assert f"{format_tokens(short['max_context'])}*" in row
-    assert ("* at the model's own maximum context, shorter than the 65,536 tokens asked"
-            in text.splitlines())
+    assert (
+        "* at the model's own maximum context, shorter than the 65,536 tokens asked"
+        in text.splitlines()
+    )
     others = [x for x in text.splitlines() if x.startswith(short["name"]) and x != row]
     assert others
     assert all("*" not in x for x in others)

@@ -85,8 +85,9 @@ def test_quant_in_the_name_and_q_must_agree(capsys: pytest.CaptureFixture[str]) 
     err = _error(["hf.co/LiquidAI/LFM2-1.2B-GGUF:Q4_K_M", "-q", "Q8_0"], capsys)
     assert "Q4_K_M" in err
     assert "Q8_0" in err
-    assert check(["hf.co/LiquidAI/LFM2-1.2B-GGUF:Q4_K_M", "-q", "q4_k_m"], capsys)[
-        "quant"] == "Q4_K_M"
+    assert (
+        check(["hf.co/LiquidAI/LFM2-1.2B-GGUF:Q4_K_M", "-q", "q4_k_m"], capsys)["quant"] == "Q4_K_M"
+    )
 
 
 def test_no_quant_anywhere_asks_for_one(capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,9 +101,15 @@ def test_dynamic_quant_by_name_asks_for_the_file(capsys: pytest.CaptureFixture[s
     assert ".gguf" in err
 
 
-@pytest.mark.parametrize(("variant", "quant"), [("lfm2-1.2b", "Q3_K_M"), ("lfm2-1.2b", "Q2_K"),
-                                                ("lfm2-1.2b", "IQ4_XS"),
-                                                ("lfm2-vl-1.6b", "Q4_K_M")])
+@pytest.mark.parametrize(
+    ("variant", "quant"),
+    [
+        ("lfm2-1.2b", "Q3_K_M"),
+        ("lfm2-1.2b", "Q2_K"),
+        ("lfm2-1.2b", "IQ4_XS"),
+        ("lfm2-vl-1.6b", "Q4_K_M"),
+    ],
+)
 def test_community_quants_are_answered_and_marked(
     capsys: pytest.CaptureFixture[str], variant: str, quant: str
 ) -> None:
@@ -111,8 +118,12 @@ def test_community_quants_are_answered_and_marked(
     assert model["verdict"] == "runs_great"
     code, out, _ = run(["check", variant, "-q", quant, "--snapshot", MACHINE], capsys)
     assert code == cli.EXIT_OK
-    assert "community quant: not published by Liquid AI" in out.splitlines()[
-        out.splitlines().index(next(line for line in out.splitlines() if quant in line)) + 1]
+    assert (
+        "community quant: not published by Liquid AI"
+        in out.splitlines()[
+            out.splitlines().index(next(line for line in out.splitlines() if quant in line)) + 1
+        ]
+    )
 
 
 def test_smaller_community_quant_needs_less(capsys: pytest.CaptureFixture[str]) -> None:

@@ -47,8 +47,10 @@ def check(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]
 def test_command_matches_the_runtime(
     capsys: pytest.CaptureFixture[str], runtime: str, starts: str
 ) -> None:
-    doc = check(["lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "8k", "--runtime", runtime, "--snapshot",
-                 MACHINE], capsys)
+    doc = check(
+        ["lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "8k", "--runtime", runtime, "--snapshot", MACHINE],
+        capsys,
+    )
     model = doc["model"]
     assert doc["settings"]["runtime"] == runtime
     assert model["runtime_command"].startswith(starts)
@@ -63,23 +65,39 @@ def test_command_matches_the_runtime(
         assert model["runtime_command"] == model["llama_cpp_command"]
         assert not any("runtime" in a for a in model["assumptions"])
     else:
-        assert any(a.startswith(f"{runtime}: memory from llama.cpp's rules")
-                   for a in model["assumptions"])
-    code, out, _ = run(["check", "lfm2-1.2b", "-q", "Q4_K_M", "--ctx", "8k", "--runtime",
-                        runtime, "--snapshot", MACHINE], capsys)
+        assert any(
+            a.startswith(f"{runtime}: memory from llama.cpp's rules") for a in model["assumptions"]
+        )
+    code, out, _ = run(
+        [
+            "check",
+            "lfm2-1.2b",
+            "-q",
+            "Q4_K_M",
+            "--ctx",
+            "8k",
+            "--runtime",
+            runtime,
+            "--snapshot",
+            MACHINE,
+        ],
+        capsys,
+    )
     assert code == cli.EXIT_OK
     label = "llama.cpp" if runtime == "llama-server" else runtime
-    shown = [line.split(": ", 1)[1] for line in out.splitlines()
-             if line.startswith(f"  {label}: ")]
+    shown = [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith(f"  {label}: ")]
     # One printed line per command line (runs of spaces print as one).
     assert [" ".join(line.split()) for line in shown] == [
-        " ".join(line.split()) for line in model["runtime_command"].splitlines()]
+        " ".join(line.split()) for line in model["runtime_command"].splitlines()
+    ]
 
 
 def test_llama_cpp_python_reserves_more(capsys: pytest.CaptureFixture[str]) -> None:
     server = check(["lfm2-1.2b", "-q", "Q4_K_M", "--snapshot", MACHINE], capsys)
-    python = check(["lfm2-1.2b", "-q", "Q4_K_M", "--runtime", "llama-cpp-python",
-                    "--snapshot", MACHINE], capsys)
+    python = check(
+        ["lfm2-1.2b", "-q", "Q4_K_M", "--runtime", "llama-cpp-python", "--snapshot", MACHINE],
+        capsys,
+    )
     assert python["settings"]["front_end"] == "libllama"
     assert python["model"]["memory"]["total_bytes"] > server["model"]["memory"]["total_bytes"]
 
@@ -105,14 +123,17 @@ def test_runtime_on_the_report(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_moe_experts_in_ram(capsys: pytest.CaptureFixture[str]) -> None:
-    doc = check(["lfm2-8b-a1b", "-q", "Q4_K_M", "--gpu-memory", "3G", "--what-if", "rtx-4090"],
-                capsys)
+    doc = check(
+        ["lfm2-8b-a1b", "-q", "Q4_K_M", "--gpu-memory", "3G", "--what-if", "rtx-4090"], capsys
+    )
     model = doc["model"]
     n = model["n_cpu_moe"]
     assert n > 0
     assert f"--n-cpu-moe {n}" in model["llama_cpp_command"]
-    code, out, _ = run(["check", "lfm2-8b-a1b", "-q", "Q4_K_M", "--gpu-memory", "3G", "--what-if",
-                        "rtx-4090"], capsys)
+    code, out, _ = run(
+        ["check", "lfm2-8b-a1b", "-q", "Q4_K_M", "--gpu-memory", "3G", "--what-if", "rtx-4090"],
+        capsys,
+    )
     assert code == cli.EXIT_OK
     assert f"experts of {n} layers in RAM" in out
     dense = check(["lfm2-1.2b", "-q", "Q4_K_M", "--snapshot", MACHINE], capsys)["model"]

@@ -19,12 +19,21 @@ from tests.helpers import SNAPSHOT_DIR, validator_for
 from tests.test_scan import home  # noqa: F401  (the fake home with every store's layout)
 
 MACHINE = str(SNAPSHOT_DIR / "one-nvidia.json")
-STORE_VARIABLES = ("XDG_CACHE_HOME", "LLAMA_CACHE", "HF_HOME", "HF_HUB_CACHE", "OLLAMA_MODELS",
-                   "LOCALAPPDATA")
+STORE_VARIABLES = (
+    "XDG_CACHE_HOME",
+    "LLAMA_CACHE",
+    "HF_HOME",
+    "HF_HUB_CACHE",
+    "OLLAMA_MODELS",
+    "LOCALAPPDATA",
+)
 EXPECTED = [
     ("huggingface", "unsloth/LFM2-1.2B-GGUF/LFM2-1.2B-UD-Q3_K_XL.gguf", "model"),
-    ("llama.cpp", "LiquidAI_LFM2-8B-A1B-GGUF_LFM2-8B-A1B-Q4_K_M-00001-of-00003.gguf (split)",
-     "model"),
+    (
+        "llama.cpp",
+        "LiquidAI_LFM2-8B-A1B-GGUF_LFM2-8B-A1B-Q4_K_M-00001-of-00003.gguf (split)",
+        "model",
+    ),
     ("lm-studio", "LiquidAI/LFM2-1.2B-GGUF/LFM2-1.2B-Q4_K_M.gguf", "model"),
     ("lm-studio", "LiquidAI/LFM2-VL-1.6B-GGUF/LFM2-VL-1.6B-Q8_0.gguf", "model"),
     ("lm-studio", "LiquidAI/LFM2-VL-1.6B-GGUF/mmproj-LFM2-VL-1.6B-F16.gguf", "projector"),
@@ -82,13 +91,16 @@ def test_scan_lists_exactly_the_lfm2_files_with_verdicts(
     scan = doc["scan"]
     assert scan["other_architecture_files"] == 2
     assert scan["complete"] is True
-    assert {f["store"] for f in scan["folders"]} == {"lm-studio", "llama.cpp", "huggingface",
-                                                       "ollama"}
+    assert {f["store"] for f in scan["folders"]} == {
+        "lm-studio",
+        "llama.cpp",
+        "huggingface",
+        "ollama",
+    }
     assert any("symlink loop" in n["message"] for n in scan["notes"])
 
 
-def test_scan_text_shows_files_and_notes(at_home: Path, capsys: pytest.CaptureFixture[str]
-                                         ) -> None:
+def test_scan_text_shows_files_and_notes(at_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["scan", "--snapshot", MACHINE], capsys)
     assert code == cli.EXIT_OK, err
     assert "On this machine: 6 LFM2-family model files" in out
@@ -99,8 +111,9 @@ def test_scan_text_shows_files_and_notes(at_home: Path, capsys: pytest.CaptureFi
     assert "runs great" in out
 
 
-def test_added_folder_and_context(at_home: Path, tmp_path: Path,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_added_folder_and_context(
+    at_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     extra = tmp_path / "mine"
     extra.mkdir()
     m.write_lfm2(extra / "my-finetune-Q4_K_M.gguf", m.with_(m.TINY, context=8192))
@@ -135,8 +148,9 @@ def test_scan_usage_errors(at_home: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "--scan" in err
 
 
-def test_empty_home_says_where_to_look(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_empty_home_says_where_to_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     for name in STORE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
@@ -148,13 +162,21 @@ def test_empty_home_says_where_to_look(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_scan_in_a_real_process_is_bounded(at_home: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if k not in (*STORE_VARIABLES, "DISPLAY", "WAYLAND_DISPLAY")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in (*STORE_VARIABLES, "DISPLAY", "WAYLAND_DISPLAY")
+    }
     env["HOME"] = str(at_home)
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "llmcheck", "scan", "--snapshot", MACHINE,
-                           "--json"], capture_output=True, text=True, timeout=120, env=env,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "llmcheck", "scan", "--snapshot", MACHINE, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
     elapsed = time.monotonic() - start
     assert done.returncode == cli.EXIT_OK, done.stderr
     doc = json.loads(done.stdout)
@@ -169,6 +191,7 @@ def test_markdown_lists_local_models(at_home: Path, capsys: pytest.CaptureFixtur
     page = report_markdown(scan_json(["--scan"], capsys))
     section = page.split("## On this machine", 1)[1]
     assert "LiquidAI/LFM2-1.2B-GGUF/LFM2-1.2B-Q4\\_K\\_M.gguf" in section or (
-        "LFM2-1.2B-Q4_K_M.gguf" in section)
+        "LFM2-1.2B-Q4_K_M.gguf" in section
+    )
     assert "(community)" in section
     assert "## On this machine" not in report_markdown(scan_json([], capsys))

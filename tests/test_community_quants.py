@@ -17,11 +17,30 @@ MIB = 1 << 20
 # CPU build; the F16 file converted from LiquidAI/LFM2-1.2B): the tensor data without padding, MiB
 # to 2 decimals. No imatrix was given, so the ftypes whose types depend on one are listed apart.
 DRY_RUN_MIB = {
-    "Q2_K": 458.73, "Q2_K_S": 437.18, "Q3_K_S": 530.03, "Q3_K_M": 570.26, "Q3_K_L": 603.76,
-    "Q4_K_S": 665.75, "Q4_K_M": 694.76, "Q4_1": 723.00, "Q5_0": 784.75, "Q5_1": 846.50,
-    "Q5_K_S": 784.75, "Q5_K_M": 802.01, "Q6_K": 915.96, "IQ3_M": 538.26, "IQ3_S": 530.03,
-    "IQ3_XS": 510.62, "IQ2_M": 411.75, "IQ2_S": 382.81, "IQ2_XS": 375.57, "IQ2_XXS": 345.89,
-    "IQ1_M": 309.71, "IQ1_S": 288.01, "TQ2_0": 360.21, "TQ1_0": 313.90,
+    "Q2_K": 458.73,
+    "Q2_K_S": 437.18,
+    "Q3_K_S": 530.03,
+    "Q3_K_M": 570.26,
+    "Q3_K_L": 603.76,
+    "Q4_K_S": 665.75,
+    "Q4_K_M": 694.76,
+    "Q4_1": 723.00,
+    "Q5_0": 784.75,
+    "Q5_1": 846.50,
+    "Q5_K_S": 784.75,
+    "Q5_K_M": 802.01,
+    "Q6_K": 915.96,
+    "IQ3_M": 538.26,
+    "IQ3_S": 530.03,
+    "IQ3_XS": 510.62,
+    "IQ2_M": 411.75,
+    "IQ2_S": 382.81,
+    "IQ2_XS": 375.57,
+    "IQ2_XXS": 345.89,
+    "IQ1_M": 309.71,
+    "IQ1_S": 288.01,
+    "TQ2_0": 360.21,
+    "TQ1_0": 313.90,
 }
 # Without an imatrix llama-quantize bumps the first eighth of ffn_down (IQ4_*: Q5_K; IQ3_XXS:
 # Q4_K, the rest Q3_K, attn_v IQ3_S); llmcheck sizes the imatrix files people publish.
@@ -30,8 +49,9 @@ DRY_RUN_NO_IMATRIX_MIB = {"IQ4_NL": 665.25, "IQ4_XS": 635.37, "IQ3_XXS": 482.50}
 
 def _mib(quant: str) -> float:
     v = CATALOG.variant("lfm2-1.2b")
-    return round(sum(t.nbytes for t in variant_tensors(v.architecture, quant, v.quant_table)) / MIB,
-                 2)
+    return round(
+        sum(t.nbytes for t in variant_tensors(v.architecture, quant, v.quant_table)) / MIB, 2
+    )
 
 
 @pytest.mark.parametrize("quant", sorted(DRY_RUN_MIB))

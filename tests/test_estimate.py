@@ -244,10 +244,12 @@ def test_compute_known_outlier(m12: ModelVariant) -> None:
 
 def test_llama_server_reserves_few_logits(m12: ModelVariant) -> None:
     """llama-server: n_outputs = parallel, so the 128 MiB logits block is not reserved."""
-    server = compute_bytes(m12.architecture, 4096, n_outputs=reserved_outputs(
-        FrontEnd.LLAMA_SERVER, 1, 512))
-    lib = compute_bytes(m12.architecture, 4096, n_outputs=reserved_outputs(
-        FrontEnd.LIBLLAMA, 1, 512))
+    server = compute_bytes(
+        m12.architecture, 4096, n_outputs=reserved_outputs(FrontEnd.LLAMA_SERVER, 1, 512)
+    )
+    lib = compute_bytes(
+        m12.architecture, 4096, n_outputs=reserved_outputs(FrontEnd.LIBLLAMA, 1, 512)
+    )
     assert lib - server > 60 * MIB
     assert server < 80 * MIB
 
@@ -529,8 +531,11 @@ def test_pinned_partial_offload(m12: ModelVariant) -> None:
 def test_amx_cpu_repacks_q8_0(m12: ModelVariant) -> None:
     """The probe's "amx" feature: Q8_0 goes to the AMX buffer at 38/34 (1325.25 MiB measured)."""
     base = laptop_8gib(16.0)
-    amx = SystemSnapshot(os=base.os, cpu=CpuInfo(arch="x86_64", features=("avx2", "avx512f",
-                         "amx")), memory=base.memory)
+    amx = SystemSnapshot(
+        os=base.os,
+        cpu=CpuInfo(arch="x86_64", features=("avx2", "avx512f", "amx")),
+        memory=base.memory,
+    )
     (cpu,) = estimate(m12, "Q8_0", RunConfig(), amx).devices
     assert round(cpu.terms.repack_bytes / MIB, 2) == 1325.25
     (plain,) = estimate(m12, "Q8_0", RunConfig(), base).devices
@@ -550,8 +555,10 @@ def test_fit_carries_what_callers_would_recompute(m12: ModelVariant) -> None:
     assert whole.speed.kv_read_bytes_per_token_full_context == kv == 6 * 2 * 512 * 2 * 8192
     assert whole.speed.depth_tokens == 4096  # decode with the 8,192-token context half full
     assert whole.speed.threads is None  # all on the GPU
-    assert whole.speed.prompt_high_tokens_per_second / whole.speed.prompt_low_tokens_per_second \
+    assert (
+        whole.speed.prompt_high_tokens_per_second / whole.speed.prompt_low_tokens_per_second
         <= 4.0 + 1e-6
+    )
     assert whole.offloadable_layers == m12.architecture.n_layer + 1 == 17
     assert whole.budgets == budgets(machine)
     # Split: the CPU's RAM is the slowest device holding layers; its bandwidth as read (a table

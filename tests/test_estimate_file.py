@@ -56,23 +56,39 @@ def _machine(vram_gib: float = 24.0, ram_gib: float = 64.0) -> SystemSnapshot:
 def _spec(arch: object, name: str) -> m.Lfm2Spec:
     a = arch
     return m.Lfm2Spec(
-        arch=a.gguf_arch, n_layer=a.n_layer, attention_layers=a.attention_layers,  # type: ignore[attr-defined]
-        hidden=a.hidden_size, n_head=a.n_head, n_kv=a.n_head_kv, ffn=a.ffn_size,  # type: ignore[attr-defined]
-        vocab=a.vocab_size, context=a.gguf_context_tokens, l_cache=a.conv_l_cache,  # type: ignore[attr-defined]
-        n_expert=a.n_expert, n_expert_used=a.n_expert_used, expert_ffn=a.expert_ffn_size,  # type: ignore[attr-defined]
-        n_dense_lead=a.n_dense_lead_layers, tied=a.tied_embeddings, name=name,  # type: ignore[attr-defined]
-        size_label="", file_type=None,
+        arch=a.gguf_arch,
+        n_layer=a.n_layer,
+        attention_layers=a.attention_layers,  # type: ignore[attr-defined]
+        hidden=a.hidden_size,
+        n_head=a.n_head,
+        n_kv=a.n_head_kv,
+        ffn=a.ffn_size,  # type: ignore[attr-defined]
+        vocab=a.vocab_size,
+        context=a.gguf_context_tokens,
+        l_cache=a.conv_l_cache,  # type: ignore[attr-defined]
+        n_expert=a.n_expert,
+        n_expert_used=a.n_expert_used,
+        expert_ffn=a.expert_ffn_size,  # type: ignore[attr-defined]
+        n_dense_lead=a.n_dense_lead_layers,
+        tied=a.tied_embeddings,
+        name=name,  # type: ignore[attr-defined]
+        size_label="",
+        file_type=None,
     )
 
 
-def _write(tmp_path: Path, variant_id: str, quant: str, retype: dict[str, str] | None = None
-           ) -> Lfm2Model:
+def _write(
+    tmp_path: Path, variant_id: str, quant: str, retype: dict[str, str] | None = None
+) -> Lfm2Model:
     variant = CATALOG.variant(variant_id)
-    plan = {t.name: t.ggml_type for t in
-            variant_tensors(variant.architecture, quant, variant.quant_table)}
+    plan = {
+        t.name: t.ggml_type
+        for t in variant_tensors(variant.architecture, quant, variant.quant_table)
+    }
     plan.update(retype or {})
     (path,) = m.write_lfm2(
-        tmp_path / variant.gguf_file_name(quant), _spec(variant.architecture, variant.name),
+        tmp_path / variant.gguf_file_name(quant),
+        _spec(variant.architecture, variant.name),
         types=lambda n, s: plan[n],
     )
     d = describe(read_gguf(path))
@@ -91,8 +107,7 @@ def _base_variants() -> list[str]:
 
 @pytest.mark.parametrize("quant", ["Q4_K_M", "Q8_0"])
 @pytest.mark.parametrize("variant_id", _base_variants())
-def test_catalog_file_gives_the_catalog_answer(tmp_path: Path, variant_id: str, quant: str
-                                               ) -> None:
+def test_catalog_file_gives_the_catalog_answer(tmp_path: Path, variant_id: str, quant: str) -> None:
     model = _write(tmp_path, variant_id, quant)
     q = file_question(model)
     assert q.matches_catalog
@@ -210,24 +225,46 @@ def test_pair_projector_none_or_ambiguous(tmp_path: Path) -> None:
     ffn=st.integers(0, 1 << 40),
     vocab=st.integers(1, 1 << 40),
     context=st.integers(1, 1 << 40),
-    experts=st.tuples(st.integers(0, 1 << 16), st.integers(0, 1 << 16), st.integers(0, 1 << 30),
-                      st.integers(0, 1 << 12)),
+    experts=st.tuples(
+        st.integers(0, 1 << 16),
+        st.integers(0, 1 << 16),
+        st.integers(0, 1 << 30),
+        st.integers(0, 1 << 12),
+    ),
     ctx=st.integers(1, 1 << 20),
 )
 def test_any_header_values_give_an_answer(
-    moe_model: Lfm2Model, n_layer: int, attention: list[int], n_head: int, n_head_kv: int,
-    head_dim: int, hidden: int, ffn: int, vocab: int, context: int,
-    experts: tuple[int, int, int, int], ctx: int,
+    moe_model: Lfm2Model,
+    n_layer: int,
+    attention: list[int],
+    n_head: int,
+    n_head_kv: int,
+    head_dim: int,
+    hidden: int,
+    ffn: int,
+    vocab: int,
+    context: int,
+    experts: tuple[int, int, int, int],
+    ctx: int,
 ) -> None:
     """Whatever values a header that describe() accepts holds, the estimate is an answer, never
     an exception (the file is untrusted input)."""
     n_expert, used, expert_ffn, lead = experts
     model = replace(
-        moe_model, n_layer=n_layer, attention_layers=tuple(sorted({a for a in attention
-                                                                   if a < n_layer})),
-        n_head=n_head, n_head_kv=n_head_kv, head_dim=head_dim, hidden_size=hidden, ffn_size=ffn,
-        vocab_size=vocab, context_tokens=context, n_expert=n_expert, n_expert_used=used,
-        expert_ffn_size=expert_ffn, n_dense_lead_layers=lead,
+        moe_model,
+        n_layer=n_layer,
+        attention_layers=tuple(sorted({a for a in attention if a < n_layer})),
+        n_head=n_head,
+        n_head_kv=n_head_kv,
+        head_dim=head_dim,
+        hidden_size=hidden,
+        ffn_size=ffn,
+        vocab_size=vocab,
+        context_tokens=context,
+        n_expert=n_expert,
+        n_expert_used=used,
+        expert_ffn_size=expert_ffn,
+        n_dense_lead_layers=lead,
     )
     fit = estimate_file(model, None, RunConfig(context_tokens=ctx), _machine())
     assert fit.total_bytes >= 0

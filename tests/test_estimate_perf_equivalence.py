@@ -74,8 +74,13 @@ def scan_layer_split(n_items: int, weights: list[int]) -> list[int]:
     return counts
 
 
-def gpu(index: int, free_gib: float | None, *, kind: MemoryKind = MemoryKind.DISCRETE,
-        vendor: GpuVendor = GpuVendor.NVIDIA) -> GpuInfo:
+def gpu(
+    index: int,
+    free_gib: float | None,
+    *,
+    kind: MemoryKind = MemoryKind.DISCRETE,
+    vendor: GpuVendor = GpuVendor.NVIDIA,
+) -> GpuInfo:
     free = None if free_gib is None else int(free_gib * GIB)
     return GpuInfo(
         index=index,
@@ -201,8 +206,9 @@ def test_max_context_matches_bisection_on_random_machines(
     assert est.estimate(variant, quant, config, machine).max_context_tokens == want
 
 
-@given(n_items=st.integers(0, 64), weights=st.lists(st.integers(1, 1 << 40), min_size=1,
-                                                     max_size=6))
+@given(
+    n_items=st.integers(0, 64), weights=st.lists(st.integers(1, 1 << 40), min_size=1, max_size=6)
+)
 def test_layer_split_matches_the_scan(n_items: int, weights: list[int]) -> None:
     assert _layer_split(n_items, weights) == scan_layer_split(n_items, weights)
 

@@ -55,15 +55,50 @@ def outcome(call: Callable[[], Any], error: type[Exception]) -> tuple[Any, str |
 # --- input strategies -------------------------------------------------------------------------
 
 _NUMBERS = st.sampled_from(
-    ["0", "-1", "18446744073709551616", "18446744073709551615", "9" * 5000, "\u00b2", "1e9",
-     "nan", "inf", "0x10", " 42 ", "\u0661\u0662", "max", ""]
+    [
+        "0",
+        "-1",
+        "18446744073709551616",
+        "18446744073709551615",
+        "9" * 5000,
+        "\u00b2",
+        "1e9",
+        "nan",
+        "inf",
+        "0x10",
+        " 42 ",
+        "\u0661\u0662",
+        "max",
+        "",
+    ]
 )
 _TOKENS = st.one_of(
     _NUMBERS,
     st.text(alphabet=string.printable, max_size=20),
     st.text(max_size=8),  # any unicode, surrogates excluded by hypothesis
-    st.sampled_from([":", " - ", "=", "kB", "MemTotal", "0::", "memory", "cgroup2", "\\", '"',
-                     "[", "]", "hex:", "dword:", "hex(b):", "\x00", "\n", "\t", "\r\n"]),
+    st.sampled_from(
+        [
+            ":",
+            " - ",
+            "=",
+            "kB",
+            "MemTotal",
+            "0::",
+            "memory",
+            "cgroup2",
+            "\\",
+            '"',
+            "[",
+            "]",
+            "hex:",
+            "dword:",
+            "hex(b):",
+            "\x00",
+            "\n",
+            "\t",
+            "\r\n",
+        ]
+    ),
 )
 KERNEL_TEXT = st.lists(_TOKENS, max_size=60).map(" ".join) | st.lists(_TOKENS, max_size=60).map(
     "\n".join
@@ -84,9 +119,7 @@ def mutated(lines: list[str]) -> st.SearchStrategy[str]:
     mutant = st.one_of(
         line,
         st.tuples(line, st.integers(0, 80)).map(lambda t: t[0][: t[1]]),
-        st.tuples(line, _NUMBERS).map(lambda t: "".join(
-            t[1] if c.isdigit() else c for c in t[0]
-        )),
+        st.tuples(line, _NUMBERS).map(lambda t: "".join(t[1] if c.isdigit() else c for c in t[0])),
         st.tuples(line, _TOKENS).map(lambda t: t[0] + t[1]),
     )
     return st.lists(mutant, max_size=40).map("\n".join)
@@ -95,13 +128,17 @@ def mutated(lines: list[str]) -> st.SearchStrategy[str]:
 def json_values(depth: int = 4) -> st.SearchStrategy[Any]:
     """Any JSON value, with the numbers that hurt (NaN, huge, negative)."""
     scalars = st.one_of(
-        st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=12),
     )
     return st.recursive(
         scalars,
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                    max_size=5),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+        ),
         max_leaves=30,
     )
 
@@ -144,20 +181,25 @@ def damaged_snapshot(draw: st.DrawFn) -> Any:
 
 NEVER_RAISE: dict[str, tuple[Callable[[str], object], list[str]]] = {
     "parse_meminfo": (parse_meminfo, recorded_lines("proc/meminfo_vm24g.txt")),
-    "parse_mountinfo": (parse_mountinfo,
-                        recorded_lines("cgroup/v1_nested/proc/self/mountinfo")),
+    "parse_mountinfo": (parse_mountinfo, recorded_lines("cgroup/v1_nested/proc/self/mountinfo")),
     "parse_proc_cgroup": (parse_proc_cgroup, recorded_lines("cgroup/v1_nested/proc/self/cgroup")),
-    "_parse_stat": (_parse_stat, recorded_lines(
-        "cgroup/v2_numeric/sys/fs/cgroup/system.slice/llm.service/memory.stat")),
+    "_parse_stat": (
+        _parse_stat,
+        recorded_lines("cgroup/v2_numeric/sys/fs/cgroup/system.slice/llm.service/memory.stat"),
+    ),
     "parse_sysctl": (parse_sysctl, recorded_lines("sysctl/m2max_38_default.txt")),
     "parse_proc_cpuinfo": (parse_proc_cpuinfo, recorded_lines("proc/cpuinfo_epyc_vm.txt")),
     "parse_reg_export": (parse_reg_export, recorded_lines("registry/rx7900xtx_uhd770.reg")),
-    "_parse_uevent": (_parse_uevent, recorded_lines(
-        "sysfs/rx7900xtx/class/drm/card0/device/uevent")),
+    "_parse_uevent": (
+        _parse_uevent,
+        recorded_lines("sysfs/rx7900xtx/class/drm/card0/device/uevent"),
+    ),
     "parse_byte_count": (parse_byte_count, ["24576", "0"]),
     "parse_int": (parse_int, ["1", "18446744073709551615"]),
-    "parse_mac_sysctl": (lambda t: parse_mac_sysctl(parse_sysctl(t)),
-                         recorded_lines("sysctl/m4pro_20.txt")),
+    "parse_mac_sysctl": (
+        lambda t: parse_mac_sysctl(parse_sysctl(t)),
+        recorded_lines("sysctl/m4pro_20.txt"),
+    ),
 }
 
 
@@ -180,17 +222,26 @@ def test_probe_parser_never_raises(name: str) -> None:
 
 
 @FUZZ
-@given(files=st.dictionaries(
-    st.sampled_from(["memory.max", "memory.current", "memory.stat", "cgroup", "mountinfo"]),
-    KERNEL_TEXT, max_size=5))
+@given(
+    files=st.dictionaries(
+        st.sampled_from(["memory.max", "memory.current", "memory.stat", "cgroup", "mountinfo"]),
+        KERNEL_TEXT,
+        max_size=5,
+    )
+)
 def test_cgroup_reader_gives_a_plausible_limit_or_none(files: dict[str, str]) -> None:
     base = DATA / "cgroup" / "v2_numeric"
-    real = {p.relative_to(base): p.read_text(encoding="utf-8") for p in base.rglob("*")
-            if p.is_file()}
+    real = {
+        p.relative_to(base): p.read_text(encoding="utf-8") for p in base.rglob("*") if p.is_file()
+    }
     leaf = Path("sys/fs/cgroup/system.slice/llm.service")
-    where = {"memory.max": leaf / "memory.max", "memory.current": leaf / "memory.current",
-             "memory.stat": leaf / "memory.stat", "cgroup": Path("proc/self/cgroup"),
-             "mountinfo": Path("proc/self/mountinfo")}
+    where = {
+        "memory.max": leaf / "memory.max",
+        "memory.current": leaf / "memory.current",
+        "memory.stat": leaf / "memory.stat",
+        "cgroup": Path("proc/self/cgroup"),
+        "mountinfo": Path("proc/self/mountinfo"),
+    }
     for key, text in files.items():
         real[where[key]] = text
 
@@ -207,10 +258,24 @@ def test_cgroup_reader_gives_a_plausible_limit_or_none(files: dict[str, str]) ->
 
 # --- shipped tables: ValueError (with a name) or a table ----------------------------------------
 
-TOML_ATOMS = st.sampled_from([
-    '"x"', "1", "-1", "1e400", "nan", "true", "[]", "[1, 2]", "{}", '{ name = "x" }',
-    '"1002:744c"', '"discrete"', "1979-05-27", "[[1]]",
-])
+TOML_ATOMS = st.sampled_from(
+    [
+        '"x"',
+        "1",
+        "-1",
+        "1e400",
+        "nan",
+        "true",
+        "[]",
+        "[1, 2]",
+        "{}",
+        '{ name = "x" }',
+        '"1002:744c"',
+        '"discrete"',
+        "1979-05-27",
+        "[[1]]",
+    ]
+)
 
 
 @st.composite
@@ -232,10 +297,16 @@ def toml_text(draw: st.DrawFn, keys: list[str], tables: list[str]) -> str:
 @pytest.mark.parametrize(
     ("parse", "keys", "tables"),
     [
-        (parse_pci_table, ["pci_id", "kind", "name", "bandwidth_gb_s", "vram_gib", "gpu",
-                           "variant"], ["gpu", "gpu.variant"]),
-        (parse_apple_table, ["name", "bandwidth_gb_s", "gpu_cores", "chip", "bin"],
-         ["chip", "chip.bin"]),
+        (
+            parse_pci_table,
+            ["pci_id", "kind", "name", "bandwidth_gb_s", "vram_gib", "gpu", "variant"],
+            ["gpu", "gpu.variant"],
+        ),
+        (
+            parse_apple_table,
+            ["name", "bandwidth_gb_s", "gpu_cores", "chip", "bin"],
+            ["chip", "chip.bin"],
+        ),
     ],
     ids=["pci.toml", "apple.toml"],
 )
@@ -252,10 +323,26 @@ def test_shipped_table_parsers_raise_only_value_error(
 
 
 @FUZZ
-@given(text=toml_text(["id", "name", "kind", "vendor", "vram_gib", "memory_gib",
-                       "bandwidth_gb_s", "host_ram_gib", "host_ram_bandwidth_gb_s",
-                       "os_reserved_gib", "source", "machine", "defaults"],
-                      ["machine", "defaults"]))
+@given(
+    text=toml_text(
+        [
+            "id",
+            "name",
+            "kind",
+            "vendor",
+            "vram_gib",
+            "memory_gib",
+            "bandwidth_gb_s",
+            "host_ram_gib",
+            "host_ram_bandwidth_gb_s",
+            "os_reserved_gib",
+            "source",
+            "machine",
+            "defaults",
+        ],
+        ["machine", "defaults"],
+    )
+)
 def test_what_if_machine_catalog_raises_only_its_error(text: str) -> None:
     try:
         machines = load_machines(text)
@@ -335,11 +422,13 @@ def test_snapshot_reader_raises_only_snapshot_error(doc: Any) -> None:
 
 
 @FUZZ
-@given(data=st.one_of(
-    st.binary(max_size=200),
-    damaged_snapshot().map(lambda d: json.dumps(d).encode()),
-    damaged_snapshot().map(lambda d: json.dumps(d).encode()[: len(json.dumps(d)) // 2]),
-))
+@given(
+    data=st.one_of(
+        st.binary(max_size=200),
+        damaged_snapshot().map(lambda d: json.dumps(d).encode()),
+        damaged_snapshot().map(lambda d: json.dumps(d).encode()[: len(json.dumps(d)) // 2]),
+    )
+)
 def test_load_snapshot_gives_one_usage_error(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "snap.json"
@@ -352,9 +441,7 @@ def test_load_snapshot_gives_one_usage_error(data: bytes) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["[" * 100_000, '{"a":' * 100_000,
-     "1" * 100_000,
-     '{"machine": NaN}', "\ufeff{}", ""],
+    ["[" * 100_000, '{"a":' * 100_000, "1" * 100_000, '{"machine": NaN}', "\ufeff{}", ""],
     ids=["deep-list", "deep-object", "huge-number", "nan", "bom", "empty"],
 )
 def test_load_snapshot_hostile_documents(text: str) -> None:
@@ -385,8 +472,25 @@ def test_load_snapshot_size_cap_reads_no_more_than_the_cap() -> None:
 CONTEXTS = st.one_of(
     st.integers(-(2**80), 2**80).map(str),
     st.text(max_size=12),
-    st.sampled_from(["0", "-1", "1k", "32K", "128k", "1e6", "0x1000", "4096.0", "١٠٢٤",
-                     "\u00b2", "9" * 40, " 4096 ", "nan", "inf", "16777217"]),
+    st.sampled_from(
+        [
+            "0",
+            "-1",
+            "1k",
+            "32K",
+            "128k",
+            "1e6",
+            "0x1000",
+            "4096.0",
+            "١٠٢٤",
+            "\u00b2",
+            "9" * 40,
+            " 4096 ",
+            "nan",
+            "inf",
+            "16777217",
+        ]
+    ),
     # "9" * 5000 has its own test below (it takes Python's int-size limit to read).
 )
 
@@ -407,15 +511,40 @@ def test_parse_context_with_thousands_of_digits_is_a_usage_error() -> None:
         cli.parse_context("9" * 5000)
 
 
-
 # --- the whole command line: a documented exit code and one line, never a traceback ------------
 
 SNAPSHOT = DATA / "snapshots" / "two-gpus.json"
 HOSTILE = st.one_of(
     st.text(max_size=10),
-    st.sampled_from(["-1", "0", "1e9", "9" * 30, "\u202e", "\U0001f600", "gpu:99", "gpu:-1",
-                     "Q4_K_M", "q4_k_m", "Q9_Z", "lfm2-1.2b", "LFM2-1.2B", "lfm9", "--json",
-                     "", " ", "\x00", "\ud7ff", "auto", "cpu", "f16", "q4_0", "on", "off"]),
+    st.sampled_from(
+        [
+            "-1",
+            "0",
+            "1e9",
+            "9" * 30,
+            "\u202e",
+            "\U0001f600",
+            "gpu:99",
+            "gpu:-1",
+            "Q4_K_M",
+            "q4_k_m",
+            "Q9_Z",
+            "lfm2-1.2b",
+            "LFM2-1.2B",
+            "lfm9",
+            "--json",
+            "",
+            " ",
+            "\x00",
+            "\ud7ff",
+            "auto",
+            "cpu",
+            "f16",
+            "q4_0",
+            "on",
+            "off",
+        ]
+    ),
 )
 
 
@@ -439,7 +568,9 @@ def test_cli_answers_hostile_arguments_with_a_documented_code(args: list[str]) -
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main(args, probe=_no_probe, environ={})
     assert code in (cli.EXIT_OK, cli.EXIT_WONT_FIT, cli.EXIT_USAGE, cli.EXIT_BUDGET_UNKNOWN), (
-        args, err.getvalue())
+        args,
+        err.getvalue(),
+    )
     assert "Traceback" not in err.getvalue()
     if code == cli.EXIT_USAGE:
         assert err.getvalue().count("\n") == 1, err.getvalue()

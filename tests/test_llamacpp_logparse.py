@@ -26,13 +26,34 @@ MIB = 1 << 20
 # Synthetic GGUF writer
 
 TINY = synth.SynthConfig(
-    key="tiny", name="Tiny-Dense", arch=synth.ARCH_DENSE, hidden_size=64, n_layer=4,
-    attn_layers=(1, 3), n_head=4, n_head_kv=2, head_dim=16, ff_length=128, vocab_size=600,
+    key="tiny",
+    name="Tiny-Dense",
+    arch=synth.ARCH_DENSE,
+    hidden_size=64,
+    n_layer=4,
+    attn_layers=(1, 3),
+    n_head=4,
+    n_head_kv=2,
+    head_dim=16,
+    ff_length=128,
+    vocab_size=600,
 )
 TINY_MOE = synth.SynthConfig(
-    key="tiny-moe", name="Tiny-MoE", arch=synth.ARCH_MOE, hidden_size=64, n_layer=4,
-    attn_layers=(2,), n_head=4, n_head_kv=2, head_dim=16, ff_length=128, vocab_size=600,
-    n_expert=4, n_expert_used=2, expert_ff_length=32, n_dense_lead=1,
+    key="tiny-moe",
+    name="Tiny-MoE",
+    arch=synth.ARCH_MOE,
+    hidden_size=64,
+    n_layer=4,
+    attn_layers=(2,),
+    n_head=4,
+    n_head_kv=2,
+    head_dim=16,
+    ff_length=128,
+    vocab_size=600,
+    n_expert=4,
+    n_expert_used=2,
+    expert_ff_length=32,
+    n_dense_lead=1,
 )
 
 
@@ -62,8 +83,10 @@ def test_350m_f16_tensor_bytes_match_reference() -> None:
 def test_plan_names_are_llama_cpp_lfm2_tensors() -> None:
     import gguf
 
-    for cfg, arch in ((synth.LFM2_1_2B, gguf.MODEL_ARCH.LFM2),
-                      (synth.LFM2_8B_A1B, gguf.MODEL_ARCH.LFM2MOE)):
+    for cfg, arch in (
+        (synth.LFM2_1_2B, gguf.MODEL_ARCH.LFM2),
+        (synth.LFM2_8B_A1B, gguf.MODEL_ARCH.LFM2MOE),
+    ):
         allowed = {gguf.TENSOR_NAMES[t] for t in gguf.MODEL_TENSORS[arch]}
         for t in synth.tensor_plan(cfg):
             base = t.name.rsplit(".", 1)[0]
@@ -137,7 +160,10 @@ def test_recorded_h100_log() -> None:
     assert p.mib_by_type("output") == {"CUDA_Host": 0.25}
     assert p.kv_summary is not None
     assert (p.kv_summary["cells"], p.kv_summary["layers"], p.kv_summary["k_type"]) == (
-        2048, 6, "q8_0")
+        2048,
+        6,
+        "q8_0",
+    )
     assert p.kv_summary["seqs"] == [1, 1]
     assert p.rs_summary is not None
     assert (p.rs_summary["layers"], p.rs_summary["rs_seq"], p.rs_summary["r_mib"]) == (16, 0, 0.08)
@@ -159,16 +185,23 @@ def test_pr_18641_lines_lfm2_backbone_on_cuda() -> None:
     assert p.mib_by_type("model") == {"CPU": 105.0, "CUDA0": 661.25}
     assert p.total_mib("kv") == 48.0
     assert p.mib_by_type("output") == {"CUDA_Host": 0.25}
-    assert p.context_params == {"n_seq_max": "1", "n_ctx": "4096", "n_ctx_seq": "4096",
-                                "flash_attn": "auto", "kv_unified": "false"}
+    assert p.context_params == {
+        "n_seq_max": "1",
+        "n_ctx": "4096",
+        "n_ctx_seq": "4096",
+        "flash_attn": "auto",
+        "kv_unified": "false",
+    }
     assert p.offloaded_layers == (17, 17)
 
 
 def test_issue_14979_file_size_line() -> None:
     p = logparse.parse_log("print_info: file size   = 676.25 MiB (16.00 BPW) \n")
     assert (p.file_size_mib, p.bits_per_weight) == (676.25, 16.0)
-    p = logparse.parse_log("llm_load_print_meta: model size       = 1.38 GiB (16.00 BPW)\n"
-                           "llm_load_print_meta: file size   = 1.50 GiB (16.00 BPW)\n")
+    p = logparse.parse_log(
+        "llm_load_print_meta: model size       = 1.38 GiB (16.00 BPW)\n"
+        "llm_load_print_meta: file size   = 1.50 GiB (16.00 BPW)\n"
+    )
     assert p.file_size_mib == 1536.0
 
 
@@ -179,19 +212,28 @@ def test_older_prefixes_timestamps_and_syslog() -> None:
     assert p.mib_by_type("kv") == {"CUDA0": 9.0}
     assert p.kv_summary is not None
     assert (p.kv_summary["size_mib"], p.kv_summary["k_mib"], p.kv_summary["cells"]) == (
-        9.0, 4.5, None)
+        9.0,
+        4.5,
+        None,
+    )
     assert p.mib_by_type("compute") == {"CUDA0": 162.0, "CUDA_Host": 9.01}
     assert p.mib_by_type("input") == {"CUDA_Host": 11.02}
     assert p.mib_by_type("output") == {"CUDA_Host": 0.0}
     assert p.context_params == {"n_ctx": "163840", "flash_attn": "0"}
     prefixes = {b.prefix for b in p.buffers}
-    assert prefixes == {"llm_load_tensors", "llama_kv_cache_init", "llama_new_context_with_model",
-                        "reserve"}
+    assert prefixes == {
+        "llm_load_tensors",
+        "llama_kv_cache_init",
+        "llama_new_context_with_model",
+        "reserve",
+    }
 
 
 def test_unified_kv_cache_summary_prefix() -> None:
-    line = ("llama_kv_cache_unified: size = 1024.00 MiB (  8192 cells,  32 layers,  1 seqs), "
-            "K (f16):  512.00 MiB, V (f16):  512.00 MiB")
+    line = (
+        "llama_kv_cache_unified: size = 1024.00 MiB (  8192 cells,  32 layers,  1 seqs), "
+        "K (f16):  512.00 MiB, V (f16):  512.00 MiB"
+    )
     p = logparse.parse_log(line)
     assert p.kv_summary is not None
     assert (p.kv_summary["cells"], p.kv_summary["layers"], p.kv_summary["seqs"]) == (8192, 32, [1])
@@ -200,11 +242,23 @@ def test_unified_kv_cache_summary_prefix() -> None:
 def test_memory_breakdown_rows_with_negative_unaccounted() -> None:
     text = (QUOTED / "memory_breakdown.log").read_text()
     rows = logparse.parse_log(text).memory_breakdown
-    assert rows[0] == {"device": "CUDA0 (RTX 4070 SUPER)", "total_mib": 12281, "free_mib": 11005,
-                       "self_mib": 17579, "model_mib": 16383, "context_mib": 702,
-                       "compute_mib": 493, "unaccounted_mib": -16302}
-    assert rows[1] == {"device": "Host", "self_mib": 555, "model_mib": 515, "context_mib": 0,
-                       "compute_mib": 40}
+    assert rows[0] == {
+        "device": "CUDA0 (RTX 4070 SUPER)",
+        "total_mib": 12281,
+        "free_mib": 11005,
+        "self_mib": 17579,
+        "model_mib": 16383,
+        "context_mib": 702,
+        "compute_mib": 493,
+        "unaccounted_mib": -16302,
+    }
+    assert rows[1] == {
+        "device": "Host",
+        "self_mib": 555,
+        "model_mib": 515,
+        "context_mib": 0,
+        "compute_mib": 40,
+    }
     assert rows[2]["unaccounted_mib"] == 2183
 
 
@@ -221,7 +275,8 @@ garbage line = = MiB
     assert p.flash_attn_resolved == "enabled"
     assert p.repacked_tensors == {"q4_K_8x8": 2, "q4_0_8x8": 1}
     assert p.problem_lines == (
-        "ggml_cuda_init: failed to initialize CUDA: no CUDA-capable device is detected",)
+        "ggml_cuda_init: failed to initialize CUDA: no CUDA-capable device is detected",
+    )
     assert p.buffers == ()
 
 
@@ -255,39 +310,53 @@ def test_grid_is_unique_and_covers_the_brief() -> None:
 
 
 def test_proc_status_and_cpuinfo_parsers() -> None:
-    status = "Name:\tpython3\nVmHWM:\t 1066452 kB\nVmRSS:\t  459028 kB\nRssAnon:\t  173924 kB\n" \
-             "RssFile:\t  276912 kB\nRssShmem:\t    8192 kB\nThreads:\t17\nVmSize:\tbogus\n"
+    status = (
+        "Name:\tpython3\nVmHWM:\t 1066452 kB\nVmRSS:\t  459028 kB\nRssAnon:\t  173924 kB\n"
+        "RssFile:\t  276912 kB\nRssShmem:\t    8192 kB\nThreads:\t17\nVmSize:\tbogus\n"
+    )
     assert measure.parse_proc_status(status) == {
-        "VmHWM": 1066452 * 1024, "VmRSS": 459028 * 1024, "RssAnon": 173924 * 1024,
-        "RssFile": 276912 * 1024, "RssShmem": 8192 * 1024}
-    cpuinfo = ("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\n"
-               "flags\t\t: fpu sse3 avx avx2 fma f16c avx512f amx_tile amx_int8\n\n"
-               "processor\t: 1\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu\n")
+        "VmHWM": 1066452 * 1024,
+        "VmRSS": 459028 * 1024,
+        "RssAnon": 173924 * 1024,
+        "RssFile": 276912 * 1024,
+        "RssShmem": 8192 * 1024,
+    }
+    cpuinfo = (
+        "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+        "flags\t\t: fpu sse3 avx avx2 fma f16c avx512f amx_tile amx_int8\n\n"
+        "processor\t: 1\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu\n"
+    )
     info = measure.parse_cpuinfo(cpuinfo)
-    assert info == {"model_name": "Intel(R) Xeon(R) Processor", "logical_cpus": 2,
-                    "flags": ["sse3", "avx", "avx2", "fma", "f16c", "avx512f", "amx_tile",
-                              "amx_int8"]}
+    assert info == {
+        "model_name": "Intel(R) Xeon(R) Processor",
+        "logical_cpus": 2,
+        "flags": ["sse3", "avx", "avx2", "fma", "f16c", "avx512f", "amx_tile", "amx_int8"],
+    }
 
 
 class ReplayLauncher:
     """Stands in for the child process: writes a recorded llama.cpp log and child result."""
 
-    def __init__(self, log_text: str, *, fail_on: str | None = None,
-                 timeout_on: str | None = None) -> None:
+    def __init__(
+        self, log_text: str, *, fail_on: str | None = None, timeout_on: str | None = None
+    ) -> None:
         self.log_text = log_text
         self.fail_on = fail_on
         self.timeout_on = timeout_on
         self.calls: list[tuple[str, dict[str, str]]] = []
 
-    def __call__(self, spec: grid.RunSpec, model: Path, log: Path, result: Path,
-                 env: dict[str, str]) -> measure.ChildOutcome:
+    def __call__(
+        self, spec: grid.RunSpec, model: Path, log: Path, result: Path, env: dict[str, str]
+    ) -> measure.ChildOutcome:
         self.calls.append((spec.run_id, env))
         if self.timeout_on and self.timeout_on in spec.run_id:
             log.write_text("load_tensors: loading model tensors\n")
             return measure.ChildOutcome(returncode=None, timed_out=True, wall_s=240.0)
         if self.fail_on and self.fail_on in spec.run_id:
-            log.write_text("llama_model_load: error loading model: bad magic\n"
-                           "child error: RuntimeError: llama_model_load_from_file returned NULL\n")
+            log.write_text(
+                "llama_model_load: error loading model: bad magic\n"
+                "child error: RuntimeError: llama_model_load_from_file returned NULL\n"
+            )
             result.write_text(json.dumps({"ok": False, "error": "RuntimeError: NULL"}))
             return measure.ChildOutcome(returncode=1, timed_out=False, wall_s=0.5)
         log.write_text(self.log_text)
@@ -312,9 +381,16 @@ def test_run_grid_records_resumes_and_hides_cuda_for_cpu_runs(tmp_path: Path) ->
     models = _models(tmp_path, specs)
     results = tmp_path / "r.json"
     launcher = ReplayLauncher(H100_LOG.read_text(), fail_on="fa-off")
-    data = measure.run_grid(specs, models_dir=models, results_path=results,
-                            work_dir=tmp_path / "w", launcher=launcher, nvml=lambda: None,
-                            env_info={"cpu": None}, base_env={"PATH": "/bin"})
+    data = measure.run_grid(
+        specs,
+        models_dir=models,
+        results_path=results,
+        work_dir=tmp_path / "w",
+        launcher=launcher,
+        nvml=lambda: None,
+        env_info={"cpu": None},
+        base_env={"PATH": "/bin"},
+    )
     assert [r["run_id"] for r in data["runs"]] == [s.run_id for s in specs]
     statuses = {r["run_id"]: r["status"] for r in data["runs"]}
     assert {statuses[s.run_id] for s in specs if s.flash_attn == "off"} == {"failed"}
@@ -334,8 +410,14 @@ def test_run_grid_records_resumes_and_hides_cuda_for_cpu_runs(tmp_path: Path) ->
     assert "incomplete" not in on_disk
 
     again = ReplayLauncher(H100_LOG.read_text())
-    data2 = measure.run_grid(specs, models_dir=models, results_path=results,
-                             work_dir=tmp_path / "w", launcher=again, nvml=lambda: None)
+    data2 = measure.run_grid(
+        specs,
+        models_dir=models,
+        results_path=results,
+        work_dir=tmp_path / "w",
+        launcher=again,
+        nvml=lambda: None,
+    )
     assert again.calls == []
     assert len(data2["runs"]) == len(specs)
     assert data2["environment"] == {"cpu": None}
@@ -349,9 +431,16 @@ def test_run_grid_stops_at_budget_and_marks_missing_models_and_timeouts(tmp_path
     models = _models(tmp_path, (q4[0],))  # no Q8_0 file
     ticks = iter([0.0, 0.0, 10.0, 20.0, 1000.0, 1000.0])
     launcher = ReplayLauncher(H100_LOG.read_text(), timeout_on=q4[1].run_id)
-    data = measure.run_grid(specs, models_dir=models, results_path=tmp_path / "r.json",
-                            work_dir=tmp_path / "w", launcher=launcher, nvml=lambda: None,
-                            budget_s=100.0, clock=lambda: next(ticks))
+    data = measure.run_grid(
+        specs,
+        models_dir=models,
+        results_path=tmp_path / "r.json",
+        work_dir=tmp_path / "w",
+        launcher=launcher,
+        nvml=lambda: None,
+        budget_s=100.0,
+        clock=lambda: next(ticks),
+    )
     statuses = [r["status"] for r in data["runs"]]
     assert statuses == ["ok", "missing_model", "timeout"]
     assert data["incomplete"] is True
@@ -360,14 +449,21 @@ def test_run_grid_stops_at_budget_and_marks_missing_models_and_timeouts(tmp_path
 
 
 def test_dry_run_child_writes_stages_without_llama_cpp(tmp_path: Path) -> None:
-    spec = grid.RunSpec(variant="lfm2-350m", quant="Q4_K_M", device="cpu", n_gpu_layers=0,
-                        n_ctx=3000)
+    spec = grid.RunSpec(
+        variant="lfm2-350m", quant="Q4_K_M", device="cpu", n_gpu_layers=0, n_ctx=3000
+    )
     out = tmp_path / "child.json"
     assert measure.child_main(spec, tmp_path / "none.gguf", out, dry_run=True) == 0
     child = json.loads(out.read_text())
     assert child["ok"] is True
-    assert list(child["stages"]) == ["start", "after_import", "after_load", "after_context",
-                                     "after_prompt", "after_decode"]
+    assert list(child["stages"]) == [
+        "start",
+        "after_import",
+        "after_load",
+        "after_context",
+        "after_prompt",
+        "after_decode",
+    ]
     assert measure.spec_from_dict(spec.to_dict()) == spec
 
 
@@ -409,11 +505,13 @@ def test_measured_terms_of_a_repacking_cpu_run_use_tensor_bytes() -> None:
 
 
 def test_row_tolerance_allows_the_printed_rounding() -> None:
-    rs = compare.Row(run_id="r", term="recurrent_state", measured_bytes=0.16 * MIB,
-                     predicted_bytes=163_840.0)
+    rs = compare.Row(
+        run_id="r", term="recurrent_state", measured_bytes=0.16 * MIB, predicted_bytes=163_840.0
+    )
     assert rs.within(compare.TERM_TOLERANCE)
-    bad = compare.Row(run_id="r", term="compute", measured_bytes=100 * MIB,
-                      predicted_bytes=103 * MIB)
+    bad = compare.Row(
+        run_id="r", term="compute", measured_bytes=100 * MIB, predicted_bytes=103 * MIB
+    )
     assert bad.within(compare.TERM_TOLERANCE) is False
     assert bad.error == pytest.approx(0.03)
     none = compare.Row(run_id="r", term="kv_cache", measured_bytes=1.0, predicted_bytes=None)
@@ -430,8 +528,11 @@ def test_estimator_exact_terms_against_llama_cpp() -> None:
     exact = ("weights_gpu", "weights_host", "kv_cache", "recurrent_state", "output")
     checked = [r for r in rows if r.term in exact]
     assert len(checked) == 5 * len(data["runs"])
-    misses = [(r.run_id, r.term, r.measured_bytes, r.predicted_bytes) for r in checked
-              if not r.within(compare.TERM_TOLERANCE)]
+    misses = [
+        (r.run_id, r.term, r.measured_bytes, r.predicted_bytes)
+        for r in checked
+        if not r.within(compare.TERM_TOLERANCE)
+    ]
     assert misses == []
     table = compare.markdown(rows, all_runs=False)
     assert table.startswith("| term | runs |")

@@ -50,13 +50,15 @@ def test_run_within_tolerance(run: dict[str, Any]) -> None:
         assert r.predicted_bytes is not None, f"{r.term}: no prediction ({r.note})"
         tol = compare.TOTAL_TOLERANCE if r.term == "total" else compare.TERM_TOLERANCE
         if not r.within(tol):
-            bad.append(f"{r.term}: measured {r.measured_bytes / 2**20:.2f} MiB, predicted "
-                       f"{r.predicted_bytes / 2**20:.2f} MiB ({100 * (r.error or 0):+.2f} %)")
+            bad.append(
+                f"{r.term}: measured {r.measured_bytes / 2**20:.2f} MiB, predicted "
+                f"{r.predicted_bytes / 2**20:.2f} MiB ({100 * (r.error or 0):+.2f} %)"
+            )
     assert not bad, "; ".join(bad)
 
 
 def test_total_includes_cuda_context_on_gpu_runs() -> None:
-    """"total" = printed buffers + the CUDA context; a GPU run's total exceeds its buffers by it."""
+    """The "total" is printed buffers + the CUDA context: a GPU run's total exceeds its buffers."""
     run = next(r for r in _RUNS if r["params"]["device"] == "gpu")
     m = compare.measured_terms(run)
     assert m["total"] == pytest.approx(sum(m.get(k, 0.0) for k in compare.TOTAL_PARTS))

@@ -23,9 +23,22 @@ from llmcheck.snapshot import MemoryKind, Source, snapshot_from_dict, snapshot_t
 
 def test_shipped_catalog_has_the_machines_the_issue_names() -> None:
     ids = {m.id for m in load_machines()}
-    for wanted in ("rtx-3060-12g", "rtx-4090", "rtx-5090", "a100-80g", "h100-80g", "t4",
-                   "rx-7900-xtx", "arc-a770-16g", "apple-m2-max-64g", "dgx-spark",
-                   "strix-halo-128g", "jetson-agx-orin-64g", "cpu-laptop-8g", "cpu-laptop-32g"):
+    for wanted in (
+        "rtx-3060-12g",
+        "rtx-4090",
+        "rtx-5090",
+        "a100-80g",
+        "h100-80g",
+        "t4",
+        "rx-7900-xtx",
+        "arc-a770-16g",
+        "apple-m2-max-64g",
+        "dgx-spark",
+        "strix-halo-128g",
+        "jetson-agx-orin-64g",
+        "cpu-laptop-8g",
+        "cpu-laptop-32g",
+    ):
         assert wanted in ids
 
 
@@ -64,13 +77,21 @@ def test_unified_pool_is_the_whole_memory_less_the_os() -> None:
     [
         ("this is not toml", "machines.toml"),
         ("schema_version = 1\n", "no [[machine]]"),
-        ('[[machine]]\nid = "x"\nname = "X"\nkind = "gpu"\nvendor = "nvidia"\n'
-         "bandwidth_gb_s = 100\nhost_ram_gib = 8\nos_reserved_gib = 1\nsource = \"s\"\n",
-         "'vram_gib'"),
-        ('[[machine]]\nid = "x"\nname = "X"\nkind = "tpu"\nmemory_gib = 8\n'
-         'bandwidth_gb_s = 1\nsource = "s"\n', "kind 'tpu'"),
-        ('[[machine]]\nid = "x"\nname = "X"\nkind = "unified"\nvendor = "acme"\nmemory_gib = 8\n'
-         'bandwidth_gb_s = 1\nos_reserved_gib = 1\nsource = "s"\n', "unknown vendor"),
+        (
+            '[[machine]]\nid = "x"\nname = "X"\nkind = "gpu"\nvendor = "nvidia"\n'
+            'bandwidth_gb_s = 100\nhost_ram_gib = 8\nos_reserved_gib = 1\nsource = "s"\n',
+            "'vram_gib'",
+        ),
+        (
+            '[[machine]]\nid = "x"\nname = "X"\nkind = "tpu"\nmemory_gib = 8\n'
+            'bandwidth_gb_s = 1\nsource = "s"\n',
+            "kind 'tpu'",
+        ),
+        (
+            '[[machine]]\nid = "x"\nname = "X"\nkind = "unified"\nvendor = "acme"\nmemory_gib = 8\n'
+            'bandwidth_gb_s = 1\nos_reserved_gib = 1\nsource = "s"\n',
+            "unknown vendor",
+        ),
     ],
 )
 def test_bad_catalog_names_the_problem(text: str, words: str) -> None:
@@ -79,8 +100,10 @@ def test_bad_catalog_names_the_problem(text: str, words: str) -> None:
 
 
 def test_duplicate_ids_are_refused() -> None:
-    entry = ('[[machine]]\nid = "x"\nname = "X"\nkind = "cpu"\nmemory_gib = 8\n'
-             'bandwidth_gb_s = 50\nos_reserved_gib = 1\nsource = "s"\n')
+    entry = (
+        '[[machine]]\nid = "x"\nname = "X"\nkind = "cpu"\nmemory_gib = 8\n'
+        'bandwidth_gb_s = 50\nos_reserved_gib = 1\nsource = "s"\n'
+    )
     with pytest.raises(MachineCatalogError, match="duplicate id 'x'"):
         load_machines(entry + entry)
 
@@ -93,6 +116,7 @@ def test_apple_machines_get_the_default_metal_cap() -> None:
 
 
 # --- names, groups, search, host RAM, the user's own machine (issue #11) -----------------------
+
 
 def test_names_use_gib_and_the_file_cites_nothing_outside_the_repo() -> None:
     for machine in load_machines():
@@ -109,17 +133,25 @@ def test_every_machine_is_in_a_group_and_apple_is_its_own() -> None:
     assert sum(len(v) for v in groups.values()) == len(machines)
     assert list(groups) == [g for g in GROUPS if g in groups]
     assert all(m.id.startswith("apple-") for m in groups["Apple"])
-    assert {m.id for m in groups["CPU only"]} == {"cpu-laptop-8g", "cpu-laptop-16g",
-                                                  "cpu-laptop-32g"}
+    assert {m.id for m in groups["CPU only"]} == {
+        "cpu-laptop-8g",
+        "cpu-laptop-16g",
+        "cpu-laptop-32g",
+    }
     assert machine_group(next(m for m in machines if m.id == "strix-halo-128g")) == (
-        "Other unified memory")
+        "Other unified memory"
+    )
     assert machine_group(next(m for m in machines if m.id == "dgx-spark")) == "NVIDIA"
 
 
 @pytest.mark.parametrize(
     ("query", "wanted"),
-    [("4090", {"rtx-4090"}), ("m3 max", {"apple-m3-max-36g", "apple-m3-max-128g"}),
-     ("AMD 24 GiB", {"rx-7900-xtx"}), ("no such machine", set())],
+    [
+        ("4090", {"rtx-4090"}),
+        ("m3 max", {"apple-m3-max-36g", "apple-m3-max-128g"}),
+        ("AMD 24 GiB", {"rx-7900-xtx"}),
+        ("no such machine", set()),
+    ],
 )
 def test_search_keeps_machines_holding_every_word(query: str, wanted: set[str]) -> None:
     found = {m.id for _, members in grouped_machines(load_machines(), query) for m in members}
@@ -140,9 +172,16 @@ def test_host_ram_is_adjustable_for_a_card_only() -> None:
 
 
 def test_a_custom_card_becomes_a_machine() -> None:
-    machine = custom_machine(CustomMachineSpec(name="My  RTX 3070", vendor="nvidia",
-                                               gpu_memory_gib=8, ram_gib=16,
-                                               bandwidth_gb_s=448, ram_bandwidth_gb_s=51.2))
+    machine = custom_machine(
+        CustomMachineSpec(
+            name="My  RTX 3070",
+            vendor="nvidia",
+            gpu_memory_gib=8,
+            ram_gib=16,
+            bandwidth_gb_s=448,
+            ram_bandwidth_gb_s=51.2,
+        )
+    )
     assert (machine.id, machine.name, machine.kind) == (CUSTOM_ID, "My RTX 3070", "gpu")
     snapshot = machine_snapshot(machine)
     (gpu,) = snapshot.gpus

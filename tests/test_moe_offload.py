@@ -128,8 +128,11 @@ def test_decode_model_arithmetic() -> None:
     # active experts only: 4 of 32 per token
     moved = expert_offload_reads(A1B, "Q4_K_M", 24)
     assert moved.cpu_bytes == sum(
-        e * 4 // 32 for e in [moved_expert_bytes(A1B, "Q4_K_M", i + 1)[0]
-                              - moved_expert_bytes(A1B, "Q4_K_M", i)[0] for i in range(24)]
+        e * 4 // 32
+        for e in [
+            moved_expert_bytes(A1B, "Q4_K_M", i + 1)[0] - moved_expert_bytes(A1B, "Q4_K_M", i)[0]
+            for i in range(24)
+        ]
     )
     assert moved.crossings == 2 * 22  # the 22 MoE layers
 

@@ -22,10 +22,18 @@ RESOLVES: list[tuple[str, str, str | None, str]] = [
     ("hf.co/unsloth/LFM2-1.2B-GGUF:UD-Q4_K_XL", "lfm2-1.2b", "UD-Q4_K_XL", "not Liquid AI's"),
     ("https://huggingface.co/LiquidAI/LFM2-1.2B-GGUF", "lfm2-1.2b", None, "link"),
     ("https://huggingface.co/LiquidAI/LFM2-1.2B-GGUF/tree/main", "lfm2-1.2b", None, "link"),
-    ("https://huggingface.co/LiquidAI/LFM2-1.2B-GGUF/blob/main/LFM2-1.2B-Q6_K.gguf?download=true",
-     "lfm2-1.2b", "Q6_K", "link"),
-    ("https://huggingface.co/LiquidAI/LFM2-1.2B-GGUF/resolve/main/LFM2-1.2B-Q4_0.gguf",
-     "lfm2-1.2b", "Q4_0", "link"),
+    (
+        "https://huggingface.co/LiquidAI/LFM2-1.2B-GGUF/blob/main/LFM2-1.2B-Q6_K.gguf?download=true",
+        "lfm2-1.2b",
+        "Q6_K",
+        "link",
+    ),
+    (
+        "https://huggingface.co/LiquidAI/LFM2-1.2B-GGUF/resolve/main/LFM2-1.2B-Q4_0.gguf",
+        "lfm2-1.2b",
+        "Q4_0",
+        "link",
+    ),
     ("huggingface.co/LiquidAI/LFM2-VL-1.6B-GGUF", "lfm2-vl-1.6b", None, "repository"),
     ("LiquidAI/LFM2-1.2B-GGUF", "lfm2-1.2b", None, "LiquidAI/LFM2-1.2B-GGUF"),
     ("LiquidAI/LFM2-1.2B", "lfm2-1.2b", None, "LiquidAI/LFM2-1.2B"),
@@ -68,8 +76,14 @@ def test_resolves(text: str, variant: str, quant: str | None, how: str) -> None:
 
 def test_every_catalog_spelling_resolves_to_its_variant() -> None:
     for v in load_catalog().variants:
-        for text in (v.id, v.name, v.hf_repo, f"hf.co/{v.hf_repo}:Q4_K_M",
-                     f"{v.gguf_file_prefix}-Q4_K_M.gguf", f"https://huggingface.co/{v.hf_repo}"):
+        for text in (
+            v.id,
+            v.name,
+            v.hf_repo,
+            f"hf.co/{v.hf_repo}:Q4_K_M",
+            f"{v.gguf_file_prefix}-Q4_K_M.gguf",
+            f"https://huggingface.co/{v.hf_repo}",
+        ):
             assert resolve(text).variant_id == v.id, text
 
 
@@ -101,8 +115,16 @@ def test_suggestions_rank_the_longest_match_first(text: str, first: list[str]) -
 
 @pytest.mark.parametrize(
     "text",
-    ["qwen3-4b", "meta-llama/Llama-3.2-1B-Instruct", "hf.co/Qwen/Qwen3-4B-GGUF:Q4_K_M",
-     "https://example.com/LFM2", "", "   ", "x" * 10_000, "lfm2\x1b[2J"],
+    [
+        "qwen3-4b",
+        "meta-llama/Llama-3.2-1B-Instruct",
+        "hf.co/Qwen/Qwen3-4B-GGUF:Q4_K_M",
+        "https://example.com/LFM2",
+        "",
+        "   ",
+        "x" * 10_000,
+        "lfm2\x1b[2J",
+    ],
 )
 def test_unknown_names_raise(text: str) -> None:
     with pytest.raises(NameNotFound) as info:
@@ -115,8 +137,16 @@ def test_unknown_names_raise(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("q4_k_m", "Q4_K_M"), ("IQ4_XS", "IQ4_XS"), ("UD-Q4_K_XL", "UD-Q4_K_XL"), ("f16", "F16"),
-     ("Q4", "Q4"), ("lfm2", None), ("Q9_K", None), ("", None)],
+    [
+        ("q4_k_m", "Q4_K_M"),
+        ("IQ4_XS", "IQ4_XS"),
+        ("UD-Q4_K_XL", "UD-Q4_K_XL"),
+        ("f16", "F16"),
+        ("Q4", "Q4"),
+        ("lfm2", None),
+        ("Q9_K", None),
+        ("", None),
+    ],
 )
 def test_parse_quant(text: str, expected: str | None) -> None:
     assert parse_quant(text) == expected

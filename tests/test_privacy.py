@@ -86,8 +86,11 @@ def sandbox(tmp_path: Path) -> dict[str, Path]:
     site.mkdir()
     (site / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
     home = tmp_path / "home"
-    for rel, text in {".bashrc": "export X=1\n", ".config/other/app.conf": "[a]\nb=1\n",
-                      "notes/todo.txt": "buy milk\n"}.items():
+    for rel, text in {
+        ".bashrc": "export X=1\n",
+        ".config/other/app.conf": "[a]\nb=1\n",
+        "notes/todo.txt": "buy milk\n",
+    }.items():
         (home / rel).parent.mkdir(parents=True, exist_ok=True)
         (home / rel).write_text(text, encoding="utf-8")
     work = tmp_path / "cwd"
@@ -112,7 +115,12 @@ def run_blocked(
         **extra_env,
     }
     return subprocess.run(
-        argv, cwd=sandbox["cwd"], env=env, capture_output=True, text=True, timeout=120,
+        argv,
+        cwd=sandbox["cwd"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
 
@@ -147,9 +155,7 @@ CLI_RUNS = {
 
 
 @pytest.mark.parametrize("name", sorted(CLI_RUNS))
-def test_cli_makes_no_connection_and_leaves_home_alone(
-    sandbox: dict[str, Path], name: str
-) -> None:
+def test_cli_makes_no_connection_and_leaves_home_alone(sandbox: dict[str, Path], name: str) -> None:
     before = fingerprint(sandbox["home"])
     done = run_blocked(sandbox, [sys.executable, "-m", "llmcheck", *CLI_RUNS[name]])
     assert "Traceback" not in done.stderr, done.stderr
@@ -202,8 +208,13 @@ def test_gui_makes_no_connection_and_writes_only_its_settings(sandbox: dict[str,
 
 def test_gui_smoke_test_entry_makes_no_connection(sandbox: dict[str, Path]) -> None:
     done = run_blocked(
-        sandbox, [sys.executable, "-c", "import sys; from llmcheck.gui.app import main;"
-                  " sys.exit(main(['--smoke-test']))"], QT_QPA_PLATFORM="offscreen",
+        sandbox,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from llmcheck.gui.app import main; sys.exit(main(['--smoke-test']))",
+        ],
+        QT_QPA_PLATFORM="offscreen",
     )
     assert done.returncode == 0, done.stderr
     assert network_attempts(sandbox) == []
@@ -224,12 +235,33 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
-SUBPROCESS_CALLS = {"subprocess.run", "subprocess.Popen", "subprocess.call",
-                    "subprocess.check_call", "subprocess.check_output", "subprocess.getoutput",
-                    "subprocess.getstatusoutput"}
-FORBIDDEN = {"os.system", "os.popen", "os.execv", "os.execvp", "os.execl", "os.execlp",
-             "os.spawnv", "os.spawnl", "os.spawnlp", "os.spawnvp", "os.startfile", "eval", "exec",
-             "subprocess.getoutput", "subprocess.getstatusoutput", "pty.spawn"}
+SUBPROCESS_CALLS = {
+    "subprocess.run",
+    "subprocess.Popen",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "subprocess.getoutput",
+    "subprocess.getstatusoutput",
+}
+FORBIDDEN = {
+    "os.system",
+    "os.popen",
+    "os.execv",
+    "os.execvp",
+    "os.execl",
+    "os.execlp",
+    "os.spawnv",
+    "os.spawnl",
+    "os.spawnlp",
+    "os.spawnvp",
+    "os.startfile",
+    "eval",
+    "exec",
+    "subprocess.getoutput",
+    "subprocess.getstatusoutput",
+    "pty.spawn",
+}
 
 
 def test_no_shell_anywhere_in_the_package() -> None:
@@ -288,8 +320,10 @@ def test_every_tool_the_probes_run_is_an_absolute_path() -> None:
     def sysctl_then_fail(argv: list[str]) -> str:
         answered.append(argv)
         if argv[0].endswith("sysctl"):
-            return "hw.memsize: 34359738368\nmachdep.cpu.brand_string: Apple M2 Max\n" \
-                   "hw.optional.arm64: 1\n"
+            return (
+                "hw.memsize: 34359738368\nmachdep.cpu.brand_string: Apple M2 Max\n"
+                "hw.optional.arm64: 1\n"
+            )
         raise OSError("not on this machine")
 
     probe_apple(run=sysctl_then_fail)

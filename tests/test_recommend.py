@@ -42,9 +42,13 @@ def test_best_pick_on_recorded_machines(name: str, catalog: Catalog) -> None:
     assert (rec.best.variant_id, rec.best.quant) == BEST[name]
     assert rec.best.verdict is Verdict.RUNS_GREAT
     # Nothing that runs great is bigger than the pick (checked from the fits, not the ranking).
-    great_chat = [f for f in fits if f.verdict is Verdict.RUNS_GREAT
-                  and catalog.variant(f.variant_id).task == "chat"
-                  and catalog.variant(f.variant_id).kind == "text"]
+    great_chat = [
+        f
+        for f in fits
+        if f.verdict is Verdict.RUNS_GREAT
+        and catalog.variant(f.variant_id).task == "chat"
+        and catalog.variant(f.variant_id).kind == "text"
+    ]
     biggest = max(parameter_count(catalog.variant(f.variant_id)) for f in great_chat)
     assert parameter_count(catalog.variant(rec.best.variant_id)) == biggest
 
@@ -54,8 +58,11 @@ def test_no_pick_is_a_configuration_that_does_not_fit(name: str, catalog: Catalo
     rec = recommend(estimate_all(catalog, _machine(name), RunConfig()), catalog)
     assert rec.picks
     assert all(p.verdict in (Verdict.RUNS_GREAT, Verdict.TIGHT) for p in rec.picks)
-    assert all(catalog.variant(p.variant_id).kind == "vision" for p in rec.picks
-               if p.purpose is Purpose.VISION)
+    assert all(
+        catalog.variant(p.variant_id).kind == "vision"
+        for p in rec.picks
+        if p.purpose is Purpose.VISION
+    )
     tasks = [p.task for p in rec.tasks]
     assert len(tasks) == len(set(tasks))
     assert "chat" not in tasks
@@ -64,8 +71,9 @@ def test_no_pick_is_a_configuration_that_does_not_fit(name: str, catalog: Catalo
 def test_runs_great_beats_a_bigger_model_that_is_only_tight(catalog: Catalog) -> None:
     fits = estimate_all(catalog, _machine("one-nvidia"), RunConfig())
     # The same answers, except that every 24B-A2B configuration is only tight.
-    edited = [replace(f, verdict=Verdict.TIGHT) if f.variant_id == "lfm2-24b-a2b" else f
-              for f in fits]
+    edited = [
+        replace(f, verdict=Verdict.TIGHT) if f.variant_id == "lfm2-24b-a2b" else f for f in fits
+    ]
     rec = recommend(edited, catalog)
     assert rec.best is not None
     assert rec.best.variant_id != "lfm2-24b-a2b"
@@ -74,8 +82,9 @@ def test_runs_great_beats_a_bigger_model_that_is_only_tight(catalog: Catalog) ->
 
 def test_only_tight_answers_give_a_tight_pick(catalog: Catalog) -> None:
     fits = estimate_all(catalog, _machine("cpu-laptop"), RunConfig())
-    edited = [replace(f, verdict=Verdict.TIGHT) if f.verdict is Verdict.RUNS_GREAT else f
-              for f in fits]
+    edited = [
+        replace(f, verdict=Verdict.TIGHT) if f.verdict is Verdict.RUNS_GREAT else f for f in fits
+    ]
     rec = recommend(edited, catalog)
     assert rec.best is not None
     assert rec.best.verdict is Verdict.TIGHT
@@ -93,19 +102,27 @@ def test_fastest_is_fastest_at_a_decent_quant(catalog: Catalog) -> None:
     rec = recommend(fits, catalog)
     assert rec.fastest is not None
     q4km = catalog.variant("lfm2-1.2b").quant_table.quant("Q4_K_M").quality_rank
-    candidates = [f for f in fits if f.verdict is Verdict.RUNS_GREAT and f.speed is not None
-                  and catalog.variant(f.variant_id).task == "chat"
-                  and catalog.variant(f.variant_id).kind == "text"
-                  and catalog.variant(f.variant_id).quant_table.quant(f.quant).quality_rank
-                  >= q4km]
+    candidates = [
+        f
+        for f in fits
+        if f.verdict is Verdict.RUNS_GREAT
+        and f.speed is not None
+        and catalog.variant(f.variant_id).task == "chat"
+        and catalog.variant(f.variant_id).kind == "text"
+        and catalog.variant(f.variant_id).quant_table.quant(f.quant).quality_rank >= q4km
+    ]
     top = max(f.speed.low_tokens_per_second for f in candidates if f.speed is not None)
     assert rec.fastest.decode_low_tokens_per_second == top
 
 
-def _alternatives(catalog: Catalog, machine: SystemSnapshot, variant: str, quant: str,
-                  config: RunConfig) -> list[tuple[str, Fit]]:
+def _alternatives(
+    catalog: Catalog, machine: SystemSnapshot, variant: str, quant: str, config: RunConfig
+) -> list[tuple[str, Fit]]:
     found = alternatives(
-        catalog.variant(variant), quant, config, catalog,
+        catalog.variant(variant),
+        quant,
+        config,
+        catalog,
         lambda v, q, c: estimate(v, q, c, machine),
         lambda v, q, c: max_context(v, q, c, machine),
     )
@@ -115,8 +132,9 @@ def _alternatives(catalog: Catalog, machine: SystemSnapshot, variant: str, quant
 def test_wont_fit_offers_configurations_that_fit(catalog: Catalog) -> None:
     machine = _machine("cpu-laptop")
     config = RunConfig(context_tokens=128_000)
-    assert estimate(catalog.variant("lfm2-8b-a1b"), "F16", config, machine).verdict \
-        is Verdict.WONT_FIT
+    assert (
+        estimate(catalog.variant("lfm2-8b-a1b"), "F16", config, machine).verdict is Verdict.WONT_FIT
+    )
     found = _alternatives(catalog, machine, "lfm2-8b-a1b", "F16", config)
     assert [change for change, _ in found] == ["smaller quant", "smaller model"]
     smaller_quant = found[0][1]
@@ -145,9 +163,14 @@ def test_cpu_alternative_drops_an_asked_ngl(catalog: Catalog) -> None:
     config = RunConfig(gpu_layers=999, context_tokens=65536)
     fit = estimate(variant, "Q8_0", config, snap)
     assert fit.verdict is Verdict.WONT_FIT
-    found = alternatives(variant, "Q8_0", config, catalog,
-                         lambda v, q, c: estimate(v, q, c, snap),
-                         lambda v, q, c: max_context(v, q, c, snap))
+    found = alternatives(
+        variant,
+        "Q8_0",
+        config,
+        catalog,
+        lambda v, q, c: estimate(v, q, c, snap),
+        lambda v, q, c: max_context(v, q, c, snap),
+    )
     cpu = [a for a in found if a.change == "CPU"]
     assert cpu
     assert cpu[0].config.device == "cpu"

@@ -28,8 +28,6 @@ def machine(name: str) -> SystemSnapshot:
     return snapshot_from_dict(json.loads(text))
 
 
-
-
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
     """The shipped catalog."""
@@ -51,7 +49,9 @@ def assert_bytes_are_integers(doc: dict[str, Any]) -> None:
         leaf = path.rsplit(".", 1)[-1]
         if leaf.endswith("_bytes") or ".terms." in path:
             assert value is None or (isinstance(value, int) and not isinstance(value, bool)), (
-                path, value)
+                path,
+                value,
+            )
             assert value is None or value >= 0, (path, value)
 
 
@@ -65,8 +65,10 @@ def test_machine_only_report_validates_and_reads_back(name: str) -> None:
     doc = report.build_report(snap, (), None, catalog=None, budgets=(), problems=(extra,))
     validator_for("report_document", strict=True).validate(doc)
     assert doc["machine"] == snapshot_to_dict(snap)
-    assert [p["code"] for p in doc["problems"]] == [*(p.code for p in snap.problems),
-                                                    "catalog_invalid"]
+    assert [p["code"] for p in doc["problems"]] == [
+        *(p.code for p in snap.problems),
+        "catalog_invalid",
+    ]
     assert doc["settings"] is None
     assert doc["models"] == []
     # A report is a snapshot too: it reads back to the same machine.
@@ -90,9 +92,19 @@ def test_list_document(catalog: Catalog) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(None, "unknown"), (0, "0 B"), (512, "512 B"), (4096, "4.00 KiB"), (300 * 2**20, "300 MiB"),
-     (700 * 2**20, "700 MiB"), (25_757_220_864, "24.0 GiB"), (4 * 2**30, "4.00 GiB"),
-     (int(1.2 * 2**30), "1.20 GiB"), (128 * 2**30, "128 GiB"), (512 * 2**40, "512 TiB")],
+    [
+        (None, "unknown"),
+        (0, "0 B"),
+        (512, "512 B"),
+        (4096, "4.00 KiB"),
+        (300 * 2**20, "300 MiB"),
+        (700 * 2**20, "700 MiB"),
+        (25_757_220_864, "24.0 GiB"),
+        (4 * 2**30, "4.00 GiB"),
+        (int(1.2 * 2**30), "1.20 GiB"),
+        (128 * 2**30, "128 GiB"),
+        (512 * 2**40, "512 TiB"),
+    ],
 )
 def test_format_bytes(value: int | None, text: str) -> None:
     """The one unit convention (render.units): binary units, three significant figures."""
@@ -101,8 +113,15 @@ def test_format_bytes(value: int | None, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(None, "unknown"), (4096, "4,096"), (32768, "32,768"), (131072, "131,072"),
-     (128000, "128,000"), (1000, "1,000"), (3000, "3,000")],
+    [
+        (None, "unknown"),
+        (4096, "4,096"),
+        (32768, "32,768"),
+        (131072, "131,072"),
+        (128000, "128,000"),
+        (1000, "1,000"),
+        (3000, "3,000"),
+    ],
 )
 def test_format_tokens(value: int | None, text: str) -> None:
     assert units.format_tokens(value) == text
@@ -118,10 +137,12 @@ def test_text_shows_each_gpu_separately() -> None:
 
 def test_text_shows_the_container_limit_and_unknowns() -> None:
     limited = format_text(
-        report.build_report(machine("container-limited"), (), None, catalog=None, budgets=()))
+        report.build_report(machine("container-limited"), (), None, catalog=None, budgets=())
+    )
     assert "container limit 4.00 GiB (cgroup)" in limited
     unknown = format_text(
-        report.build_report(machine("unknown-budget"), (), None, catalog=None, budgets=()))
+        report.build_report(machine("unknown-budget"), (), None, catalog=None, budgets=())
+    )
     assert "Memory: unknown total, unknown available (unknown)\n" in unknown
     assert "vram_unknown" in unknown
     assert "hint:" in unknown
@@ -136,7 +157,8 @@ def test_text_and_json_render_the_same_dict() -> None:
 
 def test_unified_gpu_text_says_unified() -> None:
     text = format_text(
-        report.build_report(machine("apple-m2-max"), (), None, catalog=None, budgets=()))
+        report.build_report(machine("apple-m2-max"), (), None, catalog=None, budgets=())
+    )
     assert "unified" in text
     assert "GPU cap 21.3 GiB (default)" in text
     assert "400\u00a0GB/s (table)" in text
@@ -158,8 +180,7 @@ def full_report(name: str, catalog: Catalog, **settings: Any) -> dict[str, Any]:
 
     snap = machine(name)
     config = RunConfig(**settings)
-    return report.build_report(snap, estimate_all(catalog, snap, config), config,
-                               catalog=catalog)
+    return report.build_report(snap, estimate_all(catalog, snap, config), config, catalog=catalog)
 
 
 @pytest.mark.parametrize("name", SNAPSHOT_NAMES)
@@ -224,14 +245,30 @@ def test_small_model_runs_great_on_a_4090(catalog: Catalog) -> None:
 def test_settings_are_reported_as_given(catalog: Catalog) -> None:
     from llmcheck.estimate import KvType
 
-    doc = full_report("one-nvidia", catalog, context_tokens=32768, kv_type=KvType.Q8_0,
-                      flash_attn=True, parallel=2, ubatch=256, min_decode_tokens_per_second=25.0)
-    assert doc["settings"] == {"context_tokens": 32768, "kv_type": "q8_0", "flash_attn": True,
-                               "parallel": 2, "ubatch": 256, "device": "auto", "mmap": True,
-                               "front_end": "llama-server",
-                               "gpu_layers": None,  # --ngl not given: llmcheck picks
-                               "min_decode_tokens_per_second": 25.0, "threads": None,
-                               "runtime": "llama-server"}
+    doc = full_report(
+        "one-nvidia",
+        catalog,
+        context_tokens=32768,
+        kv_type=KvType.Q8_0,
+        flash_attn=True,
+        parallel=2,
+        ubatch=256,
+        min_decode_tokens_per_second=25.0,
+    )
+    assert doc["settings"] == {
+        "context_tokens": 32768,
+        "kv_type": "q8_0",
+        "flash_attn": True,
+        "parallel": 2,
+        "ubatch": 256,
+        "device": "auto",
+        "mmap": True,
+        "front_end": "llama-server",
+        "gpu_layers": None,  # --ngl not given: llmcheck picks
+        "min_decode_tokens_per_second": 25.0,
+        "threads": None,
+        "runtime": "llama-server",
+    }
 
 
 def test_check_document(catalog: Catalog) -> None:
@@ -259,12 +296,22 @@ def test_a_model_row_uses_the_shared_units_and_words(catalog: Catalog) -> None:
     doc = full_report("one-nvidia", catalog)
     small = next(m for m in doc["models"] if (m["variant"], m["quant"]) == ("lfm2-350m", "Q4_K_M"))
     speed = small["tokens_per_second"]
-    cells = ["LFM2-350M", "Q4_K_M", units.format_bytes(small["file_size_bytes"]), "runs great",
-             units.format_bytes(small["memory"]["total_bytes"]), "GPU",
-             format_tokens(small["max_context"]), format_speed(speed["low"], speed["high"]),
-             small["speed_class"]]
-    row = next(line for line in format_text(doc).splitlines()
-               if line.startswith("LFM2-350M ") and " Q4_K_M " in line)
+    cells = [
+        "LFM2-350M",
+        "Q4_K_M",
+        units.format_bytes(small["file_size_bytes"]),
+        "runs great",
+        units.format_bytes(small["memory"]["total_bytes"]),
+        "GPU",
+        format_tokens(small["max_context"]),
+        format_speed(speed["low"], speed["high"]),
+        small["speed_class"],
+    ]
+    row = next(
+        line
+        for line in format_text(doc).splitlines()
+        if line.startswith("LFM2-350M ") and " Q4_K_M " in line
+    )
     assert [c.strip() for c in row.split("  ") if c.strip()] == cells
     assert "\u00a0tok/s" in cells[-2]
     assert cells[-1] in ("fast", "usable", "slow")
@@ -288,15 +335,21 @@ def test_words_are_one_table() -> None:
     from llmcheck.render import words
 
     assert [words.verdict_badge(v) for v in ("runs_great", "tight", "wont_fit", "unknown")] == [
-        "\u2713 runs great", "\u25b2 tight", "\u2717 won't fit", "? unknown"]
+        "\u2713 runs great",
+        "\u25b2 tight",
+        "\u2717 won't fit",
+        "? unknown",
+    ]
     assert words.verdict_words("wont_fit", capital=True) == "Won't fit"
     assert words.verdict_words("no-such-verdict") == "unknown"
     assert words.placement_words("split", verdict="tight", gpu_layers=20, layers=25) == (
-        "split between GPU and CPU: 20 of 25 layers on the GPU")
+        "split between GPU and CPU: 20 of 25 layers on the GPU"
+    )
     assert words.placement_words("none", verdict="wont_fit") == "nowhere: it does not fit"
     assert words.placement_words("none", verdict="unknown") == "unknown"
     assert words.placement_short("split", verdict="tight", gpu_layers=7) == (
-        "split (7 layers on GPU)")
+        "split (7 layers on GPU)"
+    )
 
 
 def test_a_container_limit_above_the_ram_reads_no_limit() -> None:
@@ -304,8 +357,10 @@ def test_a_container_limit_above_the_ram_reads_no_limit() -> None:
     doc = report.build_report(machine("container-limited"), (), None, catalog=None, budgets=())
     doc["machine"]["memory"]["limit_bytes"] = 512 << 40
     text = format_text(doc)
-    assert "Memory: 62.6 GiB total, 56.0 GiB available (procfs), container limit: no limit" \
-           " (cgroup)\n" in text
+    assert (
+        "Memory: 62.6 GiB total, 56.0 GiB available (procfs), container limit: no limit"
+        " (cgroup)\n" in text
+    )
     assert "TiB" not in text
 
 
@@ -317,15 +372,24 @@ def test_text_from_the_machine_is_one_clean_line_per_field() -> None:
     doc["machine"]["cpu"]["brand"] = HOSTILE
     doc["machine"]["gpus"][0]["name"] = HOSTILE
     doc["machine"]["os"]["release"] = HOSTILE
-    doc["problems"] = [{"source": "nvidia\x1b]0;title\x07", "code": "x\ny", "message": HOSTILE,
-                        "hint": HOSTILE, "device_index": None}]
+    doc["problems"] = [
+        {
+            "source": "nvidia\x1b]0;title\x07",
+            "code": "x\ny",
+            "message": HOSTILE,
+            "hint": HOSTILE,
+            "device_index": None,
+        }
+    ]
     text = format_text(doc)
     assert not any(ord(ch) < 32 and ch != "\n" for ch in text)
     assert "\u202e" not in text
     assert "\x7f" not in text
     assert sum(line.startswith("CPU:") for line in text.splitlines()) == 1
     assert [line[:6] for line in text.splitlines() if line.startswith("GPU ")] == [
-        "GPU 0:", "GPU 1:"]
+        "GPU 0:",
+        "GPU 1:",
+    ]
     assert "CPU:    Evil GPU 0: NVIDIA H100\ufffd[31m red\ufffd \ufffdgnp.exe\ufffd|`<img" in text
 
 
@@ -337,8 +401,10 @@ def test_markdown_escapes_markup_and_control_characters() -> None:
     doc["machine"]["gpus"][0]["name"] = HOSTILE
     md = report_markdown(doc, title="t|`<")
     assert md.startswith("# llmcheck report: t\\|\\`&lt;\n")
-    assert ("- CPU: Evil GPU 0: NVIDIA H100\ufffd\\[31m red\ufffd \ufffdgnp.exe\ufffd\\|\\`&lt;img"
-            " src=x>\\[a\\](b)\n") in md
+    assert (
+        "- CPU: Evil GPU 0: NVIDIA H100\ufffd\\[31m red\ufffd \ufffdgnp.exe\ufffd\\|\\`&lt;img"
+        " src=x>\\[a\\](b)\n"
+    ) in md
     assert not any(ord(ch) < 32 and ch != "\n" for ch in md)
     assert "<" not in md
     # Every table row still has its columns: a "|" in a name does not add one.

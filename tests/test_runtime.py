@@ -28,8 +28,11 @@ def _box(vram_gib: float | None) -> SystemSnapshot:
     if vram_gib is not None:
         gpus = (
             GpuInfo(
-                index=0, vendor=GpuVendor.NVIDIA, total_bytes=int(vram_gib * GIB) + GIB,
-                free_bytes=int(vram_gib * GIB), bandwidth_gb_s=900.0,
+                index=0,
+                vendor=GpuVendor.NVIDIA,
+                total_bytes=int(vram_gib * GIB) + GIB,
+                free_bytes=int(vram_gib * GIB),
+                bandwidth_gb_s=900.0,
             ),
         )
     return SystemSnapshot(
@@ -55,19 +58,22 @@ def test_llama_cpp_python_reserves_a_batch_of_logits() -> None:
     assert "--n_ctx 4096 --n_gpu_layers 17 --n_ubatch 512 --flash_attn true" in cmd
     q8 = estimate(M12, "Q4_K_M", RunConfig(kv_type=KvType.Q8_0), _box(24.0))
     assert "--type_k 8 --type_v 8" in runtime_command(q8, M12, Runtime.LLAMA_CPP_PYTHON)
-    assert any("whole micro-batch" in a for a in runtime_assumptions(python,
-                                                                     Runtime.LLAMA_CPP_PYTHON))
+    assert any(
+        "whole micro-batch" in a for a in runtime_assumptions(python, Runtime.LLAMA_CPP_PYTHON)
+    )
 
 
-@pytest.mark.parametrize(("ctx", "ubatch"), [(4096, 512), (8192, 1024), (32768, 1024),
-                                             (65536, 2048)])
+@pytest.mark.parametrize(
+    ("ctx", "ubatch"), [(4096, 512), (8192, 1024), (32768, 1024), (65536, 2048)]
+)
 def test_ollama_batch_grows_with_the_context(ctx: int, ubatch: int) -> None:
     assert runtime_config(RunConfig(context_tokens=ctx), Runtime.OLLAMA).ubatch == ubatch
 
 
 def test_ollama_command_sets_num_ctx_and_num_gpu() -> None:
-    fit = estimate(M12, "Q4_K_M", runtime_config(RunConfig(context_tokens=8192), Runtime.OLLAMA),
-                   _box(24.0))
+    fit = estimate(
+        M12, "Q4_K_M", runtime_config(RunConfig(context_tokens=8192), Runtime.OLLAMA), _box(24.0)
+    )
     cmd = runtime_command(fit, M12, Runtime.OLLAMA)
     serve, run = cmd.split("\n")
     assert serve == "OLLAMA_FLASH_ATTENTION=1 ollama serve"
@@ -78,8 +84,9 @@ def test_ollama_command_sets_num_ctx_and_num_gpu() -> None:
     assert any("-b/-ub 1024" in a for a in notes)
     q4 = estimate(M12, "Q4_K_M", RunConfig(kv_type=KvType.Q4_0, parallel=2), _box(24.0))
     serve = runtime_command(q4, M12, Runtime.OLLAMA).split("\n")[0]
-    assert serve == ("OLLAMA_FLASH_ATTENTION=1 OLLAMA_KV_CACHE_TYPE=q4_0 OLLAMA_NUM_PARALLEL=2 "
-                     "ollama serve")
+    assert serve == (
+        "OLLAMA_FLASH_ATTENTION=1 OLLAMA_KV_CACHE_TYPE=q4_0 OLLAMA_NUM_PARALLEL=2 ollama serve"
+    )
 
 
 def test_ollama_own_file_goes_through_a_modelfile() -> None:
@@ -87,18 +94,25 @@ def test_ollama_own_file_goes_through_a_modelfile() -> None:
     cmd = runtime_command(fit, M12, Runtime.OLLAMA, model_file="/models/my file.gguf")
     line = cmd.split("\n")[1]
     words = shlex.split(line.split(" > ")[0])
-    assert words == ["printf", "%s\\n", "FROM /models/my file.gguf", "PARAMETER num_ctx 4096",
-                     "PARAMETER num_gpu 17"]
+    assert words == [
+        "printf",
+        "%s\\n",
+        "FROM /models/my file.gguf",
+        "PARAMETER num_ctx 4096",
+        "PARAMETER num_gpu 17",
+    ]
     assert line.endswith("ollama create lfm2-1.2b -f Modelfile && ollama run lfm2-1.2b")
 
 
-@pytest.mark.parametrize(("vram", "ngl", "gpu"),
-                         [(24.0, None, "max"), (None, None, "off"), (24.0, 8, "0.47")])
+@pytest.mark.parametrize(
+    ("vram", "ngl", "gpu"), [(24.0, None, "max"), (None, None, "off"), (24.0, 8, "0.47")]
+)
 def test_lm_studio_gpu_fraction(vram: float | None, ngl: int | None, gpu: str) -> None:
     fit = estimate(M12, "Q8_0", RunConfig(gpu_layers=ngl), _box(vram))
     cmd = runtime_command(fit, M12, Runtime.LM_STUDIO)
-    assert cmd.startswith("lms load LiquidAI/LFM2-1.2B-GGUF/LFM2-1.2B-Q8_0.gguf "
-                          "--context-length 4096 --gpu ")
+    assert cmd.startswith(
+        "lms load LiquidAI/LFM2-1.2B-GGUF/LFM2-1.2B-Q8_0.gguf --context-length 4096 --gpu "
+    )
     assert cmd.split("--gpu ")[1] == gpu
     if ngl is not None:
         assert fit.placement is Placement.SPLIT

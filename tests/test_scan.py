@@ -29,8 +29,11 @@ def _manifest(path: Path, layers: list[tuple[str, str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "schemaVersion": 2,
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
-                   "digest": "sha256:" + "0" * 64, "size": 1},
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "digest": "sha256:" + "0" * 64,
+            "size": 1,
+        },
         "layers": [{"mediaType": media, "digest": digest, "size": 1} for media, digest in layers],
     }
     path.write_text(json.dumps(doc))
@@ -55,8 +58,11 @@ def home(tmp_path: Path) -> Path:
     # llama.cpp cache: a split MoE model and a truncated download.
     cache = h / ".cache" / "llama.cpp"
     cache.mkdir(parents=True)
-    m.write_lfm2(cache / "LiquidAI_LFM2-8B-A1B-GGUF_LFM2-8B-A1B-Q4_K_M.gguf", m.TINY_MOE,
-                 split_max_tensors=20)
+    m.write_lfm2(
+        cache / "LiquidAI_LFM2-8B-A1B-GGUF_LFM2-8B-A1B-Q4_K_M.gguf",
+        m.TINY_MOE,
+        split_max_tensors=20,
+    )
     (cache / "broken-LFM2-350M-Q4_0.gguf").write_bytes(b"GGUF\x03\x00\x00\x00\x05")
     # Hugging Face hub: two snapshots linking the same blob, and a broken link.
     repo = h / ".cache" / "huggingface" / "hub" / "models--unsloth--LFM2-1.2B-GGUF"
@@ -73,19 +79,31 @@ def home(tmp_path: Path) -> Path:
     blobs.mkdir(parents=True)
     man = ollama / "manifests"
     lfm = _blob(blobs, lambda p: m.write_lfm2(p))
-    _manifest(man / "hf.co" / "LiquidAI" / "LFM2-1.2B-GGUF" / "Q4_K_M",
-              [("application/vnd.ollama.image.model", f"sha256:{lfm}"),
-               ("application/vnd.ollama.image.template", "sha256:" + "1" * 64)])
+    _manifest(
+        man / "hf.co" / "LiquidAI" / "LFM2-1.2B-GGUF" / "Q4_K_M",
+        [
+            ("application/vnd.ollama.image.model", f"sha256:{lfm}"),
+            ("application/vnd.ollama.image.template", "sha256:" + "1" * 64),
+        ],
+    )
     vlm = _blob(blobs, lambda p: m.write_lfm2(p, m.with_(m.TINY, name="LFM2 VL")))
     proj = _blob(blobs, lambda p: m.write_projector(p))
-    _manifest(man / "hf.co" / "LiquidAI" / "LFM2-VL-1.6B-GGUF" / "latest",
-              [("application/vnd.ollama.image.model", f"sha256:{vlm}"),
-               ("application/vnd.ollama.image.projector", f"sha256:{proj}")])
+    _manifest(
+        man / "hf.co" / "LiquidAI" / "LFM2-VL-1.6B-GGUF" / "latest",
+        [
+            ("application/vnd.ollama.image.model", f"sha256:{vlm}"),
+            ("application/vnd.ollama.image.projector", f"sha256:{proj}"),
+        ],
+    )
     other = _blob(blobs, lambda p: m.write_other(p, "llama"))
-    _manifest(man / "registry.ollama.ai" / "library" / "llama3.2" / "latest",
-              [("application/vnd.ollama.image.model", f"sha256:{other}")])
-    _manifest(man / "registry.ollama.ai" / "library" / "evil" / "latest",
-              [("application/vnd.ollama.image.model", "sha256:../../../../etc/passwd")])
+    _manifest(
+        man / "registry.ollama.ai" / "library" / "llama3.2" / "latest",
+        [("application/vnd.ollama.image.model", f"sha256:{other}")],
+    )
+    _manifest(
+        man / "registry.ollama.ai" / "library" / "evil" / "latest",
+        [("application/vnd.ollama.image.model", "sha256:../../../../etc/passwd")],
+    )
     (man / "registry.ollama.ai" / "library" / "junk").mkdir(parents=True)
     (man / "registry.ollama.ai" / "library" / "junk" / "latest").write_text("{not json")
     return h
@@ -131,7 +149,10 @@ def test_fake_home_lists_exactly_the_lfm2_files(home: Path) -> None:
     assert ollama_vl.projector_path.name.startswith("sha256-")
     assert isinstance(by_label[ollama_vl.label + " (projector)"].model, Lfm2Projector)
     assert {r.store for r in result.roots_scanned} == {
-        Store.LM_STUDIO, Store.LLAMA_CPP, Store.HUGGING_FACE, Store.OLLAMA,
+        Store.LM_STUDIO,
+        Store.LLAMA_CPP,
+        Store.HUGGING_FACE,
+        Store.OLLAMA,
     }
 
 
@@ -162,8 +183,11 @@ def test_scan_writes_nothing(home: Path) -> None:
 
 
 def test_environment_overrides(tmp_path: Path) -> None:
-    env = {"LLAMA_CACHE": str(tmp_path / "lc"), "HF_HOME": str(tmp_path / "hf"),
-           "OLLAMA_MODELS": str(tmp_path / "ol")}
+    env = {
+        "LLAMA_CACHE": str(tmp_path / "lc"),
+        "HF_HOME": str(tmp_path / "hf"),
+        "OLLAMA_MODELS": str(tmp_path / "ol"),
+    }
     roots = {r.store: r.path for r in default_roots(tmp_path / "h", env, "linux")}
     assert roots[Store.LLAMA_CPP] == tmp_path / "lc"
     assert roots[Store.HUGGING_FACE] == tmp_path / "hf" / "hub"
@@ -197,8 +221,10 @@ def test_added_folders(tmp_path: Path) -> None:
     ollama_copy = tmp_path / "usr-share-ollama"
     (ollama_copy / "blobs").mkdir(parents=True)
     digest = _blob(ollama_copy / "blobs", lambda p: m.write_lfm2(p))
-    _manifest(ollama_copy / "manifests" / "registry.ollama.ai" / "sam" / "lfm2" / "1.2b",
-              [("application/vnd.ollama.image.model", f"sha256:{digest}")])
+    _manifest(
+        ollama_copy / "manifests" / "registry.ollama.ai" / "sam" / "lfm2" / "1.2b",
+        [("application/vnd.ollama.image.model", f"sha256:{digest}")],
+    )
     result = _run(tmp_path / "empty-home", folders=[mine, ollama_copy, tmp_path / "absent"])
     assert sorted(f.label for f in result.models) == ["a/b/lfm2-1.2b-q4_k_m.GGUF", "sam/lfm2:1.2b"]
     assert [f.store for f in result.models] == [Store.FOLDER, Store.FOLDER]
@@ -209,8 +235,10 @@ def test_linux_ollama_service_store(tmp_path: Path) -> None:
     service = tmp_path / "root" / "usr" / "share" / "ollama" / ".ollama" / "models"
     (service / "blobs").mkdir(parents=True)
     digest = _blob(service / "blobs", lambda p: m.write_lfm2(p))
-    _manifest(service / "manifests" / "registry.ollama.ai" / "library" / "lfm2" / "latest",
-              [("application/vnd.ollama.image.model", f"sha256:{digest}")])
+    _manifest(
+        service / "manifests" / "registry.ollama.ai" / "library" / "lfm2" / "latest",
+        [("application/vnd.ollama.image.model", f"sha256:{digest}")],
+    )
     found = _run(tmp_path / "home").models
     assert [(f.store, f.label) for f in found] == [(Store.OLLAMA, "lfm2:latest")]
     mac = scan(home=tmp_path / "home", env={}, platform="darwin", system_root=tmp_path / "root")

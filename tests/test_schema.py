@@ -144,8 +144,9 @@ def test_unknown_budget_is_null_never_zero() -> None:
 def test_schema_rejects_bad_values(path: tuple[str | int, ...], bad: object) -> None:
     """The schema is not a rubber stamp: wrong types, units and enums fail."""
     doc = read_snapshot_doc("one-nvidia")
-    doc["problems"] = [{"source": "nvidia", "code": "x", "message": "m", "hint": "",
-                        "device_index": None}]
+    doc["problems"] = [
+        {"source": "nvidia", "code": "x", "message": "m", "hint": "", "device_index": None}
+    ]
     node: Any = doc
     for key in path[:-1]:
         node = node[key]

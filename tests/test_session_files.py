@@ -30,17 +30,27 @@ GPU_BOX = machine_snapshot(next(x for x in load_machines() if x.id == "rtx-4090"
 def laptop() -> SystemSnapshot:
     """A CPU laptop as the probe reads it live: RAM bandwidth from the class table, a range."""
     snapshot = machine_snapshot(next(x for x in load_machines() if x.id == "cpu-laptop-16g"))
-    memory = dataclasses.replace(snapshot.memory, bandwidth_gb_s=60.0, bandwidth_low_gb_s=50.0,
-                                 bandwidth_high_gb_s=70.0)
+    memory = dataclasses.replace(
+        snapshot.memory, bandwidth_gb_s=60.0, bandwidth_low_gb_s=50.0, bandwidth_high_gb_s=70.0
+    )
     cpu = dataclasses.replace(snapshot.cpu, brand="Test CPU 9000", logical_cores=2)
     return dataclasses.replace(snapshot, memory=memory, cpu=cpu, source=Source.MEASURED)
 
 
 def measured(gb_s: float, *, busy: bool = False) -> BandwidthMeasurement:
     return BandwidthMeasurement(
-        copy_gb_s=gb_s, rounds_gb_s=(gb_s,), rounds_total=3, rounds_kept=0 if busy else 3,
-        busy=busy, load_known=True, worst_disturbance=0.6 if busy else 0.01, steal_fraction=0.0,
-        load_1m=0.1, threads=2, buffer_bytes=64 << 20, seconds=0.8,
+        copy_gb_s=gb_s,
+        rounds_gb_s=(gb_s,),
+        rounds_total=3,
+        rounds_kept=0 if busy else 3,
+        busy=busy,
+        load_known=True,
+        worst_disturbance=0.6 if busy else 0.01,
+        steal_fraction=0.0,
+        load_1m=0.1,
+        threads=2,
+        buffer_bytes=64 << 20,
+        seconds=0.8,
         measured_at_unix_s=time.time(),
     )
 
@@ -53,15 +63,28 @@ def catalog_file(tmp_path: Path, variant_id: str = "lfm2-1.2b", quant: str = "Q4
     a = variant.architecture
     plan = {t.name: t.ggml_type for t in variant_tensors(a, quant, variant.quant_table)}
     spec = m.Lfm2Spec(
-        arch=a.gguf_arch, n_layer=a.n_layer, attention_layers=a.attention_layers,
-        hidden=a.hidden_size, n_head=a.n_head, n_kv=a.n_head_kv, ffn=a.ffn_size,
-        vocab=a.vocab_size, context=a.gguf_context_tokens, l_cache=a.conv_l_cache,
-        n_expert=a.n_expert, n_expert_used=a.n_expert_used, expert_ffn=a.expert_ffn_size,
-        n_dense_lead=a.n_dense_lead_layers, tied=a.tied_embeddings, name=variant.name,
-        size_label="", file_type=None,
+        arch=a.gguf_arch,
+        n_layer=a.n_layer,
+        attention_layers=a.attention_layers,
+        hidden=a.hidden_size,
+        n_head=a.n_head,
+        n_kv=a.n_head_kv,
+        ffn=a.ffn_size,
+        vocab=a.vocab_size,
+        context=a.gguf_context_tokens,
+        l_cache=a.conv_l_cache,
+        n_expert=a.n_expert,
+        n_expert_used=a.n_expert_used,
+        expert_ffn=a.expert_ffn_size,
+        n_dense_lead=a.n_dense_lead_layers,
+        tied=a.tied_embeddings,
+        name=variant.name,
+        size_label="",
+        file_type=None,
     )
-    (path,) = m.write_lfm2(tmp_path / variant.gguf_file_name(quant), spec,
-                           types=lambda n, s: plan[n])
+    (path,) = m.write_lfm2(
+        tmp_path / variant.gguf_file_name(quant), spec, types=lambda n, s: plan[n]
+    )
     return path
 
 
@@ -133,8 +156,14 @@ def test_scan_answers_each_lfm2_file_and_notes_the_rest(tmp_path: Path) -> None:
     store.mkdir(parents=True)
     catalog_file(store)
     m.write_other(store / "qwen3-0.6b-Q4_K_M.gguf")
-    got = scan_answers(RunConfig(context_tokens=4096), GPU_BOX, CATALOG, home=home, env={},
-                       folders=[tmp_path / "nowhere"])
+    got = scan_answers(
+        RunConfig(context_tokens=4096),
+        GPU_BOX,
+        CATALOG,
+        home=home,
+        env={},
+        folders=[tmp_path / "nowhere"],
+    )
     (row,) = got.rows
     assert row.label.endswith("LFM2-1.2B-Q4_K_M.gguf")
     assert row.store == "lm-studio"
@@ -169,17 +198,22 @@ def test_bandwidth_is_measured_once_then_reused_from_this_boots_cache(tmp_path: 
     again = with_cached_bandwidth(laptop(), measure=copier, directory=tmp_path)
     assert calls == [1]  # the cache answered
     assert again.snapshot.memory.bandwidth_gb_s == 41.5
-    forced = with_cached_bandwidth(laptop(), force=True, measure=lambda: measured(44.0),
-                                   directory=tmp_path)
+    forced = with_cached_bandwidth(
+        laptop(), force=True, measure=lambda: measured(44.0), directory=tmp_path
+    )
     assert forced.snapshot.memory.bandwidth_gb_s == 44.0
 
 
 def test_a_too_busy_measurement_keeps_the_tables_range_and_says_so(tmp_path: Path) -> None:
-    got = with_cached_bandwidth(laptop(), measure=lambda: measured(9.8, busy=True),
-                                directory=tmp_path)
+    got = with_cached_bandwidth(
+        laptop(), measure=lambda: measured(9.8, busy=True), directory=tmp_path
+    )
     memory = got.snapshot.memory
     assert (memory.bandwidth_gb_s, memory.bandwidth_low_gb_s, memory.bandwidth_high_gb_s) == (
-        60.0, 50.0, 70.0)
+        60.0,
+        50.0,
+        70.0,
+    )
     assert memory.bandwidth_source is not Source.MEASURED
     assert got.busy
     assert got.source_text == ""

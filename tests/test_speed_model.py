@@ -225,7 +225,11 @@ def test_every_measurement_lies_inside_its_fitted_range(row: speed_fit.Check) ->
     if row.where == "inside":
         return
     assert 1 / IN_SAMPLE_SLACK <= row.ratio <= IN_SAMPLE_SLACK, (
-        row.point.machine, row.point.test, row.low, row.high)
+        row.point.machine,
+        row.point.test,
+        row.low,
+        row.high,
+    )
 
 
 def test_in_sample_misses_are_few() -> None:

@@ -102,9 +102,7 @@ def test_run_config_refuses_an_impossible_minimum(value: float) -> None:
         RunConfig(min_decode_tokens_per_second=value)
 
 
-def test_cli_min_speed_flag_and_json(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_min_speed_flag_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "laptop.json"
     doc = {"schema_version": "1", **snapshot_to_dict(laptop_with_bandwidth(20.0))}
     path.write_text(json.dumps(doc), encoding="utf-8")
@@ -121,11 +119,17 @@ def test_cli_min_speed_flag_and_json(
 
 
 @pytest.mark.parametrize("text", ["fast", "-3", "1e3", "200000", "nan"])
-def test_cli_min_speed_rejects_bad_values(
-    text: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    argv = ["check", "lfm2-350m", "-q", "Q4_K_M", "--min-speed", text,
-            "--snapshot", str(snapshot_path("cpu-laptop"))]
+def test_cli_min_speed_rejects_bad_values(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "check",
+        "lfm2-350m",
+        "-q",
+        "Q4_K_M",
+        "--min-speed",
+        text,
+        "--snapshot",
+        str(snapshot_path("cpu-laptop")),
+    ]
     assert cli.main(argv, environ={}) == cli.EXIT_USAGE
     err = capsys.readouterr().err
     assert "--min-speed" in err

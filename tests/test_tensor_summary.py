@@ -38,24 +38,33 @@ def _hand_made() -> list[Architecture]:
     dense, moe = base["lfm2-1.2b"], base["lfm2-8b-a1b"]
     return [
         # Rows that are not a multiple of 256: K-quants fall back (Q4_K -> Q5_0, ...).
-        dataclasses.replace(dense, id="odd-rows", hidden_size=2080, ffn_size=4160,
-                            n_layer=9, attention_layers=(0, 4, 8)),
+        dataclasses.replace(
+            dense,
+            id="odd-rows",
+            hidden_size=2080,
+            ffn_size=4160,
+            n_layer=9,
+            attention_layers=(0, 4, 8),
+        ),
         # Every layer attention, 33 layers: use_more_bits at every boundary.
-        dataclasses.replace(dense, id="all-attention", n_layer=33,
-                            attention_layers=tuple(range(33))),
+        dataclasses.replace(
+            dense, id="all-attention", n_layer=33, attention_layers=tuple(range(33))
+        ),
         # No attention layer at all.
         dataclasses.replace(dense, id="no-attention", attention_layers=()),
         # MoE with three dense lead layers, one of them attention.
-        dataclasses.replace(moe, id="moe-lead3", n_dense_lead_layers=3,
-                            attention_layers=(1, 6, 10, 14, 18, 21)),
+        dataclasses.replace(
+            moe, id="moe-lead3", n_dense_lead_layers=3, attention_layers=(1, 6, 10, 14, 18, 21)
+        ),
     ]
 
 
 ARCHS = list(CATALOG.architectures) + _hand_made()
 
 
-def _expand(arch: Architecture, ftype: str) -> list[tuple[int | None, str, tuple[int, ...], str,
-                                                           int, bool]]:
+def _expand(
+    arch: Architecture, ftype: str
+) -> list[tuple[int | None, str, tuple[int, ...], str, int, bool]]:
     """The summary expanded back to one (layer, role, shape, type, bytes, expert) per tensor."""
     s = tensor_summary(arch, ftype, TABLE.quant(ftype).default_type.name, TYPES)
     out: list[tuple[int | None, str, tuple[int, ...], str, int, bool]] = []
@@ -120,8 +129,7 @@ def test_weights_repack_and_size_match_the_per_tensor_sums(arch: Architecture) -
         for mode in ("amx", "avx512", "avx2", "arm", "none"):
             old = (
                 calibration.repack(
-                    ((t.ggml_type, t.padded_bytes, t.layer is not None, t.is_expert)
-                     for t in plan),
+                    ((t.ggml_type, t.padded_bytes, t.layer is not None, t.is_expert) for t in plan),
                     mode,
                 )
                 if mode != "none"
@@ -130,9 +138,7 @@ def test_weights_repack_and_size_match_the_per_tensor_sums(arch: Architecture) -
             assert est._cpu_repack(arch, ftype, table, mode) == old, (ftype, mode)
         size = gguf_size(dataclasses.replace(CATALOG.variants[0], architecture=arch), ftype)
         assert size.tensor_data_bytes == tensor_data_bytes(plan)
-        assert size.token_embd_bytes == sum(
-            t.nbytes for t in plan if t.name == "token_embd.weight"
-        )
+        assert size.token_embd_bytes == sum(t.nbytes for t in plan if t.name == "token_embd.weight")
         assert size.expert_bytes == sum(t.nbytes for t in plan if t.is_expert)
     assert info_table_bytes(arch) == tensor_info_table_bytes(_plan(arch, "Q4_K_M"))
 

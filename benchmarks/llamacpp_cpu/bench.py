@@ -62,12 +62,19 @@ class Config:
 
     @property
     def key(self) -> str:
-        return (f"{self.variant}/{self.quant}/t{self.threads}/p{self.n_prompt}/n{self.n_gen}"
-                f"/d{self.n_depth}")
+        return (
+            f"{self.variant}/{self.quant}/t{self.threads}/p{self.n_prompt}/n{self.n_gen}"
+            f"/d{self.n_depth}"
+        )
 
 
-def grid(variants: tuple[str, ...], quants: tuple[str, ...], *, depths: bool,
-         threads: tuple[int, ...] = THREADS) -> list[Config]:
+def grid(
+    variants: tuple[str, ...],
+    quants: tuple[str, ...],
+    *,
+    depths: bool,
+    threads: tuple[int, ...] = THREADS,
+) -> list[Config]:
     """Depth 0: pp512 and tg64 for every model x quant x thread count. With ``depths``: decode
     after a filled 2,048 / 8,192-token context for the Q4_K_M of the two small models."""
     out: list[Config] = []
@@ -80,8 +87,11 @@ def grid(variants: tuple[str, ...], quants: tuple[str, ...], *, depths: bool,
         for v in ("lfm2-350m", "lfm2-1.2b"):
             for d in (2048, 8192):
                 for t in threads:
-                    out.append(Config(variant=v, quant="Q4_K_M", threads=t, n_prompt=0,
-                                      n_gen=32, n_depth=d))
+                    out.append(
+                        Config(
+                            variant=v, quant="Q4_K_M", threads=t, n_prompt=0, n_gen=32, n_depth=d
+                        )
+                    )
     return out
 
 
@@ -113,8 +123,12 @@ def wait_quiet(threshold: float, max_wait_s: float) -> dict[str, float]:
         busy, steal = busy_fraction()
         waited = time.monotonic() - start
         if busy < threshold or waited > max_wait_s:
-            return {"busy_before": round(busy, 3), "steal_before": round(steal, 3),
-                    "waited_s": round(waited, 1), "gate_timed_out": waited > max_wait_s}
+            return {
+                "busy_before": round(busy, 3),
+                "steal_before": round(steal, 3),
+                "waited_s": round(waited, 1),
+                "gate_timed_out": waited > max_wait_s,
+            }
 
 
 def _loadavg() -> float:
@@ -125,16 +139,35 @@ def _loadavg() -> float:
 
 
 def run_one(bench: Path, model: Path, cfg: Config, timeout_s: float) -> dict[str, Any]:
-    cmd = [str(bench), "-m", str(model), "-t", str(cfg.threads), "-p", str(cfg.n_prompt),
-           "-n", str(cfg.n_gen), "-d", str(cfg.n_depth), "-r", "1", "-o", "json"]
+    cmd = [
+        str(bench),
+        "-m",
+        str(model),
+        "-t",
+        str(cfg.threads),
+        "-p",
+        str(cfg.n_prompt),
+        "-n",
+        str(cfg.n_gen),
+        "-d",
+        str(cfg.n_depth),
+        "-r",
+        "1",
+        "-o",
+        "json",
+    ]
     started = time.time()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
     if proc.returncode != 0:
         return {"error": proc.stderr[-2000:], "returncode": proc.returncode}
     rows = json.loads(proc.stdout)
     row = rows[0]
-    return {"avg_ts": row["avg_ts"], "stddev_ts": row.get("stddev_ts"),
-            "wall_s": round(time.time() - started, 2), "row": row}
+    return {
+        "avg_ts": row["avg_ts"],
+        "stddev_ts": row.get("stddev_ts"),
+        "wall_s": round(time.time() - started, 2),
+        "row": row,
+    }
 
 
 def model_path(models: Path, variant: str, quant: str) -> Path:
@@ -160,10 +193,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.out.exists():
         doc = json.loads(args.out.read_text(encoding="utf-8"))
     done = {(r["key"], r["round"]) for r in doc["runs"] if "avg_ts" in r}
-    doc["machine"] = {"cpu": _cpu_model(), "cores": os.cpu_count(), "kernel": platform.release(),
-                      "note": "shared 2-core VM; every run carries the load it was taken under"}
-    configs = grid(tuple(args.variants.split(",")), tuple(args.quants.split(",")),
-                   depths=args.depths, threads=tuple(int(t) for t in args.threads.split(",")))
+    doc["machine"] = {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "note": "shared 2-core VM; every run carries the load it was taken under",
+    }
+    configs = grid(
+        tuple(args.variants.split(",")),
+        tuple(args.quants.split(",")),
+        depths=args.depths,
+        threads=tuple(int(t) for t in args.threads.split(",")),
+    )
     configs = [c for c in configs if model_path(args.models, c.variant, c.quant).exists()]
     bench = args.bin / "llama-bench"
     for rnd in range(args.rounds):
@@ -172,17 +213,24 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             gate = wait_quiet(args.busy_threshold, args.max_wait_s)
             load_before = _loadavg()
-            result = run_one(bench, model_path(args.models, cfg.variant, cfg.quant), cfg,
-                             args.timeout_s)
+            result = run_one(
+                bench, model_path(args.models, cfg.variant, cfg.quant), cfg, args.timeout_s
+            )
             busy_after, steal_after = busy_fraction(0.5)
-            record = {"key": cfg.key, "round": rnd, **asdict(cfg), **gate,
-                      "loadavg_before": round(load_before, 2), "busy_after": round(busy_after, 3),
-                      "steal_after": round(steal_after, 3), **result}
+            record = {
+                "key": cfg.key,
+                "round": rnd,
+                **asdict(cfg),
+                **gate,
+                "loadavg_before": round(load_before, 2),
+                "busy_after": round(busy_after, 3),
+                "steal_after": round(steal_after, 3),
+                **result,
+            }
             doc["runs"].append(record)
             _write(args.out, doc)
             shown = result.get("avg_ts", "ERROR")
-            print(f"{cfg.key} round {rnd}: {shown} tok/s (busy {gate['busy_before']})",
-                  flush=True)
+            print(f"{cfg.key} round {rnd}: {shown} tok/s (busy {gate['busy_before']})", flush=True)
     doc["summary"] = summarise(doc["runs"])
     _write(args.out, doc)
     return 0
@@ -198,13 +246,22 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for key, rs in sorted(by_key.items()):
         speeds = [r["avg_ts"] for r in rs]
         first = rs[0]
-        out.append({"key": key, "variant": first["variant"], "quant": first["quant"],
-                    "threads": first["threads"], "n_prompt": first["n_prompt"],
-                    "n_gen": first["n_gen"], "n_depth": first["n_depth"],
-                    "median_ts": round(statistics.median(speeds), 3),
-                    "min_ts": round(min(speeds), 3), "max_ts": round(max(speeds), 3),
-                    "repetitions": len(speeds),
-                    "max_busy_before": max(r["busy_before"] for r in rs)})
+        out.append(
+            {
+                "key": key,
+                "variant": first["variant"],
+                "quant": first["quant"],
+                "threads": first["threads"],
+                "n_prompt": first["n_prompt"],
+                "n_gen": first["n_gen"],
+                "n_depth": first["n_depth"],
+                "median_ts": round(statistics.median(speeds), 3),
+                "min_ts": round(min(speeds), 3),
+                "max_ts": round(max(speeds), 3),
+                "repetitions": len(speeds),
+                "max_busy_before": max(r["busy_before"] for r in rs),
+            }
+        )
     return out
 
 

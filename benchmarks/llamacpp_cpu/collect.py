@@ -39,8 +39,7 @@ def collect(raw_docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             min_ts=round(min(speeds), 3),
             repetitions=len(speeds),
             max_busy_before=max(r.get("busy_before", 0.0) for r in runs),
-            max_steal=max(max(r.get("steal_before", 0.0), r.get("steal_after", 0.0))
-                          for r in runs),
+            max_steal=max(max(r.get("steal_before", 0.0), r.get("steal_after", 0.0)) for r in runs),
             key=key,
         )
         row.pop("samples_ns", None)

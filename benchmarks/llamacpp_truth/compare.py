@@ -47,13 +47,32 @@ TOTAL_TOLERANCE = 0.03
 #: llama.cpp prints MiB with two decimals: a printed value is exact only to +-0.005 MiB.
 PRINT_RESOLUTION_BYTES = 0.005 * MIB
 #: Terms held to the tolerances; the others are reported for information (see the README).
-TOLERANCED = ("weights_gpu", "weights_host", "repack", "kv_cache", "recurrent_state", "output",
-              "compute", "host_compute", "overhead", "total")
+TOLERANCED = (
+    "weights_gpu",
+    "weights_host",
+    "repack",
+    "kv_cache",
+    "recurrent_state",
+    "output",
+    "compute",
+    "host_compute",
+    "overhead",
+    "total",
+)
 #: What "total" sums: every buffer llama.cpp prints, on every device (host weights counted as the
 #: tensors the mapped range / CPU buffer holds, see weights_host), plus the CUDA context that NVML
 #: shows for the process on GPU runs.
-TOTAL_PARTS = ("weights_gpu", "weights_host", "repack", "kv_cache", "recurrent_state", "output",
-               "compute", "host_compute", "overhead")
+TOTAL_PARTS = (
+    "weights_gpu",
+    "weights_host",
+    "repack",
+    "kv_cache",
+    "recurrent_state",
+    "output",
+    "compute",
+    "host_compute",
+    "overhead",
+)
 #: ggml "extra" CPU buffer types that hold a repacked copy of weights.
 EXTRA_BUFFER_TYPES = ("CPU_REPACK", "AMX")
 
@@ -218,8 +237,9 @@ def predicted_terms(run: dict[str, Any], variant: Any, machine: Any) -> dict[str
     return out
 
 
-def compare_runs(runs: Iterable[dict[str, Any]], variant_of: Callable[[str], Any],
-                 machine: Any) -> list[Row]:
+def compare_runs(
+    runs: Iterable[dict[str, Any]], variant_of: Callable[[str], Any], machine: Any
+) -> list[Row]:
     """Rows for every ok run; a run whose variant the catalog lacks gets notes, not an error."""
     rows: list[Row] = []
     for run in runs:
@@ -234,8 +254,15 @@ def compare_runs(runs: Iterable[dict[str, Any]], variant_of: Callable[[str], Any
             pred = {}
             note = f"no prediction: {type(exc).__name__}: {exc}"
         for term, value in m.items():
-            rows.append(Row(run_id=run["run_id"], term=term, measured_bytes=value,
-                            predicted_bytes=pred.get(term), note=note))
+            rows.append(
+                Row(
+                    run_id=run["run_id"],
+                    term=term,
+                    measured_bytes=value,
+                    predicted_bytes=pred.get(term),
+                    note=note,
+                )
+            )
     return rows
 
 
@@ -243,8 +270,10 @@ def summary(rows: list[Row]) -> dict[str, dict[str, Any]]:
     """Per term: runs compared, worst |error|, runs out of tolerance."""
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
-        s = out.setdefault(r.term, {"n": 0, "worst": 0.0, "worst_run": "", "out": 0,
-                                    "no_prediction": 0, "sum": 0.0})
+        s = out.setdefault(
+            r.term,
+            {"n": 0, "worst": 0.0, "worst_run": "", "out": 0, "no_prediction": 0, "sum": 0.0},
+        )
         if r.predicted_bytes is None:
             s["no_prediction"] += 1
             continue
@@ -274,23 +303,32 @@ def _fmt_err(r: Row) -> str:
 
 def markdown(rows: list[Row], *, all_runs: bool) -> str:
     """The README tables: a per-term summary, then per-run rows (all or the out-of-tolerance)."""
-    lines = ["| term | runs | max abs error | mean abs error | worst run | out of tolerance |",
-             "|---|---:|---:|---:|---|---:|"]
+    lines = [
+        "| term | runs | max abs error | mean abs error | worst run | out of tolerance |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
     for term, s in summary(rows).items():
         tol = "3 %" if term == "total" else ("2 %" if term in TOLERANCED else "info")
         if s["n"] == 0:
             continue
-        lines.append(f"| {term} ({tol}) | {s['n']} | {100 * s['worst']:.2f} % | "
-                     f"{100 * s['mean']:.2f} % | `{s['worst_run']}` | {s['out']} |")
-    lines += ["", "| run | term | measured MiB | predicted MiB | error |",
-              "|---|---|---:|---:|---:|"]
+        lines.append(
+            f"| {term} ({tol}) | {s['n']} | {100 * s['worst']:.2f} % | "
+            f"{100 * s['mean']:.2f} % | `{s['worst_run']}` | {s['out']} |"
+        )
+    lines += [
+        "",
+        "| run | term | measured MiB | predicted MiB | error |",
+        "|---|---|---:|---:|---:|",
+    ]
     for r in rows:
         tol = TOTAL_TOLERANCE if r.term == "total" else TERM_TOLERANCE
         bad = r.within(tol) is False
         if all_runs or bad:
             flag = " ✗" if bad and r.term in TOLERANCED else ""
-            lines.append(f"| `{r.run_id}` | {r.term} | {_fmt_mib(r.measured_bytes)} | "
-                         f"{_fmt_mib(r.predicted_bytes)} | {_fmt_err(r)}{flag} |")
+            lines.append(
+                f"| `{r.run_id}` | {r.term} | {_fmt_mib(r.measured_bytes)} | "
+                f"{_fmt_mib(r.predicted_bytes)} | {_fmt_err(r)}{flag} |"
+            )
     return "\n".join(lines)
 
 
@@ -300,11 +338,13 @@ KNOWN_MISSES = {
         "CPU compute 142.01 MiB vs 136: the f32 and f16 KQ masks (4 + 2 MiB at 2k) stay below the "
         "logits in ggml-alloc's buffer; at 8k and for the 350M at 2k they do not. Placement by "
         "the graph allocator's free-block order, not a size law: reproducing it needs a "
-        "simulation of ggml_gallocr over the whole LFM2 graph."),
+        "simulation of ggml_gallocr over the whole LFM2 graph."
+    ),
     "lfm2-350m/Q4_K_M/cpu/ngl0/c32768/ub2048/b2048/fa-on/": (
         "CPU compute 648.05 MiB vs 528 (the 1.2B at the same setting is 544 = predicted): the "
         "logits land above a 136 MiB block (f16 mask 128 + one d-wide tensor) still placed low "
-        "in the buffer; the same allocator placement effect, 120 MiB here."),
+        "in the buffer; the same allocator placement effect, 120 MiB here."
+    ),
 }
 
 
@@ -316,8 +356,12 @@ def calibration_page(rows: list[Row], *, source: str) -> str:
             continue
         if r.term not in worst or abs(r.error) > abs(worst[r.term].error or 0.0):
             worst[r.term] = r
-    bad = [r for r in rows if r.term in TOLERANCED
-           and r.within(TOTAL_TOLERANCE if r.term == "total" else TERM_TOLERANCE) is False]
+    bad = [
+        r
+        for r in rows
+        if r.term in TOLERANCED
+        and r.within(TOTAL_TOLERANCE if r.term == "total" else TERM_TOLERANCE) is False
+    ]
     out = [
         "# Estimator vs llama.cpp: error table",
         "",
@@ -347,17 +391,24 @@ def calibration_page(rows: list[Row], *, source: str) -> str:
         "|---|---|---:|---:|---:|",
     ]
     for term, r in worst.items():
-        out.append(f"| {term} | `{r.run_id}` | {_fmt_mib(r.measured_bytes)} | "
-                   f"{_fmt_mib(r.predicted_bytes)} | {_fmt_err(r)} |")
+        out.append(
+            f"| {term} | `{r.run_id}` | {_fmt_mib(r.measured_bytes)} | "
+            f"{_fmt_mib(r.predicted_bytes)} | {_fmt_err(r)} |"
+        )
     out += ["", f"## Out of tolerance ({len(bad)} rows)", ""]
     if bad:
-        out += ["| run | term | measured MiB | predicted MiB | error | why |",
-                "|---|---|---:|---:|---:|---|"]
+        out += [
+            "| run | term | measured MiB | predicted MiB | error | why |",
+            "|---|---|---:|---:|---:|---|",
+        ]
         for r in bad:
-            why = next((v for k, v in KNOWN_MISSES.items() if r.run_id.startswith(k)),
-                       "not explained")
-            out.append(f"| `{r.run_id}` | {r.term} | {_fmt_mib(r.measured_bytes)} | "
-                       f"{_fmt_mib(r.predicted_bytes)} | {_fmt_err(r)} ✗ | {why} |")
+            why = next(
+                (v for k, v in KNOWN_MISSES.items() if r.run_id.startswith(k)), "not explained"
+            )
+            out.append(
+                f"| `{r.run_id}` | {r.term} | {_fmt_mib(r.measured_bytes)} | "
+                f"{_fmt_mib(r.predicted_bytes)} | {_fmt_err(r)} ✗ | {why} |"
+            )
     else:
         out.append("None.")
     return "\n".join(out) + "\n"
@@ -370,8 +421,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--all-runs", action="store_true", help="list every run, not only misses")
     ap.add_argument("--check", action="store_true", help="exit 1 when a term is out of tolerance")
     ap.add_argument("--write", type=Path, help="also write the page (docs/calibration.md)")
-    ap.add_argument("--machine", type=Path, default=MEASURING_MACHINE,
-                    help="llmcheck --json of the measuring machine (default: the recorded H100)")
+    ap.add_argument(
+        "--machine",
+        type=Path,
+        default=MEASURING_MACHINE,
+        help="llmcheck --json of the measuring machine (default: the recorded H100)",
+    )
     args = ap.parse_args(argv)
     try:
         data = json.loads(args.results.read_text())
@@ -392,8 +447,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         args.write.write_text(calibration_page(rows, source=args.results.name), encoding="utf-8")
     if args.check:
-        bad = [r for r in rows if r.term in TOLERANCED
-               and r.within(TOTAL_TOLERANCE if r.term == "total" else TERM_TOLERANCE) is False]
+        bad = [
+            r
+            for r in rows
+            if r.term in TOLERANCED
+            and r.within(TOTAL_TOLERANCE if r.term == "total" else TERM_TOLERANCE) is False
+        ]
         return 1 if bad else 0
     return 0
 

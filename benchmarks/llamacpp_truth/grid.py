@@ -77,9 +77,17 @@ class RunSpec:
     def run_id(self) -> str:
         """A stable, unique, human-readable id (used to resume a cut-short phase)."""
         parts = [
-            self.variant, self.quant, self.device, f"ngl{self.n_gpu_layers}", f"c{self.n_ctx}",
-            f"ub{self.n_ubatch}", f"b{self.n_batch}", f"fa-{self.flash_attn}",
-            f"k{self.type_k}", f"v{self.type_v}", f"s{self.n_seq_max}",
+            self.variant,
+            self.quant,
+            self.device,
+            f"ngl{self.n_gpu_layers}",
+            f"c{self.n_ctx}",
+            f"ub{self.n_ubatch}",
+            f"b{self.n_batch}",
+            f"fa-{self.flash_attn}",
+            f"k{self.type_k}",
+            f"v{self.type_v}",
+            f"s{self.n_seq_max}",
         ]
         if self.kv_unified:
             parts.append("unified")
@@ -104,34 +112,116 @@ def _dense_small(variant: str) -> list[RunSpec]:
     for device, ngl in dev:
         for n_ctx in (2048, 8192, 32768, 128000):
             for fa, kv in (("on", "f16"), ("off", "f16"), ("on", "q8_0")):
-                out.append(RunSpec(variant=variant, quant=q, device=device, n_gpu_layers=ngl,
-                                   n_ctx=n_ctx, flash_attn=fa, type_k=kv, type_v=kv))
+                out.append(
+                    RunSpec(
+                        variant=variant,
+                        quant=q,
+                        device=device,
+                        n_gpu_layers=ngl,
+                        n_ctx=n_ctx,
+                        flash_attn=fa,
+                        type_k=kv,
+                        type_v=kv,
+                    )
+                )
     for device, ngl in dev:
         for ub in (128, 2048):
             for fa in ("on", "off"):
-                out.append(RunSpec(variant=variant, quant=q, device=device, n_gpu_layers=ngl,
-                                   n_ctx=32768, n_ubatch=ub, n_batch=max(2048, ub),
-                                   flash_attn=fa, group="ubatch"))
+                out.append(
+                    RunSpec(
+                        variant=variant,
+                        quant=q,
+                        device=device,
+                        n_gpu_layers=ngl,
+                        n_ctx=32768,
+                        n_ubatch=ub,
+                        n_batch=max(2048, ub),
+                        flash_attn=fa,
+                        group="ubatch",
+                    )
+                )
     for fa in ("on", "off"):
-        out.append(RunSpec(variant=variant, quant=q, device="gpu", n_gpu_layers=8, n_ctx=32768,
-                           flash_attn=fa, group="partial"))
+        out.append(
+            RunSpec(
+                variant=variant,
+                quant=q,
+                device="gpu",
+                n_gpu_layers=8,
+                n_ctx=32768,
+                flash_attn=fa,
+                group="partial",
+            )
+        )
     for device, ngl in dev:
-        out.append(RunSpec(variant=variant, quant=q, device=device, n_gpu_layers=ngl,
-                           n_ctx=32768, n_seq_max=4, group="parallel"))
-        out.append(RunSpec(variant=variant, quant=q, device=device, n_gpu_layers=ngl,
-                           n_ctx=8192, use_mmap=False, group="no_mmap"))
-        out.append(RunSpec(variant=variant, quant=q, device=device, n_gpu_layers=ngl,
-                           n_ctx=8192, flash_attn="auto", group="fa_auto"))
-    out.append(RunSpec(variant=variant, quant=q, device="gpu", n_gpu_layers=NGL_ALL, n_ctx=32768,
-                       type_k="q4_0", type_v="q4_0", group="kv_q4_0"))
-    out.append(RunSpec(variant=variant, quant=q, device="gpu", n_gpu_layers=0, n_ctx=8192,
-                       group="ngl0_gpu_visible"))
+        out.append(
+            RunSpec(
+                variant=variant,
+                quant=q,
+                device=device,
+                n_gpu_layers=ngl,
+                n_ctx=32768,
+                n_seq_max=4,
+                group="parallel",
+            )
+        )
+        out.append(
+            RunSpec(
+                variant=variant,
+                quant=q,
+                device=device,
+                n_gpu_layers=ngl,
+                n_ctx=8192,
+                use_mmap=False,
+                group="no_mmap",
+            )
+        )
+        out.append(
+            RunSpec(
+                variant=variant,
+                quant=q,
+                device=device,
+                n_gpu_layers=ngl,
+                n_ctx=8192,
+                flash_attn="auto",
+                group="fa_auto",
+            )
+        )
+    out.append(
+        RunSpec(
+            variant=variant,
+            quant=q,
+            device="gpu",
+            n_gpu_layers=NGL_ALL,
+            n_ctx=32768,
+            type_k="q4_0",
+            type_v="q4_0",
+            group="kv_q4_0",
+        )
+    )
+    out.append(
+        RunSpec(
+            variant=variant,
+            quant=q,
+            device="gpu",
+            n_gpu_layers=0,
+            n_ctx=8192,
+            group="ngl0_gpu_visible",
+        )
+    )
     for quant in QUANTS[variant]:
         if quant == q:
             continue
         for device, ngl in dev:
-            out.append(RunSpec(variant=variant, quant=quant, device=device, n_gpu_layers=ngl,
-                               n_ctx=8192, group="quants"))
+            out.append(
+                RunSpec(
+                    variant=variant,
+                    quant=quant,
+                    device=device,
+                    n_gpu_layers=ngl,
+                    n_ctx=8192,
+                    group="quants",
+                )
+            )
     return out
 
 

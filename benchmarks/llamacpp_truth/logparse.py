@@ -42,20 +42,32 @@ _BUFFER_RE = re.compile(
 _KV_SUMMARY_RE = re.compile(
     r"(?P<prefix>llama_kv_cache\w*):\s+size\s*=\s*" + _n("size") + r"\s*MiB\s*\(\s*"
     r"(?P<cells>\d+)\s+cells,\s*(?P<layers>\d+)\s+layers,\s*(?P<seqs>[0-9/ ]+?)\s*seqs\)"
-    r",\s*K\s*\((?P<ktype>\w+)\):\s*" + _n("k") + r"\s*MiB,\s*V\s*\((?P<vtype>\w+)\):\s*"
-    + _n("v") + r"\s*MiB"
+    r",\s*K\s*\((?P<ktype>\w+)\):\s*"
+    + _n("k")
+    + r"\s*MiB,\s*V\s*\((?P<vtype>\w+)\):\s*"
+    + _n("v")
+    + r"\s*MiB"
 )
 # Oldest form: "llama_kv_cache_init: ... KV self size  =  X MiB, K (f16): Y MiB, V (f16): Z MiB"
 _KV_SELF_RE = re.compile(
-    r"KV self size\s*=\s*" + _n("size") + r"\s*MiB,\s*K\s*\((?P<ktype>\w+)\):\s*" + _n("k")
-    + r"\s*MiB,\s*V\s*\((?P<vtype>\w+)\):\s*" + _n("v") + r"\s*MiB"
+    r"KV self size\s*=\s*"
+    + _n("size")
+    + r"\s*MiB,\s*K\s*\((?P<ktype>\w+)\):\s*"
+    + _n("k")
+    + r"\s*MiB,\s*V\s*\((?P<vtype>\w+)\):\s*"
+    + _n("v")
+    + r"\s*MiB"
 )
 _RS_SUMMARY_RE = re.compile(
-    r"llama_memory_recurrent\w*:\s+size\s*=\s*" + _n("size")
+    r"llama_memory_recurrent\w*:\s+size\s*=\s*"
+    + _n("size")
     + r"\s*MiB\s*\(\s*(?P<cells>\d+)\s+cells,"
     r"\s*(?P<layers>\d+)\s+layers,\s*(?P<seqs>\d+)\s+seqs(?:\s+(?P<rs_seq>\d+)\s+rs_seq)?\s*\)"
-    r",\s*R\s*\((?P<rtype>\w+)\):\s*" + _n("r") + r"\s*MiB,\s*S\s*\((?P<stype>\w+)\):\s*"
-    + _n("s") + r"\s*MiB"
+    r",\s*R\s*\((?P<rtype>\w+)\):\s*"
+    + _n("r")
+    + r"\s*MiB,\s*S\s*\((?P<stype>\w+)\):\s*"
+    + _n("s")
+    + r"\s*MiB"
 )
 _CTX_PARAM_RE = re.compile(
     r"(?:llama_context|llama_new_context_with_model|llama_init_from_model):\s+"
@@ -158,8 +170,13 @@ class ParsedLog:
         """JSON-ready form (the ``llama_log`` object of the measurement schema)."""
         return {
             "buffers": [
-                {"kind": b.kind, "buffer_type": b.buffer_type, "mib": b.mib, "prefix": b.prefix,
-                 "line": b.line}
+                {
+                    "kind": b.kind,
+                    "buffer_type": b.buffer_type,
+                    "mib": b.mib,
+                    "prefix": b.prefix,
+                    "line": b.line,
+                }
                 for b in self.buffers
             ],
             "buffers_mib": {
@@ -186,8 +203,14 @@ class ParsedLog:
 def _kind(prefix: str, word: str | None) -> str | None:
     """Buffer kind from the word before "buffer size" (or, for old lines, the prefix)."""
     if word is not None:
-        return {"model": KIND_MODEL, "KV": KIND_KV, "RS": KIND_RS, "output": KIND_OUTPUT,
-                "compute": KIND_COMPUTE, "input": KIND_INPUT}[word]
+        return {
+            "model": KIND_MODEL,
+            "KV": KIND_KV,
+            "RS": KIND_RS,
+            "output": KIND_OUTPUT,
+            "compute": KIND_COMPUTE,
+            "input": KIND_INPUT,
+        }[word]
     if prefix in ("llm_load_tensors", "load_tensors"):
         return KIND_MODEL  # e.g. "llm_load_tensors:  CUDA0 buffer size = ..."
     return None
@@ -239,31 +262,55 @@ def parse_log(text: str) -> ParsedLog:
         if m := _BUFFER_RE.search(line):
             kind = _kind(m["prefix"], m["kind"])
             if kind is not None:
-                buffers.append(BufferLine(kind=kind, buffer_type=m["buft"], mib=float(m["mib"]),
-                                          prefix=m["prefix"], line=line))
+                buffers.append(
+                    BufferLine(
+                        kind=kind,
+                        buffer_type=m["buft"],
+                        mib=float(m["mib"]),
+                        prefix=m["prefix"],
+                        line=line,
+                    )
+                )
                 continue
         if m := _KV_SUMMARY_RE.search(line):
             seqs = [int(s) for s in re.findall(r"\d+", m["seqs"])]
             kv_summary = {
-                "size_mib": float(m["size"]), "cells": int(m["cells"]), "layers": int(m["layers"]),
-                "seqs": seqs, "k_type": m["ktype"], "k_mib": float(m["k"]),
-                "v_type": m["vtype"], "v_mib": float(m["v"]), "line": line,
+                "size_mib": float(m["size"]),
+                "cells": int(m["cells"]),
+                "layers": int(m["layers"]),
+                "seqs": seqs,
+                "k_type": m["ktype"],
+                "k_mib": float(m["k"]),
+                "v_type": m["vtype"],
+                "v_mib": float(m["v"]),
+                "line": line,
             }
             continue
         if m := _KV_SELF_RE.search(line):
             kv_summary = {
-                "size_mib": float(m["size"]), "cells": None, "layers": None, "seqs": [],
-                "k_type": m["ktype"], "k_mib": float(m["k"]), "v_type": m["vtype"],
-                "v_mib": float(m["v"]), "line": line,
+                "size_mib": float(m["size"]),
+                "cells": None,
+                "layers": None,
+                "seqs": [],
+                "k_type": m["ktype"],
+                "k_mib": float(m["k"]),
+                "v_type": m["vtype"],
+                "v_mib": float(m["v"]),
+                "line": line,
             }
             continue
         if m := _RS_SUMMARY_RE.search(line):
             rs_summary = {
-                "size_mib": float(m["size"]), "cells": int(m["cells"]),
-                "layers": int(m["layers"]), "seqs": int(m["seqs"]),
+                "size_mib": float(m["size"]),
+                "cells": int(m["cells"]),
+                "layers": int(m["layers"]),
+                "seqs": int(m["seqs"]),
                 "rs_seq": int(m["rs_seq"]) if m["rs_seq"] is not None else None,
-                "r_type": m["rtype"], "r_mib": float(m["r"]), "s_type": m["stype"],
-                "s_mib": float(m["s"]), "line": line,
+                "r_type": m["rtype"],
+                "r_mib": float(m["r"]),
+                "s_type": m["stype"],
+                "s_mib": float(m["s"]),
+                "line": line,
             }
             continue
         if m := _CTX_PARAM_RE.search(line):
@@ -303,9 +350,19 @@ def parse_log(text: str) -> ParsedLog:
             problems.append(line)
 
     return ParsedLog(
-        buffers=tuple(buffers), kv_summary=kv_summary, rs_summary=rs_summary,
-        context_params=ctx, flash_attn_resolved=fa, offloaded_layers=offloaded,
-        model_info=info, file_size_mib=file_mib, bits_per_weight=bpw, repacked_tensors=repack,
-        graph=graph, memory_breakdown=tuple(breakdown), cuda_devices=tuple(cuda),
-        system_info=system_info, problem_lines=tuple(problems),
+        buffers=tuple(buffers),
+        kv_summary=kv_summary,
+        rs_summary=rs_summary,
+        context_params=ctx,
+        flash_attn_resolved=fa,
+        offloaded_layers=offloaded,
+        model_info=info,
+        file_size_mib=file_mib,
+        bits_per_weight=bpw,
+        repacked_tensors=repack,
+        graph=graph,
+        memory_breakdown=tuple(breakdown),
+        cuda_devices=tuple(cuda),
+        system_info=system_info,
+        problem_lines=tuple(problems),
     )

@@ -38,8 +38,22 @@ SCHEMA = "llmcheck-llamacpp-truth/1"
 CHILD_TIMEOUT_S = 240.0
 STATUS_KEYS = ("VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM", "VmSize")
 CPU_FLAGS = (
-    "sse3", "ssse3", "avx", "avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512vl",
-    "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16",
+    "sse3",
+    "ssse3",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "bmi2",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx_vnni",
+    "amx_tile",
+    "amx_int8",
+    "amx_bf16",
 )
 
 
@@ -85,8 +99,11 @@ def parse_cpuinfo(text: str) -> dict[str, Any]:
             model = val.strip()
         elif key == "flags" and not flags:
             flags = set(val.split())
-    return {"model_name": model, "logical_cpus": n or None,
-            "flags": [f for f in CPU_FLAGS if f in flags]}
+    return {
+        "model_name": model,
+        "logical_cpus": n or None,
+        "flags": [f for f in CPU_FLAGS if f in flags],
+    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,8 +116,11 @@ class NvmlReading:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"used_bytes": self.used_bytes, "total_bytes": self.total_bytes,
-                "processes": list(self.processes)}
+        return {
+            "used_bytes": self.used_bytes,
+            "total_bytes": self.total_bytes,
+            "processes": list(self.processes),
+        }
 
 
 def nvml_reading() -> NvmlReading | None:
@@ -121,8 +141,9 @@ def nvml_reading() -> NvmlReading | None:
                     procs.append({"pid": int(p.pid), "used_bytes": int(used) if used else -1})
             except pynvml.NVMLError:
                 pass
-            return NvmlReading(used_bytes=int(mem.used), total_bytes=int(mem.total),
-                               processes=tuple(procs))
+            return NvmlReading(
+                used_bytes=int(mem.used), total_bytes=int(mem.total), processes=tuple(procs)
+            )
         finally:
             pynvml.nvmlShutdown()
     except (pynvml.NVMLError, OSError):
@@ -265,8 +286,12 @@ def _child_real(spec: RunSpec, model: Path, stages: dict[str, Any], t0: float) -
     del ctypes
     return {
         "api": api,
-        "timings_s": {"load": round(t_load, 4), "context": round(t_ctx, 4),
-                      "prompt": round(t_prompt, 4), "decode": round(t_dec, 4)},
+        "timings_s": {
+            "load": round(t_load, 4),
+            "context": round(t_ctx, 4),
+            "prompt": round(t_prompt, 4),
+            "decode": round(t_dec, 4),
+        },
         "n_threads": threads,
     }
 
@@ -309,23 +334,40 @@ Launcher = Callable[[RunSpec, Path, Path, Path, dict[str, str]], ChildOutcome]
 def subprocess_launcher(*, dry_run: bool, timeout_s: float = CHILD_TIMEOUT_S) -> Launcher:
     """A launcher that runs ``python -m benchmarks.llamacpp_truth.measure child ...``."""
 
-    def launch(spec: RunSpec, model: Path, log: Path, result: Path,
-               env: dict[str, str]) -> ChildOutcome:
-        cmd = [sys.executable, "-m", "benchmarks.llamacpp_truth.measure", "child",
-               "--spec", json.dumps(spec.to_dict()), "--model", str(model),
-               "--result", str(result)]
+    def launch(
+        spec: RunSpec, model: Path, log: Path, result: Path, env: dict[str, str]
+    ) -> ChildOutcome:
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.llamacpp_truth.measure",
+            "child",
+            "--spec",
+            json.dumps(spec.to_dict()),
+            "--model",
+            str(model),
+            "--result",
+            str(result),
+        ]
         if dry_run:
             cmd.append("--dry-run")
         t0 = time.monotonic()
         with log.open("wb") as fh:
             try:
-                proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=fh, stderr=fh,
-                                      env=env, timeout=timeout_s, check=False)
+                proc = subprocess.run(
+                    cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=fh,
+                    stderr=fh,
+                    env=env,
+                    timeout=timeout_s,
+                    check=False,
+                )
             except subprocess.TimeoutExpired:
-                return ChildOutcome(returncode=None, timed_out=True,
-                                    wall_s=time.monotonic() - t0)
-        return ChildOutcome(returncode=proc.returncode, timed_out=False,
-                            wall_s=time.monotonic() - t0)
+                return ChildOutcome(returncode=None, timed_out=True, wall_s=time.monotonic() - t0)
+        return ChildOutcome(
+            returncode=proc.returncode, timed_out=False, wall_s=time.monotonic() - t0
+        )
 
     return launch
 
@@ -362,8 +404,14 @@ def write_results(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def record_run(spec: RunSpec, model: Path, log_text: str, child: dict[str, Any] | None,
-               outcome: ChildOutcome, nvml_before: NvmlReading | None) -> dict[str, Any]:
+def record_run(
+    spec: RunSpec,
+    model: Path,
+    log_text: str,
+    child: dict[str, Any] | None,
+    outcome: ChildOutcome,
+    nvml_before: NvmlReading | None,
+) -> dict[str, Any]:
     """One run's record (the ``runs[]`` item of the schema)."""
     parsed = parse_log(log_text)
     if outcome.timed_out:
@@ -468,13 +516,21 @@ def run_grid(
     for i, spec in enumerate(todo):
         if budget_s is not None and clock() - start > budget_s:
             data["incomplete"] = True
-            _log(f"time budget of {budget_s:.0f} s reached; {len(todo) - i} runs left "
-                 "(run again to resume)")
+            _log(
+                f"time budget of {budget_s:.0f} s reached; {len(todo) - i} runs left "
+                "(run again to resume)"
+            )
             break
         model = models_dir / f"{spec.variant}-{spec.quant}.gguf"
         if not model.exists() and not dry_run:
-            data["runs"].append({"run_id": spec.run_id, "params": spec.to_dict(),
-                                 "status": "missing_model", "model_file": model.name})
+            data["runs"].append(
+                {
+                    "run_id": spec.run_id,
+                    "params": spec.to_dict(),
+                    "status": "missing_model",
+                    "model_file": model.name,
+                }
+            )
             write_results(results_path, data)
             continue
         log_path = work_dir / "child.log"
@@ -494,8 +550,10 @@ def run_grid(
         data["runs"].append(rec)
         write_results(results_path, data)
         kv = rec["llama_log"]["buffers_mib"]
-        _log(f"[{i + 1}/{len(todo)}] {spec.run_id}: {rec['status']} in {outcome.wall_s:.1f} s "
-             f"model={kv['model']} kv={kv['kv']} compute={kv['compute']}")
+        _log(
+            f"[{i + 1}/{len(todo)}] {spec.run_id}: {rec['status']} in {outcome.wall_s:.1f} s "
+            f"model={kv['model']} kv={kv['kv']} compute={kv['compute']}"
+        )
         if rec["status"] != "ok":
             for line in rec.get("log_tail", [])[-8:]:
                 _log(f"    | {line}")
@@ -528,8 +586,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     if args.cmd == "child":
-        return child_main(spec_from_dict(json.loads(args.spec)), args.model, args.result,
-                          dry_run=args.dry_run)
+        return child_main(
+            spec_from_dict(json.loads(args.spec)), args.model, args.result, dry_run=args.dry_run
+        )
     specs = build_grid()
     if args.cmd == "list":
         for s in specs:

@@ -70,8 +70,9 @@ def quantize(src: Path, dst: Path, quant: str, threads: int) -> float:
     return time.monotonic() - t0
 
 
-def prepare(models_dir: Path, variants: tuple[str, ...], threads: int,
-            quants: tuple[str, ...] | None = None) -> dict[str, Any]:
+def prepare(
+    models_dir: Path, variants: tuple[str, ...], threads: int, quants: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """Write and quantize every requested variant; returns the ``models`` record.
 
     ``quants`` (None: every quant of the grid) limits which quantizations are written.
@@ -96,8 +97,11 @@ def prepare(models_dir: Path, variants: tuple[str, ...], threads: int,
         if not src.exists() and (pending or "F16" in wanted):
             t0 = time.monotonic()
             write_gguf(cfg, src)
-            files["F16"] = {"size_bytes": src.stat().st_size, "seconds": time.monotonic() - t0,
-                            "kept": True}
+            files["F16"] = {
+                "size_bytes": src.stat().st_size,
+                "seconds": time.monotonic() - t0,
+                "kept": True,
+            }
             f16 = files["F16"]
             _log(f"{src.name}: {f16['size_bytes']} bytes in {f16['seconds']:.1f} s")
         for q in pending:
@@ -135,8 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models-dir", type=Path, required=True)
     p.add_argument("--variants", nargs="*", default=list(QUANTS), choices=list(QUANTS))
-    p.add_argument("--quants", nargs="*", default=None,
-                   help="only these quantizations (default: every one of the grid)")
+    p.add_argument(
+        "--quants",
+        nargs="*",
+        default=None,
+        help="only these quantizations (default: every one of the grid)",
+    )
     p.add_argument("--threads", type=int, default=os.cpu_count() or 4)
     args = p.parse_args(argv)
     t0 = time.monotonic()

@@ -146,30 +146,67 @@ class TensorSpec:
 # indices are not in the reference (only their counts are); the ones below are spread evenly and
 # only their count matters for memory (KV is per attention layer, all of the same shape).
 LFM2_350M = SynthConfig(
-    key="lfm2-350m", name="LFM2-350M", arch=ARCH_DENSE, hidden_size=1024, n_layer=16,
-    attn_layers=(2, 5, 8, 10, 12, 14), n_head=16, n_head_kv=8, head_dim=64, ff_length=4608,
-    vocab_size=65536, published_params=354_483_968,
+    key="lfm2-350m",
+    name="LFM2-350M",
+    arch=ARCH_DENSE,
+    hidden_size=1024,
+    n_layer=16,
+    attn_layers=(2, 5, 8, 10, 12, 14),
+    n_head=16,
+    n_head_kv=8,
+    head_dim=64,
+    ff_length=4608,
+    vocab_size=65536,
+    published_params=354_483_968,
 )
 LFM2_1_2B = SynthConfig(
-    key="lfm2-1.2b", name="LFM2-1.2B", arch=ARCH_DENSE, hidden_size=2048, n_layer=16,
-    attn_layers=(2, 5, 8, 10, 12, 14), n_head=32, n_head_kv=8, head_dim=64, ff_length=8192,
-    vocab_size=65536, published_params=1_170_340_608,
+    key="lfm2-1.2b",
+    name="LFM2-1.2B",
+    arch=ARCH_DENSE,
+    hidden_size=2048,
+    n_layer=16,
+    attn_layers=(2, 5, 8, 10, 12, 14),
+    n_head=32,
+    n_head_kv=8,
+    head_dim=64,
+    ff_length=8192,
+    vocab_size=65536,
+    published_params=1_170_340_608,
 )
 LFM2_2_6B = SynthConfig(
-    key="lfm2-2.6b", name="LFM2-2.6B", arch=ARCH_DENSE, hidden_size=2048, n_layer=30,
-    attn_layers=(2, 6, 10, 14, 18, 21, 24, 27), n_head=32, n_head_kv=8, head_dim=64,
-    ff_length=10752, vocab_size=65536, published_params=2_569_272_320,
+    key="lfm2-2.6b",
+    name="LFM2-2.6B",
+    arch=ARCH_DENSE,
+    hidden_size=2048,
+    n_layer=30,
+    attn_layers=(2, 6, 10, 14, 18, 21, 24, 27),
+    n_head=32,
+    n_head_kv=8,
+    head_dim=64,
+    ff_length=10752,
+    vocab_size=65536,
+    published_params=2_569_272_320,
 )
 LFM2_8B_A1B = SynthConfig(
-    key="lfm2-8b-a1b", name="LFM2-8B-A1B", arch=ARCH_MOE, hidden_size=2048, n_layer=24,
-    attn_layers=(2, 6, 10, 14, 18, 21), n_head=32, n_head_kv=8, head_dim=64, ff_length=7168,
-    vocab_size=65536, n_expert=32, n_expert_used=4, expert_ff_length=1792, n_dense_lead=2,
+    key="lfm2-8b-a1b",
+    name="LFM2-8B-A1B",
+    arch=ARCH_MOE,
+    hidden_size=2048,
+    n_layer=24,
+    attn_layers=(2, 6, 10, 14, 18, 21),
+    n_head=32,
+    n_head_kv=8,
+    head_dim=64,
+    ff_length=7168,
+    vocab_size=65536,
+    n_expert=32,
+    n_expert_used=4,
+    expert_ff_length=1792,
+    n_dense_lead=2,
     published_params=8_339_930_560,
 )
 
-CONFIGS: dict[str, SynthConfig] = {
-    c.key: c for c in (LFM2_350M, LFM2_1_2B, LFM2_2_6B, LFM2_8B_A1B)
-}
+CONFIGS: dict[str, SynthConfig] = {c.key: c for c in (LFM2_350M, LFM2_1_2B, LFM2_2_6B, LFM2_8B_A1B)}
 
 
 def tensor_plan(cfg: SynthConfig) -> tuple[TensorSpec, ...]:
@@ -384,8 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     cfg = CONFIGS[args.variant]
     t0 = time.monotonic()
     size = write_gguf(cfg, args.out)
-    print(f"{args.out}: {size} bytes, {parameter_count(cfg)} params, "
-          f"{time.monotonic() - t0:.1f} s", file=sys.stderr)
+    print(
+        f"{args.out}: {size} bytes, {parameter_count(cfg)} params, {time.monotonic() - t0:.1f} s",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -224,7 +224,14 @@ def tensor_plan(
     for raw in raws:
         position = _position(raw.role, raw.layer, i_v)
         ggml_type = tensor_type(
-            ftype, raw.role, raw.shape[0], default_type, position, n_v, arch.n_layer, types,
+            ftype,
+            raw.role,
+            raw.shape[0],
+            default_type,
+            position,
+            n_v,
+            arch.n_layer,
+            types,
             n_expert=arch.n_expert,
         )
         if raw.role == "attn_v":
@@ -366,7 +373,14 @@ def tensor_summary(
 
     def type_of(raw: _Raw, position: int) -> str:
         return tensor_type(
-            ftype, raw.role, raw.shape[0], default_type, position, n_v, n_layer, types,
+            ftype,
+            raw.role,
+            raw.shape[0],
+            default_type,
+            position,
+            n_v,
+            n_layer,
+            types,
             n_expert=arch.n_expert,
         )
 

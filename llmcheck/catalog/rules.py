@@ -112,8 +112,18 @@ def tensor_type(
 
 
 _COMMUNITY_OTHER = frozenset(
-    {"Q3_K_S", "Q2_K_S", "IQ4_NL", "IQ4_XS", "IQ3_M", "IQ3_S", "IQ3_XS", "IQ3_XXS", "TQ2_0",
-     "TQ1_0"}
+    {
+        "Q3_K_S",
+        "Q2_K_S",
+        "IQ4_NL",
+        "IQ4_XS",
+        "IQ3_M",
+        "IQ3_S",
+        "IQ3_XS",
+        "IQ3_XXS",
+        "TQ2_0",
+        "TQ1_0",
+    }
 )
 
 

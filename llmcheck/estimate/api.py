@@ -182,8 +182,10 @@ def _with_speed(
     if speed is None or floor <= 0 or speed.low_tokens_per_second >= floor:
         return verdict, reason, None
     low, high = speed.low_tokens_per_second, speed.high_tokens_per_second
-    why = (f"fits, but generates only ~{_rate(low)}-{_rate(high)} tok/s here (below the"
-           f" {_rate(floor)} tok/s asked for; --min-speed)")
+    why = (
+        f"fits, but generates only ~{_rate(low)}-{_rate(high)} tok/s here (below the"
+        f" {_rate(floor)} tok/s asked for; --min-speed)"
+    )
     return Verdict.TIGHT, why, Limit.SPEED
 
 

@@ -86,15 +86,17 @@ def pair_projector(model_path: Path | str) -> Path | None:
         found = sorted(
             p
             for p in path.parent.iterdir()
-            if p.name.lower().startswith("mmproj") and p.name.lower().endswith(".gguf")
+            if p.name.lower().startswith("mmproj")
+            and p.name.lower().endswith(".gguf")
             and p.is_file()
         )
     except OSError:
         return None
     if len(found) <= 1:
         return found[0] if found else None
-    stem = _SPLIT_TAIL.sub("", path.name[: -len(".gguf")] if path.name.lower().endswith(
-        ".gguf") else path.name)
+    stem = _SPLIT_TAIL.sub(
+        "", path.name[: -len(".gguf")] if path.name.lower().endswith(".gguf") else path.name
+    )
     base = _QUANT_IN_NAME.sub("", stem).lower()
     named = [p for p in found if base and base in p.name.lower()]
     return named[0] if len(named) == 1 else None
@@ -152,8 +154,7 @@ def file_question(
         quant_table=table,
     )
     how = "the file's own tensor types" + (
-        f" ({base.name}'s architecture)" if base is not None and arch is base.architecture
-        else ""
+        f" ({base.name}'s architecture)" if base is not None and arch is base.architecture else ""
     )
     return FileQuestion(
         variant=variant,
@@ -224,9 +225,21 @@ def _architecture(model: Lfm2Model, cat: Catalog) -> Architecture:
 
 def _shape(a: Architecture) -> tuple[object, ...]:
     return (
-        a.gguf_arch, a.hidden_size, a.n_layer, a.attention_layers, a.n_head, a.n_head_kv,
-        a.head_dim, a.ffn_size, a.vocab_size, a.tied_embeddings, a.conv_l_cache,
-        a.gguf_context_tokens, a.n_expert, a.n_expert_used, a.n_dense_lead_layers,
+        a.gguf_arch,
+        a.hidden_size,
+        a.n_layer,
+        a.attention_layers,
+        a.n_head,
+        a.n_head_kv,
+        a.head_dim,
+        a.ffn_size,
+        a.vocab_size,
+        a.tied_embeddings,
+        a.conv_l_cache,
+        a.gguf_context_tokens,
+        a.n_expert,
+        a.n_expert_used,
+        a.n_dense_lead_layers,
         a.expert_ffn_size,
     )
 

@@ -109,7 +109,6 @@ def reserved_outputs(front_end: FrontEnd, parallel: int, ubatch: int) -> int:
     return ubatch
 
 
-
 def compute_bytes(
     arch: Architecture,
     context_tokens: int,
@@ -241,4 +240,3 @@ def overhead_bytes(backend: str, *, cublas: bool = False) -> int:
     if cublas and backend == "cuda":
         base += calibration.CUBLAS_WORKSPACE_BYTES
     return base
-

@@ -349,9 +349,7 @@ def _judge_forced(
     return _Judgement(verdict=verdict, plan=plan, reason=_reason(variant, plan, great=great))
 
 
-def _judge(
-    variant: ModelVariant, quant: str, config: RunConfig, machine: _Machine
-) -> _Judgement:
+def _judge(variant: ModelVariant, quant: str, config: RunConfig, machine: _Machine) -> _Judgement:
     """The verdict and placement per VERDICT_RULES (no max context, no speed)."""
     c = _candidates(config, machine)
     if c.unanswerable is not None:
@@ -426,7 +424,14 @@ def _expert_offload_plan(
     moved, one_layer = moved_expert_bytes(variant, quant, n_cpu_moe)
     gpu_role = ComputeRole(kind="gpu")
     gpu_terms, (gpu_fixed, n_attn, _) = _terms_for_layers(
-        variant, quant, config, 0, n, has_output=True, budget=gpu, has_input=False,
+        variant,
+        quant,
+        config,
+        0,
+        n,
+        has_output=True,
+        budget=gpu,
+        has_input=False,
         role=gpu_role,
     )
     gpu_terms = replace(
@@ -436,7 +441,14 @@ def _expert_offload_plan(
     )
     host_role = ComputeRole(kind="host", cpu_layers=True)
     cpu_terms, (cpu_fixed, _, _) = _terms_for_layers(
-        variant, quant, config, 0, 0, has_output=False, budget=cpu, has_input=True,
+        variant,
+        quant,
+        config,
+        0,
+        0,
+        has_output=False,
+        budget=cpu,
+        has_input=True,
         role=host_role,
     )
     cpu_terms = replace(cpu_terms, weights_bytes=cpu_terms.weights_bytes + moved)

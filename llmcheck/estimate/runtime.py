@@ -80,14 +80,20 @@ def runtime_command(
             parts += ["--model", shlex.quote(model_file)]
         else:
             parts += [
-                "--hf_model_repo_id", variant.hf_repo,
-                "--model", variant.gguf_file_name(fit.quant),
+                "--hf_model_repo_id",
+                variant.hf_repo,
+                "--model",
+                variant.gguf_file_name(fit.quant),
             ]
         parts += [
-            "--n_ctx", str(c.context_tokens),
-            "--n_gpu_layers", str(ngl),
-            "--n_ubatch", str(c.ubatch),
-            "--flash_attn", "true" if c.flash_attn else "false",
+            "--n_ctx",
+            str(c.context_tokens),
+            "--n_gpu_layers",
+            str(ngl),
+            "--n_ubatch",
+            str(c.ubatch),
+            "--flash_attn",
+            "true" if c.flash_attn else "false",
         ]
         if KvType(c.kv_type) is not KvType.F16:
             type_id = str(_GGML_TYPE_ID[KvType(c.kv_type)])

@@ -200,11 +200,10 @@ def tokens_per_second(
     )
     assert slowest is not None
     slow_hw = slowest[0]
-    weights, kv_full = decode_bytes_per_token(variant, quant, config.context_tokens,
-                                              config.kv_type)
+    weights, kv_full = decode_bytes_per_token(variant, quant, config.context_tokens, config.kv_type)
     threads = config.threads or threads_for(cpu)
     on_cpu = any(hw_note[0].device is DeviceKind.CPU for _, _, hw_note in devices if hw_note)
-    peak = (slow_hw.device is DeviceKind.CPU and slow_hw.bandwidth_kind is BandwidthKind.PEAK)
+    peak = slow_hw.device is DeviceKind.CPU and slow_hw.bandwidth_kind is BandwidthKind.PEAK
     basis = (
         f"with the {config.context_tokens:,}-token context half full: decode reads "
         f"{weights / MIB:.0f} MiB of {variant.name} {quant} weights"

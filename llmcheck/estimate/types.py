@@ -241,4 +241,3 @@ class Fit:
     # llama.cpp's --n-cpu-moe N: every layer on the GPU, the routed experts of layers < N in RAM
     # (0: no expert kept in RAM; N = the layer count is --cpu-moe). Placement is then SPLIT.
     n_cpu_moe: int = 0
-

@@ -25,6 +25,7 @@ REPACK_TYPES_ARM = calibration.REPACK_TYPES_ARM
 # Weights whose matmuls make llama.cpp's CUDA backend load cuBLAS (calibration.uses_cublas).
 FLOAT_WEIGHT_QUANTS = frozenset({"F16", "BF16", "F32"})
 
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Weights:
     """Per-layer byte counts of one variant x quant (from the tensor plan)."""
@@ -127,9 +128,7 @@ def file_size_bytes(variant: ModelVariant, quant: str) -> int:
     return gguf_size(variant, quant).file_bytes
 
 
-def weights_bytes(
-    variant: ModelVariant, quant: str, *, gpu_layers: int = 0
-) -> tuple[int, int]:
+def weights_bytes(variant: ModelVariant, quant: str, *, gpu_layers: int = 0) -> tuple[int, int]:
     """Model weights as (host bytes, GPU bytes) for ``-ngl gpu_layers`` (llama-cpp-memory.md §4).
 
     Layer il (0..n_layer, where n_layer is the output layer) is on the GPU iff
@@ -153,7 +152,7 @@ def weights_bytes(
 
 
 def repack_mode(machine: SystemSnapshot) -> str:
-    """"amx" | "avx512" | "avx2" | "arm" | "none": how ggml's CPU backend repacks weights on this
+    """ "amx" | "avx512" | "avx2" | "arm" | "none": how ggml's CPU backend repacks weights on this
     CPU, from the probed features (:func:`llmcheck.calibration.cpu_repack_mode`)."""
     arch = machine.cpu.arch or machine.os.machine or ""
     return calibration.cpu_repack_mode(machine.cpu.features, arch)
@@ -178,6 +177,4 @@ def repack_bytes(
     repacked. token_embd is never repacked (it is read by row lookup).
     """
     w = _weights(variant.architecture, quant, variant.quant_table)
-    return sum(
-        nbytes for il in cpu_layers for t, nbytes in w.layer_types[il] if t in types
-    )
+    return sum(nbytes for il in cpu_layers for t, nbytes in w.layer_types[il] if t in types)

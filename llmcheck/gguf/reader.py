@@ -478,4 +478,3 @@ def _version_problem(version: int) -> str:
     if version == 1:
         return "GGUF version 1 (2023): not supported; convert it again with a current llama.cpp"
     return f"unknown GGUF version {version} (llmcheck reads versions 2 and 3)"
-

@@ -35,9 +35,13 @@ class BandwidthTask:
         directory: the cache folder (None: the user's cache directory).
     """
 
-    def __init__(self, window: MainWindow, *,
-                 measure: Callable[[], BandwidthMeasurement] | None = None,
-                 directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        window: MainWindow,
+        *,
+        measure: Callable[[], BandwidthMeasurement] | None = None,
+        directory: Path | None = None,
+    ) -> None:
         # A weak reference: the window owns this helper, and a cycle would keep a closed and
         # deleted window's Python object alive.
         self._window_ref = weakref.ref(window)
@@ -67,13 +71,15 @@ class BandwidthTask:
         window._sync_measure_action()
         window.status.busy(True)
         window.status.say(
-            "Measuring this machine's RAM bandwidth (about a second of every core)…" if force
+            "Measuring this machine's RAM bandwidth (about a second of every core)…"
+            if force
             else "Checking this machine's RAM bandwidth in the background…"
         )
 
         def job() -> BandwidthOutcome:
-            return with_cached_bandwidth(snapshot, force=force, measure=measure,
-                                         directory=directory)
+            return with_cached_bandwidth(
+                snapshot, force=force, measure=measure, directory=directory
+            )
 
         window._run(ComputeWorker(job, key), self._on_done, window._on_bandwidth_worker_failed)
         return True

@@ -30,8 +30,13 @@ from llmcheck.machines import (
     custom_machine,
 )
 
-VENDORS = (("nvidia", "NVIDIA"), ("amd", "AMD"), ("intel", "Intel"), ("apple", "Apple"),
-           ("cpu", "No GPU (CPU only)"))
+VENDORS = (
+    ("nvidia", "NVIDIA"),
+    ("amd", "AMD"),
+    ("intel", "Intel"),
+    ("apple", "Apple"),
+    ("cpu", "No GPU (CPU only)"),
+)
 _KEY = "custom_machine/"
 _FIELDS = ("gpu_memory_gib", "ram_gib", "bandwidth_gb_s", "ram_bandwidth_gb_s")
 
@@ -72,8 +77,9 @@ def save_spec(settings: QSettings, spec: CustomMachineSpec) -> None:
 class CustomMachineDialog(QDialog):
     """The form for the user's own machine; ``machine`` is set when it is accepted."""
 
-    def __init__(self, spec: CustomMachineSpec | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, spec: CustomMachineSpec | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Your own machine")
         self.machine: CatalogMachine | None = None
@@ -92,8 +98,7 @@ class CustomMachineDialog(QDialog):
         self.vram_spin = _spin(spec.gpu_memory_gib, " GiB", MAX_CUSTOM_MEMORY_GIB)
         self.ram_spin = _spin(spec.ram_gib, " GiB", MAX_CUSTOM_MEMORY_GIB)
         self.bandwidth_spin = _spin(spec.bandwidth_gb_s, " GB/s", MAX_CUSTOM_BANDWIDTH_GB_S)
-        self.ram_bandwidth_spin = _spin(spec.ram_bandwidth_gb_s, " GB/s",
-                                        MAX_CUSTOM_BANDWIDTH_GB_S)
+        self.ram_bandwidth_spin = _spin(spec.ram_bandwidth_gb_s, " GB/s", MAX_CUSTOM_BANDWIDTH_GB_S)
         form.addRow("&Name:", self.name_edit)
         form.addRow("GPU &maker:", self.vendor_combo)
         form.addRow("", self.unified_check)
@@ -106,8 +111,10 @@ class CustomMachineDialog(QDialog):
         self.error_label.setWordWrap(True)
         self.error_label.setAccessibleName("What is wrong with the machine entered")
         self.error_label.hide()
-        hint = QLabel("Memory in GiB: a card sold as “8 GB” has 8 GiB. Bandwidth in GB/s as the"
-                      " maker states it.")
+        hint = QLabel(
+            "Memory in GiB: a card sold as “8 GB” has 8 GiB. Bandwidth in GB/s as the"
+            " maker states it."
+        )
         hint.setWordWrap(True)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

@@ -73,10 +73,12 @@ class DetailTabs(QTabWidget):
             except Exception:  # noqa: BLE001 - boundary: the details stand without them
                 self.alternatives = ()
             names = {v.id: v.name for v in session.catalog().variants}
-            self.details.show_alternatives(tuple(
-                sentences.alternative_words(a, names.get(a.variant_id, a.variant_id))
-                for a in self.alternatives
-            ))
+            self.details.show_alternatives(
+                tuple(
+                    sentences.alternative_words(a, names.get(a.variant_id, a.variant_id))
+                    for a in self.alternatives
+                )
+            )
 
     def _on_alternative_chosen(self, number: int) -> None:
         if 0 <= number < len(self.alternatives):

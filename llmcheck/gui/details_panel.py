@@ -197,7 +197,8 @@ class DetailsPanel(QScrollArea):
         wont_fit = str(fit.verdict) == "wont_fit"
         short = short_words(fit)
         self.verdict_line.setText(
-            f"{verdict_style(fit.verdict).badge}" + (f": {short}" if short else "")
+            f"{verdict_style(fit.verdict).badge}"
+            + (f": {short}" if short else "")
             + (f" · {speed_long(fit)}" if not wont_fit else "")
         )
         command = "" if wont_fit else fit.llama_cpp_command
@@ -241,19 +242,34 @@ class DetailsPanel(QScrollArea):
                 clean_text(use.name) if use.name else use.device,
                 (
                     # The CPU's repacked copies (AMX / CPU_REPACK) are weights to the eye.
-                    BarSegment(label="weights",
-                               size_bytes=terms.weights_bytes + terms.repack_bytes,
-                               colour=TERM_COLOURS["weights"]),
-                    BarSegment(label="KV cache", size_bytes=terms.kv_cache_bytes,
-                               colour=TERM_COLOURS["kv_cache"]),
-                    BarSegment(label="conv state", size_bytes=terms.recurrent_state_bytes,
-                               colour=TERM_COLOURS["recurrent_state"]),
-                    BarSegment(label="compute", size_bytes=terms.compute_bytes,
-                               colour=TERM_COLOURS["compute"]),
-                    BarSegment(label="output", size_bytes=terms.output_bytes,
-                               colour=TERM_COLOURS["output"]),
-                    BarSegment(label="overhead", size_bytes=terms.overhead_bytes,
-                               colour=TERM_COLOURS["overhead"]),
+                    BarSegment(
+                        label="weights",
+                        size_bytes=terms.weights_bytes + terms.repack_bytes,
+                        colour=TERM_COLOURS["weights"],
+                    ),
+                    BarSegment(
+                        label="KV cache",
+                        size_bytes=terms.kv_cache_bytes,
+                        colour=TERM_COLOURS["kv_cache"],
+                    ),
+                    BarSegment(
+                        label="conv state",
+                        size_bytes=terms.recurrent_state_bytes,
+                        colour=TERM_COLOURS["recurrent_state"],
+                    ),
+                    BarSegment(
+                        label="compute",
+                        size_bytes=terms.compute_bytes,
+                        colour=TERM_COLOURS["compute"],
+                    ),
+                    BarSegment(
+                        label="output", size_bytes=terms.output_bytes, colour=TERM_COLOURS["output"]
+                    ),
+                    BarSegment(
+                        label="overhead",
+                        size_bytes=terms.overhead_bytes,
+                        colour=TERM_COLOURS["overhead"],
+                    ),
                 ),
                 use.budget_bytes,
             )

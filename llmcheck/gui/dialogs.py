@@ -44,8 +44,7 @@ def about_notes(session: Session) -> tuple[str, ...]:
     except (OSError, ValueError) as exc:
         return (f"The model catalog could not be read: {exc}",)
     return (
-        f"{len(catalog.variants)} LFM2 / LFM2.5 models and {len(catalog.quants)}"
-        " quantizations",
+        f"{len(catalog.variants)} LFM2 / LFM2.5 models and {len(catalog.quants)} quantizations",
     )
 
 

@@ -74,8 +74,10 @@ class AnswerBanner(QFrame):
         self.picks_label.setTextFormat(Qt.TextFormat.RichText)
         self.picks_label.setWordWrap(True)
         self.picks_label.setAccessibleName("Picks for a purpose")
-        self.picks_label.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
-                                                 | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.picks_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
         self.picks_label.linkActivated.connect(self._on_link_activated)
         self.task_combo = QComboBox()
         self.task_combo.setAccessibleName("The pick for a task")
@@ -102,7 +104,8 @@ class AnswerBanner(QFrame):
         self.picks = pick_lines(recommendations)
         links = " · ".join(
             f'{html.escape(p.purpose)}: <a href="pick:{i}">{html.escape(p.words)}</a>'
-            for i, p in enumerate(self.picks) if p.purpose in MAIN_PURPOSES
+            for i, p in enumerate(self.picks)
+            if p.purpose in MAIN_PURPOSES
         )
         self.picks_label.setText(links)
         self.picks_label.setVisible(bool(links))
@@ -180,6 +183,8 @@ class GridTable(QTableView):
     def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
         self.viewport().update()
+
+
 # Room around a cell's or a header's text (the item delegate's and header's margins, and slack).
 _CELL_PADDING_PX = 16
 _HEADER_PADDING_PX = 20

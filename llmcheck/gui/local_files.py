@@ -52,8 +52,9 @@ def gguf_paths(mime: QMimeData) -> tuple[Path, ...]:
     if not mime.hasUrls():
         return ()
     urls: Sequence[QUrl] = mime.urls()
-    return tuple(Path(u.toLocalFile()) for u in urls if u.isLocalFile()
-                 and is_gguf_path(u.toLocalFile()))
+    return tuple(
+        Path(u.toLocalFile()) for u in urls if u.isLocalFile() and is_gguf_path(u.toLocalFile())
+    )
 
 
 class LocalFiles:
@@ -77,8 +78,9 @@ class LocalFiles:
 
     def ask_open(self) -> None:
         """File ▸ Open: choose a .gguf, then answer it."""
-        name, _ = QFileDialog.getOpenFileName(self._window, "Open a GGUF model file", "",
-                                              GGUF_FILTER)
+        name, _ = QFileDialog.getOpenFileName(
+            self._window, "Open a GGUF model file", "", GGUF_FILTER
+        )
         if name:
             self.open_file(Path(name))
 
@@ -114,8 +116,7 @@ class LocalFiles:
         self.last_answer = result
         fit = result.fit
         window.tabs.setCurrentWidget(window.details)
-        window.details.show_fit(result.variant, fit, best_text="—",
-                                bandwidth_note="")
+        window.details.show_fit(result.variant, fit, best_text="—", bandwidth_note="")
         window.details.title.setText(
             f"Your file: {clean_text(result.path.name, limit=120)} · "
             f"{window.details.title.text().split(' · ', 1)[-1]}"
@@ -124,11 +125,15 @@ class LocalFiles:
 
         runtime = window.settings_panel.runtime()
         if runtime is not Runtime.LLAMA_SERVER and fit.llama_cpp_command:
-            window.details.command_edit.setText(runtime_command(
-                fit, result.variant, runtime, model_file=str(result.path)))
+            window.details.command_edit.setText(
+                runtime_command(fit, result.variant, runtime, model_file=str(result.path))
+            )
             window.details.command_edit.setCursorPosition(0)
-        paired = (f", with {clean_text(result.projector_path.name, limit=120)}"
-                  if result.projector_path is not None else "")
+        paired = (
+            f", with {clean_text(result.projector_path.name, limit=120)}"
+            if result.projector_path is not None
+            else ""
+        )
         window.last_error = None
         window.status.say(
             f"{clean_text(result.path.name, limit=200)}{paired}: "
@@ -147,8 +152,9 @@ class LocalFiles:
         """File ▸ Models on this machine…"""
         self.show_on_this_machine()
 
-    def show_on_this_machine(self, *, home: Path | None = None,
-                             env: dict[str, str] | None = None) -> OnThisMachineDialog:
+    def show_on_this_machine(
+        self, *, home: Path | None = None, env: dict[str, str] | None = None
+    ) -> OnThisMachineDialog:
         """Open the "On this machine" dialog and start its scan (``home``/``env``: tests)."""
         window = self._window
         dialog = OnThisMachineDialog(window)
@@ -187,8 +193,9 @@ class OnThisMachineDialog(QDialog):
         self.setWindowTitle("Models on this machine")
         self.resize(820, 420)
         layout = QVBoxLayout(self)
-        self.status = QLabel("Looking in LM Studio's, llama.cpp's, Hugging Face's and Ollama's"
-                             " model folders…")
+        self.status = QLabel(
+            "Looking in LM Studio's, llama.cpp's, Hugging Face's and Ollama's model folders…"
+        )
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
@@ -223,12 +230,13 @@ class OnThisMachineDialog(QDialog):
             cells = [
                 found.label,
                 found.store,
-                verdict_style(fit.verdict).badge if fit is not None else f"no answer: "
-                f"{found.problem}",
+                verdict_style(fit.verdict).badge
+                if fit is not None
+                else f"no answer: {found.problem}",
                 format_bytes(fit.total_bytes) if fit is not None else "—",
-                format_speed(fit.speed.low_tokens_per_second,
-                             fit.speed.high_tokens_per_second)
-                if fit is not None and fit.speed is not None else "—",
+                format_speed(fit.speed.low_tokens_per_second, fit.speed.high_tokens_per_second)
+                if fit is not None and fit.speed is not None
+                else "—",
             ]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -237,8 +245,9 @@ class OnThisMachineDialog(QDialog):
         count = len(answers.rows)
         self.status.setText(
             f"{count} LFM2 model file{'s' if count != 1 else ''} found in "
-            f"{answers.elapsed_s:.1f} s." if count else
-            f"No LFM2 model files found ({answers.elapsed_s:.1f} s)."
+            f"{answers.elapsed_s:.1f} s."
+            if count
+            else f"No LFM2 model files found ({answers.elapsed_s:.1f} s)."
         )
         self.notes.setText("\n".join(f"• {n}" for n in answers.notes[:12]))
         self.filled.emit()

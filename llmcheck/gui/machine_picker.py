@@ -41,8 +41,7 @@ class MachinePickerDialog(QDialog):
 
     refiltered = Signal()
 
-    def __init__(self, machines: Sequence[CatalogMachine],
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, machines: Sequence[CatalogMachine], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Choose a machine")
         self.resize(620, 560)
@@ -99,12 +98,14 @@ class MachinePickerDialog(QDialog):
             head.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.tree.addTopLevelItem(head)
             for machine in members:
-                item = QTreeWidgetItem([
-                    clean_text(machine.name),
-                    format_bytes(machine.device_memory_bytes)
-                    + (" unified" if machine.kind == "unified" else ""),
-                    format_bandwidth(machine.bandwidth_gb_s),
-                ])
+                item = QTreeWidgetItem(
+                    [
+                        clean_text(machine.name),
+                        format_bytes(machine.device_memory_bytes)
+                        + (" unified" if machine.kind == "unified" else ""),
+                        format_bandwidth(machine.bandwidth_gb_s),
+                    ]
+                )
                 item.setData(0, _ROLE, machine.id)
                 item.setToolTip(0, clean_text(machine.source_note, limit=300))
                 head.addChild(item)

@@ -178,8 +178,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("llmcheck-main-window")
         self._build_panels()
         self.local_files = LocalFiles(self)
-        self.bandwidth_task = BandwidthTask(self, measure=bandwidth_copier,
-                                            directory=bandwidth_cache_dir)
+        self.bandwidth_task = BandwidthTask(
+            self, measure=bandwidth_copier, directory=bandwidth_cache_dir
+        )
         self.setAcceptDrops(True)
         build_menus(self)
         self._sync_measure_action()
@@ -248,8 +249,12 @@ class MainWindow(QMainWindow):
 
     # --- workers ----------------------------------------------------------------------------
 
-    def _run(self, worker: ProbeWorker | ComputeWorker, done: Callable[..., None],
-             failed: Callable[..., None]) -> None:
+    def _run(
+        self,
+        worker: ProbeWorker | ComputeWorker,
+        done: Callable[..., None],
+        failed: Callable[..., None],
+    ) -> None:
         signals = worker.signals
         if isinstance(signals, ProbeSignals):
             signals.finished.connect(done)
@@ -275,8 +280,11 @@ class MainWindow(QMainWindow):
         self._sync_measure_action()
         self._patience.start()
         self.probe_started.emit()
-        self._run(ProbeWorker(self._probe, ticket), self._on_probe_worker_finished,
-                  self._on_probe_worker_failed)
+        self._run(
+            ProbeWorker(self._probe, ticket),
+            self._on_probe_worker_finished,
+            self._on_probe_worker_failed,
+        )
 
     def _on_probe_worker_finished(self, ticket: int, snapshot: SystemSnapshot) -> None:
         self._forget_signals()
@@ -341,8 +349,11 @@ class MainWindow(QMainWindow):
         self._sync_measure_action()
         self.status.busy(True)
         self.status.say("Measuring this machine's RAM bandwidth (copying buffers on every core)…")
-        self._run(ComputeWorker(job, key), self._on_bandwidth_worker_done,
-                  self._on_bandwidth_worker_failed)
+        self._run(
+            ComputeWorker(job, key),
+            self._on_bandwidth_worker_done,
+            self._on_bandwidth_worker_failed,
+        )
 
     def _end_measuring(self) -> None:
         self._forget_signals()
@@ -358,9 +369,13 @@ class MainWindow(QMainWindow):
         after = snapshot.memory
         if after.bandwidth_source is Source.MEASURED and after.bandwidth_gb_s is not None:
             self.last_error = None
-            self.status.say(sentences.measured_words(
-                before.memory.bandwidth_gb_s, before.memory.bandwidth_source, after.bandwidth_gb_s
-            ))
+            self.status.say(
+                sentences.measured_words(
+                    before.memory.bandwidth_gb_s,
+                    before.memory.bandwidth_source,
+                    after.bandwidth_gb_s,
+                )
+            )
         else:
             failed = [p for p in snapshot.problems if p.code == sentences.MEASURE_FAILED_CODE]
             self._show_error(
@@ -376,8 +391,13 @@ class MainWindow(QMainWindow):
 
     def _maybe_measure_in_background(self) -> None:
         """After the first paint, once this machine is read: its bandwidth, cached or new."""
-        if (self._measure_in_background and self._painted and not self._closed
-                and not self.bandwidth_task.started and self.session.snapshot is not None):
+        if (
+            self._measure_in_background
+            and self._painted
+            and not self._closed
+            and not self.bandwidth_task.started
+            and self.session.snapshot is not None
+        ):
             QTimer.singleShot(0, lambda: self.bandwidth_task.start(force=False))
 
     # --- the machine ------------------------------------------------------------------------
@@ -428,8 +448,7 @@ class MainWindow(QMainWindow):
             self._show_error(f"The device budgets could not be computed: {describe(exc)}")
         rows = sentences.device_rows(snapshot, budgets, can_measure=self.session.can_measure())
         problems, notes = sentences.split_problems(snapshot)
-        self.machine_panel.show_machine(rows, sentences.machine_summary(snapshot), problems,
-                                        notes)
+        self.machine_panel.show_machine(rows, sentences.machine_summary(snapshot), problems, notes)
         self.bandwidth_task.show_source()
         self._sync_measure_action()
         self.settings_panel.fill_devices(snapshot)
@@ -510,8 +529,9 @@ class MainWindow(QMainWindow):
             if neighbour is not None:
                 self._start_grid_worker(neighbour, quiet=True)
 
-    def _show_fits(self, variants: Sequence[object], quants: Sequence[str],
-                   fits: Sequence[Fit]) -> None:
+    def _show_fits(
+        self, variants: Sequence[object], quants: Sequence[str], fits: Sequence[Fit]
+    ) -> None:
         self.grid_model.chosen_context_tokens = self.session.config.context_tokens
         self.grid.show_fits(variants, quants, fits)  # type: ignore[arg-type]
         try:
@@ -571,8 +591,7 @@ class MainWindow(QMainWindow):
         fit = self.selected_fit()
         if runtime is Runtime.LLAMA_SERVER or fit is None or not fit.llama_cpp_command:
             return
-        variant = next((v for v in self.session.catalog().variants if v.id == fit.variant_id),
-                       None)
+        variant = next((v for v in self.session.catalog().variants if v.id == fit.variant_id), None)
         if variant is not None:
             self.details.command_edit.setText(runtime_command(fit, variant, runtime))
             self.details.command_edit.setCursorPosition(0)
@@ -596,8 +615,9 @@ class MainWindow(QMainWindow):
             widget.blockSignals(True)
         # The context control offers steps: the largest step at most the context that fits.
         steps = [s for s in CONTEXT_STEPS if s <= config.context_tokens]
-        panel.context_control.set_context(steps[-1] if steps else snap_context(
-            config.context_tokens))
+        panel.context_control.set_context(
+            steps[-1] if steps else snap_context(config.context_tokens)
+        )
         panel.kv_combo.setCurrentIndex(max(0, panel.kv_combo.findData(str(config.kv_type))))
         panel.fa_check.setChecked(config.flash_attn)
         panel.device_combo.setCurrentIndex(max(0, panel.device_combo.findData(config.device)))
@@ -662,8 +682,10 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(min(self.minimumWidth(), width), min(self.minimumHeight(), height))
         self.resize(width, height)
         if not keep or not area.contains(self.frameGeometry()):
-            self.move(area.left() + (area.width() - width - frame_w) // 2,
-                      area.top() + max(0, (area.height() - height - frame_h) // 2))
+            self.move(
+                area.left() + (area.width() - width - frame_w) // 2,
+                area.top() + max(0, (area.height() - height - frame_h) // 2),
+            )
 
     def _save_settings(self) -> None:
         self.settings_panel.save(self._settings)

@@ -78,8 +78,10 @@ def cell_tooltip(variant_name: str, fit: Fit, chosen_context_tokens: int | None 
     if klass is not None and str(fit.verdict) != "wont_fit":
         words += f"\nSpeed class: {klass} (against the minimum speed)"
     if chosen_context_tokens is not None and context_capped(fit, chosen_context_tokens):
-        words += (f"\n* This model takes at most {fit.config.context_tokens:,} tokens: it is"
-                  " answered at that context, shorter than the one chosen.")
+        words += (
+            f"\n* This model takes at most {fit.config.context_tokens:,} tokens: it is"
+            " answered at that context, shorter than the one chosen."
+        )
     return plain_tip(words)
 
 
@@ -185,7 +187,8 @@ class FitGridModel(QAbstractTableModel):
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal:
             if 0 <= section < len(self._quants) and role in (
-                Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
+                Qt.ItemDataRole.DisplayRole,
+                Qt.ItemDataRole.ToolTipRole,
             ):
                 return self._quants[section]
             return None
@@ -207,7 +210,8 @@ class FitGridModel(QAbstractTableModel):
         variant = self._variants[index.row()]
         if fit is None:
             if self.updating and role in (
-                Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole
+                Qt.ItemDataRole.DisplayRole,
+                Qt.ItemDataRole.AccessibleTextRole,
             ):
                 return "…"
             if role == Qt.ItemDataRole.DisplayRole:
@@ -224,7 +228,8 @@ class FitGridModel(QAbstractTableModel):
             klass = speed_class(fit)
             how = short_words(fit) or speed_text(fit)
             return f"{variant.name} {fit.quant}: {style.words}, {how}" + (
-                f", {klass}" if klass and str(fit.verdict) != "wont_fit" else "")
+                f", {klass}" if klass and str(fit.verdict) != "wont_fit" else ""
+            )
         if role == Qt.ItemDataRole.BackgroundRole:
             klass = speed_class(fit) if str(fit.verdict) != "wont_fit" else None
             return shade(style.fill, SPEED_SHADES.get(klass or "fast", 1.0))

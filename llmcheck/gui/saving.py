@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
 def export_json(window: MainWindow) -> Path | None:
     """Ask where, then write the report JSON there."""
-    path = SaveFileDialog.ask(window, "Export report as JSON", "llmcheck-report.json",
-                              "JSON (*.json)")
+    path = SaveFileDialog.ask(
+        window, "Export report as JSON", "llmcheck-report.json", "JSON (*.json)"
+    )
     if path is None:
         return None
     return _write(window, path, lambda: (json.dumps(window.report(), indent=2) + "\n").encode())
@@ -30,8 +31,9 @@ def export_json(window: MainWindow) -> Path | None:
 
 def export_markdown(window: MainWindow, *, title: str) -> Path | None:
     """Ask where, then write the report as Markdown there."""
-    path = SaveFileDialog.ask(window, "Export report as Markdown", "llmcheck-report.md",
-                              "Markdown (*.md)")
+    path = SaveFileDialog.ask(
+        window, "Export report as Markdown", "llmcheck-report.md", "Markdown (*.md)"
+    )
     if path is None:
         return None
     return _write(window, path, lambda: report_markdown(window.report(), title=title).encode())

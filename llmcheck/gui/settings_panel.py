@@ -27,8 +27,12 @@ if TYPE_CHECKING:
 KV_TYPES = (("f16", "F16"), ("q8_0", "Q8_0"), ("q4_0", "Q4_0"))
 DEFAULT_CONTEXT_TOKENS = 4096
 # llmcheck.estimate.runtime.Runtime values and their names in the window.
-RUNTIMES = (("llama-server", "llama-server"), ("llama-cpp-python", "llama-cpp-python"),
-            ("ollama", "Ollama"), ("lm-studio", "LM Studio"))
+RUNTIMES = (
+    ("llama-server", "llama-server"),
+    ("llama-cpp-python", "llama-cpp-python"),
+    ("ollama", "Ollama"),
+    ("lm-studio", "LM Studio"),
+)
 DEFAULT_MIN_SPEED = 10.0  # RunConfig's DEFAULT_MIN_DECODE_TOKENS_PER_SECOND
 MAX_MIN_SPEED = 1000.0
 

@@ -76,7 +76,7 @@ CONTEXT_STEPS: tuple[int, ...] = (
 
 
 def context_label(tokens: int) -> str:
-    """"4K", "48K" (K = 1,024), or the plain count: "128,000", not "125K", for a round
+    """ "4K", "48K" (K = 1,024), or the plain count: "128,000", not "125K", for a round
     decimal count (LFM2's maximum), and "5,000" for a count that is no whole K."""
     if tokens % 1024 == 0 and tokens % 1000 != 0:
         return f"{tokens // 1024}K"

@@ -72,10 +72,20 @@ _SEEN = "seen"
 # directories; plus the driver locations of WSL2 and the NVIDIA container toolkit.
 _NVML_SONAMES = ("libnvidia-ml.so.1", "libnvidia-ml.so")
 _NVML_LINUX_DIRS = (
-    "lib", "lib64", "usr/lib", "usr/lib64", "usr/local/lib", "usr/local/lib64",
-    "lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu",
-    "lib/aarch64-linux-gnu", "usr/lib/aarch64-linux-gnu",
-    "usr/lib/wsl/lib", "usr/local/nvidia/lib", "usr/local/nvidia/lib64", "usr/local/cuda/lib64",
+    "lib",
+    "lib64",
+    "usr/lib",
+    "usr/lib64",
+    "usr/local/lib",
+    "usr/local/lib64",
+    "lib/x86_64-linux-gnu",
+    "usr/lib/x86_64-linux-gnu",
+    "lib/aarch64-linux-gnu",
+    "usr/lib/aarch64-linux-gnu",
+    "usr/lib/wsl/lib",
+    "usr/local/nvidia/lib",
+    "usr/local/nvidia/lib64",
+    "usr/local/cuda/lib64",
 )
 
 
@@ -101,8 +111,12 @@ def nvml_may_load(
         # nvidia-ml-py looks in exactly these two places (``_LoadNvmlLibrary``).
         candidates = (
             Path(env.get("WINDIR", "C:/Windows"), "System32", "nvml.dll"),
-            Path(env.get("ProgramFiles", "C:/Program Files"), "NVIDIA Corporation", "NVSMI",
-                 "nvml.dll"),
+            Path(
+                env.get("ProgramFiles", "C:/Program Files"),
+                "NVIDIA Corporation",
+                "NVSMI",
+                "nvml.dll",
+            ),
         )
         return any(c.exists() for c in candidates)
     if system != "Linux":
@@ -296,15 +310,20 @@ def _start_child(
     ctx = multiprocessing.get_context("spawn")
     reader, writer = ctx.Pipe(duplex=False)
     proc = ctx.Process(
-        target=_child_entry, args=(target, writer, system, ram_total_bytes),
-        name="llmcheck-gpu-probe", daemon=True,
+        target=_child_entry,
+        args=(target, writer, system, ram_total_bytes),
+        name="llmcheck-gpu-probe",
+        daemon=True,
     )
     try:
         proc.start()
     except OSError as exc:
         reader.close()
-        return Issue(source=SOURCE, code="gpu_probe_crashed",
-                     message=f"Could not start the GPU probe process: {exc}")
+        return Issue(
+            source=SOURCE,
+            code="gpu_probe_crashed",
+            message=f"Could not start the GPU probe process: {exc}",
+        )
     finally:
         writer.close()
     return proc, reader
@@ -359,8 +378,7 @@ def _collect_child(
             answer=Issue(
                 source=SOURCE,
                 code="gpu_probe_crashed",
-                message=f"The GPU probe process died (exit code {proc.exitcode}) before"
-                " answering.",
+                message=f"The GPU probe process died (exit code {proc.exitcode}) before answering.",
                 hint="A GPU driver library crashed while being read; GPUs are unknown.",
             ),
             seen=tuple(seen),
@@ -577,10 +595,14 @@ def probe_system(
 
         usable = memory.usable_bytes
         memory, found = apply_bandwidth(
-            memory, cpu, system=os_info.system,
+            memory,
+            cpu,
+            system=os_info.system,
             measure=lambda: cached_or_measured(
-                cpu_brand=cpu.brand, logical_cores=cpu.logical_cores,
-                force=measure_bandwidth, usable_bytes=usable,
+                cpu_brand=cpu.brand,
+                logical_cores=cpu.logical_cores,
+                force=measure_bandwidth,
+                usable_bytes=usable,
             ),
         )
         problems.extend(found)
@@ -618,16 +640,26 @@ def _unread_gpus(
     cards the child never reached (matched by PCI bus id; by count where the listing has none).
     """
     assert isinstance(got.answer, Issue)
-    why = {"gpu_probe_timeout": "the GPU probe timed out",
-           "gpu_probe_crashed": "the GPU probe crashed"}.get(got.answer.code, "the probe failed")
+    why = {
+        "gpu_probe_timeout": "the GPU probe timed out",
+        "gpu_probe_crashed": "the GPU probe crashed",
+    }.get(got.answer.code, "the probe failed")
     found: list[tuple[GpuInfo, str]] = []
     if got.seen:
         seen, _ = _gpus_from_dicts({"gpus": list(got.seen)})
         # Identity only: whatever else the message held, memory was not read.
         found = [
-            (GpuInfo(index=g.index, vendor=g.vendor, name=g.name, uuid=g.uuid,
-                     pci_bus_id=g.pci_bus_id, pci_id=g.pci_id),
-             "named by NVML before it stopped answering")
+            (
+                GpuInfo(
+                    index=g.index,
+                    vendor=g.vendor,
+                    name=g.name,
+                    uuid=g.uuid,
+                    pci_bus_id=g.pci_bus_id,
+                    pci_id=g.pci_id,
+                ),
+                "named by NVML before it stopped answering",
+            )
             for g in seen
         ]
     if system == "Linux":
@@ -638,10 +670,12 @@ def _unread_gpus(
         if all(g.pci_bus_id for g in listed):
             extra = [g for g in listed if g.pci_bus_id not in buses]
         else:
-            extra = list(listed[len(found):])
+            extra = list(listed[len(found) :])
         first = max((g.index for g, _ in found), default=-1) + 1
-        found += [(dataclasses.replace(g, index=first + i), f"listed in {where}")
-                  for i, g in enumerate(extra)]
+        found += [
+            (dataclasses.replace(g, index=first + i), f"listed in {where}")
+            for i, g in enumerate(extra)
+        ]
     gpus = tuple(g for g, _ in found)
     issues = tuple(
         Issue(

@@ -39,7 +39,10 @@ IOREG = "/usr/sbin/ioreg"
 SYSTEM_PROFILER = "/usr/sbin/system_profiler"
 
 _KEYS = [
-    "hw.memsize", "machdep.cpu.brand_string", "hw.optional.arm64", "iogpu.wired_limit_mb",
+    "hw.memsize",
+    "machdep.cpu.brand_string",
+    "hw.optional.arm64",
+    "iogpu.wired_limit_mb",
     "debug.iogpu.wired_limit",
 ]
 # Below this much RAM macOS historically let the GPU wire about 2/3, above it about 3/4.
@@ -124,34 +127,46 @@ def probe_apple(
     if error is not None or not values:
         return GpuProbeResult(
             issues=(
-                Issue(source=SOURCE, code="sysctl_failed",
-                      message=f"sysctl gave no answer: {error or 'empty output'}",
-                      hint="The Apple GPU's memory is unknown."),
+                Issue(
+                    source=SOURCE,
+                    code="sysctl_failed",
+                    message=f"sysctl gave no answer: {error or 'empty output'}",
+                    hint="The Apple GPU's memory is unknown.",
+                ),
             )
         )
     chip = values.get("machdep.cpu.brand_string", "").strip()
     if values.get("hw.optional.arm64") != "1" and not chip.startswith("Apple"):
         return GpuProbeResult(
             issues=(
-                Issue(source=SOURCE, code="not_apple_silicon",
-                      message=f"This Mac has an Intel CPU ({chip or 'unknown'}); its GPU memory"
-                      " is not probed.",
-                      hint="llama.cpp's Metal backend targets Apple silicon."),
+                Issue(
+                    source=SOURCE,
+                    code="not_apple_silicon",
+                    message=f"This Mac has an Intel CPU ({chip or 'unknown'}); its GPU memory"
+                    " is not probed.",
+                    hint="llama.cpp's Metal backend targets Apple silicon.",
+                ),
             )
         )
     memsize = parse_byte_count(values.get("hw.memsize", ""))
     if memsize is None:
         issues.append(
-            Issue(source=SOURCE, code="memsize_unknown",
-                  message=f"hw.memsize is {values.get('hw.memsize', '')[:40]!r}, not a byte count.",
-                  hint="The unified memory pool is unknown; llmcheck will not guess it.")
+            Issue(
+                source=SOURCE,
+                code="memsize_unknown",
+                message=f"hw.memsize is {values.get('hw.memsize', '')[:40]!r}, not a byte count.",
+                hint="The unified memory pool is unknown; llmcheck will not guess it.",
+            )
         )
     cores, core_error = gpu_core_count(run)
     if cores is None:
         issues.append(
-            Issue(source=SOURCE, code="gpu_cores_unknown",
-                  message=f"GPU core count unknown: {core_error}",
-                  hint="Bandwidth of binned Max chips cannot be told apart.")
+            Issue(
+                source=SOURCE,
+                code="gpu_cores_unknown",
+                message=f"GPU core count unknown: {core_error}",
+                hint="Bandwidth of binned Max chips cannot be told apart.",
+            )
         )
     cap: int | None = None
     cap_source: Source | None = None
@@ -164,10 +179,13 @@ def probe_apple(
     elif memsize is not None:
         cap, cap_source = default_working_set_cap_bytes(memsize), Source.DEFAULT
         issues.append(
-            Issue(source=SOURCE, code="working_set_cap_estimated",
-                  message=f"The GPU may use about {cap / 2**30:.1f} GiB of {memsize / 2**30:.0f}"
-                  " GiB (macOS default rule; recent macOS versions allow somewhat more).",
-                  hint="sudo sysctl iogpu.wired_limit_mb=<MiB> raises the cap until reboot.")
+            Issue(
+                source=SOURCE,
+                code="working_set_cap_estimated",
+                message=f"The GPU may use about {cap / 2**30:.1f} GiB of {memsize / 2**30:.0f}"
+                " GiB (macOS default rule; recent macOS versions allow somewhat more).",
+                hint="sudo sysctl iogpu.wired_limit_mb=<MiB> raises the cap until reboot.",
+            )
         )
     if cap is not None and memsize is not None:
         cap = min(cap, memsize)
@@ -175,14 +193,23 @@ def probe_apple(
         bandwidth = chip_bandwidth_gb_s(chip, cores, table) if chip else None
     except (OSError, ValueError) as exc:
         bandwidth = None
-        issues.append(Issue(source=SOURCE, code="apple_table_invalid", message=str(exc),
-                            hint="Speed estimates are unavailable; reinstall llmcheck."))
+        issues.append(
+            Issue(
+                source=SOURCE,
+                code="apple_table_invalid",
+                message=str(exc),
+                hint="Speed estimates are unavailable; reinstall llmcheck.",
+            )
+        )
     if bandwidth is None and chip:
         issues.append(
-            Issue(source=SOURCE, code="chip_not_in_table",
-                  message=f"No bandwidth on file for {chip!r}"
-                  f"{f' with {cores} GPU cores' if cores else ''}.",
-                  hint="Speed estimates are unavailable; please report this Mac.")
+            Issue(
+                source=SOURCE,
+                code="chip_not_in_table",
+                message=f"No bandwidth on file for {chip!r}"
+                f"{f' with {cores} GPU cores' if cores else ''}.",
+                hint="Speed estimates are unavailable; please report this Mac.",
+            )
         )
     name = chip or "Apple GPU"
     if cores:

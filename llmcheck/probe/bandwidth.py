@@ -135,9 +135,7 @@ def parse_class_table(text: str) -> ClassTable:
     doc = tomllib.loads(text)
     per = doc.get("per_core", {})
     try:
-        per_core = (
-            float(per["low_gb_s"]), float(per["nominal_gb_s"]), float(per["high_gb_s"])
-        )
+        per_core = (float(per["low_gb_s"]), float(per["nominal_gb_s"]), float(per["high_gb_s"]))
     except (KeyError, TypeError, ValueError):
         raise ValueError("cpu_bandwidth.toml: [per_core] needs low/nominal/high_gb_s") from None
     rows = doc.get("class", [])
@@ -214,13 +212,21 @@ def classify_cpu(
     basis = cls.name
     if cls.scale_with_cores and cores is not None and cores > 0:
         per_low, per_nominal, per_high = table.per_core_gb_s
-        capped = (min(low, cores * per_low), min(nominal, cores * per_nominal),
-                  min(high, cores * per_high))
+        capped = (
+            min(low, cores * per_low),
+            min(nominal, cores * per_nominal),
+            min(high, cores * per_high),
+        )
         if capped != (low, nominal, high):
             basis += f"; capped for {cores} core(s)"
         low, nominal, high = capped
-    return BandwidthEstimate(gb_s=round(nominal, 1), low_gb_s=round(low, 1),
-                             high_gb_s=round(high, 1), source=Source.TABLE, basis=basis)
+    return BandwidthEstimate(
+        gb_s=round(nominal, 1),
+        low_gb_s=round(low, 1),
+        high_gb_s=round(high, 1),
+        source=Source.TABLE,
+        basis=basis,
+    )
 
 
 def _apple_class(
@@ -235,8 +241,13 @@ def _apple_class(
     values = [float(b["bandwidth_gb_s"]) for b in row.get("bin", [])] or [
         float(row["bandwidth_gb_s"])
     ]
-    return BandwidthEstimate(gb_s=min(values), low_gb_s=min(values), high_gb_s=max(values),
-                             source=Source.TABLE, basis=f"{chip} (resources/gpus/apple.toml)")
+    return BandwidthEstimate(
+        gb_s=min(values),
+        low_gb_s=min(values),
+        high_gb_s=max(values),
+        source=Source.TABLE,
+        basis=f"{chip} (resources/gpus/apple.toml)",
+    )
 
 
 # --- SMBIOS type 17 (records parsed in llmcheck.probe.bandwidth_smbios) -------------------
@@ -257,8 +268,9 @@ def bandwidth_from_devices(
         return None
     speed = min(d.effective_speed_mts or 0 for d in used)
     # DDR DIMMs without a data width are 64-bit; a soldered part without one cannot be sized.
-    widths = [d.data_width_bits or (64 if (d.memory_type or "").startswith("DDR") else 0)
-              for d in used]
+    widths = [
+        d.data_width_bits or (64 if (d.memory_type or "").startswith("DDR") else 0) for d in used
+    ]
     bits = sum(widths)
     if bits <= 0:
         return None
@@ -267,16 +279,25 @@ def bandwidth_from_devices(
     peak = bits / 8 * speed * 1e6 / GB
     if cls is not None and bits > cls.bus_bits:
         capped = cls.bus_bits / 8 * speed * 1e6 / GB
-        return BandwidthEstimate(gb_s=round(capped, 1), low_gb_s=None, high_gb_s=None,
-                                 source=Source.COMPUTED,
-                                 basis=f"{basis}; capped at the platform's {cls.bus_bits} bits")
+        return BandwidthEstimate(
+            gb_s=round(capped, 1),
+            low_gb_s=None,
+            high_gb_s=None,
+            source=Source.COMPUTED,
+            basis=f"{basis}; capped at the platform's {cls.bus_bits} bits",
+        )
     if cls is None and len(used) > 2:
         low = min(bits, 128) / 8 * speed * 1e6 / GB
-        return BandwidthEstimate(gb_s=round(low, 1), low_gb_s=round(low, 1),
-                                 high_gb_s=round(peak, 1), source=Source.COMPUTED,
-                                 basis=f"{basis}; channels unknown")
-    return BandwidthEstimate(gb_s=round(peak, 1), low_gb_s=None, high_gb_s=None,
-                             source=Source.COMPUTED, basis=basis)
+        return BandwidthEstimate(
+            gb_s=round(low, 1),
+            low_gb_s=round(low, 1),
+            high_gb_s=round(peak, 1),
+            source=Source.COMPUTED,
+            basis=f"{basis}; channels unknown",
+        )
+    return BandwidthEstimate(
+        gb_s=round(peak, 1), low_gb_s=None, high_gb_s=None, source=Source.COMPUTED, basis=basis
+    )
 
 
 # --- measurement (llmcheck.probe.bandwidth_measure) and the per-boot cache -------------------
@@ -291,7 +312,9 @@ class MachineBusyError(RuntimeError):
 
 
 def measure_memory_bandwidth(
-    seconds_budget: float = MEASURE_SECONDS, *, usable_bytes: int | None = None,
+    seconds_budget: float = MEASURE_SECONDS,
+    *,
+    usable_bytes: int | None = None,
     threads: int | None = None,
 ) -> float:
     """Measured copy bandwidth of this machine in GB/s (read + written), best quiet round.
@@ -308,8 +331,9 @@ def measure_memory_bandwidth(
         from llmcheck.probe.memory import probe_memory
 
         usable_bytes = probe_memory()[0].usable_bytes
-    result = measure_bandwidth(usable_bytes=usable_bytes, threads=threads,
-                               seconds_budget=seconds_budget)
+    result = measure_bandwidth(
+        usable_bytes=usable_bytes, threads=threads, seconds_budget=seconds_budget
+    )
     if result.busy:
         raise MachineBusyError(result)
     return result.copy_gb_s
@@ -349,9 +373,14 @@ def apply_bandwidth(
         cls = find_class(cpu.brand, table)
     except (OSError, ValueError) as exc:
         table = None
-        issues.append(Issue(source=SOURCE, code="bandwidth_table_invalid",
-                            message=f"The CPU bandwidth table could not be read: {exc}",
-                            hint="The installed llmcheck is damaged; reinstall it."))
+        issues.append(
+            Issue(
+                source=SOURCE,
+                code="bandwidth_table_invalid",
+                message=f"The CPU bandwidth table could not be read: {exc}",
+                hint="The installed llmcheck is damaged; reinstall it.",
+            )
+        )
     if measure is not None:
         result: MeasureResult = None
         try:
@@ -359,19 +388,35 @@ def apply_bandwidth(
         except MachineBusyError as exc:
             result = exc.measurement
         except (MemoryError, RuntimeError, OSError) as exc:
-            issues.append(Issue(source=SOURCE, code="bandwidth_measure_failed",
-                                message=f"Measuring RAM bandwidth failed: {exc}",
-                                hint="The table's estimate is used instead."))
+            issues.append(
+                Issue(
+                    source=SOURCE,
+                    code="bandwidth_measure_failed",
+                    message=f"Measuring RAM bandwidth failed: {exc}",
+                    hint="The table's estimate is used instead.",
+                )
+            )
         value, busy = _measured_value(result)
         if busy is not None:
-            issues.append(Issue(source=SOURCE, code="bandwidth_machine_busy",
-                                message=f"RAM bandwidth not measured reliably: {busy}",
-                                hint="Measure again when the machine is idle"
-                                     " (llmcheck --measure-bandwidth)."))
+            issues.append(
+                Issue(
+                    source=SOURCE,
+                    code="bandwidth_machine_busy",
+                    message=f"RAM bandwidth not measured reliably: {busy}",
+                    hint="Measure again when the machine is idle (llmcheck --measure-bandwidth).",
+                )
+            )
         elif value is not None:
-            return _with(memory, BandwidthEstimate(
-                gb_s=value, low_gb_s=None, high_gb_s=None, source=Source.MEASURED,
-                basis="measured")), tuple(issues)
+            return _with(
+                memory,
+                BandwidthEstimate(
+                    gb_s=value,
+                    low_gb_s=None,
+                    high_gb_s=None,
+                    source=Source.MEASURED,
+                    basis="measured",
+                ),
+            ), tuple(issues)
     if memory.bandwidth_gb_s is not None:
         return memory, tuple(issues)
     estimate: BandwidthEstimate | None = None
@@ -411,4 +456,3 @@ def _with(memory: MemoryInfo, estimate: BandwidthEstimate) -> MemoryInfo:
         bandwidth_low_gb_s=estimate.low_gb_s,
         bandwidth_high_gb_s=estimate.high_gb_s,
     )
-

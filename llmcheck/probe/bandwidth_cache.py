@@ -225,8 +225,9 @@ def read_cached_bandwidth(
         return None
     try:
         doc = json.loads(raw.decode("utf-8"))
-        reason, measurement = _check(doc, cpu_brand, logical_cores,
-                                     boot_key() if boot is None else boot)
+        reason, measurement = _check(
+            doc, cpu_brand, logical_cores, boot_key() if boot is None else boot
+        )
     except (ValueError, UnicodeError, TypeError, KeyError, AttributeError) as exc:
         log.debug("bandwidth cache %s ignored: corrupt (%s: %s)", path, type(exc).__name__, exc)
         return None
@@ -237,8 +238,7 @@ def read_cached_bandwidth(
     if not math.isfinite(age) or age < -FUTURE_SLACK_S:
         log.debug("bandwidth cache %s ignored: measured in the future", path)
         return None
-    return CachedBandwidth(measurement=measurement, age_s=max(0.0, round(age, 1)),
-                           from_cache=True)
+    return CachedBandwidth(measurement=measurement, age_s=max(0.0, round(age, 1)), from_cache=True)
 
 
 def _check(
@@ -281,8 +281,9 @@ def _validate(m: BandwidthMeasurement) -> None:
     """Types and ranges of a measurement read from a file; raises ValueError."""
     numbers = (m.copy_gb_s, m.seconds, m.measured_at_unix_s, *m.rounds_gb_s)
     counts = (m.rounds_total, m.rounds_kept, m.threads, m.buffer_bytes)
-    if not all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-               for x in numbers):
+    if not all(
+        isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in numbers
+    ):
         raise ValueError("a number field is not a finite number")
     if not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in counts):
         raise ValueError("a count field is not a non-negative integer")
@@ -316,11 +317,17 @@ def cached_or_measured(
     """
     boot = boot_key() if boot is None else boot
     if not force:
-        cached = read_cached_bandwidth(cpu_brand=cpu_brand, logical_cores=logical_cores,
-                                       directory=directory, boot=boot, now=now)
+        cached = read_cached_bandwidth(
+            cpu_brand=cpu_brand,
+            logical_cores=logical_cores,
+            directory=directory,
+            boot=boot,
+            now=now,
+        )
         if cached is not None or not measure_if_missing:
             return cached
     result = (measure or (lambda: measure_bandwidth(usable_bytes=usable_bytes)))()
-    write_cached_bandwidth(result, cpu_brand=cpu_brand, logical_cores=logical_cores,
-                           directory=directory, boot=boot)
+    write_cached_bandwidth(
+        result, cpu_brand=cpu_brand, logical_cores=logical_cores, directory=directory, boot=boot
+    )
     return CachedBandwidth(measurement=result, age_s=0.0, from_cache=False)

@@ -128,13 +128,19 @@ class BandwidthMeasurement:
     def summary(self) -> str:
         """One line: ``"38.2 GB/s, best of 4 quiet rounds of 5"`` or ``"too busy: ..."``."""
         if self.busy:
-            return (f"too busy: {self.rounds_under_load} of {self.rounds_total} rounds under"
-                    f" load (best {self.copy_gb_s:.1f} GB/s, a lower bound)")
+            return (
+                f"too busy: {self.rounds_under_load} of {self.rounds_total} rounds under"
+                f" load (best {self.copy_gb_s:.1f} GB/s, a lower bound)"
+            )
         if not self.load_known:
-            return (f"{self.copy_gb_s:.1f} GB/s, best of {self.rounds_total} rounds"
-                    " (the machine's load could not be read)")
-        return (f"{self.copy_gb_s:.1f} GB/s, best of {self.rounds_kept} quiet rounds of"
-                f" {self.rounds_total}")
+            return (
+                f"{self.copy_gb_s:.1f} GB/s, best of {self.rounds_total} rounds"
+                " (the machine's load could not be read)"
+            )
+        return (
+            f"{self.copy_gb_s:.1f} GB/s, best of {self.rounds_kept} quiet rounds of"
+            f" {self.rounds_total}"
+        )
 
 
 def _cpu_count() -> int:
@@ -150,8 +156,10 @@ def plan_measurement(*, threads: int | None = None, usable_bytes: int | None = N
     The cap is min(1 GiB, usable RAM / 8); with RAM unknown, 256 MiB.
     """
     n = max(1, min(threads or _cpu_count(), MEASURE_MAX_THREADS))
-    cap = MEASURE_MAX_BYTES if usable_bytes is None else min(
-        MEASURE_MAX_BYTES, usable_bytes // MEASURE_RAM_FRACTION
+    cap = (
+        MEASURE_MAX_BYTES
+        if usable_bytes is None
+        else min(MEASURE_MAX_BYTES, usable_bytes // MEASURE_RAM_FRACTION)
     )
     if usable_bytes is None:
         cap = min(cap, 256 * MIB)
@@ -193,16 +201,19 @@ class CopyPool:
             # the cache. Writing a byte per page gives every source page its own frame.
             src[::4096] = b"\x01" * len(range(0, size, 4096))
         addresses = [
-            (ctypes.addressof((ctypes.c_char * size).from_buffer(dst)),
-             ctypes.addressof((ctypes.c_char * size).from_buffer(src)))
+            (
+                ctypes.addressof((ctypes.c_char * size).from_buffer(dst)),
+                ctypes.addressof((ctypes.c_char * size).from_buffer(src)),
+            )
             for dst, src in self._buffers
         ]
         self._repeats = 1
         self._stop = False
         self._start = threading.Barrier(n + 1)
         self._done = threading.Barrier(n + 1)
-        self._threads = [threading.Thread(target=self._work, args=a, daemon=True)
-                         for a in addresses]
+        self._threads = [
+            threading.Thread(target=self._work, args=a, daemon=True) for a in addresses
+        ]
         for t in self._threads:
             t.start()
 
@@ -265,8 +276,9 @@ def parse_proc_stat(stat: str, self_stat: str) -> CpuSample | None:
     except (ValueError, IndexError):
         return None
     busy = user + nice + system + irq + softirq
-    return CpuSample(busy_ticks=busy, steal_ticks=steal,
-                     total_ticks=busy + idle + iowait + steal, own_ticks=own)
+    return CpuSample(
+        busy_ticks=busy, steal_ticks=steal, total_ticks=busy + idle + iowait + steal, own_ticks=own
+    )
 
 
 def read_cpu_sample(proc: Path = Path("/proc")) -> CpuSample | None:
@@ -363,8 +375,9 @@ def measure_bandwidth(
                 steal_ticks += max(0, after.steal_ticks - before.steal_ticks)
                 total_ticks += max(0, after.total_ticks - before.total_ticks)
             if elapsed > 0:
-                results.append((moved_per_copy * repeats / elapsed / GB,
-                                judged[0] if judged else None))
+                results.append(
+                    (moved_per_copy * repeats / elapsed / GB, judged[0] if judged else None)
+                )
     finally:
         pool.close()
     results = [(r, d) for r, d in results if math.isfinite(r) and r > 0]
@@ -415,8 +428,17 @@ def run_measurement(plan: MeasurePlan, *, seconds_budget: float = 0.3) -> Measur
         RuntimeError: no round could be timed.
     """
     started = time.perf_counter()
-    result = measure_bandwidth(plan=plan, rounds=4, seconds_budget=seconds_budget,
-                               hard_limit_s=seconds_budget, sample_load=lambda: None,
-                               loadavg=lambda: None)
-    return Measurement(gb_s=result.copy_gb_s, rounds_gb_s=result.rounds_gb_s, plan=plan,
-                       seconds=round(time.perf_counter() - started, 3))
+    result = measure_bandwidth(
+        plan=plan,
+        rounds=4,
+        seconds_budget=seconds_budget,
+        hard_limit_s=seconds_budget,
+        sample_load=lambda: None,
+        loadavg=lambda: None,
+    )
+    return Measurement(
+        gb_s=result.copy_gb_s,
+        rounds_gb_s=result.rounds_gb_s,
+        plan=plan,
+        seconds=round(time.perf_counter() - started, 3),
+    )

@@ -31,8 +31,17 @@ MIB = 1 << 20
 # SMBIOS Memory Type (DMTF DSP0134 3.x, table "Memory Device - Type"); the ones a PC of the last
 # fifteen years carries. Others read as "other" and are used only with a width and speed.
 MEMORY_TYPES = {
-    0x18: "DDR3", 0x1A: "DDR4", 0x1B: "LPDDR", 0x1C: "LPDDR2", 0x1D: "LPDDR3",
-    0x1E: "LPDDR4", 0x20: "HBM", 0x21: "HBM2", 0x22: "DDR5", 0x23: "LPDDR5", 0x24: "HBM3",
+    0x18: "DDR3",
+    0x1A: "DDR4",
+    0x1B: "LPDDR",
+    0x1C: "LPDDR2",
+    0x1D: "LPDDR3",
+    0x1E: "LPDDR4",
+    0x20: "HBM",
+    0x21: "HBM2",
+    0x22: "DDR5",
+    0x23: "LPDDR5",
+    0x24: "HBM3",
 }
 _UNKNOWN_WORD = 0xFFFF
 

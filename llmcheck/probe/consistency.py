@@ -34,58 +34,111 @@ def clamp_inconsistent(
     issues: list[Issue] = []
 
     def note(code: str, what: str, fix: str, index: int | None = None) -> None:
-        issues.append(Issue(source=SOURCE, code=code, message=f"{what}; {fix}.",
-                            hint="The driver or OS reported impossible numbers; please report"
-                            " this with the output of llmcheck --json.", device_index=index))
+        issues.append(
+            Issue(
+                source=SOURCE,
+                code=code,
+                message=f"{what}; {fix}.",
+                hint="The driver or OS reported impossible numbers; please report"
+                " this with the output of llmcheck --json.",
+                device_index=index,
+            )
+        )
 
     out: list[GpuInfo] = []
     for g in gpus:
         who = f"GPU {g.index} ({g.name or g.vendor})"
         total = g.total_bytes
         if total is not None and g.free_bytes is not None and g.free_bytes > total:
-            note("gpu_value_inconsistent", f"{who} reported {g.free_bytes} bytes free of"
-                 f" {total}", "free memory taken as the total", g.index)
+            note(
+                "gpu_value_inconsistent",
+                f"{who} reported {g.free_bytes} bytes free of {total}",
+                "free memory taken as the total",
+                g.index,
+            )
             g = dataclasses.replace(g, free_bytes=total)
         if _over(g.used_bytes, total):
-            note("gpu_value_inconsistent", f"{who} reported {g.used_bytes} bytes used of"
-                 f" {total}", "used memory is unknown", g.index)
+            note(
+                "gpu_value_inconsistent",
+                f"{who} reported {g.used_bytes} bytes used of {total}",
+                "used memory is unknown",
+                g.index,
+            )
             g = dataclasses.replace(g, used_bytes=None)
         if _over(g.reserved_bytes, total):
-            note("gpu_value_inconsistent", f"{who} reported {g.reserved_bytes} bytes reserved"
-                 f" of {total}", "reserved memory is unknown", g.index)
+            note(
+                "gpu_value_inconsistent",
+                f"{who} reported {g.reserved_bytes} bytes reserved of {total}",
+                "reserved memory is unknown",
+                g.index,
+            )
             g = dataclasses.replace(g, reserved_bytes=None)
         if _over(g.visible_vram_bytes, total):
-            note("gpu_value_inconsistent", f"{who} reported more CPU-visible VRAM than VRAM",
-                 "visible VRAM is unknown", g.index)
+            note(
+                "gpu_value_inconsistent",
+                f"{who} reported more CPU-visible VRAM than VRAM",
+                "visible VRAM is unknown",
+                g.index,
+            )
             g = dataclasses.replace(g, visible_vram_bytes=None)
-        if (g.gtt_free_bytes is not None and g.gtt_total_bytes is not None
-                and g.gtt_free_bytes > g.gtt_total_bytes):
-            note("gpu_value_inconsistent", f"{who} reported more GTT free than GTT total",
-                 "GTT free is unknown", g.index)
+        if (
+            g.gtt_free_bytes is not None
+            and g.gtt_total_bytes is not None
+            and g.gtt_free_bytes > g.gtt_total_bytes
+        ):
+            note(
+                "gpu_value_inconsistent",
+                f"{who} reported more GTT free than GTT total",
+                "GTT free is unknown",
+                g.index,
+            )
             g = dataclasses.replace(g, gtt_free_bytes=None)
         migs = []
         for m in g.mig_instances:
             if m.total_bytes is not None and total is not None and m.total_bytes > total:
-                note("gpu_value_inconsistent", f"{who} MIG slice {m.index} is larger than the"
-                     " card", "that slice's memory is unknown", g.index)
+                note(
+                    "gpu_value_inconsistent",
+                    f"{who} MIG slice {m.index} is larger than the card",
+                    "that slice's memory is unknown",
+                    g.index,
+                )
                 m = dataclasses.replace(m, total_bytes=None, free_bytes=None)
-            if (m.free_bytes is not None and m.total_bytes is not None
-                    and m.free_bytes > m.total_bytes):
-                note("gpu_value_inconsistent", f"{who} MIG slice {m.index} has more free than"
-                     " total", "its free memory taken as its total", g.index)
+            if (
+                m.free_bytes is not None
+                and m.total_bytes is not None
+                and m.free_bytes > m.total_bytes
+            ):
+                note(
+                    "gpu_value_inconsistent",
+                    f"{who} MIG slice {m.index} has more free than total",
+                    "its free memory taken as its total",
+                    g.index,
+                )
                 m = dataclasses.replace(m, free_bytes=m.total_bytes)
             migs.append(m)
         out.append(dataclasses.replace(g, mig_instances=tuple(migs)))
     mem = memory
-    if (mem.available_bytes is not None and mem.total_bytes is not None
-            and mem.available_bytes > mem.total_bytes):
-        note("memory_value_inconsistent", f"RAM available ({mem.available_bytes} bytes) was"
-             f" reported above the total ({mem.total_bytes} bytes)",
-             "available RAM taken as the total")
+    if (
+        mem.available_bytes is not None
+        and mem.total_bytes is not None
+        and mem.available_bytes > mem.total_bytes
+    ):
+        note(
+            "memory_value_inconsistent",
+            f"RAM available ({mem.available_bytes} bytes) was"
+            f" reported above the total ({mem.total_bytes} bytes)",
+            "available RAM taken as the total",
+        )
         mem = dataclasses.replace(mem, available_bytes=mem.total_bytes)
-    if (mem.swap_free_bytes is not None and mem.swap_total_bytes is not None
-            and mem.swap_free_bytes > mem.swap_total_bytes):
-        note("memory_value_inconsistent", "free swap was reported above the total swap",
-             "free swap is unknown")
+    if (
+        mem.swap_free_bytes is not None
+        and mem.swap_total_bytes is not None
+        and mem.swap_free_bytes > mem.swap_total_bytes
+    ):
+        note(
+            "memory_value_inconsistent",
+            "free swap was reported above the total swap",
+            "free swap is unknown",
+        )
         mem = dataclasses.replace(mem, swap_free_bytes=None)
     return tuple(out), mem, issues

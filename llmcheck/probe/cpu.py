@@ -35,42 +35,96 @@ SOURCE = "cpu"
 # What llama.cpp's backends choose between (ggml/src/ggml-cpu/arch/{x86,arm}/cpu-feats.cpp), in
 # the order reported.
 FEATURES: tuple[str, ...] = (
-    "sse3", "ssse3", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl",
-    "avx512vnni", "avx512bf16", "avxvnni", "amx", "neon", "dotprod", "i8mm", "fp16", "sve",
-    "sve2", "sme",
+    "sse3",
+    "ssse3",
+    "avx",
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512bw",
+    "avx512vl",
+    "avx512vnni",
+    "avx512bf16",
+    "avxvnni",
+    "amx",
+    "neon",
+    "dotprod",
+    "i8mm",
+    "fp16",
+    "sve",
+    "sve2",
+    "sme",
 )
 
 # Linux /proc/cpuinfo spellings (x86 "flags", arm64 "Features") -> our names. The kernel already
 # hides features the OS or hypervisor disabled (e.g. AVX-512 without XSAVE support).
 _LINUX_FLAGS = {
-    "pni": "sse3", "ssse3": "ssse3", "avx": "avx", "avx2": "avx2", "fma": "fma", "f16c": "f16c",
-    "avx512f": "avx512f", "avx512bw": "avx512bw", "avx512vl": "avx512vl",
-    "avx512_vnni": "avx512vnni", "avx512_bf16": "avx512bf16", "avx_vnni": "avxvnni",
-    "amx_tile": "amx", "asimd": "neon", "asimddp": "dotprod", "i8mm": "i8mm", "asimdhp": "fp16",
-    "sve": "sve", "sve2": "sve2", "sme": "sme",
+    "pni": "sse3",
+    "ssse3": "ssse3",
+    "avx": "avx",
+    "avx2": "avx2",
+    "fma": "fma",
+    "f16c": "f16c",
+    "avx512f": "avx512f",
+    "avx512bw": "avx512bw",
+    "avx512vl": "avx512vl",
+    "avx512_vnni": "avx512vnni",
+    "avx512_bf16": "avx512bf16",
+    "avx_vnni": "avxvnni",
+    "amx_tile": "amx",
+    "asimd": "neon",
+    "asimddp": "dotprod",
+    "i8mm": "i8mm",
+    "asimdhp": "fp16",
+    "sve": "sve",
+    "sve2": "sve2",
+    "sme": "sme",
 }
 
 # macOS: arm64 hw.optional.* keys (value "1") and x86 machdep.cpu.{features,leaf7_features} words.
 _MAC_ARM_KEYS = {
-    "hw.optional.AdvSIMD": "neon", "hw.optional.neon": "neon",
-    "hw.optional.arm.FEAT_DotProd": "dotprod", "hw.optional.arm.FEAT_I8MM": "i8mm",
-    "hw.optional.arm.FEAT_FP16": "fp16", "hw.optional.arm.FEAT_SME": "sme",
+    "hw.optional.AdvSIMD": "neon",
+    "hw.optional.neon": "neon",
+    "hw.optional.arm.FEAT_DotProd": "dotprod",
+    "hw.optional.arm.FEAT_I8MM": "i8mm",
+    "hw.optional.arm.FEAT_FP16": "fp16",
+    "hw.optional.arm.FEAT_SME": "sme",
 }
 _MAC_X86_WORDS = {
-    "SSE3": "sse3", "SSSE3": "ssse3", "AVX1.0": "avx", "AVX2": "avx2", "FMA": "fma",
-    "F16C": "f16c", "AVX512F": "avx512f", "AVX512BW": "avx512bw", "AVX512VL": "avx512vl",
-    "AVX512VNNI": "avx512vnni", "AVX512BF16": "avx512bf16",
+    "SSE3": "sse3",
+    "SSSE3": "ssse3",
+    "AVX1.0": "avx",
+    "AVX2": "avx2",
+    "FMA": "fma",
+    "F16C": "f16c",
+    "AVX512F": "avx512f",
+    "AVX512BW": "avx512bw",
+    "AVX512VL": "avx512vl",
+    "AVX512VNNI": "avx512vnni",
+    "AVX512BF16": "avx512bf16",
 }
 _MAC_KEYS = [
-    "machdep.cpu.brand_string", "hw.physicalcpu", "hw.logicalcpu", "hw.perflevel0.physicalcpu",
-    "sysctl.proc_translated", "machdep.cpu.features", "machdep.cpu.leaf7_features",
+    "machdep.cpu.brand_string",
+    "hw.physicalcpu",
+    "hw.logicalcpu",
+    "hw.perflevel0.physicalcpu",
+    "sysctl.proc_translated",
+    "machdep.cpu.features",
+    "machdep.cpu.leaf7_features",
     *_MAC_ARM_KEYS,
 ]
 
 # Windows IsProcessorFeaturePresent constants (Microsoft docs, winnt.h). Builds that predate a
 # constant answer FALSE, so absence there means "not reported", which we accept as absent.
 _WIN_FEATURES = {
-    13: "sse3", 36: "ssse3", 39: "avx", 40: "avx2", 41: "avx512f", 19: "neon", 43: "dotprod",
+    13: "sse3",
+    36: "ssse3",
+    39: "avx",
+    40: "avx2",
+    41: "avx512f",
+    19: "neon",
+    43: "dotprod",
     46: "sve",
 }
 
@@ -170,9 +224,12 @@ def probe_cpu(
             info = parse_proc_cpuinfo(read_text(proc_root / "cpuinfo"))
         except (OSError, UnicodeDecodeError) as exc:
             issues.append(
-                Issue(source=SOURCE, code="cpuinfo_unreadable",
-                      message=f"Could not read {proc_root / 'cpuinfo'}: {exc}",
-                      hint="CPU features are unknown; llmcheck assumes none.")
+                Issue(
+                    source=SOURCE,
+                    code="cpuinfo_unreadable",
+                    message=f"Could not read {proc_root / 'cpuinfo'}: {exc}",
+                    hint="CPU features are unknown; llmcheck assumes none.",
+                )
             )
         if machine in ("aarch64", "arm64") and "neon" not in info.features and info.features:
             # AdvSIMD is mandatory on AArch64; old kernels list only "fp asimd"-less sets.
@@ -181,9 +238,12 @@ def probe_cpu(
         values, error = read_sysctl(_MAC_KEYS, run)
         if error is not None or not values:
             issues.append(
-                Issue(source=SOURCE, code="sysctl_failed",
-                      message=f"sysctl gave no CPU facts: {error or 'empty output'}",
-                      hint="CPU features are unknown; llmcheck assumes none.")
+                Issue(
+                    source=SOURCE,
+                    code="sysctl_failed",
+                    message=f"sysctl gave no CPU facts: {error or 'empty output'}",
+                    hint="CPU features are unknown; llmcheck assumes none.",
+                )
             )
         else:
             info = parse_mac_sysctl(values)
@@ -191,18 +251,24 @@ def probe_cpu(
                 # Rosetta: platform.machine() says x86_64, but the chip is Apple silicon.
                 machine = "arm64"
                 issues.append(
-                    Issue(source=SOURCE, code="rosetta",
-                          message="Python runs under Rosetta 2 (x86_64 on Apple silicon).",
-                          hint="Install a native arm64 Python for llama.cpp's fast paths.")
+                    Issue(
+                        source=SOURCE,
+                        code="rosetta",
+                        message="Python runs under Rosetta 2 (x86_64 on Apple silicon).",
+                        hint="Install a native arm64 Python for llama.cpp's fast paths.",
+                    )
                 )
     elif system == "Windows":
         info, win_issues = _windows_cpu(feature_present, registry_string)
         issues.extend(win_issues)
     else:
         issues.append(
-            Issue(source=SOURCE, code="cpu_unknown_os",
-                  message=f"No native CPU reader for {system!r}; asking py-cpuinfo.",
-                  hint="Results for this OS are a best effort.")
+            Issue(
+                source=SOURCE,
+                code="cpu_unknown_os",
+                message=f"No native CPU reader for {system!r}; asking py-cpuinfo.",
+                hint="Results for this OS are a best effort.",
+            )
         )
         # py-cpuinfo knows more platforms (BSDs, Solaris, Haiku ...) and costs ~20 ms here. On
         # Linux, macOS and Windows it would read the same sources the native readers did.
@@ -244,14 +310,18 @@ def cpuinfo_fallback(
         raw = module._get_cpu_info_internal()
     except Exception as exc:  # noqa: BLE001 - a third-party boundary: any failure is an issue
         return None, Issue(
-            source=SOURCE, code="cpuinfo_fallback_failed",
+            source=SOURCE,
+            code="cpuinfo_fallback_failed",
             message=f"py-cpuinfo could not read the CPU either: {type(exc).__name__}: {exc}",
             hint="CPU features are unknown; llmcheck assumes none.",
         )
     if not isinstance(raw, dict):
-        return None, Issue(source=SOURCE, code="cpuinfo_fallback_failed",
-                           message="py-cpuinfo returned no CPU description.",
-                           hint="CPU features are unknown; llmcheck assumes none.")
+        return None, Issue(
+            source=SOURCE,
+            code="cpuinfo_fallback_failed",
+            message="py-cpuinfo returned no CPU description.",
+            hint="CPU features are unknown; llmcheck assumes none.",
+        )
     flags = raw.get("flags")
     words = {str(f).lower() for f in flags} if isinstance(flags, list) else set()
     found = {_LINUX_FLAGS[w] for w in words if w in _LINUX_FLAGS}
@@ -288,9 +358,12 @@ def _windows_cpu(
         brand = registry_string(_WIN_CPU_KEY, "ProcessorNameString").strip() or None
     except OSError as exc:
         issues.append(
-            Issue(source=SOURCE, code="registry_unreadable",
-                  message=f"Could not read the CPU name from the registry: {exc}",
-                  hint="The CPU's name is unknown; its features are still read.")
+            Issue(
+                source=SOURCE,
+                code="registry_unreadable",
+                message=f"Could not read the CPU name from the registry: {exc}",
+                hint="The CPU's name is unknown; its features are still read.",
+            )
         )
     found: set[str] = set()
     if feature_present is not None:

@@ -65,8 +65,11 @@ class GpuProbeResult:
     issues: tuple[Issue, ...] = ()
 
 
-_KINDS = {"discrete": MemoryKind.DISCRETE, "integrated": MemoryKind.INTEGRATED,
-          "unified": MemoryKind.UNIFIED}
+_KINDS = {
+    "discrete": MemoryKind.DISCRETE,
+    "integrated": MemoryKind.INTEGRATED,
+    "unified": MemoryKind.UNIFIED,
+}
 
 
 @functools.cache
@@ -167,8 +170,12 @@ def probe_linux_gpus(
     except (OSError, ValueError) as exc:
         rows = {}
         issues.append(
-            Issue(source="gpu", code="pci_table_invalid", message=str(exc),
-                  hint="GPU names and bandwidth are unknown; reinstall llmcheck.")
+            Issue(
+                source="gpu",
+                code="pci_table_invalid",
+                message=str(exc),
+                hint="GPU names and bandwidth are unknown; reinstall llmcheck.",
+            )
         )
     for card in _device_dirs(sysfs_root):
         found = _read_card(card, read_text, skip_vendors, ram_total_bytes, rows, seen, len(gpus))
@@ -200,10 +207,13 @@ def _read_card(
             return None
         except (OSError, UnicodeDecodeError) as exc:
             denied.append(
-                Issue(source="gpu", code="sysfs_unreadable",
-                      message=f"Could not read {dev / name}: {exc}",
-                      hint="A GPU may be present that llmcheck cannot identify; check the"
-                      " permissions of /sys/class/drm.")
+                Issue(
+                    source="gpu",
+                    code="sysfs_unreadable",
+                    message=f"Could not read {dev / name}: {exc}",
+                    hint="A GPU may be present that llmcheck cannot identify; check the"
+                    " permissions of /sys/class/drm.",
+                )
             )
             return None
 
@@ -234,26 +244,38 @@ def _read_card(
             return None
         except (OSError, UnicodeDecodeError) as exc:
             issues.append(
-                Issue(source=source, code="sysfs_unreadable", device_index=index,
-                      message=f"Could not read {target}: {exc}",
-                      hint="Run as a user in the 'video'/'render' group, or check the driver.")
+                Issue(
+                    source=source,
+                    code="sysfs_unreadable",
+                    device_index=index,
+                    message=f"Could not read {target}: {exc}",
+                    hint="Run as a user in the 'video'/'render' group, or check the driver.",
+                )
             )
             return None
         value = 0 if zero_ok and raw.strip() == "0" else parse_byte_count(raw)
         if value is None:
             issues.append(
-                Issue(source=source, code="sysfs_value_invalid", device_index=index,
-                      message=f"{target} holds {raw.strip()[:40]!r}, not a byte count.",
-                      hint="This value is treated as unknown.")
+                Issue(
+                    source=source,
+                    code="sysfs_value_invalid",
+                    device_index=index,
+                    message=f"{target} holds {raw.strip()[:40]!r}, not a byte count.",
+                    hint="This value is treated as unknown.",
+                )
             )
         return value
 
     if vendor is GpuVendor.NVIDIA:
         # NVML failed or is absent: the card exists, its memory is unknown.
         issues.append(
-            Issue(source="nvidia", code="vram_unknown", device_index=index,
-                  message="An NVIDIA GPU is visible in sysfs but NVML could not read it.",
-                  hint="Install or load the NVIDIA driver to see its memory.")
+            Issue(
+                source="nvidia",
+                code="vram_unknown",
+                device_index=index,
+                message="An NVIDIA GPU is visible in sysfs but NVML could not read it.",
+                hint="Install or load the NVIDIA driver to see its memory.",
+            )
         )
         return GpuInfo(index=index, vendor=vendor, pci_bus_id=slot, pci_id=pci_id), issues
 
@@ -281,10 +303,14 @@ def _read_card(
         kind = MemoryKind.INTEGRATED if small else MemoryKind.DISCRETE
     if entry is None and pci_id is not None:
         issues.append(
-            Issue(source=source, code="gpu_not_in_table", device_index=index,
-                  message=f"GPU {pci_id} is not in llmcheck's table; name and bandwidth unknown,"
-                  f" taken for {kind} memory.",
-                  hint="Please report this GPU so it can be added to resources/gpus/pci.toml.")
+            Issue(
+                source=source,
+                code="gpu_not_in_table",
+                device_index=index,
+                message=f"GPU {pci_id} is not in llmcheck's table; name and bandwidth unknown,"
+                f" taken for {kind} memory.",
+                hint="Please report this GPU so it can be added to resources/gpus/pci.toml.",
+            )
         )
 
     gpu = GpuInfo(
@@ -311,9 +337,13 @@ def _read_card(
     )
     if kind is MemoryKind.DISCRETE and vram_total is None:
         issues.append(
-            Issue(source=source, code="vram_unknown", device_index=index,
-                  message=f"The VRAM size of {gpu.name or pci_id or 'this GPU'} is unknown.",
-                  hint="The driver exposes no size file; llmcheck will not guess.")
+            Issue(
+                source=source,
+                code="vram_unknown",
+                device_index=index,
+                message=f"The VRAM size of {gpu.name or pci_id or 'this GPU'} is unknown.",
+                hint="The driver exposes no size file; llmcheck will not guess.",
+            )
         )
     if kind is MemoryKind.UNIFIED and vram_total is not None and gtt_total is not None:
         # What the GPU may hold at once: carve-out + GTT, but never more than the machine's
@@ -408,8 +438,13 @@ def _nvidia_from_sysfs(devices: Path, read_text: ReadText) -> tuple[GpuInfo, ...
             continue  # the card's audio or USB function, not the GPU
         pci_id = f"10de:{device}" if len(device) == 4 else None
         gpus.append(
-            GpuInfo(index=len(gpus), vendor=GpuVendor.NVIDIA, name=_nvidia_name(pci_id),
-                    pci_bus_id=slot.lower(), pci_id=pci_id)
+            GpuInfo(
+                index=len(gpus),
+                vendor=GpuVendor.NVIDIA,
+                name=_nvidia_name(pci_id),
+                pci_bus_id=slot.lower(),
+                pci_id=pci_id,
+            )
         )
     return tuple(gpus)
 
@@ -431,7 +466,11 @@ def _nvidia_names() -> dict[str, str]:
     names: dict[str, str] = {}
     for row in rows:
         pci_id, listed = row.get("pci_id"), row.get("names")
-        if isinstance(pci_id, str) and isinstance(listed, list) and listed \
-                and isinstance(listed[0], str):
+        if (
+            isinstance(pci_id, str)
+            and isinstance(listed, list)
+            and listed
+            and isinstance(listed[0], str)
+        ):
             names.setdefault(pci_id.lower(), listed[0])
     return names

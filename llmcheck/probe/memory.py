@@ -177,15 +177,26 @@ def read_cgroup_memory(
     )
     if v1_mount is not None and v1_path is not None:
         return _walk(
-            root, v1_mount, v1_path, read_text, version=1,
-            limit_file="memory.limit_in_bytes", usage_file="memory.usage_in_bytes",
+            root,
+            v1_mount,
+            v1_path,
+            read_text,
+            version=1,
+            limit_file="memory.limit_in_bytes",
+            usage_file="memory.usage_in_bytes",
             inactive_key="total_inactive_file",
         )
     v2_mount = next((m for m in mounts if m.fs_type == "cgroup2"), None)
     if v2_mount is not None and v2_path is not None:
         return _walk(
-            root, v2_mount, v2_path, read_text, version=2,
-            limit_file="memory.max", usage_file="memory.current", inactive_key="inactive_file",
+            root,
+            v2_mount,
+            v2_path,
+            read_text,
+            version=2,
+            limit_file="memory.max",
+            usage_file="memory.current",
+            inactive_key="inactive_file",
         )
     return CgroupMemory()
 
@@ -294,8 +305,12 @@ def probe_memory(
             source = Source.PSUTIL
         except (OSError, AttributeError, RuntimeError) as exc:
             issues.append(
-                Issue(source=SOURCE, code="ram_unreadable", message=f"psutil failed: {exc}",
-                      hint="Reading /proc/meminfo instead; if that fails too, RAM is unknown.")
+                Issue(
+                    source=SOURCE,
+                    code="ram_unreadable",
+                    message=f"psutil failed: {exc}",
+                    hint="Reading /proc/meminfo instead; if that fails too, RAM is unknown.",
+                )
             )
         try:
             sw = ps.swap_memory()

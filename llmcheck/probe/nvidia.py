@@ -74,7 +74,6 @@ UNIFIED_TOTAL_TOLERANCE = 0.10
 _INTEGRATED_NAME_HINTS = ("gb10", "thor", "orin", "xavier", "jetson", "tegra", "nvgpu")
 
 
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NvidiaResult:
     """What NVML showed: the usable GPUs, and the problems met on the way."""
@@ -289,8 +288,16 @@ def _read_device(
     table = _table_entry(pci_id, name)
     if on_device is not None and not device.lost:
         # Before the memory query, the one a wedged driver hangs in.
-        on_device(GpuInfo(index=index, vendor=GpuVendor.NVIDIA, name=name, uuid=uuid,
-                          pci_bus_id=pci_bus_id, pci_id=pci_id))
+        on_device(
+            GpuInfo(
+                index=index,
+                vendor=GpuVendor.NVIDIA,
+                name=name,
+                uuid=uuid,
+                pci_bus_id=pci_bus_id,
+                pci_id=pci_id,
+            )
+        )
     memory = _memory(device, handle)
     not_supported = memory is None and device.last_code == _NVML_ERROR_NOT_SUPPORTED
     width = _positive(device.call("memory bus width", "nvmlDeviceGetMemoryBusWidth", handle))

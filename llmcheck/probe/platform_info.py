@@ -38,9 +38,7 @@ def run_command(argv: list[str], timeout_s: float = DEFAULT_RUN_TIMEOUT_S) -> st
     ``OSError``.
     """
     try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=timeout_s, check=False
-        )
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired as exc:
         raise OSError(f"{argv[0]} did not answer within {timeout_s:g} s") from exc
     except (OSError, ValueError) as exc:
@@ -99,9 +97,7 @@ def probe_os(
         release = u.release
         with contextlib.suppress(OSError, UnicodeDecodeError):  # uname's release is the same
             release = read_text(proc_root / "sys" / "kernel" / "osrelease").strip() or release
-        is_wsl = (
-            "WSL_DISTRO_NAME" in env or "WSL_INTEROP" in env or "microsoft" in release.lower()
-        )
+        is_wsl = "WSL_DISTRO_NAME" in env or "WSL_INTEROP" in env or "microsoft" in release.lower()
         in_container = _in_container(proc_root, fs_root, read_text, env)
     elif system not in ("Darwin", "Windows"):
         issues.append(

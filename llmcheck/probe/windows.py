@@ -165,9 +165,12 @@ def probe_windows_gpus(
     except OSError as exc:
         return GpuProbeResult(
             issues=(
-                Issue(source=SOURCE, code="registry_unreadable",
-                      message=f"Could not read the display adapters from the registry: {exc}",
-                      hint="GPUs other than NVIDIA (via NVML) are unknown."),
+                Issue(
+                    source=SOURCE,
+                    code="registry_unreadable",
+                    message=f"Could not read the display adapters from the registry: {exc}",
+                    hint="GPUs other than NVIDIA (via NVML) are unknown.",
+                ),
             )
         )
     try:
@@ -193,10 +196,14 @@ def probe_windows_gpus(
         size, capped = _memory_size(values)
         if capped and size is not None and size >= _CAP_32BIT_BYTES:
             issues.append(
-                Issue(source=SOURCE, code="vram_capped_32bit", device_index=index,
-                      message=f"{desc}: only the 32-bit memory size is recorded; it reads 4 GiB,"
-                      " the field's ceiling.",
-                      hint="Update the GPU driver; the real VRAM is at least 4 GiB.")
+                Issue(
+                    source=SOURCE,
+                    code="vram_capped_32bit",
+                    device_index=index,
+                    message=f"{desc}: only the 32-bit memory size is recorded; it reads 4 GiB,"
+                    " the field's ceiling.",
+                    hint="Update the GPU driver; the real VRAM is at least 4 GiB.",
+                )
             )
             size = None
         entry = lookup_pci(pci_id, size, rows)
@@ -208,9 +215,13 @@ def probe_windows_gpus(
             kind = MemoryKind.DISCRETE
         if size is None:
             issues.append(
-                Issue(source=SOURCE, code="vram_unknown", device_index=index,
-                      message=f"{desc}: the driver recorded no memory size.",
-                      hint="llmcheck will not guess this GPU's memory.")
+                Issue(
+                    source=SOURCE,
+                    code="vram_unknown",
+                    device_index=index,
+                    message=f"{desc}: the driver recorded no memory size.",
+                    hint="llmcheck will not guess this GPU's memory.",
+                )
             )
         gpus.append(
             GpuInfo(

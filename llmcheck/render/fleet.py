@@ -27,9 +27,20 @@ from llmcheck.render.words import (
 __all__ = ["CSV_HEADERS", "fleet_csv", "fleet_text"]
 
 CSV_HEADERS = (
-    "machine", "hardware", "verdict", "limited_by", "placement", "gpu_layers", "needs_bytes",
-    "budget_bytes", "shortfall_bytes", "max_context_tokens", "decode_low_tok_s",
-    "decode_high_tok_s", "speed_class", "error",
+    "machine",
+    "hardware",
+    "verdict",
+    "limited_by",
+    "placement",
+    "gpu_layers",
+    "needs_bytes",
+    "budget_bytes",
+    "shortfall_bytes",
+    "max_context_tokens",
+    "decode_low_tok_s",
+    "decode_high_tok_s",
+    "speed_class",
+    "error",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -46,8 +57,16 @@ def fleet_text(document: Mapping[str, Any]) -> str:
         f" fits on {fits} of {len(rows)} machine{'s' if len(rows) != 1 else ''}",
         "",
     ]
-    headers = ("Machine", "Hardware", "Verdict", "Where", "Needs / budget", "Max ctx", "Decode",
-               "Speed")
+    headers = (
+        "Machine",
+        "Hardware",
+        "Verdict",
+        "Where",
+        "Needs / budget",
+        "Max ctx",
+        "Decode",
+        "Speed",
+    )
     lines.extend(table_lines(headers, [_row(r) for r in rows]))
     return "\n".join(lines) + "\n"
 
@@ -55,8 +74,16 @@ def fleet_text(document: Mapping[str, Any]) -> str:
 def _row(row: Mapping[str, Any]) -> tuple[str, ...]:
     label = clean_text(row.get("label"), limit=60)
     if row.get("error") is not None:
-        return (label, "-", f"unreadable: {clean_text(row['error'], limit=120)}", "-", "-", "-",
-                "-", "-")
+        return (
+            label,
+            "-",
+            f"unreadable: {clean_text(row['error'], limit=120)}",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+        )
     needs = f"{format_bytes(row.get('total_bytes'))} / {format_bytes(row.get('budget_bytes'))}"
     if row.get("shortfall_bytes") is not None:
         needs += f" ({format_bytes(row['shortfall_bytes'])} short)"
@@ -65,8 +92,9 @@ def _row(row: Mapping[str, Any]) -> tuple[str, ...]:
         label,
         clean_text(row.get("hardware"), limit=60),
         verdict_words(row.get("verdict")),
-        placement_short(row.get("placement"), verdict=row.get("verdict"),
-                        gpu_layers=row.get("gpu_layers")),
+        placement_short(
+            row.get("placement"), verdict=row.get("verdict"), gpu_layers=row.get("gpu_layers")
+        ),
         needs,
         context_words(row),
         "-" if speed is None else speed_text(speed),
@@ -82,10 +110,19 @@ def fleet_csv(document: Mapping[str, Any]) -> str:
     for row in document.get("machines") or []:
         speed = row.get("tokens_per_second") or {}
         values = (
-            row.get("label"), row.get("hardware"), row.get("verdict"), row.get("limited_by"),
-            row.get("placement"), row.get("gpu_layers"), row.get("total_bytes"),
-            row.get("budget_bytes"), row.get("shortfall_bytes"), row.get("max_context"),
-            _rate(speed.get("low")), _rate(speed.get("high")), row.get("speed_class"),
+            row.get("label"),
+            row.get("hardware"),
+            row.get("verdict"),
+            row.get("limited_by"),
+            row.get("placement"),
+            row.get("gpu_layers"),
+            row.get("total_bytes"),
+            row.get("budget_bytes"),
+            row.get("shortfall_bytes"),
+            row.get("max_context"),
+            _rate(speed.get("low")),
+            _rate(speed.get("high")),
+            row.get("speed_class"),
             row.get("error"),
         )
         writer.writerow([csv_cell(v) for v in values])

@@ -24,8 +24,9 @@ from llmcheck.render.words import (
 
 __all__ = ["escape_markdown", "report_markdown"]
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "`": "\\`", "<": "&lt;", "[": "\\[",
-                          "]": "\\]"})
+_ESCAPES = str.maketrans(
+    {"\\": "\\\\", "|": "\\|", "`": "\\`", "<": "&lt;", "[": "\\[", "]": "\\]"}
+)
 
 
 def escape_markdown(value: object, *, limit: int = 200) -> str:
@@ -64,8 +65,11 @@ def report_markdown(report: Mapping[str, Any], *, title: str = "This machine") -
         lines += _table(
             ("Device", "Budget", "Source"),
             [
-                (e(b.get("name") or b.get("device") or "?"), format_bytes(b.get("budget_bytes")),
-                 e(b.get("source") or "unknown"))
+                (
+                    e(b.get("name") or b.get("device") or "?"),
+                    format_bytes(b.get("budget_bytes")),
+                    e(b.get("source") or "unknown"),
+                )
                 for b in budgets
             ],
         )
@@ -90,7 +94,8 @@ def report_markdown(report: Mapping[str, Any], *, title: str = "This machine") -
                 verdict_badge(m.get("verdict")),
                 _needs(m),
                 e(context_words(m)),
-                "-" if m.get("tokens_per_second") is None
+                "-"
+                if m.get("tokens_per_second") is None
                 else speed_text(m.get("tokens_per_second")),
                 SPEED_CLASS_WORDS.get(str(m.get("speed_class")), "-"),
             )
@@ -107,9 +112,9 @@ def report_markdown(report: Mapping[str, Any], *, title: str = "This machine") -
                     e(f"{f.get('store')}: {f.get('label')}", limit=300),
                     e((f.get("model") or {}).get("name") or "-"),
                     e((f.get("model") or {}).get("quant") or "-")
-                    + (" (community)" if (f.get("model") or {}).get("published") is False
-                       else ""),
-                    verdict_badge((f.get("model") or {}).get("verdict")) if f.get("model")
+                    + (" (community)" if (f.get("model") or {}).get("published") is False else ""),
+                    verdict_badge((f.get("model") or {}).get("verdict"))
+                    if f.get("model")
                     else e(f.get("error") or "-", limit=300),
                     _needs(f["model"]) if f.get("model") else "-",
                 )
@@ -131,11 +136,16 @@ def _answer(recommendations: Mapping[str, Any] | None) -> list[str]:
         return []
     summary = recommendations.get("summary") or summary_sentence(recommendations)
     lines = [f"**{escape_markdown(summary, limit=2000)}**", ""]
-    picks = [(PURPOSE_WORDS.get(k, k), recommendations.get(k))
-             for k in ("fastest", "longest_context", "vision")]
+    picks = [
+        (PURPOSE_WORDS.get(k, k), recommendations.get(k))
+        for k in ("fastest", "longest_context", "vision")
+    ]
     picks += [(str(p.get("task")), p) for p in recommendations.get("tasks") or []]
-    lines += [f"- {escape_markdown(label)}: {escape_markdown(pick_words(p), limit=400)}"
-              for label, p in picks if p is not None]
+    lines += [
+        f"- {escape_markdown(label)}: {escape_markdown(pick_words(p), limit=400)}"
+        for label, p in picks
+        if p is not None
+    ]
     return [*lines, ""] if len(lines) > 2 else lines
 
 

@@ -62,9 +62,14 @@ __all__ = [
 
 MEASURE_FAILED_CODE = "bandwidth_measure_failed"
 # The NVIDIA probe's codes for "no NVIDIA driver / GPU here": calm on a machine without NVIDIA.
-CALM_NVIDIA_CODES = frozenset({
-    "nvml_library_not_found", "nvml_driver_not_loaded", "nvml_no_devices", "nvml_binding_missing",
-})  # the probe's Issue code for a failed measurement
+CALM_NVIDIA_CODES = frozenset(
+    {
+        "nvml_library_not_found",
+        "nvml_driver_not_loaded",
+        "nvml_no_devices",
+        "nvml_binding_missing",
+    }
+)  # the probe's Issue code for a failed measurement
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -452,9 +457,7 @@ def speed_basis(fit: Fit, variant: ModelVariant, bandwidth_note: str = "") -> st
     from llmcheck.estimate import decode_bytes_per_token
 
     config = fit.config
-    weights, kv = decode_bytes_per_token(
-        variant, fit.quant, config.context_tokens, config.kv_type
-    )
+    weights, kv = decode_bytes_per_token(variant, fit.quant, config.context_tokens, config.kv_type)
     experts = " (only the active MoE experts)" if variant.architecture.is_moe else ""
     where = f": {bandwidth_note}" if bandwidth_note else ""
     text = (
@@ -499,9 +502,12 @@ def pick_lines(recommendations: Mapping[str, Any] | None) -> tuple[PickLine, ...
     """The picks of ``llmcheck --json``'s ``recommendations``, best first, in words."""
     if not recommendations:
         return ()
-    named = [("Best", recommendations.get("best")), ("Fastest", recommendations.get("fastest")),
-             ("Longest context", recommendations.get("longest_context")),
-             ("Vision", recommendations.get("vision"))]
+    named = [
+        ("Best", recommendations.get("best")),
+        ("Fastest", recommendations.get("fastest")),
+        ("Longest context", recommendations.get("longest_context")),
+        ("Vision", recommendations.get("vision")),
+    ]
     for task in recommendations.get("tasks") or ():
         label = clean_text(task.get("task") or "task", limit=60)
         named.append((label[:1].upper() + label[1:], task))
@@ -516,9 +522,14 @@ def pick_lines(recommendations: Mapping[str, Any] | None) -> tuple[PickLine, ...
         elif speed is not None and purpose != "Best":  # the sentence gives the best's speed
             extra = f" ({format_speed(speed.get('low'), speed.get('high'))})"
         name = clean_text(pick.get("name") or pick.get("variant"))
-        lines.append(PickLine(purpose=purpose, variant_id=str(pick.get("variant")),
-                              quant=str(pick.get("quant")),
-                              words=f"{name} {clean_text(pick.get('quant'))}{extra}"))
+        lines.append(
+            PickLine(
+                purpose=purpose,
+                variant_id=str(pick.get("variant")),
+                quant=str(pick.get("quant")),
+                words=f"{name} {clean_text(pick.get('quant'))}{extra}",
+            )
+        )
     return tuple(lines)
 
 

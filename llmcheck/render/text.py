@@ -57,8 +57,13 @@ def format_text(document: Mapping[str, Any]) -> str:
     if kind == "scan":
         lines.extend(local_lines(document))
     elif kind == "check":
-        lines.extend(_check_lines(document["model"], document.get("alternatives") or [],
-                                  (settings or {}).get("runtime")))
+        lines.extend(
+            _check_lines(
+                document["model"],
+                document.get("alternatives") or [],
+                (settings or {}).get("runtime"),
+            )
+        )
     else:
         models = document.get("models", [])
         if models:
@@ -66,8 +71,10 @@ def format_text(document: Mapping[str, Any]) -> str:
             lines.extend(table_lines(_MODEL_HEADERS, [_model_row(m, asked) for m in models]))
             clamped = [m for m in models if _clamped(m, asked)]
             if clamped:
-                lines.append(f"* at the model's own maximum context, shorter than the"
-                             f" {format_tokens(asked)} tokens asked")
+                lines.append(
+                    f"* at the model's own maximum context, shorter than the"
+                    f" {format_tokens(asked)} tokens asked"
+                )
         else:
             lines.append("No models were estimated.")
         if "local_models" in document:
@@ -79,8 +86,10 @@ def format_text(document: Mapping[str, Any]) -> str:
         lines.append("Problems:")
         for p in problems:
             where = "" if p.get("device_index") is None else f" (gpu:{_t(p['device_index'])})"
-            lines.append(f"  [{_t(p.get('source'))}{where}] {_t(p.get('code'))}: "
-                         f"{_t(p.get('message'), _LONG)}")
+            lines.append(
+                f"  [{_t(p.get('source'))}{where}] {_t(p.get('code'))}: "
+                f"{_t(p.get('message'), _LONG)}"
+            )
             if p.get("hint"):
                 lines.append(f"      hint: {_t(p['hint'], _LONG)}")
     return "\n".join(lines) + "\n"
@@ -92,8 +101,10 @@ def answer_lines(recommendations: Mapping[str, Any] | None) -> list[str]:
         return []
     summary = recommendations.get("summary") or summary_sentence(recommendations)
     lines = [_t(summary, _LONG)]
-    picks = [(PURPOSE_WORDS.get(key, key), recommendations.get(key))
-             for key in ("fastest", "longest_context", "vision")]
+    picks = [
+        (PURPOSE_WORDS.get(key, key), recommendations.get(key))
+        for key in ("fastest", "longest_context", "vision")
+    ]
     picks += [(_t(p.get("task")), p) for p in recommendations.get("tasks") or []]
     shown = [(label, p) for label, p in picks if p is not None]
     width = max((len(label) for label, _ in shown), default=0)
@@ -118,8 +129,10 @@ def _t(value: object, limit: int = 200) -> str:
 
 
 def _memory_text(mem: Mapping[str, Any]) -> str:
-    ram = (f"{format_bytes(mem.get('total_bytes'))} total, "
-           f"{format_bytes(mem.get('available_bytes'))} available ({_t(mem.get('source'))})")
+    ram = (
+        f"{format_bytes(mem.get('total_bytes'))} total, "
+        f"{format_bytes(mem.get('available_bytes'))} available ({_t(mem.get('source'))})"
+    )
     limit, total = mem.get("limit_bytes"), mem.get("total_bytes")
     if limit is None:
         return ram
@@ -134,56 +147,89 @@ def _memory_text(mem: Mapping[str, Any]) -> str:
 def _machine_lines(document: Mapping[str, Any]) -> list[str]:
     machine = document["machine"]
     os_doc, cpu, mem = machine["os"], machine["cpu"], machine["memory"]
-    os_text = " ".join(_t(x) for x in (os_name(os_doc.get("system")), os_doc.get("release"),
-                                       os_doc.get("machine")) if x)
-    extras = [w for w, on in (("WSL", os_doc.get("is_wsl")),
-                              ("container", os_doc.get("in_container"))) if on]
+    os_text = " ".join(
+        _t(x)
+        for x in (os_name(os_doc.get("system")), os_doc.get("release"), os_doc.get("machine"))
+        if x
+    )
+    extras = [
+        w
+        for w, on in (("WSL", os_doc.get("is_wsl")), ("container", os_doc.get("in_container")))
+        if on
+    ]
     if extras:
         os_text += f" ({', '.join(extras)})"
     cores = cpu.get("cores")
     cpu_text = _t(cpu.get("brand")) if cpu.get("brand") else "unknown CPU"
     if cores is not None:
         cpu_text += f", {_t(cores)} cores"
-    lines = [f"llmcheck {_t(document.get('llmcheck_version', ''))}".rstrip(),
-             f"OS:     {os_text}", f"CPU:    {cpu_text}", f"Memory: {_memory_text(mem)}"]
+    lines = [
+        f"llmcheck {_t(document.get('llmcheck_version', ''))}".rstrip(),
+        f"OS:     {os_text}",
+        f"CPU:    {cpu_text}",
+        f"Memory: {_memory_text(mem)}",
+    ]
     if mem.get("bandwidth_gb_s") is not None:
-        lines[-1] += (f"; bandwidth {format_bandwidth(mem['bandwidth_gb_s'])}"
-                      f" ({_t(mem.get('bandwidth_source'))})")
+        lines[-1] += (
+            f"; bandwidth {format_bandwidth(mem['bandwidth_gb_s'])}"
+            f" ({_t(mem.get('bandwidth_source'))})"
+        )
     gpus = machine.get("gpus", [])
     if not gpus:
         lines.append("GPUs:   none found")
     for g in gpus:
         kind = "unified" if g.get("unified_memory") else _t(g.get("memory_kind") or "discrete")
-        mem_text = (f"{format_bytes(g.get('total_bytes'))} {kind}, "
-                    f"{format_bytes(g.get('free_bytes'))} free ({_t(g.get('source'))})")
+        mem_text = (
+            f"{format_bytes(g.get('total_bytes'))} {kind}, "
+            f"{format_bytes(g.get('free_bytes'))} free ({_t(g.get('source'))})"
+        )
         if g.get("working_set_cap_bytes") is not None:
-            mem_text += (f", GPU cap {format_bytes(g['working_set_cap_bytes'])}"
-                         f" ({_t(g.get('working_set_cap_source'))})")
+            mem_text += (
+                f", GPU cap {format_bytes(g['working_set_cap_bytes'])}"
+                f" ({_t(g.get('working_set_cap_source'))})"
+            )
         if g.get("bandwidth_gb_s") is not None:
-            mem_text += (f", {format_bandwidth(g['bandwidth_gb_s'])}"
-                         f" ({_t(g.get('bandwidth_source'))})")
+            mem_text += (
+                f", {format_bandwidth(g['bandwidth_gb_s'])} ({_t(g.get('bandwidth_source'))})"
+            )
         name = _t(g.get("name")) if g.get("name") else "unknown GPU"
         lines.append(f"GPU {_t(g.get('index'))}:  {name}: {mem_text}")
     budgets = document.get("budgets", [])
     if budgets:
-        parts = [f"{_t(b.get('device'))} {format_bytes(b.get('budget_bytes'))}"
-                 f" ({_t(b.get('source'))})" for b in budgets]
+        parts = [
+            f"{_t(b.get('device'))} {format_bytes(b.get('budget_bytes'))} ({_t(b.get('source'))})"
+            for b in budgets
+        ]
         lines.append(f"Budget: {'; '.join(parts)}")
     return lines
 
 
 def _settings_line(settings: Mapping[str, Any]) -> str:
-    return (f"Settings: context {format_tokens(settings.get('context_tokens'))}, "
-            f"KV cache {_t(settings.get('kv_type'))}, flash attention "
-            f"{'on' if settings.get('flash_attn') else 'off'}, "
-            f"parallel {_t(settings.get('parallel'))}, ubatch {_t(settings.get('ubatch'))}, "
-            f"device {_t(settings.get('device') or 'auto')}"
-            + ("" if settings.get("runtime") in (None, "llama-server")
-               else f", runtime {_t(settings.get('runtime'))}"))
+    return (
+        f"Settings: context {format_tokens(settings.get('context_tokens'))}, "
+        f"KV cache {_t(settings.get('kv_type'))}, flash attention "
+        f"{'on' if settings.get('flash_attn') else 'off'}, "
+        f"parallel {_t(settings.get('parallel'))}, ubatch {_t(settings.get('ubatch'))}, "
+        f"device {_t(settings.get('device') or 'auto')}"
+        + (
+            ""
+            if settings.get("runtime") in (None, "llama-server")
+            else f", runtime {_t(settings.get('runtime'))}"
+        )
+    )
 
 
-_MODEL_HEADERS = ("Model", "Quant", "File", "Verdict", "Needs", "Where", "Max ctx", "Decode",
-                  "Speed")
+_MODEL_HEADERS = (
+    "Model",
+    "Quant",
+    "File",
+    "Verdict",
+    "Needs",
+    "Where",
+    "Max ctx",
+    "Decode",
+    "Speed",
+)
 
 
 def _clamped(model: Mapping[str, Any], asked: object) -> bool:
@@ -202,8 +248,9 @@ def _model_row(model: Mapping[str, Any], asked: object = None) -> tuple[str, ...
         format_bytes(model.get("file_size_bytes")),
         verdict_words(model.get("verdict")),
         needs,
-        placement_short(model.get("placement"), verdict=model.get("verdict"),
-                        gpu_layers=model.get("gpu_layers")),
+        placement_short(
+            model.get("placement"), verdict=model.get("verdict"), gpu_layers=model.get("gpu_layers")
+        ),
         context_words(model) + ("*" if _clamped(model, asked) else ""),
         "-" if speed is None else speed_text(speed),
         SPEED_CLASS_WORDS.get(str(model.get("speed_class")), "-"),
@@ -226,8 +273,10 @@ def model_origin_lines(model: Mapping[str, Any]) -> list[str]:
 
 def moe_words(n_cpu_moe: object) -> str:
     """The MoE experts-on-the-CPU plan in words: "experts of 12 layers in RAM (--n-cpu-moe 12)"."""
-    return (f"MoE: experts of {_t(n_cpu_moe)} layers in RAM (--n-cpu-moe {_t(n_cpu_moe)}); the"
-            " rest on the GPU")
+    return (
+        f"MoE: experts of {_t(n_cpu_moe)} layers in RAM (--n-cpu-moe {_t(n_cpu_moe)}); the"
+        " rest on the GPU"
+    )
 
 
 def command_lines(model: Mapping[str, Any], runtime: object = None) -> list[str]:
@@ -241,7 +290,8 @@ def command_lines(model: Mapping[str, Any], runtime: object = None) -> list[str]
 
 
 def _check_lines(
-    model: Mapping[str, Any], alternatives: Sequence[Mapping[str, Any]] = (),
+    model: Mapping[str, Any],
+    alternatives: Sequence[Mapping[str, Any]] = (),
     settings_runtime: object = None,
 ) -> list[str]:
     name = _t(model.get("name") or model.get("variant"))
@@ -252,17 +302,22 @@ def _check_lines(
     short = shortfall_words(model)
     if short is not None:
         lines.append(f"  {short}")
-    where = placement_short(model.get("placement"), verdict=model.get("verdict"),
-                            gpu_layers=model.get("gpu_layers"))
-    lines.append(f"  file {format_bytes(model.get('file_size_bytes'))}, needs "
-                 f"{format_bytes(model['memory']['total_bytes'])} in all, placement "
-                 f"{where}, largest context that fits {context_words(model)}")
+    where = placement_short(
+        model.get("placement"), verdict=model.get("verdict"), gpu_layers=model.get("gpu_layers")
+    )
+    lines.append(
+        f"  file {format_bytes(model.get('file_size_bytes'))}, needs "
+        f"{format_bytes(model['memory']['total_bytes'])} in all, placement "
+        f"{where}, largest context that fits {context_words(model)}"
+    )
     if model.get("n_cpu_moe"):
         lines.append(f"  {moe_words(model['n_cpu_moe'])}")
     for d in model["memory"]["devices"]:
         terms = ", ".join(f"{_t(k)} {format_bytes(v)}" for k, v in d["terms"].items())
-        lines.append(f"  {_t(d.get('device'))}: {format_bytes(d.get('total_bytes'))} of "
-                     f"{format_bytes(d.get('budget_bytes'))} ({terms})")
+        lines.append(
+            f"  {_t(d.get('device'))}: {format_bytes(d.get('total_bytes'))} of "
+            f"{format_bytes(d.get('budget_bytes'))} ({terms})"
+        )
     speed = model.get("tokens_per_second")
     if speed is not None:
         speed_class = SPEED_CLASS_WORDS.get(str(model.get("speed_class")))
@@ -284,19 +339,32 @@ def _check_lines(
 def alternative_line(alt: Mapping[str, Any]) -> str:
     """One nearby configuration that fits, in one line with its verdict and its own command."""
     name = _t(alt.get("name") or alt.get("variant"))
-    parts = [verdict_words(alt.get("verdict")),
-             f"{format_tokens(alt.get('context_tokens'))} tokens",
-             f"KV {_t(alt.get('kv_type'))}",
-             f"needs {format_bytes(alt.get('total_bytes'))}"]
+    parts = [
+        verdict_words(alt.get("verdict")),
+        f"{format_tokens(alt.get('context_tokens'))} tokens",
+        f"KV {_t(alt.get('kv_type'))}",
+        f"needs {format_bytes(alt.get('total_bytes'))}",
+    ]
     speed = alt.get("tokens_per_second")
     if speed is not None:
         parts.append(speed_text(speed))
-    return (f"{_t(alt.get('change'))}: {name} {_t(alt.get('quant'))} ({', '.join(parts)}):"
-            f" {_t(alt.get('llama_cpp_command'), _LONG)}")
+    return (
+        f"{_t(alt.get('change'))}: {name} {_t(alt.get('quant'))} ({', '.join(parts)}):"
+        f" {_t(alt.get('llama_cpp_command'), _LONG)}"
+    )
 
 
-_LOCAL_HEADERS = ("Model", "Quant", "File", "Verdict", "Needs", "Where", "Max ctx", "Decode",
-                  "Found")
+_LOCAL_HEADERS = (
+    "Model",
+    "Quant",
+    "File",
+    "Verdict",
+    "Needs",
+    "Where",
+    "Max ctx",
+    "Decode",
+    "Found",
+)
 
 
 def local_lines(document: Mapping[str, Any]) -> list[str]:
@@ -305,15 +373,27 @@ def local_lines(document: Mapping[str, Any]) -> list[str]:
     found = document.get("local_models") or []
     scan = document.get("scan") or {}
     models = [f for f in found if f.get("kind") == "model"]
-    lines = [f"On this machine: {len(models)} LFM2-family model file"
-             f"{'' if len(models) == 1 else 's'}"]
+    lines = [
+        f"On this machine: {len(models)} LFM2-family model file{'' if len(models) == 1 else 's'}"
+    ]
     rows: list[tuple[str, ...]] = []
     for f in models:
         m = f.get("model")
         where = f"{_t(f.get('store'))}: {_t(f.get('label'), 300)}"
         if m is None:
-            rows.append((_t(f.get("label"), 60), "-", format_bytes(f.get("file_size_bytes")),
-                         "not answered", "-", "-", "-", "-", where))
+            rows.append(
+                (
+                    _t(f.get("label"), 60),
+                    "-",
+                    format_bytes(f.get("file_size_bytes")),
+                    "not answered",
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    where,
+                )
+            )
             continue
         row = _model_row(m)
         if m.get("published") is False:
@@ -330,30 +410,40 @@ def local_lines(document: Mapping[str, Any]) -> list[str]:
             lines.append(f"  {_t(f.get('label'), 300)}: {moe_words(f['model']['n_cpu_moe'])}")
     others = scan.get("other_architecture_files") or 0
     if others:
-        lines.append(f"  {others} GGUF file{'' if others == 1 else 's'} of other architectures"
-                     " not listed")
+        lines.append(
+            f"  {others} GGUF file{'' if others == 1 else 's'} of other architectures not listed"
+        )
     for note in scan.get("notes") or []:
         where = f"{_t(note.get('path'), 300)}: " if note.get("path") else ""
         lines.append(f"  note: {where}{_t(note.get('message'), _LONG)}")
     folders = scan.get("folders") or []
     if not folders:
-        lines.append("  no model store found (LM Studio, llama.cpp, Hugging Face, Ollama);"
-                     " add one with --folder DIR")
+        lines.append(
+            "  no model store found (LM Studio, llama.cpp, Hugging Face, Ollama);"
+            " add one with --folder DIR"
+        )
     return lines
 
 
 def _format_list(document: Mapping[str, Any]) -> str:
     rows = [
-        (_t(v.get("id")), _t(v.get("name")), _t(v.get("kind")),
-         format_tokens(v.get("trained_context_tokens")),
-         format_tokens(v.get("gguf_context_tokens")), " ".join(_t(q) for q in v["quants"]))
+        (
+            _t(v.get("id")),
+            _t(v.get("name")),
+            _t(v.get("kind")),
+            format_tokens(v.get("trained_context_tokens")),
+            format_tokens(v.get("gguf_context_tokens")),
+            " ".join(_t(q) for q in v["quants"]),
+        )
         for v in document["variants"]
     ]
     lines = table_lines(("Variant", "Name", "Kind", "Trained ctx", "Max ctx", "Quants"), rows)
     lines.append("")
     published = [q for q in document["quants"] if q.get("published", True)]
-    lines.append("Quantizations published for some variant: "
-                 + " ".join(_t(q.get("name")) for q in published))
+    lines.append(
+        "Quantizations published for some variant: "
+        + " ".join(_t(q.get("name")) for q in published)
+    )
     lines.extend(_community_lines(document["variants"]))
     return "\n".join(lines) + "\n"
 
@@ -365,8 +455,9 @@ def _community_lines(variants: Sequence[Mapping[str, Any]]) -> list[str]:
     lists.discard(())
     if not lists:
         return []
-    head = ("Community quants (answered, sized from llama-quantize's rules; not published by"
-            " Liquid AI)")
+    head = (
+        "Community quants (answered, sized from llama-quantize's rules; not published by Liquid AI)"
+    )
     if len(lists) == 1:
         return [f"{head}, for every variant: {' '.join(_t(q) for q in next(iter(lists)))}"]
     groups: dict[tuple[str, ...], list[str]] = {}
@@ -382,10 +473,10 @@ def _community_lines(variants: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def table_lines(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     """A plain-text table: a header, a rule, one padded line per row."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
     out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     out.append("  ".join("-" * w for w in widths))
-    out.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-               for r in rows)
+    out.extend("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
     return out

@@ -77,7 +77,10 @@ def verdict_badge(verdict: object, *, capital: bool = False) -> str:
 
 
 def placement_words(
-    placement: object, *, verdict: object, gpu_layers: int | None = None,
+    placement: object,
+    *,
+    verdict: object,
+    gpu_layers: int | None = None,
     layers: int | None = None,
 ) -> str:
     """Where the layers go, in words ("split between GPU and CPU: 20 of 25 layers on the GPU").
@@ -137,8 +140,10 @@ def shortfall_words(model: Mapping[str, Any]) -> str | None:
         total = (model.get("memory") or {}).get("total_bytes")
     if short is None or budget is None or total is None:
         return None
-    return (f"needs {format_bytes(total)}, {format_bytes(short)} more than the"
-            f" {format_bytes(budget)} budget")
+    return (
+        f"needs {format_bytes(total)}, {format_bytes(short)} more than the"
+        f" {format_bytes(budget)} budget"
+    )
 
 
 def pick_words(pick: Mapping[str, Any]) -> str:
@@ -160,12 +165,19 @@ def summary_sentence(recommendations: Mapping[str, Any]) -> str:
     verdict = str(recommendations.get("verdict"))
     if best is None:
         if verdict == "unknown":
-            return ("llmcheck cannot say what runs here: this machine's memory is unknown"
-                    " (see the problems below).")
-        shorter = ("a shorter context (--ctx) or " if (recommendations.get("context_tokens")
-                                                         or 0) > _DEFAULT_CONTEXT else "")
-        return (f"Nothing fits here at {context} tokens of context: try {shorter}a machine with"
-                " more memory.")
+            return (
+                "llmcheck cannot say what runs here: this machine's memory is unknown"
+                " (see the problems below)."
+            )
+        shorter = (
+            "a shorter context (--ctx) or "
+            if (recommendations.get("context_tokens") or 0) > _DEFAULT_CONTEXT
+            else ""
+        )
+        return (
+            f"Nothing fits here at {context} tokens of context: try {shorter}a machine with"
+            " more memory."
+        )
     name = f"{clean_text(best.get('name') or best.get('variant'))} {clean_text(best.get('quant'))}"
     details: list[str] = []
     speed = best.get("tokens_per_second")
@@ -178,8 +190,10 @@ def summary_sentence(recommendations: Mapping[str, Any]) -> str:
         return f"Run {name}: runs great here{tail}."
     reason = clean_text(best.get("reason") or "", limit=160)
     why = f" ({reason})" if reason else ""
-    return (f"Nothing runs great here at {context} tokens of context; the best that fits is"
-            f" {name}: tight{why}{tail}.")
+    return (
+        f"Nothing runs great here at {context} tokens of context; the best that fits is"
+        f" {name}: tight{why}{tail}."
+    )
 
 
 def summarize(document: dict[str, Any]) -> dict[str, Any]:

@@ -32,9 +32,7 @@ from llmcheck.snapshot.types import (
 # --- reading back ----------------------------------------------------------------------------
 
 
-def snapshot_from_dict(
-    doc: Mapping[str, Any], *, check_consistency: bool = True
-) -> SystemSnapshot:
+def snapshot_from_dict(doc: Mapping[str, Any], *, check_consistency: bool = True) -> SystemSnapshot:
     """Read a snapshot back from its JSON form.
 
     Accepts either a whole ``llmcheck --json`` document (with "machine" and "problems") or the
@@ -113,8 +111,7 @@ def snapshot_from_dict(
     )
     gpus = tuple(_gpu_from_dict(g, f"machine.gpus[{i}]") for i, g in enumerate(gpus_doc))
     problems = tuple(
-        _issue_from_dict(p, f"problems[{i}]")
-        for i, p in enumerate(_list(problems_doc, "problems"))
+        _issue_from_dict(p, f"problems[{i}]") for i, p in enumerate(_list(problems_doc, "problems"))
     )
     snapshot = SystemSnapshot(
         os=os_info,
@@ -149,10 +146,20 @@ def inconsistencies(snapshot: SystemSnapshot) -> tuple[str, ...]:
             found.append(f"{path}: {part} bytes {what} is more than the {of} ({whole} bytes)")
 
     mem = snapshot.memory
-    over("machine.memory.available_bytes", mem.available_bytes, "available", mem.total_bytes,
-         "total_bytes")
-    over("machine.memory.swap_free_bytes", mem.swap_free_bytes, "free", mem.swap_total_bytes,
-         "swap_total_bytes")
+    over(
+        "machine.memory.available_bytes",
+        mem.available_bytes,
+        "available",
+        mem.total_bytes,
+        "total_bytes",
+    )
+    over(
+        "machine.memory.swap_free_bytes",
+        mem.swap_free_bytes,
+        "free",
+        mem.swap_total_bytes,
+        "swap_total_bytes",
+    )
     first_at: dict[int, int] = {}
     for i, gpu in enumerate(snapshot.gpus):
         path = f"machine.gpus[{i}]"
@@ -166,24 +173,43 @@ def inconsistencies(snapshot: SystemSnapshot) -> tuple[str, ...]:
         over(f"{path}.free_bytes", gpu.free_bytes, "free", total, "total_bytes")
         over(f"{path}.used_bytes", gpu.used_bytes, "used", total, "total_bytes")
         over(f"{path}.reserved_bytes", gpu.reserved_bytes, "reserved", total, "total_bytes")
-        over(f"{path}.visible_vram_bytes", gpu.visible_vram_bytes, "visible", total,
-             "total_bytes")
-        over(f"{path}.gtt_free_bytes", gpu.gtt_free_bytes, "free", gpu.gtt_total_bytes,
-             "gtt_total_bytes")
+        over(f"{path}.visible_vram_bytes", gpu.visible_vram_bytes, "visible", total, "total_bytes")
+        over(
+            f"{path}.gtt_free_bytes",
+            gpu.gtt_free_bytes,
+            "free",
+            gpu.gtt_total_bytes,
+            "gtt_total_bytes",
+        )
         slices: set[int] = set()
         for k, mig in enumerate(gpu.mig_instances):
             mpath = f"{path}.mig_instances[{k}]"
             if mig.index in slices:
                 found.append(f"{mpath}.index: MIG index {mig.index} appears twice")
             slices.add(mig.index)
-            over(f"{mpath}.total_bytes", mig.total_bytes, "in a MIG slice", total,
-                 "GPU's total_bytes")
+            over(
+                f"{mpath}.total_bytes",
+                mig.total_bytes,
+                "in a MIG slice",
+                total,
+                "GPU's total_bytes",
+            )
             over(f"{mpath}.free_bytes", mig.free_bytes, "free", mig.total_bytes, "slice's total")
-            over(f"{mpath}.free_bytes", mig.free_bytes, "free in a MIG slice", total,
-                 "GPU's total_bytes")
+            over(
+                f"{mpath}.free_bytes",
+                mig.free_bytes,
+                "free in a MIG slice",
+                total,
+                "GPU's total_bytes",
+            )
         known = [m.total_bytes for m in gpu.mig_instances if m.total_bytes is not None]
-        over(f"{path}.mig_instances", sum(known) if known else None, "in MIG slices", total,
-             "GPU's total_bytes")
+        over(
+            f"{path}.mig_instances",
+            sum(known) if known else None,
+            "in MIG slices",
+            total,
+            "GPU's total_bytes",
+        )
     return tuple(found)
 
 
@@ -205,8 +231,10 @@ def _gpu_from_dict(raw: Any, path: str) -> GpuInfo:
             raise SnapshotError(f"{path}.memory_kind: unknown kind {kind_raw!r}") from None
     migs = tuple(
         MigInstance(
-            index=_req_count(_obj(m, f"{path}.mig_instances[{i}]").get("index"),
-                             f"{path}.mig_instances[{i}].index"),
+            index=_req_count(
+                _obj(m, f"{path}.mig_instances[{i}]").get("index"),
+                f"{path}.mig_instances[{i}].index",
+            ),
             name=_opt_s(m.get("name"), f"{path}.mig_instances[{i}].name"),
             uuid=_opt_s(m.get("uuid"), f"{path}.mig_instances[{i}].uuid"),
             total_bytes=_opt_bytes(m.get("total_bytes"), f"{path}.mig_instances[{i}].total_bytes"),
@@ -371,8 +399,14 @@ def _short(value: Any) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-            list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
 
 
 # --------------------------------------------------------------------------------------------

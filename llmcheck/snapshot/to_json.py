@@ -135,7 +135,9 @@ def without_ids(snapshot: SystemSnapshot) -> SystemSnapshot:
     """The snapshot as a shared ``--json`` file reads back: no GPU or MIG UUIDs, no bus ids."""
     gpus = tuple(
         replace(
-            g, uuid=None, pci_bus_id=None,
+            g,
+            uuid=None,
+            pci_bus_id=None,
             mig_instances=tuple(replace(m, uuid=None) for m in g.mig_instances),
         )
         for g in snapshot.gpus

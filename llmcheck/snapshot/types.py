@@ -193,4 +193,3 @@ class SystemSnapshot:
     probe_seconds: float | None = None
     source: Source = Source.UNKNOWN  # Source.SNAPSHOT when read back from a file
     hostname_hint: str | None = field(default=None)  # never the hostname itself: privacy
-

@@ -43,8 +43,12 @@ def exit_silently(conn: Any, system: str, ram_total_bytes: int | None) -> None:
 
 def answer_garbage(conn: Any, system: str, ram_total_bytes: int | None) -> None:
     """Answer with GPUs that are not snapshot dicts (a version skew between parent and child)."""
-    conn.send({"gpus": [{"index": -5, "vendor": "martian", "total_bytes": 1 << 70}],
-               "issues": "not a list"})
+    conn.send(
+        {
+            "gpus": [{"index": -5, "vendor": "martian", "total_bytes": 1 << 70}],
+            "issues": "not a list",
+        }
+    )
     conn.close()
 
 

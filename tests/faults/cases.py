@@ -120,8 +120,9 @@ def good_memory() -> tuple[MemoryInfo, tuple[Issue, ...]]:
 def good_cpu() -> tuple[CpuInfo, tuple[Issue, ...]]:
     """The CPU from recorded /proc/cpuinfo, through the real reader."""
     files = {REC / "proc" / "cpuinfo": CPUINFO}
-    return probe_cpu(system="Linux", machine="x86_64", proc_root=REC / "proc",
-                     read_text=recorded(files))
+    return probe_cpu(
+        system="Linux", machine="x86_64", proc_root=REC / "proc", read_text=recorded(files)
+    )
 
 
 def machine(
@@ -293,8 +294,9 @@ def _mig_case(call: str, spec: fake_nvml.ErrorSpec) -> Outcome:
 
 
 def _absurd_memory_case(total: int, free: int | None) -> Outcome:
-    faulty = dataclasses.replace(fake_nvml.H100, total_bytes=total, free_bytes=free,
-                                 reserved_bytes=0, used_bytes=0)
+    faulty = dataclasses.replace(
+        fake_nvml.H100, total_bytes=total, free_bytes=free, reserved_bytes=0, used_bytes=0
+    )
     scenario = fake_nvml.NvmlScenario(gpus=(faulty, fake_nvml.RTX_4090), host_ram_bytes=64 * GIB)
     snap, _ = _nvml_outcome(scenario)
     h100 = [g for g in snap.gpus if g.uuid == fake_nvml.H100.uuid]
@@ -319,20 +321,29 @@ def nvml_cases() -> list[FaultCase]:
     cases: list[FaultCase] = []
     for call in _SYSTEM_CALLS:
         cases += [
-            FaultCase(source=f"NVML {call}", fault=_error_name(s),
-                      build=lambda c=call, s=s: _system_case(c, s))
+            FaultCase(
+                source=f"NVML {call}",
+                fault=_error_name(s),
+                build=lambda c=call, s=s: _system_case(c, s),
+            )
             for s in specs
         ]
     for call in _DEVICE_CALLS:
         cases += [
-            FaultCase(source=f"NVML {call}", fault=_error_name(s),
-                      build=lambda c=call, s=s: _device_case(c, s))
+            FaultCase(
+                source=f"NVML {call}",
+                fault=_error_name(s),
+                build=lambda c=call, s=s: _device_case(c, s),
+            )
             for s in specs
         ]
     for call in _MIG_CALLS:
         cases += [
-            FaultCase(source=f"NVML {call}", fault=_error_name(s),
-                      build=lambda c=call, s=s: _mig_case(c, s))
+            FaultCase(
+                source=f"NVML {call}",
+                fault=_error_name(s),
+                build=lambda c=call, s=s: _mig_case(c, s),
+            )
             for s in specs
         ]
     absurd = [
@@ -343,13 +354,17 @@ def nvml_cases() -> list[FaultCase]:
         ("free > total 2^63", 80 * GIB, 1 << 63),
     ]
     cases += [
-        FaultCase(source="NVML memory values", fault=name,
-                  build=lambda t=total, f=free: _absurd_memory_case(t, f))
+        FaultCase(
+            source="NVML memory values",
+            fault=name,
+            build=lambda t=total, f=free: _absurd_memory_case(t, f),
+        )
         for name, total, free in absurd
     ]
     cases.append(
-        FaultCase(source="NVML memory values", fault="GB10 total = host RAM",
-                  build=_spark_total_is_ram)
+        FaultCase(
+            source="NVML memory values", fault="GB10 total = host RAM", build=_spark_total_is_ram
+        )
     )
     return [
         dataclasses.replace(c, known_bug=NVML_KNOWN_BUGS[c.id]) if c.id in NVML_KNOWN_BUGS else c
@@ -426,8 +441,10 @@ def _sysfs_case(name: str, fault: str) -> Outcome:
     if name == "mem_info_vram_total" and fault == "missing":
         codes = frozenset({"vram_unknown"})
         unknown = (f"gpu:{dgpu[0].index}",) if dgpu else ()
-    if name in ("vendor", "class") and isinstance(FILE_FAULTS[fault], OSError) and not isinstance(
-        FILE_FAULTS[fault], FileNotFoundError
+    if (
+        name in ("vendor", "class")
+        and isinstance(FILE_FAULTS[fault], OSError)
+        and not isinstance(FILE_FAULTS[fault], FileNotFoundError)
     ):
         codes = frozenset({"sysfs_unreadable"})
     return Outcome(snapshot=snap, codes=codes, unknown_devices=unknown, gpus_at_least=1)
@@ -445,8 +462,9 @@ def _rebase(files: Mapping[Path, str | BaseException], real: Path) -> Callable[[
 def sysfs_cases() -> list[FaultCase]:
     """sysfs: each file the Linux GPU probe reads x each file fault."""
     return [
-        FaultCase(source=f"sysfs {name}", fault=fault,
-                  build=lambda n=name, f=fault: _sysfs_case(n, f))
+        FaultCase(
+            source=f"sysfs {name}", fault=fault, build=lambda n=name, f=fault: _sysfs_case(n, f)
+        )
         for name in _SYSFS_FILES
         for fault in FILE_FAULTS
     ]
@@ -509,8 +527,10 @@ def _meminfo_case(fault: str) -> Outcome:
         files[REC / "proc" / "meminfo"] = value
     mem = probe_memory(use_psutil=False, root=REC, read_text=recorded(files))
     snap = machine(memory=mem)
-    codes = frozenset({"ram_unreadable"}) if isinstance(value, OSError) or value is None else (
-        frozenset()
+    codes = (
+        frozenset({"ram_unreadable"})
+        if isinstance(value, OSError) or value is None
+        else (frozenset())
     )
     # Without psutil, every broken meminfo leaves available RAM unknown: the CPU budget too.
     return Outcome(snapshot=snap, codes=codes, unknown_devices=("cpu",), ram_known=False)
@@ -519,8 +539,9 @@ def _meminfo_case(fault: str) -> Outcome:
 def memory_cases() -> list[FaultCase]:
     """cgroup files and /proc/meminfo (psutil absent, so meminfo is the RAM source)."""
     cases = [
-        FaultCase(source=f"cgroup {name}", fault=fault,
-                  build=lambda n=name, f=fault: _cgroup_case(n, f))
+        FaultCase(
+            source=f"cgroup {name}", fault=fault, build=lambda n=name, f=fault: _cgroup_case(n, f)
+        )
         for name in _CGROUP_FILES
         for fault in FILE_FAULTS
     ]
@@ -589,8 +610,11 @@ def _psutil_case(fault: str, with_meminfo: bool) -> Outcome:
 def psutil_cases() -> list[FaultCase]:
     """psutil raising or answering nonsense, with and without /proc/meminfo to fall back on."""
     return [
-        FaultCase(source="psutil", fault=f"{fault}{'' if fallback else ', no meminfo'}",
-                  build=lambda f=fault, fb=fallback: _psutil_case(f, fb))
+        FaultCase(
+            source="psutil",
+            fault=f"{fault}{'' if fallback else ', no meminfo'}",
+            build=lambda f=fault, fb=fallback: _psutil_case(f, fb),
+        )
         for fault in _PSUTIL_FAULTS
         for fallback in (True, False)
     ]
@@ -602,19 +626,25 @@ def psutil_cases() -> list[FaultCase]:
 def _cpuinfo_case(fault: str) -> Outcome:
     files: dict[Path, str | BaseException] = {REC / "proc" / "cpuinfo": CPUINFO}
     _apply(files, REC / "proc" / "cpuinfo", fault)
-    cpu = probe_cpu(system="Linux", machine="x86_64", proc_root=REC / "proc",
-                    read_text=recorded(files))
+    cpu = probe_cpu(
+        system="Linux", machine="x86_64", proc_root=REC / "proc", read_text=recorded(files)
+    )
     snap = machine(cpu=cpu)
     value = FILE_FAULTS[fault]
-    codes = frozenset({"cpuinfo_unreadable"}) if value is None or isinstance(
-        value, OSError) else frozenset()
+    codes = (
+        frozenset({"cpuinfo_unreadable"})
+        if value is None or isinstance(value, OSError)
+        else frozenset()
+    )
     return Outcome(snapshot=snap, codes=codes)
 
 
 def cpu_cases() -> list[FaultCase]:
     """/proc/cpuinfo faults: CPU facts unknown, RAM and GPUs untouched."""
-    return [FaultCase(source="/proc/cpuinfo", fault=f, build=lambda f=f: _cpuinfo_case(f))
-            for f in FILE_FAULTS]
+    return [
+        FaultCase(source="/proc/cpuinfo", fault=f, build=lambda f=f: _cpuinfo_case(f))
+        for f in FILE_FAULTS
+    ]
 
 
 # --- sysctl (macOS: Apple GPU and CPU) ----------------------------------------------------------
@@ -623,8 +653,11 @@ _M2 = (DATA / "sysctl" / "m2max_38_default.txt").read_text(encoding="utf-8")
 _IOREG = (DATA / "sysctl" / "ioreg_agx_38.txt").read_text(encoding="utf-8")
 
 
-def _sysctl_run(sysctl: str | BaseException, key_fault: tuple[str, str] | None = None,
-                ioreg: str | BaseException = _IOREG) -> Callable[[list[str]], str]:
+def _sysctl_run(
+    sysctl: str | BaseException,
+    key_fault: tuple[str, str] | None = None,
+    ioreg: str | BaseException = _IOREG,
+) -> Callable[[list[str]], str]:
     recorded_lines: dict[str, str] = {}
     if isinstance(sysctl, str):
         for line in sysctl.splitlines():
@@ -662,7 +695,11 @@ _SYSCTL_VALUE_FAULTS = {
     "iogpu.wired_limit_mb": ("-1", "huge", "garbage", "5000 digits"),
 }
 _VALUES = {
-    "0": "0", "-1": "-1", "huge": str(1 << 64), "garbage": "lots", "superscript": "\u00b2",
+    "0": "0",
+    "-1": "-1",
+    "huge": str(1 << 64),
+    "garbage": "lots",
+    "superscript": "\u00b2",
     "5000 digits": "9" * 5000,
 }
 
@@ -680,8 +717,12 @@ def _apple_value_case(key: str, fault: str) -> Outcome:
     result = probe_apple(run=run)
     snap = machine(gpus=result.gpus, gpu_issues=result.issues, system="Darwin")
     if key == "hw.memsize":
-        return Outcome(snapshot=snap, codes=frozenset({"memsize_unknown"}),
-                       unknown_devices=("gpu:0",), gpus_at_least=1)
+        return Outcome(
+            snapshot=snap,
+            codes=frozenset({"memsize_unknown"}),
+            unknown_devices=("gpu:0",),
+            gpus_at_least=1,
+        )
     # A broken wired limit falls back to the documented default rule, and says so.
     return Outcome(snapshot=snap, codes=frozenset({"working_set_cap_estimated"}), gpus_at_least=1)
 
@@ -699,16 +740,23 @@ def _ioreg_case(fault: str) -> Outcome:
 
 def sysctl_cases() -> list[FaultCase]:
     """macOS sysctl / ioreg: the tool failing, and absurd values for the keys budgets rest on."""
-    cases = [FaultCase(source="sysctl (tool)", fault=f, build=lambda f=f: _apple_tool_case(f))
-             for f in _SYSCTL_TOOL_FAULTS]
+    cases = [
+        FaultCase(source="sysctl (tool)", fault=f, build=lambda f=f: _apple_tool_case(f))
+        for f in _SYSCTL_TOOL_FAULTS
+    ]
     cases += [
-        FaultCase(source=f"sysctl {key}", fault=fault,
-                  build=lambda k=key, f=fault: _apple_value_case(k, f))
+        FaultCase(
+            source=f"sysctl {key}",
+            fault=fault,
+            build=lambda k=key, f=fault: _apple_value_case(k, f),
+        )
         for key, faults in _SYSCTL_VALUE_FAULTS.items()
         for fault in faults
     ]
-    cases += [FaultCase(source="ioreg gpu-core-count", fault=f, build=lambda f=f: _ioreg_case(f))
-              for f in ("ioreg missing", "ioreg garbage", "ioreg 5000 digits")]
+    cases += [
+        FaultCase(source="ioreg gpu-core-count", fault=f, build=lambda f=f: _ioreg_case(f))
+        for f in ("ioreg missing", "ioreg garbage", "ioreg 5000 digits")
+    ]
     return cases
 
 
@@ -770,8 +818,12 @@ def _registry_case(fault: str) -> Outcome:
 
 def registry_cases() -> list[FaultCase]:
     """The Windows display-adapter registry keys: unreadable, missing and absurd values."""
-    return [FaultCase(source="registry (display adapters)", fault=f,
-                      build=lambda f=f: _registry_case(f)) for f in _REG_FAULTS]
+    return [
+        FaultCase(
+            source="registry (display adapters)", fault=f, build=lambda f=f: _registry_case(f)
+        )
+        for f in _REG_FAULTS
+    ]
 
 
 # --- the dispatcher's GPU child process ------------------------------------------------------
@@ -787,16 +839,20 @@ _CHILD_FAULTS = {
     "child answers garbage": ("answer_garbage", "gpu_probe_failed", False),
     "child answers a non-dict": ("answer_not_a_dict", "gpu_probe_failed", False),
     "child raises": ("raise_in_child", "gpu_probe_crashed", False),
-    "NVML init hangs, /dev/nvidia0 there (unknown GPU)": (
-        "hang_in_nvml_init", "gpu_unread", True),
+    "NVML init hangs, /dev/nvidia0 there (unknown GPU)": ("hang_in_nvml_init", "gpu_unread", True),
     "child segfaults, /dev/nvidia0 there (unknown GPU)": ("segfault", "gpu_unread", True),
     "child killed, /dev/nvidia0 there (unknown GPU)": ("killed", "gpu_unread", True),
-    "child exits silently, /dev/nvidia0 there (unknown GPU)": (
-        "exit_silently", "gpu_unread", True),
+    "child exits silently, /dev/nvidia0 there (unknown GPU)": ("exit_silently", "gpu_unread", True),
     "memory query hangs after NVML named the GPU (unknown GPU)": (
-        "hang_in_memory_query", "gpu_unread", True),
+        "hang_in_memory_query",
+        "gpu_unread",
+        True,
+    ),
     "memory query segfaults after NVML named the GPU (unknown GPU)": (
-        "segfault_in_memory_query", "gpu_unread", True),
+        "segfault_in_memory_query",
+        "gpu_unread",
+        True,
+    ),
 }
 CHILD_TIMEOUT_S = 2.0
 
@@ -822,20 +878,24 @@ def _child_case(fault: str) -> Outcome:
             (root / "dev" / "nvidia0").touch()
             (root / "dev" / "nvidiactl").touch()
         try:
-            snap = dispatcher.probe_system(timeout_s=CHILD_TIMEOUT_S, isolate=True, root=root,
-                                           progress=lambda _message: None)
+            snap = dispatcher.probe_system(
+                timeout_s=CHILD_TIMEOUT_S, isolate=True, root=root, progress=lambda _message: None
+            )
         finally:
             dispatcher._child = saved  # type: ignore[assignment]
     if not present:
         return Outcome(snapshot=snap, codes=frozenset({code}))
-    return Outcome(snapshot=snap, codes=frozenset({code}), unknown_devices=("auto", "gpu:0"),
-                   gpus_at_least=1)
+    return Outcome(
+        snapshot=snap, codes=frozenset({code}), unknown_devices=("auto", "gpu:0"), gpus_at_least=1
+    )
 
 
 def child_cases() -> list[FaultCase]:
     """The GPU probe's child process hanging, crashing, being killed or answering nonsense."""
-    return [FaultCase(source="GPU probe child process", fault=f, build=lambda f=f: _child_case(f))
-            for f in _CHILD_FAULTS]
+    return [
+        FaultCase(source="GPU probe child process", fault=f, build=lambda f=f: _child_case(f))
+        for f in _CHILD_FAULTS
+    ]
 
 
 # --- snapshot files that contradict themselves, and the live probe that reads the same -------
@@ -892,8 +952,11 @@ def _inconsistent_case(fault: str) -> Outcome:
     gpus, mem, fixes = clamp_inconsistent(snap.gpus, snap.memory)
     snap = dataclasses.replace(snap, gpus=gpus, memory=mem, problems=(*snap.problems, *fixes))
     _no_budget_above_its_device(snap)
-    return Outcome(snapshot=snap, codes=frozenset({code}) if code else frozenset(),
-                   gpus_at_least=1 if gpu else 0)
+    return Outcome(
+        snapshot=snap,
+        codes=frozenset({code}) if code else frozenset(),
+        gpus_at_least=1 if gpu else 0,
+    )
 
 
 def _gpu0(doc: dict[str, Any]) -> dict[str, Any]:
@@ -902,72 +965,116 @@ def _gpu0(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mig(doc: dict[str, Any], total: int, free: int) -> None:
-    _gpu0(doc).update(mig_enabled=True, mig_instances=[
-        {"index": 0, "name": "3g.40gb", "uuid": None, "total_bytes": total, "free_bytes": free}])
+    _gpu0(doc).update(
+        mig_enabled=True,
+        mig_instances=[
+            {"index": 0, "name": "3g.40gb", "uuid": None, "total_bytes": total, "free_bytes": free}
+        ],
+    )
 
 
-_CARD = GpuInfo(index=0, vendor=GpuVendor.NVIDIA, name="tiny", total_bytes=GIB,
-                free_bytes=GIB // 2)
-_MIG_CARD = dataclasses.replace(_CARD, total_bytes=40 * GIB, free_bytes=40 * GIB,
-                                mig_enabled=True)
+_CARD = GpuInfo(index=0, vendor=GpuVendor.NVIDIA, name="tiny", total_bytes=GIB, free_bytes=GIB // 2)
+_MIG_CARD = dataclasses.replace(_CARD, total_bytes=40 * GIB, free_bytes=40 * GIB, mig_enabled=True)
 
 
 def _with(**kw: Any) -> GpuInfo:
     return dataclasses.replace(_CARD, **kw)
 
 
-_INCONSISTENT: dict[str, tuple[Callable[[dict[str, Any]], None], str, GpuInfo | None,
-                               Callable[[MemoryInfo], MemoryInfo] | None, str | None]] = {
+_INCONSISTENT: dict[
+    str,
+    tuple[
+        Callable[[dict[str, Any]], None],
+        str,
+        GpuInfo | None,
+        Callable[[MemoryInfo], MemoryInfo] | None,
+        str | None,
+    ],
+] = {
     "GPU free 24 GiB > total 1 GiB": (
-        lambda d: _gpu0(d).update(total_bytes=GIB, free_bytes=24 * GIB, used_bytes=0,
-                                  reserved_bytes=0),
-        "machine.gpus[0].free_bytes", _with(free_bytes=24 * GIB), None, "gpu_value_inconsistent"),
+        lambda d: _gpu0(d).update(
+            total_bytes=GIB, free_bytes=24 * GIB, used_bytes=0, reserved_bytes=0
+        ),
+        "machine.gpus[0].free_bytes",
+        _with(free_bytes=24 * GIB),
+        None,
+        "gpu_value_inconsistent",
+    ),
     "GPU used > total": (
         lambda d: _gpu0(d).update(used_bytes=_gpu0(d)["total_bytes"] + 1),
-        "machine.gpus[0].used_bytes", _with(used_bytes=GIB + 1), None, "gpu_value_inconsistent"),
+        "machine.gpus[0].used_bytes",
+        _with(used_bytes=GIB + 1),
+        None,
+        "gpu_value_inconsistent",
+    ),
     "GPU reserved > total": (
         lambda d: _gpu0(d).update(reserved_bytes=_gpu0(d)["total_bytes"] * 2),
-        "machine.gpus[0].reserved_bytes", _with(reserved_bytes=2 * GIB), None,
-        "gpu_value_inconsistent"),
+        "machine.gpus[0].reserved_bytes",
+        _with(reserved_bytes=2 * GIB),
+        None,
+        "gpu_value_inconsistent",
+    ),
     "GTT free > GTT total": (
         lambda d: _gpu0(d).update(gtt_total_bytes=GIB, gtt_free_bytes=2 * GIB),
-        "machine.gpus[0].gtt_free_bytes", _with(gtt_total_bytes=GIB, gtt_free_bytes=2 * GIB),
-        None, "gpu_value_inconsistent"),
+        "machine.gpus[0].gtt_free_bytes",
+        _with(gtt_total_bytes=GIB, gtt_free_bytes=2 * GIB),
+        None,
+        "gpu_value_inconsistent",
+    ),
     "MIG slice bigger than its card": (
         lambda d: _mig(d, 2 * _gpu0(d)["total_bytes"], GIB),
         "machine.gpus[0].mig_instances[0].total_bytes",
-        dataclasses.replace(_MIG_CARD, mig_instances=(
-            MigInstance(
-                index=0, total_bytes=80 * GIB, free_bytes=GIB),)),
-        None, "gpu_value_inconsistent"),
+        dataclasses.replace(
+            _MIG_CARD, mig_instances=(MigInstance(index=0, total_bytes=80 * GIB, free_bytes=GIB),)
+        ),
+        None,
+        "gpu_value_inconsistent",
+    ),
     "MIG slice free > slice total": (
         lambda d: _mig(d, GIB, 2 * GIB),
         "machine.gpus[0].mig_instances[0].free_bytes",
-        dataclasses.replace(_MIG_CARD, mig_instances=(
-            MigInstance(
-                index=0, total_bytes=GIB, free_bytes=2 * GIB),)),
-        None, "gpu_value_inconsistent"),
+        dataclasses.replace(
+            _MIG_CARD, mig_instances=(MigInstance(index=0, total_bytes=GIB, free_bytes=2 * GIB),)
+        ),
+        None,
+        "gpu_value_inconsistent",
+    ),
     "duplicate GPU index (two gpu:0)": (
         lambda d: d["machine"]["gpus"][1].update(index=0),
-        "machine.gpus[1].index", _CARD, None, None),
+        "machine.gpus[1].index",
+        _CARD,
+        None,
+        None,
+    ),
     "RAM available 4x total": (
         lambda d: d["machine"]["memory"].update(
-            available_bytes=4 * d["machine"]["memory"]["total_bytes"]),
-        "machine.memory.available_bytes", None,
+            available_bytes=4 * d["machine"]["memory"]["total_bytes"]
+        ),
+        "machine.memory.available_bytes",
+        None,
         lambda m: dataclasses.replace(m, available_bytes=4 * (m.total_bytes or GIB)),
-        "memory_value_inconsistent"),
+        "memory_value_inconsistent",
+    ),
     "swap free > swap total": (
         lambda d: d["machine"]["memory"].update(swap_total_bytes=GIB, swap_free_bytes=2 * GIB),
-        "machine.memory.swap_free_bytes", None,
+        "machine.memory.swap_free_bytes",
+        None,
         lambda m: dataclasses.replace(m, swap_total_bytes=GIB, swap_free_bytes=2 * GIB),
-        "memory_value_inconsistent"),
+        "memory_value_inconsistent",
+    ),
 }
 
 
 def inconsistent_cases() -> list[FaultCase]:
     """Values that contradict one another: refused in a file, clamped from a live probe."""
-    return [FaultCase(source="snapshot / probe values that contradict", fault=f,
-                      build=lambda f=f: _inconsistent_case(f)) for f in _INCONSISTENT]
+    return [
+        FaultCase(
+            source="snapshot / probe values that contradict",
+            fault=f,
+            build=lambda f=f: _inconsistent_case(f),
+        )
+        for f in _INCONSISTENT
+    ]
 
 
 # --- huge integers where a snapshot holds a float ---------------------------------------------
@@ -979,8 +1086,12 @@ _FLOAT_FIELDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "machine.gpus[0].bandwidth_gb_s": _gpu0,
     "machine.probe_seconds": lambda d: d["machine"],
 }
-_HUGE = {"310 digits": 10**309, "1,000 digits": 10**999, "4,300 digits": 10**4299,
-         "-310 digits": -(10**309)}
+_HUGE = {
+    "310 digits": 10**309,
+    "1,000 digits": 10**999,
+    "4,300 digits": 10**4299,
+    "-310 digits": -(10**309),
+}
 
 
 def _huge_case(field: str, digits: str) -> Outcome:
@@ -995,9 +1106,15 @@ def _huge_case(field: str, digits: str) -> Outcome:
 
 def huge_number_cases() -> list[FaultCase]:
     """Integers of 310-4,300 digits in the snapshot's float fields (OverflowError before)."""
-    return [FaultCase(source="snapshot float fields", fault=f"{field} = {digits}",
-                      build=lambda f=field, d=digits: _huge_case(f, d))
-            for field in _FLOAT_FIELDS for digits in _HUGE]
+    return [
+        FaultCase(
+            source="snapshot float fields",
+            fault=f"{field} = {digits}",
+            build=lambda f=field, d=digits: _huge_case(f, d),
+        )
+        for field in _FLOAT_FIELDS
+        for digits in _HUGE
+    ]
 
 
 def all_cases() -> list[FaultCase]:

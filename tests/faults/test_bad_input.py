@@ -29,8 +29,15 @@ def _snapshot_variants(folder: Path) -> dict[str, Path]:
     files: dict[str, bytes] = {
         "truncated": good[: len(good) // 2].encode(),
         "nan": good.replace('"total_bytes": ', '"total_bytes": NaN, "x": ', 1).encode(),
-        "huge-bytes": json.dumps({**doc, "machine": {**doc["machine"], "memory": {
-            **doc["machine"]["memory"], "total_bytes": 1 << 64}}}).encode(),
+        "huge-bytes": json.dumps(
+            {
+                **doc,
+                "machine": {
+                    **doc["machine"],
+                    "memory": {**doc["machine"]["memory"], "total_bytes": 1 << 64},
+                },
+            }
+        ).encode(),
         "wrong-type": json.dumps({**doc, "machine": {**doc["machine"], "gpus": "two"}}).encode(),
         "deep": ("[" * 200_000).encode(),
         "binary": b"\x80\xfe\x00\x01garbage",
@@ -78,8 +85,15 @@ def run_cli(argv: list[str], home: Path, cwd: Path) -> subprocess.CompletedProce
         "XDG_CACHE_HOME": str(home / ".cache"),
         "LANG": "C.UTF-8",
     }
-    return subprocess.run([sys.executable, "-m", "llmcheck", *argv], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "llmcheck", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -115,24 +129,37 @@ def test_bad_command_line_value(user: dict[str, Path], name: str) -> None:
 
 
 def test_ctx_with_thousands_of_digits(user: dict[str, Path]) -> None:
-    done = run_cli([*SLOW_DIGITS["ctx-digits-5000"], "--snapshot", str(SNAPSHOT)],
-                   user["home"], user["cwd"])
+    done = run_cli(
+        [*SLOW_DIGITS["ctx-digits-5000"], "--snapshot", str(SNAPSHOT)], user["home"], user["cwd"]
+    )
     _check_one_line_usage(done)
-
 
 
 @pytest.mark.parametrize(
     "name",
-    ["truncated", "nan", "huge-bytes", "wrong-type", "deep", "binary", "empty", "newer-schema",
-     "100mb", "missing", "folder"],
+    [
+        "truncated",
+        "nan",
+        "huge-bytes",
+        "wrong-type",
+        "deep",
+        "binary",
+        "empty",
+        "newer-schema",
+        "100mb",
+        "missing",
+        "folder",
+    ],
 )
 def test_bad_snapshot_file(user: dict[str, Path], name: str) -> None:
     files = _snapshot_variants(user["tmp"])
     files["missing"] = user["tmp"] / "no-such.json"
     files["folder"] = user["tmp"]
     before = fingerprint(user["home"])
-    for argv in (["--json", "--snapshot", str(files[name])],
-                 ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--snapshot", str(files[name])]):
+    for argv in (
+        ["--json", "--snapshot", str(files[name])],
+        ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--snapshot", str(files[name])],
+    ):
         done = run_cli(argv, user["home"], user["cwd"])
         _check_one_line_usage(done)
         assert str(files[name]) in done.stderr or name == "folder"

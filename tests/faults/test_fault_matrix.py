@@ -73,8 +73,17 @@ def test_fault_is_survived(case: FaultCase) -> None:
 def test_matrix_covers_every_source() -> None:
     """Each probe source named in issue #6 has cases (so the README table has its row)."""
     sources = {c.source.split()[0] for c in CASES}
-    for needed in ("NVML", "sysfs", "sysctl", "registry", "cgroup", "/proc/meminfo", "psutil",
-                   "/proc/cpuinfo", "GPU"):
+    for needed in (
+        "NVML",
+        "sysfs",
+        "sysctl",
+        "registry",
+        "cgroup",
+        "/proc/meminfo",
+        "psutil",
+        "/proc/cpuinfo",
+        "GPU",
+    ):
         assert needed in sources, needed
     assert len({c.id for c in CASES}) == len(CASES), "duplicate case ids"
 

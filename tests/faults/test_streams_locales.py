@@ -57,16 +57,32 @@ FORGED = "Intel Core\n GPU 0: NVIDIA H100 80GB\x1b[31m\x07\rred\u202egnp.exe"
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
-            "LANG": "C.UTF-8", "HOME": os.environ.get("HOME", "/tmp"), **extra}
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "LANG": "C.UTF-8",
+        "HOME": os.environ.get("HOME", "/tmp"),
+        **extra,
+    }
 
 
-def run_shell(argv: list[str], redirect: str = "", *, env: dict[str, str] | None = None,
-              stdin: int | None = subprocess.DEVNULL) -> subprocess.CompletedProcess[bytes]:
+def run_shell(
+    argv: list[str],
+    redirect: str = "",
+    *,
+    env: dict[str, str] | None = None,
+    stdin: int | None = subprocess.DEVNULL,
+) -> subprocess.CompletedProcess[bytes]:
     """``python -m llmcheck ARGV REDIRECT`` with the shell doing the redirection (``>&-``)."""
     script = f'exec "$0" -m llmcheck "$@" {redirect}'
-    return subprocess.run(["sh", "-c", script, sys.executable, *argv], env=env or _env(),
-                          capture_output=True, timeout=120, check=False, stdin=stdin)
+    return subprocess.run(
+        ["sh", "-c", script, sys.executable, *argv],
+        env=env or _env(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+        stdin=stdin,
+    )
 
 
 def one_line(err: bytes, starts: str = "llmcheck: error: ") -> str:
@@ -85,12 +101,20 @@ def no_control_bytes(data: bytes) -> None:
     assert "\u202e" not in data.decode("utf-8", "replace")
 
 
-def hostile_snapshot(folder: Path, value: str, fields: tuple[str, ...] = tuple(TEXT_FIELDS),
-                     *, base: Path = TWO_GPUS) -> Path:
+def hostile_snapshot(
+    folder: Path, value: str, fields: tuple[str, ...] = tuple(TEXT_FIELDS), *, base: Path = TWO_GPUS
+) -> Path:
     """A recorded machine with ``value`` in each named text field."""
     doc: dict[str, Any] = json.loads(base.read_text(encoding="utf-8"))
-    doc["problems"] = [{"source": "nvidia", "code": "nvml_gpu_lost", "message": "m", "hint": "h",
-                        "device_index": None}]
+    doc["problems"] = [
+        {
+            "source": "nvidia",
+            "code": "nvml_gpu_lost",
+            "message": "m",
+            "hint": "h",
+            "device_index": None,
+        }
+    ]
     for field in fields:
         *path, last = TEXT_FIELDS[field]
         node: Any = doc
@@ -112,8 +136,11 @@ def test_a_forged_line_in_a_text_field_stays_one_line(
 ) -> None:
     """A newline and escapes in a field neither add a line nor reach the terminal."""
     path = hostile_snapshot(tmp_path, FORGED, (field,))
-    argv = (["--snapshot", str(path)] if command == "report"
-            else ["check", "lfm2-350m", "-q", "Q4_K_M", "--snapshot", str(path)])
+    argv = (
+        ["--snapshot", str(path)]
+        if command == "report"
+        else ["check", "lfm2-350m", "-q", "Q4_K_M", "--snapshot", str(path)]
+    )
     done = run_shell(argv)
     assert done.returncode == cli.EXIT_OK, done.stderr
     assert done.stderr == b""
@@ -127,12 +154,14 @@ def test_the_cpu_brand_from_issue_13_prints_one_cpu_line(tmp_path: Path) -> None
     path = hostile_snapshot(tmp_path, FORGED, ("cpu brand",))
     done = run_shell(["--snapshot", str(path)])
     out = done.stdout.decode("utf-8")
-    assert ("CPU:    Intel Core GPU 0: NVIDIA H100 80GB\ufffd[31m\ufffd red\ufffdgnp.exe,"
-            " 16 cores\n") in out
+    assert (
+        "CPU:    Intel Core GPU 0: NVIDIA H100 80GB\ufffd[31m\ufffd red\ufffdgnp.exe, 16 cores\n"
+    ) in out
 
 
 @pytest.mark.parametrize(
-    "variant", ["lfm2\x1b[2J\x1b[31m", "lfm2\n llmcheck: error: forged", "lfm2\u202e\x07\r"])
+    "variant", ["lfm2\x1b[2J\x1b[31m", "lfm2\n llmcheck: error: forged", "lfm2\u202e\x07\r"]
+)
 def test_a_typed_variant_name_is_clean_in_the_error_line(variant: str) -> None:
     done = run_shell(["check", variant, "-q", "Q4_K_M", "--snapshot", str(TWO_GPUS)])
     assert done.returncode == cli.EXIT_USAGE
@@ -150,9 +179,12 @@ def test_a_snapshot_path_with_escapes_is_clean_in_the_error_line(tmp_path: Path)
 
 _HOSTILE_CHARS = st.characters(codec=None, categories=None)
 _HOSTILE_TEXT = st.text(
-    st.one_of(st.sampled_from("\n\r\t\x1b\x07\x00\x7f\x85\u2028\u202e\u200f\ufeff[|`<™®"),
-              _HOSTILE_CHARS),
-    min_size=1, max_size=60)
+    st.one_of(
+        st.sampled_from("\n\r\t\x1b\x07\x00\x7f\x85\u2028\u202e\u200f\ufeff[|`<™®"), _HOSTILE_CHARS
+    ),
+    min_size=1,
+    max_size=60,
+)
 
 
 @contextlib.contextmanager
@@ -163,14 +195,16 @@ def _captured() -> Iterator[tuple[io.StringIO, io.StringIO]]:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(value=_HOSTILE_TEXT, field=st.sampled_from(sorted(TEXT_FIELDS)),
-       check=st.booleans())
+@given(value=_HOSTILE_TEXT, field=st.sampled_from(sorted(TEXT_FIELDS)), check=st.booleans())
 def test_fuzz_text_fields_through_main(value: str, field: str, check: bool) -> None:
     """Any text in any machine field: exit 0, one CPU line, two GPU lines, no control bytes."""
     with tempfile.TemporaryDirectory() as folder:
         path = hostile_snapshot(Path(folder), value, (field,))
-        argv = (["check", "lfm2-350m", "-q", "Q4_K_M", "--snapshot", str(path)] if check
-                else ["--snapshot", str(path)])
+        argv = (
+            ["check", "lfm2-350m", "-q", "Q4_K_M", "--snapshot", str(path)]
+            if check
+            else ["--snapshot", str(path)]
+        )
         with _captured() as (out, err):
             code = cli.main(argv, environ={})
     assert code == cli.EXIT_OK, err.getvalue()
@@ -198,15 +232,18 @@ LOCALE_CASES: dict[str, dict[str, str]] = {
 
 
 @pytest.mark.parametrize("case", sorted(LOCALE_CASES))
-@pytest.mark.parametrize("name", ["NVIDIA GeForce RTX\u2122 4090", "Intel\u00ae Core\u2122",
-                                  "lone \udc80 surrogate"])
+@pytest.mark.parametrize(
+    "name", ["NVIDIA GeForce RTX\u2122 4090", "Intel\u00ae Core\u2122", "lone \udc80 surrogate"]
+)
 def test_a_name_the_terminal_cannot_encode_prints_with_replacement(
     case: str, name: str, tmp_path: Path
 ) -> None:
     path = hostile_snapshot(tmp_path, name, ("gpu name", "cpu brand"))
     encoding = _stdout_encoding(_env(**LOCALE_CASES[case]))
-    for argv in (["--snapshot", str(path)],
-                 ["check", "lfm2-350m", "-q", "Q4_K_M", "--snapshot", str(path)]):
+    for argv in (
+        ["--snapshot", str(path)],
+        ["check", "lfm2-350m", "-q", "Q4_K_M", "--snapshot", str(path)],
+    ):
         done = run_shell(argv, env=_env(**LOCALE_CASES[case]))
         assert done.returncode == cli.EXIT_OK, (case, done.stderr)
         assert done.stderr == b""
@@ -217,23 +254,44 @@ def test_a_name_the_terminal_cannot_encode_prints_with_replacement(
 
 def _stdout_encoding(env: dict[str, str]) -> str:
     """The encoding Python picks for stdout under ``env`` (a locale may not be installed)."""
-    return subprocess.run([sys.executable, "-c", "import sys; print(sys.stdout.encoding)"],
-                          env=env, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; print(sys.stdout.encoding)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 @pytest.mark.parametrize("case", sorted(LOCALE_CASES))
 def test_an_error_about_a_name_with_tm_is_one_line_exit_2(case: str) -> None:
-    done = run_shell(["check", "LFM2\u2122-9b", "-q", "Q4_K_M", "--snapshot", str(TWO_GPUS)],
-                     env=_env(**LOCALE_CASES[case]))
+    done = run_shell(
+        ["check", "LFM2\u2122-9b", "-q", "Q4_K_M", "--snapshot", str(TWO_GPUS)],
+        env=_env(**LOCALE_CASES[case]),
+    )
     assert done.returncode == cli.EXIT_USAGE
     assert "unknown variant" in one_line(done.stderr)
 
 
 def test_an_undecodable_argument_is_exit_2_not_4() -> None:
     """A byte that is not UTF-8 in argv arrives as a lone surrogate (surrogateescape)."""
-    done = subprocess.run([sys.executable, "-m", "llmcheck", "check", b"lfm2-\xff", "-q",
-                           "Q4_K_M", "--snapshot", str(TWO_GPUS)], env=_env(),
-                          capture_output=True, timeout=120, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "llmcheck",
+            "check",
+            b"lfm2-\xff",
+            "-q",
+            "Q4_K_M",
+            "--snapshot",
+            str(TWO_GPUS),
+        ],
+        env=_env(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == cli.EXIT_USAGE
     assert "unknown variant" in one_line(done.stderr)
 
@@ -246,20 +304,35 @@ STREAM_CASES: dict[str, tuple[list[str], str, int, str | None]] = {
     "stderr closed, won't fit": (WONT_FIT, "2>&-", cli.EXIT_WONT_FIT, None),
     "stderr closed, unknown budget": (UNKNOWN, "2>&-", cli.EXIT_BUDGET_UNKNOWN, None),
     "stderr closed, report": (["--snapshot", str(TWO_GPUS)], "2>&-", cli.EXIT_OK, None),
-    "stdout closed, report": (["--snapshot", str(TWO_GPUS)], ">&-", cli.EXIT_OUTPUT,
-                              "standard output is closed"),
+    "stdout closed, report": (
+        ["--snapshot", str(TWO_GPUS)],
+        ">&-",
+        cli.EXIT_OUTPUT,
+        "standard output is closed",
+    ),
     "stdout closed, check": (WONT_FIT, ">&-", cli.EXIT_OUTPUT, "standard output is closed"),
     "stdout closed, list": (["list"], ">&-", cli.EXIT_OUTPUT, "standard output is closed"),
     "stdout closed, usage error": (["--frobnicate"], ">&-", cli.EXIT_USAGE, "unrecognized"),
-    "stdout /dev/full, report": (["--snapshot", str(TWO_GPUS), "--json"], ">/dev/full",
-                                 cli.EXIT_OUTPUT, "No space left on device"),
-    "stdout /dev/full, check": (WONT_FIT, ">/dev/full", cli.EXIT_OUTPUT,
-                                "No space left on device"),
-    "stdout /dev/full, version": (["--version"], ">/dev/full", cli.EXIT_OUTPUT,
-                                  "No space left on device"),
+    "stdout /dev/full, report": (
+        ["--snapshot", str(TWO_GPUS), "--json"],
+        ">/dev/full",
+        cli.EXIT_OUTPUT,
+        "No space left on device",
+    ),
+    "stdout /dev/full, check": (WONT_FIT, ">/dev/full", cli.EXIT_OUTPUT, "No space left on device"),
+    "stdout /dev/full, version": (
+        ["--version"],
+        ">/dev/full",
+        cli.EXIT_OUTPUT,
+        "No space left on device",
+    ),
     "stdout closed, version": (["--version"], ">&-", cli.EXIT_OK, None),
-    "stdin closed, --snapshot -": (["--snapshot", "-"], "<&-", cli.EXIT_USAGE,
-                                   "standard input is closed"),
+    "stdin closed, --snapshot -": (
+        ["--snapshot", "-"],
+        "<&-",
+        cli.EXIT_USAGE,
+        "standard input is closed",
+    ),
     "stdin closed, --snapshot FILE": (["--snapshot", str(TWO_GPUS)], "<&-", cli.EXIT_OK, None),
     "all three closed, check": (WONT_FIT, "<&- >&- 2>&-", cli.EXIT_OUTPUT, None),
 }
@@ -279,15 +352,24 @@ def test_a_closed_or_failing_stream(case: str) -> None:
         assert says in one_line(done.stderr)
 
 
-@pytest.mark.parametrize(("argv", "code"), [(WONT_FIT, cli.EXIT_WONT_FIT),
-                                            (UNKNOWN, cli.EXIT_BUDGET_UNKNOWN),
-                                            ([*WONT_FIT, "--json"], cli.EXIT_WONT_FIT),
-                                            (["--snapshot", str(TWO_GPUS)], cli.EXIT_OK)])
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (WONT_FIT, cli.EXIT_WONT_FIT),
+        (UNKNOWN, cli.EXIT_BUDGET_UNKNOWN),
+        ([*WONT_FIT, "--json"], cli.EXIT_WONT_FIT),
+        (["--snapshot", str(TWO_GPUS)], cli.EXIT_OK),
+    ],
+)
 def test_a_broken_pipe_keeps_the_answer_s_exit_code(argv: list[str], code: int) -> None:
     """`llmcheck check X -q Q | head -c1`: the reader left before the answer was written."""
-    proc = subprocess.Popen([sys.executable, "-m", "llmcheck", *argv], env=_env(),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmcheck", *argv],
+        env=_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None
     proc.stdout.close()  # no reader: the first write is EPIPE
     _, err = proc.communicate(timeout=120)
@@ -297,18 +379,24 @@ def test_a_broken_pipe_keeps_the_answer_s_exit_code(argv: list[str], code: int) 
 
 def test_head_c1_keeps_the_exit_code() -> None:
     """The shell form of the same question, with bash's PIPESTATUS."""
-    script = (f'"{sys.executable}" -m llmcheck --json "$@" | head -c1 >/dev/null;'
-              ' echo "${PIPESTATUS[0]}"')
-    done = subprocess.run(["bash", "-c", script, "bash", *WONT_FIT], env=_env(),
-                          capture_output=True, text=True, timeout=120, check=False)
+    script = (
+        f'"{sys.executable}" -m llmcheck --json "$@" | head -c1 >/dev/null;'
+        ' echo "${PIPESTATUS[0]}"'
+    )
+    done = subprocess.run(
+        ["bash", "-c", script, "bash", *WONT_FIT],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.stdout.strip() == str(cli.EXIT_WONT_FIT)
     assert "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize("redirect", [">/dev/full", ">&-"])
-def test_install_desktop_entry_that_wrote_its_files_exits_0(
-    redirect: str, tmp_path: Path
-) -> None:
+def test_install_desktop_entry_that_wrote_its_files_exits_0(redirect: str, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     env = _env(HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"))
@@ -322,9 +410,13 @@ def test_install_desktop_entry_that_wrote_its_files_exits_0(
 
 
 def _interrupt(argv: list[str], *, wait_for: bytes | None, delay_s: float) -> tuple[int, bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "llmcheck", *argv], env=_env(),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmcheck", *argv],
+        env=_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stderr is not None
     err = b""
     if wait_for is not None:
@@ -340,8 +432,9 @@ def _interrupt(argv: list[str], *, wait_for: bytes | None, delay_s: float) -> tu
 
 
 def test_ctrl_c_while_reading_the_machine_is_exit_130_one_line() -> None:
-    code, err = _interrupt(["-v", "--snapshot", "-"], wait_for=b"judging the recorded machine",
-                           delay_s=0)
+    code, err = _interrupt(
+        ["-v", "--snapshot", "-"], wait_for=b"judging the recorded machine", delay_s=0
+    )
     assert code == cli.EXIT_INTERRUPTED
     text = err.decode()
     assert "Traceback" not in text

@@ -51,18 +51,43 @@ class Lfm2Spec:
 
 TINY = Lfm2Spec()
 TINY_MOE = Lfm2Spec(
-    arch="lfm2moe", n_layer=4, attention_layers=(2,), n_expert=4, n_expert_used=2,
-    expert_ffn=256, n_dense_lead=1, name="LFM2 Tiny MoE", size_label="Tiny-A1",
+    arch="lfm2moe",
+    n_layer=4,
+    attention_layers=(2,),
+    n_expert=4,
+    n_expert_used=2,
+    expert_ffn=256,
+    n_dense_lead=1,
+    name="LFM2 Tiny MoE",
+    size_label="Tiny-A1",
 )
 # LFM2-1.2B as published (docs/gguf-files.md; HF config full_attn_idxs, block_ff_dim adjusted).
 LFM2_1_2B = Lfm2Spec(
-    n_layer=16, attention_layers=(2, 5, 8, 10, 12, 14), hidden=2048, n_head=32, n_kv=8,
-    ffn=8192, vocab=65536, name="LFM2 1.2B", size_label="1.2B",
+    n_layer=16,
+    attention_layers=(2, 5, 8, 10, 12, 14),
+    hidden=2048,
+    n_head=32,
+    n_kv=8,
+    ffn=8192,
+    vocab=65536,
+    name="LFM2 1.2B",
+    size_label="1.2B",
 )
 LFM2_8B_A1B = Lfm2Spec(
-    arch="lfm2moe", n_layer=24, attention_layers=(2, 6, 10, 14, 18, 21), hidden=2048, n_head=32,
-    n_kv=8, ffn=7168, vocab=65536, n_expert=32, n_expert_used=4, expert_ffn=1792, n_dense_lead=2,
-    name="LFM2 8B A1B", size_label="8B-A1B",
+    arch="lfm2moe",
+    n_layer=24,
+    attention_layers=(2, 6, 10, 14, 18, 21),
+    hidden=2048,
+    n_head=32,
+    n_kv=8,
+    ffn=7168,
+    vocab=65536,
+    n_expert=32,
+    n_expert_used=4,
+    expert_ffn=1792,
+    n_dense_lead=2,
+    name="LFM2 8B A1B",
+    size_label="8B-A1B",
 )
 
 
@@ -171,8 +196,9 @@ def add_tensors(w: gguf.GGUFWriter, items: Sequence[tuple[str, tuple[int, ...], 
         qt = T[type_name]
         block, size = gguf.GGML_QUANT_SIZES[qt]
         n = int(np.prod(shape))
-        w.add_tensor_info(name, tuple(reversed(shape)), np.dtype(np.float32), n // block * size,
-                          raw_dtype=qt)
+        w.add_tensor_info(
+            name, tuple(reversed(shape)), np.dtype(np.float32), n // block * size, raw_dtype=qt
+        )
 
 
 def finish(w: gguf.GGUFWriter, path: Path) -> list[Path]:
@@ -190,8 +216,9 @@ def finish(w: gguf.GGUFWriter, path: Path) -> list[Path]:
     return paths
 
 
-def write_projector(path: Path, projector_type: str = "lfm2", *, key: str = "clip.projector_type"
-                    ) -> Path:
+def write_projector(
+    path: Path, projector_type: str = "lfm2", *, key: str = "clip.projector_type"
+) -> Path:
     """A tiny LFM2-VL style mmproj file (SigLIP2-like encoder + the lfm2 projector)."""
     w = gguf.GGUFWriter(path, "clip")
     w.add_string(key, projector_type)

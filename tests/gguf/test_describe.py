@@ -85,11 +85,22 @@ def test_untied_output_and_no_file_type(tmp_path: Path) -> None:
 def _spec_of(arch: object) -> m.Lfm2Spec:
     a = arch
     return m.Lfm2Spec(
-        arch=a.gguf_arch, n_layer=a.n_layer, attention_layers=a.attention_layers,  # type: ignore[attr-defined]
-        hidden=a.hidden_size, n_head=a.n_head, n_kv=a.n_head_kv, ffn=a.ffn_size,  # type: ignore[attr-defined]
-        vocab=a.vocab_size, context=a.gguf_context_tokens, l_cache=a.conv_l_cache,  # type: ignore[attr-defined]
-        n_expert=a.n_expert, n_expert_used=a.n_expert_used, expert_ffn=a.expert_ffn_size,  # type: ignore[attr-defined]
-        n_dense_lead=a.n_dense_lead_layers, tied=a.tied_embeddings, name=a.id,  # type: ignore[attr-defined]
+        arch=a.gguf_arch,
+        n_layer=a.n_layer,
+        attention_layers=a.attention_layers,  # type: ignore[attr-defined]
+        hidden=a.hidden_size,
+        n_head=a.n_head,
+        n_kv=a.n_head_kv,
+        ffn=a.ffn_size,  # type: ignore[attr-defined]
+        vocab=a.vocab_size,
+        context=a.gguf_context_tokens,
+        l_cache=a.conv_l_cache,  # type: ignore[attr-defined]
+        n_expert=a.n_expert,
+        n_expert_used=a.n_expert_used,
+        expert_ffn=a.expert_ffn_size,  # type: ignore[attr-defined]
+        n_dense_lead=a.n_dense_lead_layers,
+        tied=a.tied_embeddings,
+        name=a.id,  # type: ignore[attr-defined]
     )
 
 
@@ -104,20 +115,23 @@ def test_full_size_files_from_the_catalog_read_back_as_the_catalog(
     plan = {t.name: t for t in variant_tensors(arch, "Q4_K_M", catalog.quant_table)}
     spec = _spec_of(arch)
     assert dict(m.tensors(spec)) == {n: t.shape for n, t in plan.items()}
-    (path,) = m.write_lfm2(
-        tmp_path / f"{arch_id}.gguf", spec, types=lambda n, s: plan[n].ggml_type
-    )
+    (path,) = m.write_lfm2(tmp_path / f"{arch_id}.gguf", spec, types=lambda n, s: plan[n].ggml_type)
     d = _model(path)
     assert d.architecture == arch.gguf_arch
     assert d.n_layer == arch.n_layer
     assert d.attention_layers == arch.attention_layers
     assert (d.n_head, d.n_head_kv, d.head_dim) == (arch.n_head, arch.n_head_kv, arch.head_dim)
     assert (d.hidden_size, d.ffn_size, d.vocab_size) == (
-        arch.hidden_size, arch.ffn_size, arch.vocab_size,
+        arch.hidden_size,
+        arch.ffn_size,
+        arch.vocab_size,
     )
     assert d.context_tokens == arch.gguf_context_tokens
     assert (d.n_expert, d.n_expert_used, d.expert_ffn_size, d.n_dense_lead_layers) == (
-        arch.n_expert, arch.n_expert_used, arch.expert_ffn_size, arch.n_dense_lead_layers,
+        arch.n_expert,
+        arch.n_expert_used,
+        arch.expert_ffn_size,
+        arch.n_dense_lead_layers,
     )
     assert d.tied_embeddings == arch.tied_embeddings
     assert {t.name: (t.ggml_type, t.n_bytes) for t in d.tensors} == {
@@ -143,7 +157,10 @@ def test_vl_projector(tmp_path: Path, key: str) -> None:
     assert (d.architecture, d.projector_type, d.file_type) == ("clip", "lfm2", "F16")
     assert (d.image_size_px, d.patch_size_px, d.block_count, d.downsample_factor) == (256, 16, 2, 2)
     assert (d.embedding_length, d.feed_forward_length, d.head_count, d.projection_dim) == (
-        64, 128, 4, 256,
+        64,
+        128,
+        4,
+        256,
     )
     assert d.weight_bytes == sum(t.n_bytes for t in d.tensors)
 
@@ -173,9 +190,13 @@ def test_hostile_architecture_name_is_escaped(tmp_path: Path) -> None:
 def _broken(tmp_path: Path, **extra: object) -> str:
     w = gguf.GGUFWriter(tmp_path / "b.gguf", "lfm2")
     base: dict[str, object] = {
-        "lfm2.block_count": 2, "lfm2.context_length": 4096, "lfm2.embedding_length": 64,
-        "lfm2.feed_forward_length": 128, "lfm2.attention.head_count": 4,
-        "lfm2.attention.head_count_kv": [0, 2], "lfm2.shortconv.l_cache": 3,
+        "lfm2.block_count": 2,
+        "lfm2.context_length": 4096,
+        "lfm2.embedding_length": 64,
+        "lfm2.feed_forward_length": 128,
+        "lfm2.attention.head_count": 4,
+        "lfm2.attention.head_count_kv": [0, 2],
+        "lfm2.shortconv.l_cache": 3,
         "lfm2.vocab_size": 32,
     }
     base.update(extra)

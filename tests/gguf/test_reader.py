@@ -59,10 +59,17 @@ def test_every_value_type(tmp_path: Path) -> None:
     w = gguf.GGUFWriter(tmp_path / "v.gguf", "lfm2")
     vt = gguf.GGUFValueType
     values = {
-        "u8": (200, vt.UINT8), "i8": (-100, vt.INT8), "u16": (60000, vt.UINT16),
-        "i16": (-30000, vt.INT16), "u32": (4_000_000_000, vt.UINT32),
-        "i32": (-2_000_000_000, vt.INT32), "f32": (0.5, vt.FLOAT32), "b": (True, vt.BOOL),
-        "s": ("ünïcode ✓", vt.STRING), "u64": (2**63 + 5, vt.UINT64), "i64": (-(2**62), vt.INT64),
+        "u8": (200, vt.UINT8),
+        "i8": (-100, vt.INT8),
+        "u16": (60000, vt.UINT16),
+        "i16": (-30000, vt.INT16),
+        "u32": (4_000_000_000, vt.UINT32),
+        "i32": (-2_000_000_000, vt.INT32),
+        "f32": (0.5, vt.FLOAT32),
+        "b": (True, vt.BOOL),
+        "s": ("ünïcode ✓", vt.STRING),
+        "u64": (2**63 + 5, vt.UINT64),
+        "i64": (-(2**62), vt.INT64),
         "f64": (1e300, vt.FLOAT64),
     }
     for key, (value, kind) in values.items():
@@ -183,27 +190,34 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
     "2^60 keys": (_header(n_kv=2**60), "metadata count"),
     "tensors past the end": (_header(n_tensors=1000), "truncated or corrupt"),
     "string of 2^62 bytes": (
-        _header(n_kv=1) + _kv(b"k", 8, struct.pack("<Q", 2**62)), "truncated or corrupt"
+        _header(n_kv=1) + _kv(b"k", 8, struct.pack("<Q", 2**62)),
+        "truncated or corrupt",
     ),
     "array of 2^40 bytes": (
-        _header(n_kv=1) + _kv(b"k", 9, struct.pack("<IQ", 0, 2**40)), "truncated or corrupt"
+        _header(n_kv=1) + _kv(b"k", 9, struct.pack("<IQ", 0, 2**40)),
+        "truncated or corrupt",
     ),
     "array of 2^40 strings": (
-        _header(n_kv=1) + _kv(b"k", 9, struct.pack("<IQ", 8, 2**40)), "truncated or corrupt"
+        _header(n_kv=1) + _kv(b"k", 9, struct.pack("<IQ", 8, 2**40)),
+        "truncated or corrupt",
     ),
     "nested array": (_header(n_kv=1) + _kv(b"k", 9, struct.pack("<IQ", 9, 1)), "nested"),
     "unknown value type": (_header(n_kv=1) + _kv(b"k", 13, b""), "unknown value type 13"),
     "unknown item type": (
-        _header(n_kv=1) + _kv(b"k", 9, struct.pack("<IQ", 77, 0)), "unknown item type 77"
+        _header(n_kv=1) + _kv(b"k", 9, struct.pack("<IQ", 77, 0)),
+        "unknown item type 77",
     ),
     "key of 2^20 bytes": (
-        _header(n_kv=1) + struct.pack("<Q", 2**20) + b"\0" * 64, "at most 65,535"
+        _header(n_kv=1) + struct.pack("<Q", 2**20) + b"\0" * 64,
+        "at most 65,535",
     ),
     "duplicate key": (
-        _header(n_kv=2) + _kv(b"k", 4, b"\0" * 4) + _kv(b"k", 4, b"\0" * 4), "appears twice"
+        _header(n_kv=2) + _kv(b"k", 4, b"\0" * 4) + _kv(b"k", 4, b"\0" * 4),
+        "appears twice",
     ),
     "alignment 3": (
-        _header(n_kv=1) + _kv(b"general.alignment", 4, struct.pack("<I", 3)), "power of two"
+        _header(n_kv=1) + _kv(b"general.alignment", 4, struct.pack("<I", 3)),
+        "power of two",
     ),
     "alignment as a string": (
         _header(n_kv=1) + _kv(b"general.alignment", 8, struct.pack("<Q", 1) + b"x"),

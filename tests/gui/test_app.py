@@ -75,7 +75,11 @@ def test_smoke_test_opens_the_window_and_exits_0(qapp, settings, monkeypatch) ->
     ids=["deep", "5000-digits", "over-the-cap"],
 )
 def test_gui_snapshot_has_the_cli_guards(
-    name: str, content: str, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: str,
+    words: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`llmcheck-gui --snapshot` reads through the CLI's reader: one line, exit 2, no traceback."""

@@ -23,8 +23,13 @@ from tests.helpers import recorded_machine as load_snapshot
 def laptop() -> SystemSnapshot:
     """The CPU laptop as the probe reads it live: bandwidth from the class table, a range."""
     snapshot = load_snapshot("cpu-laptop")
-    memory = replace(snapshot.memory, bandwidth_gb_s=90.0, bandwidth_source=Source.TABLE,
-                     bandwidth_low_gb_s=77.0, bandwidth_high_gb_s=102.0)
+    memory = replace(
+        snapshot.memory,
+        bandwidth_gb_s=90.0,
+        bandwidth_source=Source.TABLE,
+        bandwidth_low_gb_s=77.0,
+        bandwidth_high_gb_s=102.0,
+    )
     return replace(snapshot, memory=memory, source=Source.MEASURED)
 
 
@@ -38,17 +43,31 @@ class Copier:
     def __call__(self) -> BandwidthMeasurement:
         self.on_main_thread.append(threading.current_thread() is threading.main_thread())
         return BandwidthMeasurement(
-            copy_gb_s=self.gb_s, rounds_gb_s=(self.gb_s,), rounds_total=4,
-            rounds_kept=0 if self.busy else 4, busy=self.busy, load_known=True,
-            worst_disturbance=0.7 if self.busy else 0.01, steal_fraction=0.0, load_1m=0.2,
-            threads=2, buffer_bytes=64 << 20, seconds=0.9, measured_at_unix_s=time.time(),
+            copy_gb_s=self.gb_s,
+            rounds_gb_s=(self.gb_s,),
+            rounds_total=4,
+            rounds_kept=0 if self.busy else 4,
+            busy=self.busy,
+            load_known=True,
+            worst_disturbance=0.7 if self.busy else 0.01,
+            steal_fraction=0.0,
+            load_1m=0.2,
+            threads=2,
+            buffer_bytes=64 << 20,
+            seconds=0.9,
+            measured_at_unix_s=time.time(),
         )
 
 
 def open_window(qtbot, settings: QSettings, copier: Copier, cache: Path) -> MainWindow:
-    window = MainWindow(probe=laptop, settings=settings, start_probe=False,
-                        measure_in_background=True, bandwidth_copier=copier,
-                        bandwidth_cache_dir=cache)
+    window = MainWindow(
+        probe=laptop,
+        settings=settings,
+        start_probe=False,
+        measure_in_background=True,
+        bandwidth_copier=copier,
+        bandwidth_cache_dir=cache,
+    )
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.bandwidth_measured, timeout=30_000):
@@ -95,7 +114,10 @@ def test_a_too_busy_measurement_says_so_and_keeps_the_range(
     window = open_window(qtbot, settings, Copier(9.8, busy=True), tmp_path)
     memory = window.session.snapshot.memory  # type: ignore[union-attr]
     assert (memory.bandwidth_gb_s, memory.bandwidth_low_gb_s, memory.bandwidth_high_gb_s) == (
-        90.0, 77.0, 102.0)
+        90.0,
+        77.0,
+        102.0,
+    )
     assert memory.bandwidth_source is Source.TABLE
     text = window.status_label.text()
     assert "too busy" in text  # the measurement's own summary: "too busy: N of M rounds ..."

@@ -37,14 +37,20 @@ def test_apple_means_one_pool(qtbot) -> None:
 
 def test_settings_keep_the_machine_and_garbage_gives_none(settings: QSettings) -> None:
     assert load_spec(settings) is None
-    spec = CustomMachineSpec(name="Lab box", vendor="amd", gpu_memory_gib=16, ram_gib=64,
-                             bandwidth_gb_s=640, ram_bandwidth_gb_s=83.2)
+    spec = CustomMachineSpec(
+        name="Lab box",
+        vendor="amd",
+        gpu_memory_gib=16,
+        ram_gib=64,
+        bandwidth_gb_s=640,
+        ram_bandwidth_gb_s=83.2,
+    )
     save_spec(settings, spec)
     assert load_spec(settings) == spec
     settings.setValue("custom_machine/ram_gib", "lots")
     assert load_spec(settings) == CustomMachineSpec(
-        name="Lab box", vendor="amd", gpu_memory_gib=16, bandwidth_gb_s=640,
-        ram_bandwidth_gb_s=83.2)  # the default RAM
+        name="Lab box", vendor="amd", gpu_memory_gib=16, bandwidth_gb_s=640, ram_bandwidth_gb_s=83.2
+    )  # the default RAM
     settings.setValue("custom_machine/vendor", "3dfx")
     assert load_spec(settings) is None
 
@@ -71,8 +77,9 @@ def test_the_window_shows_your_machine_and_lists_it_again_next_time(
     # The laptop has no GPU; the machine entered has one, and the models go on it.
     assert any(d.device.startswith("gpu") for f in fits for d in f.devices)
     window.close()
-    again = MainWindow(probe=lambda: load_snapshot("cpu-laptop"), settings=settings,
-                       start_probe=False)
+    again = MainWindow(
+        probe=lambda: load_snapshot("cpu-laptop"), settings=settings, start_probe=False
+    )
     qtbot.addWidget(again)
     with qtbot.waitSignal(again.probe_finished, timeout=20_000):
         again.start_probe()

@@ -16,15 +16,17 @@ from tests.helpers import recorded_machine as load_snapshot
 from tests.test_session_files import CATALOG, catalog_file
 
 
-def test_open_shows_the_files_verdict_bars_and_command(make_window, qtbot, tmp_path: Path,
-                                                       monkeypatch) -> None:
+def test_open_shows_the_files_verdict_bars_and_command(
+    make_window, qtbot, tmp_path: Path, monkeypatch
+) -> None:
     window = make_window(lambda: load_snapshot("one-nvidia"))
     path = catalog_file(tmp_path)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a: (str(path), "")))
     with qtbot.waitSignal(window.file_answered, timeout=20_000):
         window.local_files.ask_open()
-    want = estimate(CATALOG.variant("lfm2-1.2b"), "Q4_K_M", window.run_config(),
-                    load_snapshot("one-nvidia"))
+    want = estimate(
+        CATALOG.variant("lfm2-1.2b"), "Q4_K_M", window.run_config(), load_snapshot("one-nvidia")
+    )
     assert window.details.title.text().startswith(f"Your file: {path.name} · ")
     assert window.details.labels["verdict"].text() == "✓ Runs great"
     assert str(want.verdict) == "runs_great"
@@ -35,8 +37,9 @@ def test_open_shows_the_files_verdict_bars_and_command(make_window, qtbot, tmp_p
     assert window.last_error is None
 
 
-def test_a_file_of_another_architecture_is_one_line_in_the_status(make_window, qtbot,
-                                                                  tmp_path: Path) -> None:
+def test_a_file_of_another_architecture_is_one_line_in_the_status(
+    make_window, qtbot, tmp_path: Path
+) -> None:
     window = make_window(lambda: load_snapshot("cpu-laptop"))
     other = m.write_other(tmp_path / "qwen3-Q4_K_M.gguf")
     with qtbot.waitSignal(window.file_failed, timeout=20_000) as caught:
@@ -53,8 +56,9 @@ def test_a_file_of_another_architecture_is_one_line_in_the_status(make_window, q
     assert "broken.gguf" in window.status_label.text()
 
 
-def test_dropping_a_gguf_opens_it_and_other_drops_are_ignored(make_window, qtbot,
-                                                              tmp_path: Path) -> None:
+def test_dropping_a_gguf_opens_it_and_other_drops_are_ignored(
+    make_window, qtbot, tmp_path: Path
+) -> None:
     window = make_window(lambda: load_snapshot("one-nvidia"))
     (path,) = m.write_lfm2(tmp_path / "tiny-Q4_K_M.gguf")
     text = QMimeData()
@@ -78,12 +82,14 @@ def test_dropping_a_gguf_opens_it_and_other_drops_are_ignored(make_window, qtbot
     assert window.details.title.text().startswith("Your file: tiny-Q4_K_M.gguf")
 
 
-def test_the_runtime_chosen_gives_its_command_for_the_file(make_window, qtbot,
-                                                           tmp_path: Path) -> None:
+def test_the_runtime_chosen_gives_its_command_for_the_file(
+    make_window, qtbot, tmp_path: Path
+) -> None:
     window = make_window(lambda: load_snapshot("one-nvidia"))
     with qtbot.waitSignal(window.grid_updated, timeout=20_000):
         window.settings_panel.runtime_combo.setCurrentIndex(
-            window.settings_panel.runtime_combo.findData(str(Runtime.LM_STUDIO)))
+            window.settings_panel.runtime_combo.findData(str(Runtime.LM_STUDIO))
+        )
     (path,) = m.write_lfm2(tmp_path / "tiny-Q4_K_M.gguf")
     with qtbot.waitSignal(window.file_answered, timeout=20_000):
         window.local_files.open_file(path)

@@ -34,17 +34,28 @@ def with_table_bandwidth(name: str):
 def cli_recommendations(name: str, window, capsys: pytest.CaptureFixture[str]) -> dict:
     """What ``llmcheck --snapshot NAME --json`` recommends with the window's settings."""
     config = window.run_config()
-    argv = ["--snapshot", str(SNAPSHOT_DIR / f"{name}.json"), "--json",
-            "--ctx", str(config.context_tokens), "--kv-type", str(config.kv_type),
-            "--flash-attn", "on" if config.flash_attn else "off"]
+    argv = [
+        "--snapshot",
+        str(SNAPSHOT_DIR / f"{name}.json"),
+        "--json",
+        "--ctx",
+        str(config.context_tokens),
+        "--kv-type",
+        str(config.kv_type),
+        "--flash-attn",
+        "on" if config.flash_attn else "off",
+    ]
     assert cli.main(argv, environ={}) == 0
     return json.loads(capsys.readouterr().out)["recommendations"]
 
 
 def all_texts(window) -> list[str]:
     model = window.grid_model
-    return [model.data(model.index(r, c)) for r in range(model.rowCount())
-            for c in range(model.columnCount())]
+    return [
+        model.data(model.index(r, c))
+        for r in range(model.rowCount())
+        for c in range(model.columnCount())
+    ]
 
 
 def cell_of(window, variant_id: str, quant: str):
@@ -66,7 +77,8 @@ def test_the_window_and_the_cli_give_the_same_answer(make_window, capsys, name: 
     for purpose in ("best", "fastest", "longest_context", "vision"):
         ours, theirs = window_recs[purpose], cli_recs[purpose]
         assert (ours and (ours["variant"], ours["quant"])) == (
-            theirs and (theirs["variant"], theirs["quant"])), purpose
+            theirs and (theirs["variant"], theirs["quant"])
+        ), purpose
     best = cli_recs["best"]
     if best is not None:
         # The default selection is the best pick, not the smallest model at F16.
@@ -138,8 +150,10 @@ def test_the_speed_class_is_marked_and_shaded(make_window) -> None:
             words = model.data(index, Qt.ItemDataRole.AccessibleTextRole) or ""
             for klass in ("fast", "usable", "slow"):
                 if words.endswith(f", {klass}"):
-                    by_class[klass] = (model.data(index),
-                                       model.data(index, Qt.ItemDataRole.BackgroundRole))
+                    by_class[klass] = (
+                        model.data(index),
+                        model.data(index, Qt.ItemDataRole.BackgroundRole),
+                    )
     assert {"fast", "slow"} <= set(by_class)
     assert by_class["fast"][0][-1].isdigit()
     assert by_class["slow"][0].endswith("↓↓")
@@ -159,7 +173,8 @@ def test_the_context_control_visibly_changes_the_grid(make_window, qtbot) -> Non
     # Each cell's tooltip gives its largest context.
     fit_index = cell_of(window, "lfm2-1.2b", "Q4_K_M")
     assert "Largest context that fits" in window.grid_model.data(
-        fit_index, Qt.ItemDataRole.ToolTipRole)
+        fit_index, Qt.ItemDataRole.ToolTipRole
+    )
 
 
 # --- won't fit -> what would -----------------------------------------------------------------
@@ -181,9 +196,14 @@ def test_a_configuration_that_wont_fit_shows_what_would(make_window, qtbot) -> N
     assert 'href="alt:0"' in details.alternatives_label.text()
     first = window.tabs.alternatives[0]
     details.alternatives_label.linkActivated.emit("alt:0")
-    qtbot.waitUntil(lambda: window.selected_fit() is not None and (
-        window.selected_fit().variant_id, window.selected_fit().quant) == (
-        first.variant_id, first.quant), timeout=20_000)
+    qtbot.waitUntil(
+        lambda: (
+            window.selected_fit() is not None
+            and (window.selected_fit().variant_id, window.selected_fit().quant)
+            == (first.variant_id, first.quant)
+        ),
+        timeout=20_000,
+    )
     assert str(window.selected_fit().verdict) in ("runs_great", "tight")
     assert window.details.command_edit.text()
 
@@ -194,25 +214,33 @@ def test_an_alternative_with_other_settings_applies_them(make_window, qtbot) -> 
     with qtbot.waitSignal(window.grid_updated, timeout=20_000):
         window.context_control.set_context(128_000)
     qtbot.waitUntil(lambda: window.session.grid_in_flight is None, timeout=20_000)
-    wont = [(window.grid_model.variant(r).id, window.grid_model.fit(r, c).quant)
-            for r in range(window.grid_model.rowCount())
-            for c in range(window.grid_model.columnCount())
-            if window.grid_model.fit(r, c) is not None
-            and str(window.grid_model.fit(r, c).verdict) == "wont_fit"]
+    wont = [
+        (window.grid_model.variant(r).id, window.grid_model.fit(r, c).quant)
+        for r in range(window.grid_model.rowCount())
+        for c in range(window.grid_model.columnCount())
+        if window.grid_model.fit(r, c) is not None
+        and str(window.grid_model.fit(r, c).verdict) == "wont_fit"
+    ]
     for variant_id, quant in wont:
         window.grid.select(variant_id, quant)
-        other = [i for i, a in enumerate(window.tabs.alternatives)
-                 if a.config != window.run_config()]
+        other = [
+            i for i, a in enumerate(window.tabs.alternatives) if a.config != window.run_config()
+        ]
         if other:
             break
     else:
         raise AssertionError("no won't-fit cell here has an alternative with other settings")
     alternative = window.tabs.alternatives[other[0]]
     window.details.alternatives_label.linkActivated.emit(f"alt:{other[0]}")
-    qtbot.waitUntil(lambda: window.selected_fit() is not None and (
-        window.selected_fit().variant_id, window.selected_fit().quant) == (
-        alternative.variant_id, alternative.quant) and str(
-        window.selected_fit().verdict) != "wont_fit", timeout=20_000)
+    qtbot.waitUntil(
+        lambda: (
+            window.selected_fit() is not None
+            and (window.selected_fit().variant_id, window.selected_fit().quant)
+            == (alternative.variant_id, alternative.quant)
+            and str(window.selected_fit().verdict) != "wont_fit"
+        ),
+        timeout=20_000,
+    )
     assert window.run_config().kv_type == alternative.config.kv_type
     assert window.run_config().device == alternative.config.device
     assert window.run_config().context_tokens <= alternative.config.context_tokens
@@ -250,12 +278,21 @@ def test_no_nvidia_library_without_nvidia_is_a_calm_note(make_window) -> None:
 
 def test_an_unread_gpu_is_shown_prominently_with_its_name(make_window) -> None:
     base = load_snapshot("one-nvidia")
-    unread = Issue(source="nvidia", code="gpu_unread",
-                   message="NVIDIA GPU 1 (NVIDIA GeForce RTX 3090) is present (listed in sysfs)"
-                   " but its memory could not be read: Unknown Error.",
-                   hint="Check `nvidia-smi`.", device_index=1)
-    calm = Issue(source="nvidia", code="nvml_library_not_found", message="no NVML",
-                 hint=None, device_index=None)
+    unread = Issue(
+        source="nvidia",
+        code="gpu_unread",
+        message="NVIDIA GPU 1 (NVIDIA GeForce RTX 3090) is present (listed in sysfs)"
+        " but its memory could not be read: Unknown Error.",
+        hint="Check `nvidia-smi`.",
+        device_index=1,
+    )
+    calm = Issue(
+        source="nvidia",
+        code="nvml_library_not_found",
+        message="no NVML",
+        hint=None,
+        device_index=None,
+    )
     window = make_window(lambda: replace(base, problems=(calm, unread)))
     assert not window.problems_label.isHidden()
     text = window.problems_label.text()
@@ -281,9 +318,12 @@ def test_details_start_at_the_top_for_a_new_cell(make_window, qtbot) -> None:
     bar.setValue(bar.maximum())
     model = window.grid_model
     current = window.grid_view.currentIndex()
-    other = next(model.index(r, c) for r in range(model.rowCount())
-                 for c in range(model.columnCount())
-                 if model.fit(r, c) is not None and (r, c) != (current.row(), current.column()))
+    other = next(
+        model.index(r, c)
+        for r in range(model.rowCount())
+        for c in range(model.columnCount())
+        if model.fit(r, c) is not None and (r, c) != (current.row(), current.column())
+    )
     window.grid_view.setCurrentIndex(other)
     assert bar.value() == 0
 
@@ -317,8 +357,9 @@ def test_a_machine_switch_never_shows_the_old_grid(qtbot, settings) -> None:
 
     probed = load_snapshot("cpu-laptop")
     estimator = HeldEstimator(probed)
-    window = MainWindow(probe=lambda: probed, settings=settings,
-                        estimator=estimator, start_probe=False)
+    window = MainWindow(
+        probe=lambda: probed, settings=settings, estimator=estimator, start_probe=False
+    )
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.probe_finished, timeout=20_000):

@@ -65,8 +65,10 @@ def test_arrow_keys_step_over_empty_cells(make_window, qtbot) -> None:
     # A row with answers on both sides of an empty cell (a vision model: no Q6_K, Q5_K_M ...).
     row, left, right = next(
         (r, c, next(d for d in range(c + 2, model.columnCount()) if model.fit(r, d)))
-        for r in range(model.rowCount()) for c in range(model.columnCount() - 2)
-        if model.fit(r, c) and model.fit(r, c + 1) is None
+        for r in range(model.rowCount())
+        for c in range(model.columnCount() - 2)
+        if model.fit(r, c)
+        and model.fit(r, c + 1) is None
         and any(model.fit(r, d) for d in range(c + 2, model.columnCount()))
     )
     view.setCurrentIndex(model.index(row, left))

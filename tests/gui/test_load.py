@@ -29,10 +29,14 @@ def many_machines(n: int = 1000) -> tuple[CatalogMachine, ...]:
     for i in range(n):
         m = base[i % len(base)]
         scale = 0.25 + (i % 17) / 8
-        out.append(dataclasses.replace(
-            m, id=f"{m.id}-{i}", name=f"{m.name} #{i}",
-            device_memory_bytes=max(GIB, int(m.device_memory_bytes * scale)),
-        ))
+        out.append(
+            dataclasses.replace(
+                m,
+                id=f"{m.id}-{i}",
+                name=f"{m.name} #{i}",
+                device_memory_bytes=max(GIB, int(m.device_memory_bytes * scale)),
+            )
+        )
     return tuple(out)
 
 
@@ -98,8 +102,13 @@ def test_thousand_what_if_machines_are_evaluated_off_the_gui_thread(
 
     snapshot = load_snapshot("two-gpus")
     estimator = RecordingEstimator()
-    window = MainWindow(probe=lambda: snapshot, settings=settings, machines=many_machines(),
-                        estimator=estimator, start_probe=False)
+    window = MainWindow(
+        probe=lambda: snapshot,
+        settings=settings,
+        machines=many_machines(),
+        estimator=estimator,
+        start_probe=False,
+    )
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.probe_finished, timeout=60_000):
@@ -133,8 +142,9 @@ def test_dragging_the_context_across_its_range_computes_off_the_gui_thread(
 
     snapshot = load_snapshot("two-gpus")
     estimator = RecordingEstimator()
-    window = MainWindow(probe=lambda: snapshot, settings=settings, estimator=estimator,
-                        start_probe=False)
+    window = MainWindow(
+        probe=lambda: snapshot, settings=settings, estimator=estimator, start_probe=False
+    )
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.probe_finished, timeout=60_000):
@@ -142,9 +152,14 @@ def test_dragging_the_context_across_its_range_computes_off_the_gui_thread(
     estimator.clear()
     slider = window.context_control.slider
     last = slider.maximum()
-    with qtbot.waitSignal(window.grid_updated, timeout=300_000,
-                          check_params_cb=lambda *a: window.run_config().context_tokens
-                          == window.context_control.context_tokens() and slider.value() == last):
+    with qtbot.waitSignal(
+        window.grid_updated,
+        timeout=300_000,
+        check_params_cb=lambda *a: (
+            window.run_config().context_tokens == window.context_control.context_tokens()
+            and slider.value() == last
+        ),
+    ):
         for value in range(slider.minimum(), last + 1):
             slider.setValue(value)  # what a drag does: one valueChanged per step, back to back
     qtbot.waitUntil(lambda: window.grid_model.rowCount() > 0, timeout=300_000)
@@ -171,8 +186,11 @@ def test_garbage_settings_file_opens_with_defaults(qtbot, tmp_path: Path, index:
     lines = ["[General]"]
     for key, values in GARBAGE_SETTINGS.items():
         lines.append(f"{key}={values[index % len(values)]}")
-    path.write_text("\n".join(lines) + "\n\x00\xff junk line without equals\n[broken section\n",
-                    encoding="utf-8", errors="surrogateescape")
+    path.write_text(
+        "\n".join(lines) + "\n\x00\xff junk line without equals\n[broken section\n",
+        encoding="utf-8",
+        errors="surrogateescape",
+    )
     store = QSettings(str(path), QSettings.Format.IniFormat)
     from llmcheck.gui.main_window import MainWindow
 

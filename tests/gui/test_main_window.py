@@ -71,18 +71,27 @@ def test_window_shows_what_the_estimator_computes(name: str, make_window, qtmode
 def test_grid_text_is_readable_without_colour(make_window) -> None:
     window = make_window(lambda: load_snapshot("one-nvidia"))
     model = window.grid_model
-    texts = {model.data(model.index(r, c)) for r in range(model.rowCount())
-             for c in range(model.columnCount())}
+    texts = {
+        model.data(model.index(r, c))
+        for r in range(model.rowCount())
+        for c in range(model.columnCount())
+    }
     # Every answered cell starts with its verdict's symbol; its accessible text has the words.
     answered = {t for t in texts if t != "—"}
     assert answered
     assert all(t[0] in "✓▲✗?" for t in answered)
-    words = {model.data(model.index(r, c), Qt.ItemDataRole.AccessibleTextRole)
-             for r in range(model.rowCount()) for c in range(model.columnCount())}
+    words = {
+        model.data(model.index(r, c), Qt.ItemDataRole.AccessibleTextRole)
+        for r in range(model.rowCount())
+        for c in range(model.columnCount())
+    }
     assert any("Runs great" in w for w in words)
-    index = next(model.index(r, c) for r in range(model.rowCount())
-                 for c in range(model.columnCount())
-                 if model.data(model.index(r, c), VERDICT_ROLE) is not None)
+    index = next(
+        model.index(r, c)
+        for r in range(model.rowCount())
+        for c in range(model.columnCount())
+        if model.data(model.index(r, c), VERDICT_ROLE) is not None
+    )
     tooltip = model.data(index, Qt.ItemDataRole.ToolTipRole)
     assert "Memory needed" in tooltip
     assert "Speed" in tooltip
@@ -111,14 +120,19 @@ def test_a_context_step_updates_cells_without_a_model_reset(
     window = make_window(lambda: snapshot)
     model = window.grid_model
     qtmodeltester.check(model)
-    index = next(model.index(r, c) for r in range(model.rowCount())
-                 for c in range(model.columnCount()) if model.fit(r, c) is not None)
+    index = next(
+        model.index(r, c)
+        for r in range(model.rowCount())
+        for c in range(model.columnCount())
+        if model.fit(r, c) is not None
+    )
     window.grid_view.setCurrentIndex(index)
     resets: list[bool] = []
     changed: list[tuple[int, int, int, int]] = []
     model.modelReset.connect(lambda: resets.append(True))
-    model.dataChanged.connect(lambda tl, br, _roles=(): changed.append(
-        (tl.row(), tl.column(), br.row(), br.column())))
+    model.dataChanged.connect(
+        lambda tl, br, _roles=(): changed.append((tl.row(), tl.column(), br.row(), br.column()))
+    )
     settle(qtbot, window, lambda: window.context_control.set_context(128_000))
     assert resets == []
     assert changed
@@ -138,8 +152,7 @@ def test_kv_type_and_flash_attention_reach_the_estimator(make_window, qtbot) -> 
     settle(qtbot, window, lambda: window.fa_check.setChecked(False))
     assert window.run_config().flash_attn is False
     assert grid_verdicts(window) == expected_verdicts(snapshot, window.run_config())
-    settle(qtbot, window,
-           lambda: window.kv_combo.setCurrentIndex(window.kv_combo.findData("q4_0")))
+    settle(qtbot, window, lambda: window.kv_combo.setCurrentIndex(window.kv_combo.findData("q4_0")))
     config = window.run_config()
     assert config.kv_type is KvType.Q4_0
     # llama.cpp needs flash attention for a quantized V cache (RunConfig's rule).
@@ -147,8 +160,7 @@ def test_kv_type_and_flash_attention_reach_the_estimator(make_window, qtbot) -> 
     assert not window.fa_check.isEnabled()
     assert "flash" in window.fa_check.toolTip().lower()
     assert grid_verdicts(window) == expected_verdicts(snapshot, config)
-    settle(qtbot, window,
-           lambda: window.kv_combo.setCurrentIndex(window.kv_combo.findData("f16")))
+    settle(qtbot, window, lambda: window.kv_combo.setCurrentIndex(window.kv_combo.findData("f16")))
     assert window.fa_check.isEnabled()
 
 
@@ -201,9 +213,7 @@ def test_problems_are_shown_in_plain_words(make_window) -> None:
             assert problem.message[:30] in window.problems_label.text()
 
 
-def test_a_hung_probe_gets_a_message_and_a_late_answer_still_shows(
-    make_window, qtbot
-) -> None:
+def test_a_hung_probe_gets_a_message_and_a_late_answer_still_shows(make_window, qtbot) -> None:
     release = threading.Event()
     snapshot = load_snapshot("dgx-spark")
 
@@ -228,9 +238,12 @@ def test_details_show_the_selected_fit(make_window, qtbot) -> None:
     snapshot = load_snapshot("one-nvidia")
     window = make_window(lambda: snapshot)
     model = window.grid_model
-    index = next(model.index(r, c) for r in range(model.rowCount())
-                 for c in range(model.columnCount())
-                 if model.fit(r, c) is not None)
+    index = next(
+        model.index(r, c)
+        for r in range(model.rowCount())
+        for c in range(model.columnCount())
+        if model.fit(r, c) is not None
+    )
     window.grid_view.setCurrentIndex(index)
     fit = window.selected_fit()
     assert fit is not None
@@ -244,8 +257,9 @@ def test_details_show_the_selected_fit(make_window, qtbot) -> None:
     assert window.details.labels["best_quant"].text().startswith(f"{best}: the best quality")
     assert "runs great here" in window.details.labels["best_quant"].text()
     # The speed basis says what each generated token reads: weights plus the KV cache.
-    weights, kv = decode_bytes_per_token(variant, fit.quant, fit.config.context_tokens,
-                                         fit.config.kv_type)
+    weights, kv = decode_bytes_per_token(
+        variant, fit.quant, fit.config.context_tokens, fit.config.kv_type
+    )
     basis = window.details.labels["basis"].text()
     assert f"reads {format_bytes(weights)} of weights plus the KV cache" in basis
     assert f"up to {format_bytes(kv)} when all 4,096 tokens of context are filled" in basis
@@ -290,8 +304,11 @@ def test_reverse_view_answers_for_every_catalogued_machine(
             assert answer.fit is not None
             assert answer.fit.quant == best
             assert answer.fit.verdict == estimate(variant, best, config, snapshot).verdict
-        ranks.append(["runs_great", "tight", "unknown", "wont_fit"].index(
-            model.data(model.index(row, model.VERDICT_COLUMN), VERDICT_ROLE)))
+        ranks.append(
+            ["runs_great", "tight", "unknown", "wont_fit"].index(
+                model.data(model.index(row, model.VERDICT_COLUMN), VERDICT_ROLE)
+            )
+        )
     assert ranks == sorted(ranks)
 
 
@@ -319,7 +336,9 @@ def test_export_json_markdown_and_png(make_window, tmp_path: Path, monkeypatch) 
     assert not image.isNull()
     assert image.width() > 400
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".ini") == [
-        "r.json", "r.md", "w.png"
+        "r.json",
+        "r.md",
+        "w.png",
     ]
 
 
@@ -346,8 +365,9 @@ def test_settings_round_trip(make_window, qtbot, settings) -> None:
     window.resize(window.minimumSizeHint().width() + 10, window.minimumSizeHint().height() + 20)
     size = window.size()
     window.close()
-    again = MainWindow(probe=lambda: load_snapshot("cpu-laptop"), settings=settings,
-                       start_probe=False)
+    again = MainWindow(
+        probe=lambda: load_snapshot("cpu-laptop"), settings=settings, start_probe=False
+    )
     qtbot.addWidget(again)
     assert again.context_control.context_tokens() == 32768
     assert again.kv_combo.currentData() == "f16"
@@ -355,8 +375,9 @@ def test_settings_round_trip(make_window, qtbot, settings) -> None:
     assert again.size() == size
     again.kv_combo.setCurrentIndex(again.kv_combo.findData("q8_0"))
     again.close()
-    third = MainWindow(probe=lambda: load_snapshot("cpu-laptop"), settings=settings,
-                       start_probe=False)
+    third = MainWindow(
+        probe=lambda: load_snapshot("cpu-laptop"), settings=settings, start_probe=False
+    )
     qtbot.addWidget(third)
     assert third.kv_combo.currentData() == "q8_0"
     assert third.fa_check.isChecked()  # q8_0 V cache needs flash attention
@@ -366,8 +387,9 @@ def test_settings_with_garbage_fall_back_to_defaults(qtbot, settings) -> None:
     settings.setValue("context_tokens", "lots")
     settings.setValue("kv_type", "q1_0")
     settings.setValue("geometry", "not bytes")
-    window = MainWindow(probe=lambda: load_snapshot("cpu-laptop"), settings=settings,
-                        start_probe=False)
+    window = MainWindow(
+        probe=lambda: load_snapshot("cpu-laptop"), settings=settings, start_probe=False
+    )
     qtbot.addWidget(window)
     assert window.context_control.context_tokens() == 4096
     assert window.kv_combo.currentData() == "f16"
@@ -397,9 +419,18 @@ def test_about_names_versions_and_sources(make_window) -> None:
 
 def test_controls_have_accessible_names(make_window) -> None:
     window = make_window(lambda: load_snapshot("cpu-laptop"))
-    for widget in (window.context_control.slider, window.context_control.combo, window.kv_combo,
-                   window.fa_check, window.device_combo, window.machine_combo, window.grid_view,
-                   window.probe_button, window.details.copy_button, window.details.command_edit):
+    for widget in (
+        window.context_control.slider,
+        window.context_control.combo,
+        window.kv_combo,
+        window.fa_check,
+        window.device_combo,
+        window.machine_combo,
+        window.grid_view,
+        window.probe_button,
+        window.details.copy_button,
+        window.details.command_edit,
+    ):
         assert widget.accessibleName(), widget
     assert window.grid_view.focusPolicy() != Qt.FocusPolicy.NoFocus
 
@@ -408,8 +439,11 @@ def test_a_slider_drag_computes_only_what_is_needed(make_window, qtbot) -> None:
     """Moving through several contexts while one is computing ends on the last one's answers."""
     snapshot = load_snapshot("one-nvidia")
     window = make_window(lambda: snapshot)
-    with qtbot.waitSignal(window.grid_updated, timeout=30_000,
-                          check_params_cb=lambda: window.run_config().context_tokens == 65536):
+    with qtbot.waitSignal(
+        window.grid_updated,
+        timeout=30_000,
+        check_params_cb=lambda: window.run_config().context_tokens == 65536,
+    ):
         for tokens in (8192, 16384, 32768, 65536):
             window.context_control.set_context(tokens)
     assert grid_verdicts(window) == expected_verdicts(snapshot, window.run_config())
@@ -431,8 +465,13 @@ def test_a_stale_probe_answer_is_ignored(make_window) -> None:
 def table_bandwidth_laptop(*, live: bool = True):
     """The CPU laptop as today's probe reads it: RAM bandwidth from the class table, a range."""
     snapshot = load_snapshot("cpu-laptop")
-    memory = replace(snapshot.memory, bandwidth_gb_s=90.0, bandwidth_source=Source.TABLE,
-                     bandwidth_low_gb_s=77.0, bandwidth_high_gb_s=102.0)
+    memory = replace(
+        snapshot.memory,
+        bandwidth_gb_s=90.0,
+        bandwidth_source=Source.TABLE,
+        bandwidth_low_gb_s=77.0,
+        bandwidth_high_gb_s=102.0,
+    )
     return replace(snapshot, memory=memory, source=Source.MEASURED if live else Source.SNAPSHOT)
 
 
@@ -487,8 +526,12 @@ def test_measure_bandwidth_rejudges_this_machine_off_the_gui_thread(
 
 
 def test_measure_bandwidth_seam_in_the_constructor(qtbot, settings) -> None:
-    window = MainWindow(probe=table_bandwidth_laptop, settings=settings, start_probe=False,
-                        measure_bandwidth=lambda _usable: 42.0)
+    window = MainWindow(
+        probe=table_bandwidth_laptop,
+        settings=settings,
+        start_probe=False,
+        measure_bandwidth=lambda _usable: 42.0,
+    )
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.probe_finished, timeout=10_000):
         window.start_probe()
@@ -624,8 +667,11 @@ def test_a_failing_export_leaves_the_old_file_and_says_so(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "fsync", full_disk)
-    export = {"json": window.export_json, "markdown": window.export_markdown,
-              "png": window.export_png}[kind]
+    export = {
+        "json": window.export_json,
+        "markdown": window.export_markdown,
+        "png": window.export_png,
+    }[kind]
     assert export() is None
     assert target.read_bytes() == b"the old export"
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".ini") == [target.name]

@@ -25,8 +25,9 @@ def screen(monkeypatch):
 
     class Screen:
         def set(self, width: int, height: int) -> None:
-            monkeypatch.setattr(main_window, "available_geometry",
-                                lambda _widget: QRect(0, 0, width, height))
+            monkeypatch.setattr(
+                main_window, "available_geometry", lambda _widget: QRect(0, 0, width, height)
+            )
 
     return Screen()
 
@@ -53,7 +54,9 @@ def test_a_large_screen_gets_the_default_size(make_window, screen) -> None:
     screen.set(2560, 1440)
     window = make_window(lambda: load_snapshot("one-nvidia"))
     assert (window.width(), window.height()) == (
-        main_window.DEFAULT_SIZE.width(), main_window.DEFAULT_SIZE.height())
+        main_window.DEFAULT_SIZE.width(),
+        main_window.DEFAULT_SIZE.height(),
+    )
 
 
 def test_a_restored_size_is_clamped_to_a_smaller_screen(make_window, screen, settings) -> None:
@@ -78,7 +81,8 @@ def test_1366_by_768_shows_the_command_and_copy(make_window, screen, qtbot) -> N
     header = window.grid_view.horizontalHeader()
     last = header.count() - 1
     assert header.sectionViewportPosition(last) + header.sectionSize(last) <= (
-        window.grid_view.viewport().width())
+        window.grid_view.viewport().width()
+    )
 
 
 def test_1024_by_700_keeps_the_top_small_and_scrolls_the_columns(
@@ -92,7 +96,8 @@ def test_1024_by_700_keeps_the_top_small_and_scrolls_the_columns(
     header = window.grid_view.horizontalHeader()
     last = header.count() - 1
     all_shown = header.sectionViewportPosition(last) + header.sectionSize(last) <= (
-        window.grid_view.viewport().width())
+        window.grid_view.viewport().width()
+    )
     assert all_shown or window.grid_view.horizontalScrollBar().maximum() > 0
     assert fully_shown(window.details.copy_button, window)
 
@@ -125,9 +130,22 @@ w.close()
 def test_twice_the_scale_on_a_small_screen_fits(tmp_path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "QT_SCALE_FACTOR": "2"}
     result = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 2732x1536x24", sys.executable, "-c", _TWO_X,
-         str(tmp_path / "s.ini")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 2732x1536x24",
+            sys.executable,
+            "-c",
+            _TWO_X,
+            str(tmp_path / "s.ini"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     shown = json.loads(result.stdout.strip().splitlines()[-1])

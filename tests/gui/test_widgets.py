@@ -35,8 +35,15 @@ def test_top_context_step_is_the_catalogs_longest_gguf_context() -> None:
 
 @pytest.mark.parametrize(
     ("tokens", "snapped"),
-    [(1, 2048), (2048, 2048), (5000, 4096), (7000, 6144), (40000, 32768), (131072, 128_000),
-     (10**9, 128_000)],
+    [
+        (1, 2048),
+        (2048, 2048),
+        (5000, 4096),
+        (7000, 6144),
+        (40000, 32768),
+        (131072, 128_000),
+        (10**9, 128_000),
+    ],
 )
 def test_snap_context(tokens: int, snapped: int) -> None:
     assert snap_context(tokens) == snapped
@@ -45,8 +52,7 @@ def test_snap_context(tokens: int, snapped: int) -> None:
 def test_context_label() -> None:
     assert [context_label(s) for s in (2048, 3072, 128_000)] == ["2K", "3K", "128,000"]
     # The drop-down names contexts as everywhere else: "128,000", never "128K (max)".
-    assert [context_step_label(s) for s in (2048, 98304, 128_000)] == [
-        "2,048", "98,304", "128,000"]
+    assert [context_step_label(s) for s in (2048, 98304, 128_000)] == ["2,048", "98,304", "128,000"]
 
 
 def test_context_combo_says_the_top_step_is_the_maximum(qtbot) -> None:

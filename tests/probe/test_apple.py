@@ -92,5 +92,6 @@ def test_shipped_apple_table_is_valid() -> None:
 
 def test_bad_apple_table_names_the_chip() -> None:
     with pytest.raises(ValueError, match="Apple M9"):
-        parse_apple_table('[[chip]]\nname = "Apple M9"\n[[chip.bin]]\ngpu_cores = "x"\n'
-                          "bandwidth_gb_s = 1\n")
+        parse_apple_table(
+            '[[chip]]\nname = "Apple M9"\n[[chip.bin]]\ngpu_cores = "x"\nbandwidth_gb_s = 1\n'
+        )

@@ -93,8 +93,14 @@ def test_windows_rsmb_header_wraps_the_same_table() -> None:
 
 
 def test_two_dimms_per_channel_are_capped_at_the_platform_bus() -> None:
-    dimm = MemoryDevice(locator="A", memory_type="DDR4", size_bytes=8 * GiB, data_width_bits=64,
-                        speed_mts=3200, configured_speed_mts=None)
+    dimm = MemoryDevice(
+        locator="A",
+        memory_type="DDR4",
+        size_bytes=8 * GiB,
+        data_width_bits=64,
+        speed_mts=3200,
+        configured_speed_mts=None,
+    )
     ryzen = find_class("AMD Ryzen 5 5600X 6-Core Processor", load_class_table())
     capped = bandwidth_from_devices([dimm] * 4, ryzen)
     assert capped is not None
@@ -142,8 +148,12 @@ def test_unreadable_sysfs_is_no_devices(tmp_path: Path) -> None:
         ("Intel(R) Core(TM) i5-10210U CPU @ 1.60GHz", 4, "intel-client-ddr4", 42.7),
         ("Intel(R) Core(TM) Ultra 7 258V", 8, "intel-lunar-lake", 136.5),
         ("AMD Ryzen AI 9 HX 370 w/ Radeon 890M", 12, "amd-ryzen-ai-300", 120.0),
-        ("Snapdragon(R) X Elite - X1E78100 - Qualcomm(R) Oryon(TM) CPU", 12,
-         "qualcomm-snapdragon-x", 135.0),
+        (
+            "Snapdragon(R) X Elite - X1E78100 - Qualcomm(R) Oryon(TM) CPU",
+            12,
+            "qualcomm-snapdragon-x",
+            135.0,
+        ),
         ("Intel(R) N100", 4, "intel-n-series", 38.4),
     ],
 )
@@ -165,8 +175,16 @@ def test_brand_strings_map_to_their_class(
 
 @pytest.mark.parametrize(
     "brand",
-    [None, "", "Some Weird CPU", "QEMU Virtual CPU version 2.5+", "Common KVM processor",
-     "Intel(R) Xeon(R) CPU", "ARMv8 Processor rev 1 (v8l)", "Apple M9 Hyper"],
+    [
+        None,
+        "",
+        "Some Weird CPU",
+        "QEMU Virtual CPU version 2.5+",
+        "Common KVM processor",
+        "Intel(R) Xeon(R) CPU",
+        "ARMv8 Processor rev 1 (v8l)",
+        "Apple M9 Hyper",
+    ],
 )
 def test_unknown_brands_stay_unknown(brand: str | None) -> None:
     assert classify_cpu(brand, 8) is None
@@ -251,8 +269,7 @@ def _cpu(brand: str, cores: int = 8) -> CpuInfo:
 def test_apply_prefers_dimms_then_class() -> None:
     laptop = _cpu("11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz", 4)
     dimms = read_linux_type17(sysfs=SMBIOS / "ddr4-3200-x2")
-    mem, issues = apply_bandwidth(MemoryInfo(), laptop, system="Linux",
-                                  linux_devices=lambda: dimms)
+    mem, issues = apply_bandwidth(MemoryInfo(), laptop, system="Linux", linux_devices=lambda: dimms)
     assert (mem.bandwidth_gb_s, mem.bandwidth_source) == (51.2, Source.COMPUTED)
     assert issues == ()
     mem, _ = apply_bandwidth(MemoryInfo(), laptop, system="Linux", linux_devices=list)
@@ -262,8 +279,12 @@ def test_apply_prefers_dimms_then_class() -> None:
 
 def test_apply_reads_windows_smbios_through_the_seam() -> None:
     raw = parse_rsmb((SMBIOS / "server-12x-ddr5.rsmb").read_bytes())
-    mem, _ = apply_bandwidth(MemoryInfo(), _cpu("AMD EPYC 9654 96-Core Processor", 96),
-                             system="Windows", windows_table=lambda: raw)
+    mem, _ = apply_bandwidth(
+        MemoryInfo(),
+        _cpu("AMD EPYC 9654 96-Core Processor", 96),
+        system="Windows",
+        windows_table=lambda: raw,
+    )
     assert (mem.bandwidth_gb_s, mem.bandwidth_source) == (460.8, Source.COMPUTED)
 
 
@@ -281,15 +302,21 @@ def test_a_failed_measurement_falls_back_to_the_class_with_an_issue() -> None:
     def fails() -> float:
         raise MemoryError("no room")
 
-    mem, issues = apply_bandwidth(MemoryInfo(), _cpu("AMD Ryzen 9 7950X 16-Core Processor"),
-                                  system="Linux", linux_devices=list, measure=fails)
+    mem, issues = apply_bandwidth(
+        MemoryInfo(),
+        _cpu("AMD Ryzen 9 7950X 16-Core Processor"),
+        system="Linux",
+        linux_devices=list,
+        measure=fails,
+    )
     assert mem.bandwidth_source is Source.TABLE
     assert [i.code for i in issues] == ["bandwidth_measure_failed"]
 
 
 def test_unknown_cpu_leaves_bandwidth_unknown() -> None:
-    mem, issues = apply_bandwidth(MemoryInfo(), _cpu("Some Weird CPU"), system="Linux",
-                                  linux_devices=list)
+    mem, issues = apply_bandwidth(
+        MemoryInfo(), _cpu("Some Weird CPU"), system="Linux", linux_devices=list
+    )
     assert mem.bandwidth_gb_s is None
     assert mem.bandwidth_source is None
     assert issues == ()
@@ -356,15 +383,21 @@ def test_snapshot_round_trip_keeps_the_range_and_old_files_still_read() -> None:
     back = snapshot_from_dict(snapshot_to_dict(snap))
     assert back.memory == mem
     assert (mem.bandwidth_gb_s, mem.bandwidth_low_gb_s, mem.bandwidth_high_gb_s) == (
-        89.6, 89.6, 120.0)
+        89.6,
+        89.6,
+        120.0,
+    )
 
 
 def test_schema_describes_the_range_fields() -> None:
     schema = json.loads(
         resource_path("json-schema", "llmcheck-report.schema.json").read_text(encoding="utf-8")
     )
-    memory_schema = {"$schema": schema["$schema"], "$defs": schema["$defs"],
-                     "$ref": "#/$defs/memory"}
+    memory_schema = {
+        "$schema": schema["$schema"],
+        "$defs": schema["$defs"],
+        "$ref": "#/$defs/memory",
+    }
     validator = jsonschema.Draft202012Validator(memory_schema)
     snap = snapshot_from_dict(_laptop_doc())
     mem, _ = apply_bandwidth(snap.memory, snap.cpu, system="Linux", linux_devices=list)
@@ -414,9 +447,18 @@ def test_cli_measure_flag_puts_a_measured_value_in_the_json(
     def fake(*, usable_bytes: int | None = None) -> BandwidthMeasurement:
         calls.append(usable_bytes)
         return BandwidthMeasurement(
-            copy_gb_s=42.5, rounds_gb_s=(40.0, 42.5, 41.0, 42.0, 39.5), rounds_total=5,
-            rounds_kept=5, busy=False, load_known=True, worst_disturbance=0.02,
-            steal_fraction=0.0, load_1m=0.1, threads=2, buffer_bytes=1 << 26, seconds=1.2,
+            copy_gb_s=42.5,
+            rounds_gb_s=(40.0, 42.5, 41.0, 42.0, 39.5),
+            rounds_total=5,
+            rounds_kept=5,
+            busy=False,
+            load_known=True,
+            worst_disturbance=0.02,
+            steal_fraction=0.0,
+            load_1m=0.1,
+            threads=2,
+            buffer_bytes=1 << 26,
+            seconds=1.2,
             measured_at_unix_s=time.time() - 60.0,
         )
 
@@ -439,7 +481,13 @@ def test_cli_refuses_to_measure_into_a_recorded_snapshot() -> None:
     from contextlib import redirect_stderr
 
     with redirect_stderr(err):
-        code, _ = _run_cli(["--json", "--measure-bandwidth", "--snapshot",
-                            str(DATA / "snapshots" / "cpu-laptop.json")])
+        code, _ = _run_cli(
+            [
+                "--json",
+                "--measure-bandwidth",
+                "--snapshot",
+                str(DATA / "snapshots" / "cpu-laptop.json"),
+            ]
+        )
     assert code == cli.EXIT_USAGE
     assert "--measure-bandwidth" in err.getvalue()

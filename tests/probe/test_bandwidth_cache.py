@@ -31,23 +31,46 @@ T0 = 1_700_000_000.0
 
 def quiet(copy_gb_s: float = 36.4, *, busy: bool = False, at: float = T0) -> BandwidthMeasurement:
     return BandwidthMeasurement(
-        copy_gb_s=copy_gb_s, rounds_gb_s=(30.1, copy_gb_s), rounds_total=2,
-        rounds_kept=0 if busy else 2, busy=busy, load_known=True, worst_disturbance=0.02,
-        steal_fraction=0.0, load_1m=0.3, threads=2, buffer_bytes=64 << 20, seconds=1.1,
+        copy_gb_s=copy_gb_s,
+        rounds_gb_s=(30.1, copy_gb_s),
+        rounds_total=2,
+        rounds_kept=0 if busy else 2,
+        busy=busy,
+        load_known=True,
+        worst_disturbance=0.02,
+        steal_fraction=0.0,
+        load_1m=0.3,
+        threads=2,
+        buffer_bytes=64 << 20,
+        seconds=1.1,
         measured_at_unix_s=at,
     )
 
 
-def write(directory: Path, m: BandwidthMeasurement | None = None, *, boot: BootKey = BOOT,
-          brand: str = BRAND, cores: int = 2) -> Path | None:
-    return write_cached_bandwidth(m or quiet(), cpu_brand=brand, logical_cores=cores,
-                                  directory=directory, boot=boot)
+def write(
+    directory: Path,
+    m: BandwidthMeasurement | None = None,
+    *,
+    boot: BootKey = BOOT,
+    brand: str = BRAND,
+    cores: int = 2,
+) -> Path | None:
+    return write_cached_bandwidth(
+        m or quiet(), cpu_brand=brand, logical_cores=cores, directory=directory, boot=boot
+    )
 
 
-def read(directory: Path, *, boot: BootKey = BOOT, brand: str = BRAND, cores: int = 2,
-         now: float = T0 + 600) -> CachedBandwidth | None:
-    return read_cached_bandwidth(cpu_brand=brand, logical_cores=cores, directory=directory,
-                                 boot=boot, now=lambda: now)
+def read(
+    directory: Path,
+    *,
+    boot: BootKey = BOOT,
+    brand: str = BRAND,
+    cores: int = 2,
+    now: float = T0 + 600,
+) -> CachedBandwidth | None:
+    return read_cached_bandwidth(
+        cpu_brand=brand, logical_cores=cores, directory=directory, boot=boot, now=lambda: now
+    )
 
 
 # --- where ------------------------------------------------------------------------------------
@@ -57,16 +80,22 @@ def test_cache_dir_per_platform() -> None:
     home = Path("/home/ana")
     assert cache_dir(system="Linux", env={}, home=home) == home / ".cache" / "llmcheck"
     assert cache_dir(system="Linux", env={"XDG_CACHE_HOME": "/var/c"}, home=home) == Path(
-        "/var/c/llmcheck")
+        "/var/c/llmcheck"
+    )
     # The XDG spec: relative paths are invalid and ignored.
     assert cache_dir(system="Linux", env={"XDG_CACHE_HOME": "rel"}, home=home) == (
-        home / ".cache" / "llmcheck")
+        home / ".cache" / "llmcheck"
+    )
     assert cache_dir(system="Darwin", env={"XDG_CACHE_HOME": "/x"}, home=home) == (
-        home / "Library" / "Caches" / "llmcheck")
-    assert cache_dir(system="Windows", env={"LOCALAPPDATA": r"C:\Users\ana\AppData\Local"},
-                     home=home) == Path(r"C:\Users\ana\AppData\Local") / "llmcheck" / "Cache"
+        home / "Library" / "Caches" / "llmcheck"
+    )
+    assert (
+        cache_dir(system="Windows", env={"LOCALAPPDATA": r"C:\Users\ana\AppData\Local"}, home=home)
+        == Path(r"C:\Users\ana\AppData\Local") / "llmcheck" / "Cache"
+    )
     assert cache_dir(system="Windows", env={}, home=home) == (
-        home / "AppData" / "Local" / "llmcheck" / "Cache")
+        home / "AppData" / "Local" / "llmcheck" / "Cache"
+    )
 
 
 # --- the boot ---------------------------------------------------------------------------------
@@ -212,8 +241,15 @@ class Meter:
 
 
 def ask(tmp_path: Path, meter: Meter, **flags: bool) -> CachedBandwidth | None:
-    return cached_or_measured(cpu_brand=BRAND, logical_cores=2, measure=meter,
-                              directory=tmp_path, boot=BOOT, now=lambda: T0 + 60, **flags)
+    return cached_or_measured(
+        cpu_brand=BRAND,
+        logical_cores=2,
+        measure=meter,
+        directory=tmp_path,
+        boot=BOOT,
+        now=lambda: T0 + 60,
+        **flags,
+    )
 
 
 def test_plain_runs_only_read_the_cache(tmp_path: Path) -> None:
@@ -253,16 +289,18 @@ EPYC = CpuInfo(brand=BRAND, physical_cores=2, logical_cores=2)
 
 def test_a_cached_measurement_is_measured_source(tmp_path: Path) -> None:
     cached = CachedBandwidth(measurement=quiet(36.4), age_s=754.0, from_cache=True)
-    mem, issues = apply_bandwidth(MemoryInfo(), EPYC, system="Linux", linux_devices=list,
-                                  measure=lambda: cached)
+    mem, issues = apply_bandwidth(
+        MemoryInfo(), EPYC, system="Linux", linux_devices=list, measure=lambda: cached
+    )
     assert (mem.bandwidth_gb_s, mem.bandwidth_source) == (36.4, Source.MEASURED)
     assert issues == ()
 
 
 def test_a_busy_measurement_yields_to_the_class_with_an_issue() -> None:
     busy = quiet(9.8, busy=True)
-    mem, issues = apply_bandwidth(MemoryInfo(), EPYC, system="Linux", linux_devices=list,
-                                  measure=lambda: busy)
+    mem, issues = apply_bandwidth(
+        MemoryInfo(), EPYC, system="Linux", linux_devices=list, measure=lambda: busy
+    )
     assert mem.bandwidth_source is Source.TABLE
     assert [i.code for i in issues] == ["bandwidth_machine_busy"]
     assert "too busy: 2 of 2 rounds under load" in issues[0].message
@@ -271,8 +309,13 @@ def test_a_busy_measurement_yields_to_the_class_with_an_issue() -> None:
 def test_a_busy_measurement_is_never_the_bandwidth() -> None:
     """Not even when nothing else is known: it would call a busy machine a slow one."""
     weird = dataclasses.replace(EPYC, brand="Some Weird CPU")
-    mem, issues = apply_bandwidth(MemoryInfo(), weird, system="Linux", linux_devices=list,
-                                  measure=lambda: quiet(9.8, busy=True))
+    mem, issues = apply_bandwidth(
+        MemoryInfo(),
+        weird,
+        system="Linux",
+        linux_devices=list,
+        measure=lambda: quiet(9.8, busy=True),
+    )
     assert (mem.bandwidth_gb_s, mem.bandwidth_source) == (None, None)
     assert [i.code for i in issues] == ["bandwidth_machine_busy"]
 
@@ -286,14 +329,20 @@ def test_the_number_only_measurement_raises_busy_and_apply_reports_it(
     monkeypatch.setattr(bw, "measure_bandwidth", lambda **kw: quiet(9.8, busy=True))
     with pytest.raises(bw.MachineBusyError, match="too busy: 2 of 2"):
         bw.measure_memory_bandwidth(usable_bytes=1 << 30)
-    mem, issues = apply_bandwidth(MemoryInfo(), EPYC, system="Linux", linux_devices=list,
-                                  measure=lambda: bw.measure_memory_bandwidth(usable_bytes=1))
+    mem, issues = apply_bandwidth(
+        MemoryInfo(),
+        EPYC,
+        system="Linux",
+        linux_devices=list,
+        measure=lambda: bw.measure_memory_bandwidth(usable_bytes=1),
+    )
     assert mem.bandwidth_source is Source.TABLE
     assert [i.code for i in issues] == ["bandwidth_machine_busy"]
 
 
 def test_an_empty_cache_falls_through_to_the_class() -> None:
-    mem, issues = apply_bandwidth(MemoryInfo(), EPYC, system="Linux", linux_devices=list,
-                                  measure=lambda: None)
+    mem, issues = apply_bandwidth(
+        MemoryInfo(), EPYC, system="Linux", linux_devices=list, measure=lambda: None
+    )
     assert mem.bandwidth_source is Source.TABLE
     assert issues == ()

@@ -84,8 +84,9 @@ class FakeLoad:
             self.own += ticks - steal - others
         if self.calls % 2 == 1:  # a "before" sample: the next round's load
             self.share = next(self.others, 0.0)
-        return CpuSample(busy_ticks=self.busy, steal_ticks=self.steal, total_ticks=self.total,
-                         own_ticks=self.own)
+        return CpuSample(
+            busy_ticks=self.busy, steal_ticks=self.steal, total_ticks=self.total, own_ticks=self.own
+        )
 
 
 def run(
@@ -100,8 +101,13 @@ def run(
     pool = FakePool(clock, rates)
     load = FakeLoad(clock, others, steal) if others is not None else (lambda: None)
     result = measure_bandwidth(
-        plan=PLAN, rounds=rounds, pool_factory=lambda plan: pool, sample_load=load,
-        loadavg=lambda: loadavg, clock=clock, wall_clock=lambda: 1_700_000_000.0,
+        plan=PLAN,
+        rounds=rounds,
+        pool_factory=lambda plan: pool,
+        sample_load=load,
+        loadavg=lambda: loadavg,
+        clock=clock,
+        wall_clock=lambda: 1_700_000_000.0,
     )
     return result, pool
 
@@ -183,8 +189,13 @@ def test_a_clock_that_never_advances_raises_and_frees_the_threads() -> None:
             Stuck.closed = True
 
     with pytest.raises(RuntimeError, match="no copy round"):
-        measure_bandwidth(plan=PLAN, pool_factory=lambda p: Stuck(), sample_load=lambda: None,
-                          loadavg=lambda: None, clock=lambda: 5.0)
+        measure_bandwidth(
+            plan=PLAN,
+            pool_factory=lambda p: Stuck(),
+            sample_load=lambda: None,
+            loadavg=lambda: None,
+            clock=lambda: 5.0,
+        )
     assert Stuck.closed
 
 
@@ -212,15 +223,23 @@ SELF_STAT = "4242 (py thon) x) R 1 4242 4242 0 -1 4194304 100 0 0 0 250 40 0 0 2
 
 def test_proc_stat_parses_busy_steal_total_and_own_time() -> None:
     sample = parse_proc_stat(PROC_STAT, SELF_STAT)
-    assert sample == CpuSample(busy_ticks=42784 + 48294 + 11998 + 0 + 197, steal_ticks=686,
-                               total_ticks=42784 + 48294 + 11998 + 14614 + 214 + 197 + 686,
-                               own_ticks=290)
+    assert sample == CpuSample(
+        busy_ticks=42784 + 48294 + 11998 + 0 + 197,
+        steal_ticks=686,
+        total_ticks=42784 + 48294 + 11998 + 14614 + 214 + 197 + 686,
+        own_ticks=290,
+    )
 
 
 @pytest.mark.parametrize(
     ("stat", "self_stat"),
-    [("", SELF_STAT), ("cpu  1 2 x 4\n", SELF_STAT), (PROC_STAT, "4242 (py"),
-     (PROC_STAT, "4242 (p) R 1 2"), ("cpu  1 2\n", SELF_STAT)],
+    [
+        ("", SELF_STAT),
+        ("cpu  1 2 x 4\n", SELF_STAT),
+        (PROC_STAT, "4242 (py"),
+        (PROC_STAT, "4242 (p) R 1 2"),
+        ("cpu  1 2\n", SELF_STAT),
+    ],
 )
 def test_garbled_proc_stat_is_none(stat: str, self_stat: str) -> None:
     assert parse_proc_stat(stat, self_stat) is None
@@ -263,8 +282,9 @@ def test_real_copy_pool_copies_and_stops() -> None:
 
 
 def test_real_measurement_is_bounded() -> None:
-    result = measure_bandwidth(plan=MeasurePlan(threads=2, buffer_bytes=4 * MiB),
-                               seconds_budget=0.05)
+    result = measure_bandwidth(
+        plan=MeasurePlan(threads=2, buffer_bytes=4 * MiB), seconds_budget=0.05
+    )
     assert math.isfinite(result.copy_gb_s)
     assert result.copy_gb_s > 0
     assert 1 <= result.rounds_total <= 5

@@ -44,8 +44,14 @@ def _doc(name: str = "two-gpus") -> dict[str, Any]:
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", "llmcheck", *argv], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "llmcheck", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _gpu0(doc: dict[str, Any]) -> dict[str, Any]:
@@ -65,8 +71,15 @@ def _ram_above_total(doc: dict[str, Any]) -> None:
 def _mig_bigger_than_card(doc: dict[str, Any]) -> None:
     gpu = _gpu0(doc)
     gpu["mig_enabled"] = True
-    gpu["mig_instances"] = [{"index": 0, "name": "1g.10gb", "uuid": None,
-                             "total_bytes": gpu["total_bytes"] * 2, "free_bytes": 40 * GIB}]
+    gpu["mig_instances"] = [
+        {
+            "index": 0,
+            "name": "1g.10gb",
+            "uuid": None,
+            "total_bytes": gpu["total_bytes"] * 2,
+            "free_bytes": 40 * GIB,
+        }
+    ]
 
 
 def _duplicate_index(doc: dict[str, Any]) -> None:
@@ -92,8 +105,10 @@ def _huge_int_probe_seconds(doc: dict[str, Any]) -> None:
 INCONSISTENT = {
     "free-above-total": (_free_above_total, "machine.gpus[0].free_bytes"),
     "ram-available-4x-total": (_ram_above_total, "machine.memory.available_bytes"),
-    "mig-slice-bigger-than-card": (_mig_bigger_than_card,
-                                   "machine.gpus[0].mig_instances[0].total_bytes"),
+    "mig-slice-bigger-than-card": (
+        _mig_bigger_than_card,
+        "machine.gpus[0].mig_instances[0].total_bytes",
+    ),
     "duplicate-gpu-index": (_duplicate_index, "machine.gpus[1].index"),
     "used-above-total": (_used_above_total, "machine.gpus[0].used_bytes"),
     "swap-free-above-total": (_swap_free_above_total, "machine.memory.swap_free_bytes"),
@@ -144,12 +159,22 @@ def test_lenient_reading_is_only_for_the_probe() -> None:
 
 
 def test_probe_clamps_free_to_total_with_a_problem() -> None:
-    card = GpuInfo(index=0, vendor=GpuVendor.NVIDIA, name="tiny", total_bytes=GIB,
-                   free_bytes=24 * GIB, used_bytes=2 * GIB,
-                   mig_enabled=True,
-                   mig_instances=(MigInstance(index=0, total_bytes=2 * GIB, free_bytes=GIB),))
-    mem = MemoryInfo(total_bytes=16 * GIB, available_bytes=64 * GIB, swap_total_bytes=GIB,
-                     swap_free_bytes=2 * GIB)
+    card = GpuInfo(
+        index=0,
+        vendor=GpuVendor.NVIDIA,
+        name="tiny",
+        total_bytes=GIB,
+        free_bytes=24 * GIB,
+        used_bytes=2 * GIB,
+        mig_enabled=True,
+        mig_instances=(MigInstance(index=0, total_bytes=2 * GIB, free_bytes=GIB),),
+    )
+    mem = MemoryInfo(
+        total_bytes=16 * GIB,
+        available_bytes=64 * GIB,
+        swap_total_bytes=GIB,
+        swap_free_bytes=2 * GIB,
+    )
     gpus, memory, issues = clamp_inconsistent((card,), mem)
     assert gpus[0].free_bytes == GIB
     assert gpus[0].used_bytes is None
@@ -205,9 +230,10 @@ def test_json_leaves_hardware_ids_out_by_default(tmp_path: Path) -> None:
 
 def test_include_ids_keeps_them(tmp_path: Path) -> None:
     path = _h100_snapshot(tmp_path)
-    for argv in (["--include-ids", "--snapshot", str(path), "--json"],
-                 ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--include-ids", "--snapshot", str(path),
-                  "--json"]):
+    for argv in (
+        ["--include-ids", "--snapshot", str(path), "--json"],
+        ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--include-ids", "--snapshot", str(path), "--json"],
+    ):
         done = _run(argv)
         assert done.returncode == 0, done.stderr
         gpu = _gpu0(json.loads(done.stdout))
@@ -270,8 +296,9 @@ def test_hung_nvml_init_falls_back_to_the_kernel_listing(tmp_path: Path) -> None
     saved = dispatcher._child
     dispatcher._child = _children.hang_in_nvml_init
     try:
-        snap = dispatcher.probe_system(timeout_s=1.0, isolate=True, root=tmp_path,
-                                       progress=lambda _m: None)
+        snap = dispatcher.probe_system(
+            timeout_s=1.0, isolate=True, root=tmp_path, progress=lambda _m: None
+        )
     finally:
         dispatcher._child = saved
     [gpu] = snap.gpus
@@ -309,8 +336,9 @@ def test_any_huge_integer_in_a_float_field_is_bad_input(
     value = int(str(lead) + "7" * (digits - 1)) * (-1 if negative else 1)
     doc = _doc()
     part, key = where
-    target = {"memory": doc["machine"]["memory"], "gpu": _gpu0(doc),
-              "machine": doc["machine"]}[part]
+    target = {"memory": doc["machine"]["memory"], "gpu": _gpu0(doc), "machine": doc["machine"]}[
+        part
+    ]
     target[key] = value
     with pytest.raises(SnapshotError, match=re.escape(key)) as caught:
         snapshot_from_json_bytes(json.dumps(doc).encode(), name="fuzz.json")
@@ -319,8 +347,15 @@ def test_any_huge_integer_in_a_float_field_is_bad_input(
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("", 20.0), ("1.5", 1.5), ("0", 20.0), ("nan", 20.0), ("lots", 20.0), ("601", 20.0),
-     ("600", 600.0)],
+    [
+        ("", 20.0),
+        ("1.5", 1.5),
+        ("0", 20.0),
+        ("nan", 20.0),
+        ("lots", 20.0),
+        ("601", 20.0),
+        ("600", 600.0),
+    ],
 )
 def test_gpu_probe_timeout_from_the_environment(text: str, seconds: float) -> None:
     from llmcheck.probe import gpu_probe_timeout_s
@@ -335,8 +370,9 @@ def _probe_with_child(child: str, root: Path) -> Any:
     saved = dispatcher._child
     dispatcher._child = getattr(_children, child)
     try:
-        return dispatcher.probe_system(timeout_s=4.0, isolate=True, root=root,
-                                       progress=lambda _m: None)
+        return dispatcher.probe_system(
+            timeout_s=4.0, isolate=True, root=root, progress=lambda _m: None
+        )
     finally:
         dispatcher._child = saved
 
@@ -370,7 +406,10 @@ def test_dev_nodes_beyond_the_named_gpus_are_counted(tmp_path: Path) -> None:
         _write(tmp_path, f"dev/{name}", "")
     snap = _probe_with_child("segfault_in_memory_query", tmp_path)
     assert [(g.index, g.name) for g in snap.gpus] == [
-        (0, "NVIDIA H100 80GB HBM3"), (1, None), (2, None)]
+        (0, "NVIDIA H100 80GB HBM3"),
+        (1, None),
+        (2, None),
+    ]
     assert {"gpu_probe_crashed", "gpu_unread"} <= {p.code for p in snap.problems}
 
 
@@ -382,8 +421,9 @@ def test_live_probe_clamps_a_driver_that_reports_more_free_than_total(
     from llmcheck.probe import probe_system
     from tests.fakes import nvml as fake
 
-    card = fake.FakeGpu(name="NVIDIA Tiny", total_bytes=GIB, reserved_bytes=0, used_bytes=0,
-                        free_bytes=24 * GIB)
+    card = fake.FakeGpu(
+        name="NVIDIA Tiny", total_bytes=GIB, reserved_bytes=0, used_bytes=0, free_bytes=24 * GIB
+    )
     scenario = fake.NvmlScenario(gpus=(card,))
     monkeypatch.setattr(nvidia, "_load_nvml", lambda: fake.FakeNvml(scenario))
     snap = probe_system(isolate=False)

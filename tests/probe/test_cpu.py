@@ -17,30 +17,44 @@ def _proc(tmp_path: Path, name: str) -> Path:
 
 
 def test_sapphire_rapids_features_and_cores(tmp_path: Path) -> None:
-    cpu, issues = probe_cpu(system="Linux", machine="x86_64",
-                            proc_root=_proc(tmp_path, "cpuinfo_sapphire_rapids.txt"))
+    cpu, issues = probe_cpu(
+        system="Linux", machine="x86_64", proc_root=_proc(tmp_path, "cpuinfo_sapphire_rapids.txt")
+    )
     assert cpu.brand == "Intel(R) Xeon(R) Platinum 8488C"
     assert cpu.physical_cores == 2
     assert cpu.logical_cores == 4
     assert cpu.features == (
-        "sse3", "ssse3", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl",
-        "avx512vnni", "avx512bf16", "avxvnni", "amx",
+        "sse3",
+        "ssse3",
+        "avx",
+        "avx2",
+        "fma",
+        "f16c",
+        "avx512f",
+        "avx512bw",
+        "avx512vl",
+        "avx512vnni",
+        "avx512bf16",
+        "avxvnni",
+        "amx",
     )
     assert cpu.source is Source.PROCFS
     assert issues == ()
 
 
 def test_graviton3_arm_features(tmp_path: Path) -> None:
-    cpu, _ = probe_cpu(system="Linux", machine="aarch64",
-                       proc_root=_proc(tmp_path, "cpuinfo_graviton3.txt"))
+    cpu, _ = probe_cpu(
+        system="Linux", machine="aarch64", proc_root=_proc(tmp_path, "cpuinfo_graviton3.txt")
+    )
     assert cpu.features == ("neon", "dotprod", "i8mm", "fp16", "sve")
     assert cpu.logical_cores == 4
     assert cpu.arch == "aarch64"
 
 
 def test_epyc_vm_has_avx2_but_no_avx512(tmp_path: Path) -> None:
-    cpu, _ = probe_cpu(system="Linux", machine="x86_64",
-                       proc_root=_proc(tmp_path, "cpuinfo_epyc_vm.txt"))
+    cpu, _ = probe_cpu(
+        system="Linux", machine="x86_64", proc_root=_proc(tmp_path, "cpuinfo_epyc_vm.txt")
+    )
     assert "avx2" in cpu.features
     assert not any(f.startswith("avx512") for f in cpu.features)
 
@@ -102,17 +116,28 @@ def test_windows_registry_failure_keeps_features() -> None:
     def denied(key: str, value: str) -> str:
         raise PermissionError("access denied")
 
-    cpu, issues = probe_cpu(system="Windows", machine="AMD64",
-                            feature_present=lambda c: c == 40, registry_string=denied)
+    cpu, issues = probe_cpu(
+        system="Windows", machine="AMD64", feature_present=lambda c: c == 40, registry_string=denied
+    )
     assert cpu.brand is None
     assert cpu.features == ("avx2",)
     assert [i.code for i in issues] == ["registry_unreadable"]
 
 
 # Kernel flag -> our name, written out independently of the module's table.
-_EXPECTED = {"pni": "sse3", "avx": "avx", "avx2": "avx2", "fma": "fma", "f16c": "f16c",
-             "avx512f": "avx512f", "avx512bw": "avx512bw", "avx512_vnni": "avx512vnni",
-             "asimd": "neon", "asimddp": "dotprod", "sve": "sve"}
+_EXPECTED = {
+    "pni": "sse3",
+    "avx": "avx",
+    "avx2": "avx2",
+    "fma": "fma",
+    "f16c": "f16c",
+    "avx512f": "avx512f",
+    "avx512bw": "avx512bw",
+    "avx512_vnni": "avx512vnni",
+    "asimd": "neon",
+    "asimddp": "dotprod",
+    "sve": "sve",
+}
 
 
 @pytest.mark.skipif(not Path("/proc/cpuinfo").exists(), reason="needs Linux /proc/cpuinfo")

@@ -26,14 +26,18 @@ class _FakeCpuinfo(SimpleNamespace):
         return self._answer
 
 
-FREEBSD = {"brand_raw": "Intel(R) Core(TM) i7-8650U CPU @ 1.90GHz", "count": 8,
-           "flags": ["sse3", "ssse3", "avx", "avx2", "fma", "f16c", "pni"]}
+FREEBSD = {
+    "brand_raw": "Intel(R) Core(TM) i7-8650U CPU @ 1.90GHz",
+    "count": 8,
+    "flags": ["sse3", "ssse3", "avx", "avx2", "fma", "f16c", "pni"],
+}
 
 
 def test_unknown_os_uses_py_cpuinfo_without_cpuid() -> None:
     fake = _FakeCpuinfo(FREEBSD)
-    info, issues = probe_cpu(system="FreeBSD", machine="amd64", proc_root=Path("/nonexistent"),
-                             load_cpuinfo=lambda: fake)
+    info, issues = probe_cpu(
+        system="FreeBSD", machine="amd64", proc_root=Path("/nonexistent"), load_cpuinfo=lambda: fake
+    )
     assert fake.DataSource.can_cpuid is False  # no CPUID child, no 1 s clock measurement
     assert info.brand == "Intel(R) Core(TM) i7-8650U CPU @ 1.90GHz"
     assert info.features == ("sse3", "ssse3", "avx", "avx2", "fma", "f16c")
@@ -46,14 +50,17 @@ def test_native_answer_never_calls_py_cpuinfo(tmp_path: Path) -> None:
     """Also when the native source fails: py-cpuinfo would read the same file."""
     (tmp_path / "cpuinfo").write_text(
         "processor\t: 0\nmodel name\t: AMD Ryzen 7 7840U\nflags\t\t: avx avx2 fma\n\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     fake = _FakeCpuinfo(FREEBSD)
-    info, _ = probe_cpu(system="Linux", machine="x86_64", proc_root=tmp_path,
-                        load_cpuinfo=lambda: fake)
+    info, _ = probe_cpu(
+        system="Linux", machine="x86_64", proc_root=tmp_path, load_cpuinfo=lambda: fake
+    )
     assert fake.calls == 0
     assert info.brand == "AMD Ryzen 7 7840U"
-    _, issues = probe_cpu(system="Linux", machine="x86_64", proc_root=tmp_path / "missing",
-                          load_cpuinfo=lambda: fake)
+    _, issues = probe_cpu(
+        system="Linux", machine="x86_64", proc_root=tmp_path / "missing", load_cpuinfo=lambda: fake
+    )
     assert fake.calls == 0
     assert [i.code for i in issues] == ["cpuinfo_unreadable"]
 

@@ -72,7 +72,9 @@ def test_child_answer_is_read_back_and_renumbered() -> None:
     gpus, issues = probe._gpus_from_dicts(raw)
     gpus, issues = _order_gpus(gpus, issues)
     assert [(g.index, g.memory_kind) for g in gpus] == [
-        (0, MemoryKind.DISCRETE), (1, MemoryKind.INTEGRATED)]
+        (0, MemoryKind.DISCRETE),
+        (1, MemoryKind.INTEGRATED),
+    ]
     assert gpus[0].is_primary
     assert not gpus[1].is_primary
     assert issues[0].device_index == 0  # still points at the dGPU
@@ -81,8 +83,10 @@ def test_child_answer_is_read_back_and_renumbered() -> None:
 def test_desktop_dgpu_and_igpu_from_sysfs_are_ordered() -> None:
     result = probe_linux_gpus(sysfs_root=DATA / "sysfs" / "dgpu_plus_igpu")
     gpus, _ = _order_gpus(result.gpus, result.issues)
-    assert [g.name for g in gpus] == ["Radeon RX 7900 XTX",
-                                      "Radeon Graphics (Raphael, Ryzen 7000 desktop)"]
+    assert [g.name for g in gpus] == [
+        "Radeon RX 7900 XTX",
+        "Radeon Graphics (Raphael, Ryzen 7000 desktop)",
+    ]
     assert [g.is_primary for g in gpus] == [True, False]
 
 
@@ -133,8 +137,12 @@ def test_contract_every_probe_survives_total_failure(tmp_path: Path) -> None:
 
     for system in ("Linux", "Darwin", "Windows"):
         cpu, cpu_issues = probe_cpu(
-            system=system, machine="x86_64", read_text=_fail_read, run=_fail_run,
-            feature_present=lambda _c: False, registry_string=lambda _k, _v: _fail_run(["reg"]),
+            system=system,
+            machine="x86_64",
+            read_text=_fail_read,
+            run=_fail_run,
+            feature_present=lambda _c: False,
+            registry_string=lambda _k, _v: _fail_run(["reg"]),
         )
         assert isinstance(cpu, CpuInfo)
         assert cpu_issues, system

@@ -39,8 +39,11 @@ def libnvml(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _env(libnvml: Path, fault: str, count: str = "1") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FAKE_NVML_", "LLMCHECK_"))}
     env.update(
-        LD_LIBRARY_PATH=str(libnvml.parent), FAKE_NVML_COUNT=count, FAKE_NVML_FAULT=fault,
-        LLMCHECK_GPU_PROBE_TIMEOUT_S=TIMEOUT_S, PYTHONPATH=str(ROOT),
+        LD_LIBRARY_PATH=str(libnvml.parent),
+        FAKE_NVML_COUNT=count,
+        FAKE_NVML_FAULT=fault,
+        LLMCHECK_GPU_PROBE_TIMEOUT_S=TIMEOUT_S,
+        PYTHONPATH=str(ROOT),
     )
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
@@ -50,7 +53,11 @@ def _env(libnvml: Path, fault: str, count: str = "1") -> dict[str, str]:
 def _check(libnvml: Path, fault: str, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "llmcheck", "check", "lfm2-24b-a2b", "-q", "F16", *extra],
-        env=_env(libnvml, fault), capture_output=True, text=True, timeout=60, check=False,
+        env=_env(libnvml, fault),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -124,21 +131,29 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL],
-                         ids=["SIGTERM", "SIGHUP", "SIGKILL"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=["SIGTERM", "SIGHUP", "SIGKILL"]
+)
 def test_probe_child_dies_with_its_parent(libnvml: Path, sig: signal.Signals) -> None:
     """`llmcheck --json | wc -c` ends: the hung child neither outlives llmcheck nor holds stdout."""
     env = {**_env(libnvml, "hang_memory"), "LLMCHECK_GPU_PROBE_TIMEOUT_S": "60"}
     read_end, write_end = os.pipe()
-    proc = subprocess.Popen([sys.executable, "-m", "llmcheck", "--json"], env=env,
-                            stdout=write_end, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmcheck", "--json"],
+        env=env,
+        stdout=write_end,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write_end)
     try:
         deadline = time.monotonic() + 30
         probe_child: list[int] = []
         while time.monotonic() < deadline and not probe_child:
-            probe_child = [c for c in _children_of(proc.pid)
-                           if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+            probe_child = [
+                c
+                for c in _children_of(proc.pid)
+                if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()
+            ]
             time.sleep(0.05)
         assert probe_child, "the GPU probe child never started"
         time.sleep(0.5)  # let it reach the hung memory query

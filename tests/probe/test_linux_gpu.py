@@ -81,8 +81,12 @@ def test_garbage_files_become_issues_and_unknowns() -> None:
     assert unknown.total_bytes == 8 * GiB
     assert unknown.memory_kind is MemoryKind.DISCRETE
     codes = sorted(i.code for i in result.issues)
-    assert codes == ["gpu_not_in_table", "sysfs_value_invalid", "sysfs_value_invalid",
-                     "vram_unknown"]
+    assert codes == [
+        "gpu_not_in_table",
+        "sysfs_value_invalid",
+        "sysfs_value_invalid",
+        "vram_unknown",
+    ]
 
 
 def test_nvidia_card_reported_when_nvml_failed() -> None:

@@ -191,7 +191,10 @@ def test_probe_in_a_memory_limited_cgroup_reports_the_limit() -> None:
     try:
         done = subprocess.run(
             [sys.executable, "-c", _CHILD, str(child)],
-            capture_output=True, text=True, check=False, timeout=120,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
         )
     finally:
         # The child has exited, so the cgroup is empty and can go.

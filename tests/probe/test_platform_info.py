@@ -23,8 +23,9 @@ def _proc(tmp_path: Path, osrelease: str, init_cgroup: str = "0::/init.scope\n")
 
 def test_wsl_from_kernel_release(tmp_path: Path) -> None:
     root = _proc(tmp_path, "5.15.167.4-microsoft-standard-WSL2\n")
-    info, issues = probe_os(proc_root=root / "proc", fs_root=root / "root", environ={},
-                            uname=_uname("Linux"))
+    info, issues = probe_os(
+        proc_root=root / "proc", fs_root=root / "root", environ={}, uname=_uname("Linux")
+    )
     assert info.is_wsl
     assert not info.in_container
     assert issues == ()
@@ -32,34 +33,40 @@ def test_wsl_from_kernel_release(tmp_path: Path) -> None:
 
 def test_wsl_from_environment(tmp_path: Path) -> None:
     root = _proc(tmp_path, "6.8.0\n")
-    info, _ = probe_os(proc_root=root / "proc", fs_root=root / "root",
-                       environ={"WSL_DISTRO_NAME": "Ubuntu"}, uname=_uname("Linux"))
+    info, _ = probe_os(
+        proc_root=root / "proc",
+        fs_root=root / "root",
+        environ={"WSL_DISTRO_NAME": "Ubuntu"},
+        uname=_uname("Linux"),
+    )
     assert info.is_wsl
 
 
 def test_container_from_dockerenv_and_from_cgroup(tmp_path: Path) -> None:
     root = _proc(tmp_path, "6.8.0\n")
     (root / "root" / ".dockerenv").write_text("")
-    info, _ = probe_os(proc_root=root / "proc", fs_root=root / "root", environ={},
-                       uname=_uname("Linux"))
+    info, _ = probe_os(
+        proc_root=root / "proc", fs_root=root / "root", environ={}, uname=_uname("Linux")
+    )
     assert info.in_container
     (root / "root" / ".dockerenv").unlink()
     (root / "proc" / "1" / "cgroup").write_text("0::/kubepods/besteffort/pod1/abc\n")
-    info, _ = probe_os(proc_root=root / "proc", fs_root=root / "root", environ={},
-                       uname=_uname("Linux"))
+    info, _ = probe_os(
+        proc_root=root / "proc", fs_root=root / "root", environ={}, uname=_uname("Linux")
+    )
     assert info.in_container
 
 
 def test_bare_metal_is_neither(tmp_path: Path) -> None:
     root = _proc(tmp_path, "6.8.0-45-generic\n")
-    info, _ = probe_os(proc_root=root / "proc", fs_root=root / "root", environ={},
-                       uname=_uname("Linux"))
+    info, _ = probe_os(
+        proc_root=root / "proc", fs_root=root / "root", environ={}, uname=_uname("Linux")
+    )
     assert (info.system, info.is_wsl, info.in_container) == ("Linux", False, False)
 
 
 def test_unknown_os_gets_an_issue(tmp_path: Path) -> None:
-    info, issues = probe_os(proc_root=tmp_path, fs_root=tmp_path, environ={},
-                            uname=_uname("Haiku"))
+    info, issues = probe_os(proc_root=tmp_path, fs_root=tmp_path, environ={}, uname=_uname("Haiku"))
     assert info.system == "Haiku"
     assert [i.code for i in issues] == ["os_unsupported"]
 
@@ -74,7 +81,9 @@ def test_parse_byte_count_rejects_faults() -> None:
 
 def test_parse_sysctl_both_forms() -> None:
     assert parse_sysctl("hw.memsize: 17179869184\nkern.ostype = Darwin\n") == {
-        "hw.memsize": "17179869184", "kern.ostype": "Darwin"}
+        "hw.memsize": "17179869184",
+        "kern.ostype": "Darwin",
+    }
 
 
 def test_run_command_missing_tool_raises_oserror(tmp_path: Path) -> None:

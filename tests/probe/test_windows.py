@@ -39,8 +39,9 @@ def test_qword_24_gib_wins_over_the_4_gib_32bit_value() -> None:
 
 
 def test_nvidia_kept_when_nvml_failed() -> None:
-    result = probe_windows_gpus(read_adapters=_adapters("rx7900xtx_uhd770.reg"),
-                                skip_vendors=frozenset())
+    result = probe_windows_gpus(
+        read_adapters=_adapters("rx7900xtx_uhd770.reg"), skip_vendors=frozenset()
+    )
     assert any(g.vendor is GpuVendor.NVIDIA and g.total_bytes == 24 * GiB for g in result.gpus)
 
 

@@ -47,8 +47,9 @@ def type17(
         strings += [manufacturer, "00000000", "None", part]
     struct.pack_into("<BBH", body, 0, 17, length, handle)
     struct.pack_into("<HH", body, 0x04, 0x1000, 0xFFFE)
-    struct.pack_into("<HH", body, 0x08, total_width if populated else 0xFFFF,
-                     data_width if populated else 0xFFFF)
+    struct.pack_into(
+        "<HH", body, 0x08, total_width if populated else 0xFFFF, data_width if populated else 0xFFFF
+    )
     size_word = 0 if not populated else (0x7FFF if size_mb >= 0x7FFF else size_mb)
     struct.pack_into("<H", body, 0x0C, size_word)
     body[0x0E] = form_factor
@@ -88,27 +89,62 @@ def write_entries(folder: str, structures: list[bytes]) -> None:
 
 
 def main() -> None:
-    write_entries("ddr4-3200-x2", [
-        type17(0x3A + i, length=0x28, locator=f"DIMM {i}", bank=f"BANK {i}", mem_type=DDR4,
-               size_mb=8192, speed=3200, configured=3200)
-        for i in range(2)
-    ])
+    write_entries(
+        "ddr4-3200-x2",
+        [
+            type17(
+                0x3A + i,
+                length=0x28,
+                locator=f"DIMM {i}",
+                bank=f"BANK {i}",
+                mem_type=DDR4,
+                size_mb=8192,
+                speed=3200,
+                configured=3200,
+            )
+            for i in range(2)
+        ],
+    )
     slots = [("A1", 0), ("A2", 16384), ("B1", 0), ("B2", 16384)]
-    write_entries("ddr5-5600-x2", [
-        type17(0x40 + i, length=0x5C, locator=f"DIMM_{loc}", bank=f"BANK {i}", mem_type=DDR5,
-               size_mb=size, speed=6000, configured=5600, form_factor=0x09,
-               manufacturer="G Skill Intl", part="F5-6000J3038F16G")
-        for i, (loc, size) in enumerate(slots)
-    ])
+    write_entries(
+        "ddr5-5600-x2",
+        [
+            type17(
+                0x40 + i,
+                length=0x5C,
+                locator=f"DIMM_{loc}",
+                bank=f"BANK {i}",
+                mem_type=DDR5,
+                size_mb=size,
+                speed=6000,
+                configured=5600,
+                form_factor=0x09,
+                manufacturer="G Skill Intl",
+                part="F5-6000J3038F16G",
+            )
+            for i, (loc, size) in enumerate(slots)
+        ],
+    )
     table = [type16(0x1000, 24)]
     for i in range(24):
         populated = i % 2 == 0  # 1 DIMM per channel: slot 0 of each of the 12 channels
-        table.append(type17(
-            0x1100 + i, length=0x5C, locator=f"P0 CHANNEL {chr(65 + i // 2)} DIMM {i % 2}",
-            bank=f"BANK {i}", mem_type=DDR5, size_mb=65536 if populated else 0, total_width=80,
-            data_width=64, speed=4800, configured=4800, form_factor=0x09,
-            manufacturer="Micron Technology", part="MTC40F2046S1RC48BA1",
-        ))
+        table.append(
+            type17(
+                0x1100 + i,
+                length=0x5C,
+                locator=f"P0 CHANNEL {chr(65 + i // 2)} DIMM {i % 2}",
+                bank=f"BANK {i}",
+                mem_type=DDR5,
+                size_mb=65536 if populated else 0,
+                total_width=80,
+                data_width=64,
+                speed=4800,
+                configured=4800,
+                form_factor=0x09,
+                manufacturer="Micron Technology",
+                part="MTC40F2046S1RC48BA1",
+            )
+        )
     table.append(b"\x7f\x04\xff\xfe\0\0")  # end of table
     dmi = b"".join(table)
     (HERE / "server-12x-ddr5.dmi").write_bytes(dmi)

@@ -211,10 +211,26 @@ def two_gpus() -> SystemSnapshot:
             swap_free_bytes=2 * GIB,
         ),
         gpus=(
-            _nvidia_gpu(0, "NVIDIA GeForce RTX 3090", "10de:2204", 24576 * MIB,
-                        24_934_875_136, 9751, 384, 82),
-            _nvidia_gpu(1, "NVIDIA GeForce RTX 3060", "10de:2504", 12288 * MIB,
-                        12_440_305_664, 7501, 192, 28),
+            _nvidia_gpu(
+                0,
+                "NVIDIA GeForce RTX 3090",
+                "10de:2204",
+                24576 * MIB,
+                24_934_875_136,
+                9751,
+                384,
+                82,
+            ),
+            _nvidia_gpu(
+                1,
+                "NVIDIA GeForce RTX 3060",
+                "10de:2504",
+                12288 * MIB,
+                12_440_305_664,
+                7501,
+                192,
+                28,
+            ),
         ),
         probed_at="2026-01-15T09:32:00Z",
         probe_seconds=0.41,
@@ -226,8 +242,12 @@ def apple_m2_max() -> SystemSnapshot:
     total = 32 * GIB
     available = 22_548_578_304
     return SystemSnapshot(
-        os=OsInfo(system="Darwin", release="23.6.0", version="Darwin Kernel Version 23.6.0",
-                  machine="arm64"),
+        os=OsInfo(
+            system="Darwin",
+            release="23.6.0",
+            version="Darwin Kernel Version 23.6.0",
+            machine="arm64",
+        ),
         cpu=CpuInfo(
             brand="Apple M2 Max",
             arch="arm64",
@@ -367,8 +387,9 @@ def unknown_budget() -> SystemSnapshot:
     """A machine whose RAM could not be read and whose GPU's memory is unknown."""
     return SystemSnapshot(
         os=_linux("5.15.0-119-generic"),
-        cpu=CpuInfo(brand=None, arch="x86_64", physical_cores=None, logical_cores=4,
-                    source=Source.UNKNOWN),
+        cpu=CpuInfo(
+            brand=None, arch="x86_64", physical_cores=None, logical_cores=4, source=Source.UNKNOWN
+        ),
         memory=MemoryInfo(source=Source.UNKNOWN),
         gpus=(
             GpuInfo(
