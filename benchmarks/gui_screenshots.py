@@ -215,6 +215,16 @@ DOCS_SHOTS: dict[str, tuple[str, str, str, tuple[str, str] | None]] = {
     "wont-fit": ("1366x768x24", "1", "cpu-laptop", ("lfm2-24b-a2b", "Q4_K_M")),
     "first-screen-2x": ("2732x1536x24", "2", "cpu-laptop", None),
     "first-screen-1024x700": ("1024x700x24", "1", "one-nvidia", None),
+    # Machine > Your own machine: an 8 GiB card next to 32 GiB of RAM, the form over its answers.
+    "custom-machine": ("1366x768x24", "1", "custom", None),
+}
+CUSTOM_SHOT_SPEC = {
+    "name": "My desktop (8 GiB card)",
+    "vendor": "nvidia",
+    "gpu_memory_gib": 8.0,
+    "ram_gib": 32.0,
+    "bandwidth_gb_s": 272.0,
+    "ram_bandwidth_gb_s": 51.2,
 }
 
 
@@ -251,9 +261,16 @@ def _docs_shot(name: str) -> int:
     _screen, _scale, machine, cell = DOCS_SHOTS[name]
     app = QApplication(["llmcheck"])
     app.setApplicationDisplayName("llmcheck")
-    snap = snapshot_from_dict(json.loads((SNAPSHOTS / f"{machine}.json").read_text("utf-8")))
-    memory, issues = apply_bandwidth(snap.memory, snap.cpu, system=None)
-    snap = replace(snap, memory=memory, problems=snap.problems + issues)
+    dialog_spec = None
+    if machine == "custom":
+        from llmcheck.machines import CustomMachineSpec, custom_machine, machine_snapshot
+
+        dialog_spec = CustomMachineSpec(**CUSTOM_SHOT_SPEC)  # type: ignore[arg-type]
+        snap = machine_snapshot(custom_machine(dialog_spec))
+    else:
+        snap = snapshot_from_dict(json.loads((SNAPSHOTS / f"{machine}.json").read_text("utf-8")))
+        memory, issues = apply_bandwidth(snap.memory, snap.cpu, system=None)
+        snap = replace(snap, memory=memory, problems=snap.problems + issues)
     tmp = tempfile.TemporaryDirectory()
     settings = QSettings(str(Path(tmp.name) / "s.ini"), QSettings.Format.IniFormat)
     window = MainWindow(probe=lambda: snap, settings=settings, start_probe=False)
@@ -269,7 +286,18 @@ def _docs_shot(name: str) -> int:
     while time.monotonic() < deadline:
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
     path = ROOT / "docs" / "screenshots" / f"{name}.png"
-    window.grab().save(str(path))
+    if dialog_spec is not None:
+        from llmcheck.gui.custom_machine import CustomMachineDialog
+
+        dialog = CustomMachineDialog(dialog_spec, window)
+        dialog.show()
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        app.primaryScreen().grabWindow(0).save(str(path))
+        dialog.close()
+    else:
+        window.grab().save(str(path))
     geometry = window.frameGeometry()
     sys.stdout.write(
         f"saved {path}: window {geometry.width()}x{geometry.height()} on a"
