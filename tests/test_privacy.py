@@ -13,6 +13,7 @@ import ast
 import hashlib
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -200,9 +201,24 @@ def test_gui_makes_no_connection_and_writes_only_its_settings(sandbox: dict[str,
     assert network_attempts(sandbox) == []
     after = fingerprint(sandbox["home"])
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-    # QSettings("llmcheck", "llmcheck") on Linux: $XDG_CONFIG_HOME/llmcheck/llmcheck.conf.
-    allowed = {".config/llmcheck", ".config/llmcheck/llmcheck.conf"}
+    # QSettings("llmcheck", "llmcheck") on Linux: $XDG_CONFIG_HOME/llmcheck/llmcheck.conf; and
+    # this boot's RAM bandwidth measurement, which the window takes after its first paint
+    # (README, "Trust"): $XDG_CACHE_HOME/llmcheck/bandwidth.json, nothing else.
+    allowed = {
+        ".config/llmcheck",
+        ".config/llmcheck/llmcheck.conf",
+        ".cache",
+        ".cache/llmcheck",
+        ".cache/llmcheck/bandwidth.json",
+    }
     assert changed <= allowed, f"the GUI wrote outside its settings: {sorted(changed - allowed)}"
+    cache = sandbox["home"] / ".cache" / "llmcheck" / "bandwidth.json"
+    if cache.exists():  # no raw boot id or host name in it: only a salted hash of the boot
+        text = cache.read_text(encoding="utf-8")
+        boot_id = Path("/proc/sys/kernel/random/boot_id")
+        if boot_id.exists():
+            assert boot_id.read_text(encoding="ascii").strip() not in text
+        assert platform.node() not in text
     assert list(sandbox["cwd"].iterdir()) == []
 
 
