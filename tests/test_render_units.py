@@ -68,3 +68,19 @@ def test_clean_text_leaves_one_safe_line(raw: str) -> None:
     assert all(ord(c) >= 0x20 for c in cleaned)
     assert "\u202e" not in cleaned
     cleaned.encode("utf-8")  # no lone surrogate left
+
+
+def test_an_apple_pool_is_one_row_not_gpu_and_ram() -> None:
+    """Issue #11: a Mac's unified memory was listed twice, as a GPU and as RAM."""
+    from llmcheck.estimate import budgets
+    from llmcheck.render.sentences import device_rows, machine_summary
+    from tests.helpers import recorded_machine
+
+    mac = recorded_machine("apple-m2-max")
+    rows = device_rows(mac, budgets(mac))
+    assert [r.kind for r in rows] == ["unified pool"]
+    assert rows[0].name == "Unified memory: Apple M2 Max"
+    assert "The CPU reads the same pool" in rows[0].details
+    assert machine_summary(mac).startswith("macOS")
+    laptop = recorded_machine("cpu-laptop")
+    assert [r.kind for r in device_rows(laptop, budgets(laptop))] == ["system memory"]

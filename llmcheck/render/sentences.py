@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from llmcheck.render.units import (
@@ -21,7 +21,7 @@ from llmcheck.render.units import (
     format_tokens,
     os_name,
 )
-from llmcheck.snapshot import Issue, MemoryKind, Source, SystemSnapshot
+from llmcheck.snapshot import GpuVendor, Issue, MemoryKind, Source, SystemSnapshot
 
 if TYPE_CHECKING:
     from llmcheck.catalog import ModelVariant
@@ -147,8 +147,30 @@ def device_rows(
                 margin_bytes=None if budget is None else budget.margin_bytes,
             )
         )
+    if _one_apple_pool(snapshot):
+        # Apple silicon: the GPU's unified pool IS the RAM; one row, not the same memory twice.
+        cpu = next((b for b in budgets if b.kind == "cpu"), None)
+        if rows and cpu is not None:
+            pool = rows[-1]
+            extra = "The CPU reads the same pool. " + _budget_words(cpu)
+            rows[-1] = replace(
+                pool,
+                name=f"Unified memory: {pool.name.split(': ', 1)[-1]}",
+                details=f"{pool.details}\n{extra}",
+            )
+        return tuple(rows)
     rows.append(_ram_row(snapshot, budgets, can_measure=can_measure))
     return tuple(rows)
+
+
+def _one_apple_pool(snapshot: SystemSnapshot) -> bool:
+    """One Apple GPU whose memory is the machine's unified RAM."""
+    gpus = snapshot.gpus
+    return (
+        len(gpus) == 1
+        and gpus[0].vendor is GpuVendor.APPLE
+        and gpus[0].memory_kind is MemoryKind.UNIFIED
+    )
 
 
 def _ram_row(
