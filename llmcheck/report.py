@@ -601,6 +601,8 @@ def speed_to_dict(speed: SpeedRange) -> dict[str, Any]:
         "basis": speed.basis,
         "bandwidth_gb_s": speed.bandwidth_gb_s,
         "bandwidth_source": _opt_str(speed.bandwidth_source),
+        "depth_tokens": speed.depth_tokens,
+        "threads": speed.threads,
     }
 
 

@@ -116,6 +116,23 @@ def answer_lines(recommendations: Mapping[str, Any] | None) -> list[str]:
     return lines
 
 
+def speed_assumes(speed: Mapping[str, Any]) -> str:
+    """What a speed assumes, in one short line: threads, the filled context, the bandwidth."""
+    parts = []
+    threads = speed.get("threads")
+    if isinstance(threads, int):
+        parts.append(f"{threads} thread{'s' if threads != 1 else ''}")
+    depth = speed.get("depth_tokens")
+    if isinstance(depth, int) and depth > 0:
+        parts.append(f"{format_tokens(depth)} tokens already in context")
+    bandwidth = speed.get("bandwidth_gb_s")
+    if isinstance(bandwidth, int | float):
+        parts.append(
+            f"{format_bandwidth(bandwidth)} ({_t(speed.get('bandwidth_source') or 'unknown')})"
+        )
+    return "assumes " + ", ".join(parts) if parts else "assumptions unknown"
+
+
 def speed_text(speed: Mapping[str, Any] | None) -> str:
     """A decode speed range from a document's ``tokens_per_second``: "27-109 tok/s"."""
     if speed is None:
@@ -322,7 +339,8 @@ def _check_lines(
     if speed is not None:
         speed_class = SPEED_CLASS_WORDS.get(str(model.get("speed_class")))
         label = f" ({speed_class})" if speed_class else ""
-        lines.append(f"  decode {speed_text(speed)}{label}; {_t(speed.get('basis', ''), _LONG)}")
+        lines.append(f"  decode {speed_text(speed)}{label}; {speed_assumes(speed)}")
+        lines.append(f"  speed basis: {_t(speed.get('basis', ''), _LONG)}")
     lines.extend(f"  {line}" for line in command_lines(model, settings_runtime))
     for a in model.get("assumptions", []):
         lines.append(f"  assumes: {_t(a, _LONG)}")
