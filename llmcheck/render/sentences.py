@@ -8,7 +8,6 @@ came from the machine or a file goes through :func:`~llmcheck.render.units.clean
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -476,23 +475,28 @@ def speed_basis(fit: Fit, variant: ModelVariant, bandwidth_note: str = "") -> st
         return "no estimate: it is not known where the model would run."
     if speed is None:
         return "no estimate: the memory bandwidth of the device that would run it is unknown."
-    from llmcheck.estimate import decode_bytes_per_token
-
     config = fit.config
-    weights, kv = decode_bytes_per_token(variant, fit.quant, config.context_tokens, config.kv_type)
     experts = " (only the active MoE experts)" if variant.architecture.is_moe else ""
     where = f": {bandwidth_note}" if bandwidth_note else ""
+    threads = f", with {speed.threads} CPU threads" if speed.threads else ""
+    kv_now = speed.kv_read_bytes_per_token_full_context * speed.depth_tokens
+    kv_now //= max(config.context_tokens, 1)
     text = (
-        f"each generated token reads {format_bytes(weights)} of weights{experts} plus the KV"
-        f" cache, up to {format_bytes(kv)} when all {format_tokens(config.context_tokens)}"
-        " tokens of context are filled (the fast end assumes an empty cache, the slow end a"
-        f" full one), at {format_bandwidth(speed.bandwidth_gb_s)}{where}."
+        f"each generated token reads {format_bytes(speed.weights_read_bytes_per_token)} of"
+        f" weights{experts} plus the KV cache of the {format_tokens(speed.depth_tokens)} tokens"
+        f" already in context ({format_bytes(kv_now)}: the"
+        f" {format_tokens(config.context_tokens)}-token context half full), at"
+        f" {format_bandwidth(speed.bandwidth_gb_s)}{where}{threads}; the range is the spread of"
+        " a model fitted to llama.cpp on several machines."
     )
-    middle = math.sqrt(speed.low_tokens_per_second * speed.high_tokens_per_second)
-    if middle > 0 and speed.prompt_high_tokens_per_second:
-        low = speed.prompt_low_tokens_per_second / middle
-        high = speed.prompt_high_tokens_per_second / middle
-        text += f" Reading the prompt runs about {low:.0f}-{high:.0f}x faster than that."
+    if speed.prompt_high_tokens_per_second:
+        prompt = format_speed(
+            speed.prompt_low_tokens_per_second, speed.prompt_high_tokens_per_second
+        )
+        text += (
+            " Reading a prompt is compute-bound (the model's FLOPs over the device's matrix"
+            f" throughput): {prompt} for 512 tokens."
+        )
     return text
 
 

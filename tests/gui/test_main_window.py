@@ -263,7 +263,9 @@ def test_details_show_the_selected_fit(make_window, qtbot) -> None:
     )
     basis = window.details.labels["basis"].text()
     assert f"reads {format_bytes(weights)} of weights plus the KV cache" in basis
-    assert f"up to {format_bytes(kv)} when all 4,096 tokens of context are filled" in basis
+    # ... of the context half full: 2,048 of 4,096 tokens, half the whole cache's bytes.
+    assert f"of the 2,048 tokens already in context ({format_bytes(kv // 2)}" in basis
+    assert "4,096-token context half full" in basis
     assert fit.speed is not None
     assert format_bandwidth(fit.speed.bandwidth_gb_s) in basis
     qtbot.mouseClick(window.details.copy_button, Qt.MouseButton.LeftButton)
