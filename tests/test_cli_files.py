@@ -22,7 +22,6 @@ from llmcheck import cli
 from llmcheck.catalog import load_catalog, variant_tensors
 from tests.gguf import _make as m
 from tests.helpers import SNAPSHOT_DIR, validator_for
-from tests.test_estimate_file import _spec
 
 CATALOG = load_catalog()
 MACHINE = str(SNAPSHOT_DIR / "one-nvidia.json")
@@ -47,7 +46,7 @@ def write_catalog_file(
     }
     return m.write_lfm2(
         folder / (name or variant.gguf_file_name(quant)),
-        _spec(variant.architecture, variant.name),
+        m.spec_of(variant.architecture, variant.name, size_label="", file_type=None),
         types=lambda n, s: plan[n],
         split_max_tensors=split,
     )

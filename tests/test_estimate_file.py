@@ -53,30 +53,6 @@ def _machine(vram_gib: float = 24.0, ram_gib: float = 64.0) -> SystemSnapshot:
     )
 
 
-def _spec(arch: object, name: str) -> m.Lfm2Spec:
-    a = arch
-    return m.Lfm2Spec(
-        arch=a.gguf_arch,
-        n_layer=a.n_layer,
-        attention_layers=a.attention_layers,  # type: ignore[attr-defined]
-        hidden=a.hidden_size,
-        n_head=a.n_head,
-        n_kv=a.n_head_kv,
-        ffn=a.ffn_size,  # type: ignore[attr-defined]
-        vocab=a.vocab_size,
-        context=a.gguf_context_tokens,
-        l_cache=a.conv_l_cache,  # type: ignore[attr-defined]
-        n_expert=a.n_expert,
-        n_expert_used=a.n_expert_used,
-        expert_ffn=a.expert_ffn_size,  # type: ignore[attr-defined]
-        n_dense_lead=a.n_dense_lead_layers,
-        tied=a.tied_embeddings,
-        name=name,  # type: ignore[attr-defined]
-        size_label="",
-        file_type=None,
-    )
-
-
 def _write(
     tmp_path: Path, variant_id: str, quant: str, retype: dict[str, str] | None = None
 ) -> Lfm2Model:
@@ -88,7 +64,7 @@ def _write(
     plan.update(retype or {})
     (path,) = m.write_lfm2(
         tmp_path / variant.gguf_file_name(quant),
-        _spec(variant.architecture, variant.name),
+        m.spec_of(variant.architecture, variant.name, size_label="", file_type=None),
         types=lambda n, s: plan[n],
     )
     d = describe(read_gguf(path))

@@ -11,9 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gguf
 import numpy as np
+
+if TYPE_CHECKING:
+    from llmcheck.catalog import Architecture
 
 T = gguf.GGMLQuantizationType
 
@@ -47,6 +51,32 @@ class Lfm2Spec:
     @property
     def head_dim(self) -> int:
         return self.hidden // self.n_head
+
+
+def spec_of(
+    arch: Architecture, name: str, *, size_label: str = "Tiny", file_type: int | None = 15
+) -> Lfm2Spec:
+    """The spec of a catalog architecture at full size (the tensors llmcheck's catalog lists)."""
+    return Lfm2Spec(
+        arch=arch.gguf_arch,
+        n_layer=arch.n_layer,
+        attention_layers=arch.attention_layers,
+        hidden=arch.hidden_size,
+        n_head=arch.n_head,
+        n_kv=arch.n_head_kv,
+        ffn=arch.ffn_size,
+        vocab=arch.vocab_size,
+        context=arch.gguf_context_tokens,
+        l_cache=arch.conv_l_cache,
+        n_expert=arch.n_expert,
+        n_expert_used=arch.n_expert_used,
+        expert_ffn=arch.expert_ffn_size,
+        n_dense_lead=arch.n_dense_lead_layers,
+        tied=arch.tied_embeddings,
+        name=name,
+        size_label=size_label,
+        file_type=file_type,
+    )
 
 
 TINY = Lfm2Spec()

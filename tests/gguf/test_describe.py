@@ -82,28 +82,6 @@ def test_untied_output_and_no_file_type(tmp_path: Path) -> None:
     assert d.file_type is None
 
 
-def _spec_of(arch: object) -> m.Lfm2Spec:
-    a = arch
-    return m.Lfm2Spec(
-        arch=a.gguf_arch,
-        n_layer=a.n_layer,
-        attention_layers=a.attention_layers,  # type: ignore[attr-defined]
-        hidden=a.hidden_size,
-        n_head=a.n_head,
-        n_kv=a.n_head_kv,
-        ffn=a.ffn_size,  # type: ignore[attr-defined]
-        vocab=a.vocab_size,
-        context=a.gguf_context_tokens,
-        l_cache=a.conv_l_cache,  # type: ignore[attr-defined]
-        n_expert=a.n_expert,
-        n_expert_used=a.n_expert_used,
-        expert_ffn=a.expert_ffn_size,  # type: ignore[attr-defined]
-        n_dense_lead=a.n_dense_lead_layers,
-        tied=a.tied_embeddings,
-        name=a.id,  # type: ignore[attr-defined]
-    )
-
-
 @pytest.mark.parametrize("arch_id", [a.id for a in load_catalog().architectures])
 def test_full_size_files_from_the_catalog_read_back_as_the_catalog(
     tmp_path: Path, arch_id: str
@@ -113,7 +91,7 @@ def test_full_size_files_from_the_catalog_read_back_as_the_catalog(
     catalog = load_catalog()
     arch = next(a for a in catalog.architectures if a.id == arch_id)
     plan = {t.name: t for t in variant_tensors(arch, "Q4_K_M", catalog.quant_table)}
-    spec = _spec_of(arch)
+    spec = m.spec_of(arch, arch.id)
     assert dict(m.tensors(spec)) == {n: t.shape for n, t in plan.items()}
     (path,) = m.write_lfm2(tmp_path / f"{arch_id}.gguf", spec, types=lambda n, s: plan[n].ggml_type)
     d = _model(path)
@@ -142,7 +120,7 @@ def test_full_size_files_from_the_catalog_read_back_as_the_catalog(
 
 def test_tensor_counts_match_llama_cpp(tmp_path: Path) -> None:
     """148 / 266 / 256 / 428 tensors (reference: the loader dumps in docs/gguf-files.md)."""
-    counts = {a.id: len(m.tensors(_spec_of(a))) for a in load_catalog().architectures}
+    counts = {a.id: len(m.tensors(m.spec_of(a, a.id))) for a in load_catalog().architectures}
     assert counts["lfm2-1.2b"] == 148
     assert counts["lfm2-2.6b"] == 266
     assert counts["lfm2-8b-a1b"] == 256
