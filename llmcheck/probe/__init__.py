@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from llmcheck.probe.unread import unread_gpus
 from llmcheck.snapshot import (
     CpuInfo,
     GpuInfo,
@@ -565,7 +566,8 @@ def probe_system(
                 got = _collect_child(*child, timeout_s, progress)
         if isinstance(got.answer, Issue):
             problems.append(got.answer)
-            gpus, gpu_issues = _unread_gpus(got, os_info.system, root)
+            seen = _gpus_from_dicts({"gpus": list(got.seen)})[0] if got.seen else ()
+            gpus, gpu_issues = unread_gpus(got.answer, seen, os_info.system, root)
         else:
             gpus, gpu_issues = _gpus_from_dicts(got.answer)
         gpus, gpu_issues = _order_gpus(gpus, gpu_issues)
@@ -628,68 +630,6 @@ def gpu_probe_timeout_s(environ: Mapping[str, str]) -> float:
     except ValueError:
         return DEFAULT_GPU_PROBE_TIMEOUT_S
     return value if 0.1 <= value <= 600 else DEFAULT_GPU_PROBE_TIMEOUT_S
-
-
-def _unread_gpus(
-    got: _ChildAnswer, system: str, root: Path
-) -> tuple[tuple[GpuInfo, ...], tuple[Issue, ...]]:
-    """The GPUs a hung or crashed probe could not read: present, memory unknown, each said why.
-
-    The child's own word first (it names each NVIDIA GPU before asking for its memory); then, on
-    Linux, the kernel's listing (:func:`llmcheck.probe.linux_gpu.nvidia_cards_present`) adds the
-    cards the child never reached (matched by PCI bus id; by count where the listing has none).
-    """
-    assert isinstance(got.answer, Issue)
-    why = {
-        "gpu_probe_timeout": "the GPU probe timed out",
-        "gpu_probe_crashed": "the GPU probe crashed",
-    }.get(got.answer.code, "the probe failed")
-    found: list[tuple[GpuInfo, str]] = []
-    if got.seen:
-        seen, _ = _gpus_from_dicts({"gpus": list(got.seen)})
-        # Identity only: whatever else the message held, memory was not read.
-        found = [
-            (
-                GpuInfo(
-                    index=g.index,
-                    vendor=g.vendor,
-                    name=g.name,
-                    uuid=g.uuid,
-                    pci_bus_id=g.pci_bus_id,
-                    pci_id=g.pci_id,
-                ),
-                "named by NVML before it stopped answering",
-            )
-            for g in seen
-        ]
-    if system == "Linux":
-        from llmcheck.probe.linux_gpu import nvidia_cards_present
-
-        listed, where = nvidia_cards_present(root=root)
-        buses = {g.pci_bus_id for g, _ in found if g.pci_bus_id}
-        if all(g.pci_bus_id for g in listed):
-            extra = [g for g in listed if g.pci_bus_id not in buses]
-        else:
-            extra = list(listed[len(found) :])
-        first = max((g.index for g, _ in found), default=-1) + 1
-        found += [
-            (dataclasses.replace(g, index=first + i), f"listed in {where}")
-            for i, g in enumerate(extra)
-        ]
-    gpus = tuple(g for g, _ in found)
-    issues = tuple(
-        Issue(
-            source=SOURCE,
-            code="gpu_unread",
-            message=f"NVIDIA GPU {g.index} ({g.name or g.pci_id or 'name unknown'}) is present"
-            f" ({where}) but its memory could not be read: {why}.",
-            hint="Verdicts that need this GPU are unknown. Check `nvidia-smi`; a hung driver"
-            " often needs a reboot.",
-            device_index=g.index,
-        )
-        for g, where in found
-    )
-    return gpus, issues
 
 
 def _boundary(part: str, exc: BaseException) -> Issue:
