@@ -109,7 +109,7 @@ def desktop_entry_text(exec_path: Path) -> str:
 def find_gui_executable(
     *,
     executable: Path,
-    which: Callable[[str], str | None] = shutil.which,
+    which: Callable[[str], str | None] | None = None,
     windows: bool = sys.platform == "win32",
 ) -> Path | None:
     """The absolute path of the installed ``llmcheck-gui``, or None if there is none.
@@ -123,7 +123,7 @@ def find_gui_executable(
     sibling = executable.absolute().parent / name
     if sibling.is_file():
         return sibling
-    found = which(GUI_COMMAND)
+    found = (which or shutil.which)(GUI_COMMAND)  # looked up now: a default arg binds at import
     return Path(found).absolute() if found else None
 
 
