@@ -12,8 +12,11 @@ Data (every machine's measurements, read by :func:`load_points`):
 
 Fit: log-space least squares of the central time per token (decode and prompt together) by
 Levenberg-Marquardt over the constants, with a weak pull towards the starting values so that a
-constant no data constrains stays where it was; then each spread is the widest training residual
-x 1.05, capped so a range stays within the width limits.
+constant no data constrains stays where it was. The spreads are cross-validated: every machine's
+measurements against a fit without that machine, and the spreads set to hold those held-out
+ratios x 1.05 (within the width limits: the window that holds the most). So a range says how far
+a machine the fit never saw falls, not how well the fitted ones fit. The leave-one-machine-out
+table refits each fold the same way (its spreads from the other machines only).
 
 ``python -m benchmarks.speed_fit`` prints the leave-one-machine-out table;
 ``--write docs/speed-model.md`` regenerates the doc; ``--print-constants`` prints the all-machine
@@ -146,6 +149,7 @@ def _h100_points(path: Path) -> list[Point]:
         matrix_tflops=cpu_matrix_tflops(CpuIsa.AMX, cores),
         cores=cores,
         threads=16,
+        isa=CpuIsa.AMX,
     )
     build = env["build"]
     source = (
@@ -208,8 +212,9 @@ def _public_points(folder: Path) -> list[Point]:
             if tflops is None:
                 raise ValueError(f"{path.name}: {m['gpu_name']} is not in GPU_FP16_TFLOPS")
         else:
-            tflops = cpu_matrix_tflops(CpuIsa(m["isa"]), cores, m.get("clock_ghz"))
+            tflops = cpu_matrix_tflops(CpuIsa(m["isa"]), cores)  # no clock: as the product
         hw = Hardware(
+            isa=None if device.is_gpu else CpuIsa(m["isa"]),
             device=device,
             bandwidth_gb_s=float(m["bandwidth_gb_s"]),
             bandwidth_kind=BandwidthKind(m["bandwidth_kind"]),
@@ -242,7 +247,10 @@ def _public_points(folder: Path) -> list[Point]:
 _LFM2_FILE = re.compile(r"(lfm2[\w.]*?-[\d.]+b(?:-a\d+b)?|lfm2[\w.]*?-\d+m)-(\w+?)\.gguf", re.I)
 
 
-def _small_points(path: Path, machine_path: Path) -> list[Point]:
+def _small_points(path: Path, machine_path: Path, machine: str = "epyc-2core") -> list[Point]:
+    """llama-bench rows of one small CPU; decode rows twice when the sidecar has a measured copy
+    bandwidth (``measured_copy_gb_s``): with the table's bandwidth, as a user sees by default,
+    and with the measured one, as after ``--measure-bandwidth``. Both must hold."""
     rows = json.loads(path.read_text())
     m = dict(SMALL_CPU_DEFAULT)
     if machine_path.exists():
@@ -253,8 +261,10 @@ def _small_points(path: Path, machine_path: Path) -> list[Point]:
         bandwidth_gb_s=float(m["bandwidth_gb_s"]),
         bandwidth_kind=BandwidthKind(m["bandwidth_kind"]),
         bandwidth_source=str(m["bandwidth_source"]),
-        matrix_tflops=cpu_matrix_tflops(CpuIsa(m["isa"]), cores, m.get("clock_ghz")),
+        # Without the clock, as llmcheck's probe (it reads none): the fit must see what users get.
+        matrix_tflops=cpu_matrix_tflops(CpuIsa(m["isa"]), cores),
         cores=cores,
+        isa=CpuIsa(m["isa"]),
     )
     points: list[Point] = []
     for r in rows:
@@ -270,7 +280,18 @@ def _small_points(path: Path, machine_path: Path) -> list[Point]:
             depth += int(r.get("n_gen", 0)) // 2
         label = f"{variant} {quant} t{r['n_threads']} d{r.get('n_depth', 0)}"
         source = f"`{path.name}`, llama.cpp {r.get('build_commit', 'build not recorded')}"
-        points.append(Point("epyc-2core", label, test, load, hw, depth, float(r["avg_ts"]), source))
+        measured = float(r["avg_ts"])
+        points.append(Point(machine, label, test, load, hw, depth, measured, source))
+        if test == "decode" and m.get("measured_copy_gb_s"):
+            hw_m = replace(
+                hw,
+                bandwidth_gb_s=float(m["measured_copy_gb_s"]),
+                bandwidth_kind=BandwidthKind.MEASURED,
+                bandwidth_source="measured",
+            )
+            points.append(
+                Point(machine, f"{label} bw measured", test, load, hw_m, depth, measured, source)
+            )
     return points
 
 
@@ -290,6 +311,7 @@ _SCALARS = (
     "cpu_bandwidth_efficiency",
     "gpu_layer_s",
     "metal_layer_s",
+    "cpu_thread_bandwidth_gb_s",
     "cpu_layer_s",
     "cpu_sync_s",
     "cpu_decode_compute_efficiency",
@@ -318,6 +340,9 @@ START = SpeedConstants(
     gpu_bandwidth_efficiency=0.75,
     cpu_bandwidth_efficiency=0.55,
     cpu_peak_to_copy=0.70,
+    # One x86 / Arm core streams ~10-20 GB/s from DRAM (bounded by its line-fill buffers x
+    # latency); 12 before any fit.
+    cpu_thread_bandwidth_gb_s=12.0,
     gpu_layer_s=45e-6,
     metal_layer_s=45e-6,
     cpu_layer_s=20e-6,
@@ -411,8 +436,10 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
     return x
 
 
-def fit(points: list[Point], start: SpeedConstants = START, iterations: int = 60) -> SpeedConstants:
-    """Central constants by Levenberg-Marquardt in log space, then the spreads."""
+def fit_central(
+    points: list[Point], start: SpeedConstants = START, iterations: int = 60
+) -> SpeedConstants:
+    """Central constants by Levenberg-Marquardt in log space (the spreads left as they are)."""
     names = _names()
     x = [math.log(_get(start, n)) for n in names]
     c = _from_logs(start, x)
@@ -464,27 +491,100 @@ def fit(points: list[Point], start: SpeedConstants = START, iterations: int = 60
         lam = max(lam / 3, 1e-7)
         if converged:
             break
-    return spreads(points, c)
+    return c
 
 
-def spreads(points: list[Point], c: SpeedConstants) -> SpeedConstants:
-    """Spreads that hold every training point (x 1.05), capped at the width limits."""
+def held_out_ratios(points: list[Point]) -> list[tuple[str, str, float]]:
+    """(machine, test, measured / central) of every point, from a fit without its machine."""
+    out: list[tuple[str, str, float]] = []
+    for m in sorted({p.machine for p in points}):
+        train = [p for p in points if p.machine != m]
+        if not train:
+            continue
+        c = fit_central(train)
+        out += [
+            (m, p.test, p.measured_tokens_per_second / central(p, c))
+            for p in points
+            if p.machine == m
+        ]
+    return out
+
+
+def fit(points: list[Point]) -> SpeedConstants:
+    """Central constants on every point; spreads from how far *held-out* machines fall.
+
+    The spreads are what a new machine needs, not what the fitted ones need: each machine's
+    points are compared with a fit that never saw that machine (:func:`held_out_ratios`), and
+    the spreads are set to hold those ratios as far as the width limits allow, and every fitted
+    point in any case (:func:`spreads`).
+    """
+    c = fit_central(points)
+    return spreads(held_out_ratios(points), c, points)
+
+
+def spread_pair(
+    held_out: list[tuple[float, float]], fitted: list[float], limit: float
+) -> tuple[float, float]:
+    """(low, high) spreads around a central 1.0, high x low at most ``limit``.
+
+    ``fitted`` (measured / central of the fitted machines) must all lie inside, with a 5 %
+    margin, when that fits in ``limit``; ``held_out`` ((measured / central, weight) of machines
+    a fit never saw) as much of their weight as the rest of the width can hold, the window
+    centred where it holds the most.
+    """
+    margin, width = math.log(1.05), math.log(limit)
+    logs = [math.log(r) for r in fitted]
+    must_lo = min(logs, default=0.0) - margin
+    must_hi = max(logs, default=0.0) + margin
+    pairs = [(math.log(r), w) for r, w in held_out]
+    every = [v for v, _ in pairs] + logs
+    lo_all, hi_all = min(every, default=0.0) - margin, max(every, default=0.0) + margin
+    if hi_all - lo_all <= width:
+        lo_log, hi_log = lo_all, hi_all
+    elif must_hi - must_lo >= width:
+        mid = (must_lo + must_hi) / 2
+        lo_log, hi_log = mid - width / 2, mid + width / 2
+    else:
+        # Slide a window of the full width over the feasible starts; keep the one holding the
+        # most held-out weight (ties: the one nearest the middle of the feasible starts).
+        first, last = must_hi - width, must_lo
+        steps = 400
+        starts = [first + (last - first) * i / steps for i in range(steps + 1)]
+        middle = (first + last) / 2
+
+        def score(start: float) -> tuple[float, float]:
+            held = sum(w for v, w in pairs if start + margin <= v <= start + width - margin)
+            return round(held, 9), -abs(start - middle)
+
+        lo_log = max(starts, key=score)
+        hi_log = lo_log + width
+    low = max(1.1, math.exp(-lo_log))
+    high = max(1.1, math.exp(hi_log))
+    if low * high > limit:
+        scale = math.sqrt(limit / (low * high))
+        low, high = low * scale, high * scale
+    return math.floor(low * 1000) / 1000, math.floor(high * 1000) / 1000
+
+
+def spreads(
+    ratios: list[tuple[str, str, float]], c: SpeedConstants, points: list[Point]
+) -> SpeedConstants:
+    """``c`` with spreads that hold every fitted point and the held-out (machine, test,
+    measured / central) ``ratios`` as far as the width limits allow.
+
+    Each machine weighs the same however many measurements it has: the next machine is a new
+    machine, not another run of the one measured most.
+    """
     out = c
     for test, limit, lo_name, hi_name in (
         ("decode", DECODE_MAX_WIDTH, "decode_spread_low", "decode_spread_high"),
         ("prompt", PROMPT_MAX_WIDTH, "prompt_spread_low", "prompt_spread_high"),
     ):
-        ratios = [p.measured_tokens_per_second / central(p, c) for p in points if p.test == test]
-        if not ratios:
-            continue
-        hi = max(1.1, max(ratios) * 1.05)
-        lo = max(1.1, 1.0 / min(ratios) * 1.05)
-        if hi * lo > limit:
-            scale = math.sqrt(limit / (hi * lo))
-            hi, lo = hi * scale, lo * scale
-        out = replace(
-            out, **{lo_name: math.floor(lo * 1000) / 1000, hi_name: math.floor(hi * 1000) / 1000}
-        )
+        rows = [(m, r) for m, t, r in ratios if t == test]
+        count = {m: sum(1 for n, _ in rows if n == m) for m, _ in rows}
+        fitted = [p.measured_tokens_per_second / central(p, c) for p in points if p.test == test]
+        low, high = spread_pair([(r, 1.0 / count[m]) for m, r in rows], fitted, limit)
+        out = replace(out, **{lo_name: low, hi_name: high})
     return out
 
 

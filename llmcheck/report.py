@@ -603,6 +603,10 @@ def speed_to_dict(speed: SpeedRange) -> dict[str, Any]:
         "bandwidth_source": _opt_str(speed.bandwidth_source),
         "depth_tokens": speed.depth_tokens,
         "threads": speed.threads,
+        "empty_low": speed.empty_low_tokens_per_second,
+        "empty_high": speed.empty_high_tokens_per_second,
+        "full_low": speed.full_low_tokens_per_second,
+        "full_high": speed.full_high_tokens_per_second,
     }
 
 

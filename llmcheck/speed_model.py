@@ -7,7 +7,8 @@ model (any architecture: LFM2, Llama, MoE) into a :class:`ModelLoad` and a machi
 Decode, seconds per token (one token of batch 1, ``depth`` tokens already in the KV cache)::
 
     t = max(t_memory, t_compute) + t_attention + n_layer x (layer_s + sync_s x (threads - 1))
-    t_memory    = (weight bytes + KV bytes x depth) / (bandwidth x efficiency)
+    t_memory    = (weight bytes + KV bytes x depth) / min(bandwidth x efficiency,
+                                                       threads x one thread's bandwidth)  (CPU)
     t_compute   = matmul FLOPs / (decode share of the matrix throughput)   (CPU only)
     t_attention = 4 x n_attn x n_head x head_dim x depth FLOPs / attention throughput
 
@@ -82,6 +83,10 @@ CPU_INT8_OPS_PER_CYCLE: dict[CpuIsa, int] = {
     CpuIsa.AVX512_VNNI: 128,
     CpuIsa.AMX: 192,
 }
+# Weight types ggml's AMX back end multiplies with tiles (ggml-cpu/amx/common.h,
+# qtype_has_amx_kernels); it takes only MUL_MAT (amx.cpp supports_op), so F16 / BF16 weights, the
+# other types and MoE experts (MUL_MAT_ID) run the AVX-512 VNNI kernels of the same cores.
+AMX_WEIGHT_TYPES = frozenset({"Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS"})
 #: Clock assumed when the CPU's is unknown (GHz): a typical all-core clock under load.
 DEFAULT_CPU_CLOCK_GHZ = 3.0
 
@@ -181,6 +186,7 @@ class Hardware:
     matrix_tflops: float  # dense matrix throughput of the whole device (CPU: all its cores)
     cores: int = 1  # CPU: physical cores the matrix_tflops counts
     threads: int = 1  # CPU: llama.cpp threads (-t); ignored on a GPU
+    isa: CpuIsa | None = None  # CPU: the ISA matrix_tflops counts (AMX: see uses_amx_tiles)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,6 +198,7 @@ class SpeedConstants:
     cpu_peak_to_copy: float  # a CPU RAM peak (table, SMBIOS) -> what a copy reaches
     gpu_layer_s: float  # per layer per decoded token (kernel launches, small matmuls)
     metal_layer_s: float  # the same on Apple GPUs (Metal command encoding per graph node)
+    cpu_thread_bandwidth_gb_s: float  # what one CPU thread streams at most (GB/s)
     cpu_layer_s: float  # per layer per decoded token with one thread
     cpu_sync_s: float  # per layer per decoded token per extra thread (barriers)
     cpu_decode_compute_efficiency: float  # of the matrix throughput, batch-1 dot products
@@ -217,25 +224,26 @@ class SpeedConstants:
 # `python -m benchmarks.speed_fit --update`, which rewrites this block and docs/speed-model.md.
 FITTED = SpeedConstants(
     gpu_bandwidth_efficiency=0.73,
-    cpu_bandwidth_efficiency=0.622,
+    cpu_bandwidth_efficiency=0.728,
     cpu_peak_to_copy=0.7,
     gpu_layer_s=4.51e-05,
     metal_layer_s=0.000114,
-    cpu_layer_s=1.98e-05,
-    cpu_sync_s=1.49e-05,
-    cpu_decode_compute_efficiency=0.116,
+    cpu_thread_bandwidth_gb_s=15.2,
+    cpu_layer_s=2.04e-05,
+    cpu_sync_s=1.89e-05,
+    cpu_decode_compute_efficiency=0.123,
     gpu_attention_efficiency=0.0366,
-    cpu_attention_gflops_per_thread=5.45,
+    cpu_attention_gflops_per_thread=4.83,
     gpu_prompt_efficiency={"float": 0.3, "q8": 0.378, "k": 0.547, "legacy": 0.25},
-    cpu_prompt_efficiency={"float": 0.296, "q8": 0.26, "k": 0.416, "legacy": 0.443},
+    cpu_prompt_efficiency={"float": 0.261, "q8": 0.228, "k": 0.37, "legacy": 0.39},
     gpu_moe_prompt_factor=0.441,
-    cpu_moe_prompt_factor=0.169,
+    cpu_moe_prompt_factor=0.263,
     gpu_prompt_layer_s=0.000621,
-    cpu_prompt_layer_s=0.0045,
-    decode_spread_low=1.729,
-    decode_spread_high=1.445,
-    prompt_spread_low=2.016,
-    prompt_spread_high=1.64,
+    cpu_prompt_layer_s=0.0034,
+    decode_spread_low=1.595,
+    decode_spread_high=1.566,
+    prompt_spread_low=2.301,
+    prompt_spread_high=1.738,
 )
 
 
@@ -253,18 +261,40 @@ class SpeedEstimate:
 
 
 def _effective_bandwidth(hw: Hardware, c: SpeedConstants) -> float:
-    """Bytes per second a decode streams: GPU peak x eff; CPU copy (or peak x 0.70) x eff."""
+    """Bytes per second a decode streams: GPU peak x eff; CPU copy (or peak x 0.70) x eff, and
+    no more than the threads can pull (one core's outstanding cache misses bound what it reads:
+    a 1-thread decode reads at about the same GB/s whatever the quant)."""
     bw = hw.bandwidth_gb_s * 1e9
     if not hw.device.is_gpu:
         if hw.bandwidth_kind is BandwidthKind.PEAK:
             bw *= c.cpu_peak_to_copy
-        return bw * c.cpu_bandwidth_efficiency
+        usable = min(max(hw.threads, 1), max(hw.cores, 1))
+        return min(bw * c.cpu_bandwidth_efficiency, usable * c.cpu_thread_bandwidth_gb_s * 1e9)
     return bw * c.gpu_bandwidth_efficiency
 
 
 def _cpu_active_share(hw: Hardware) -> float:
     """Share of the CPU's matrix throughput that ``threads`` threads reach (no gain past cores)."""
     return min(max(hw.threads, 1), max(hw.cores, 1)) / max(hw.cores, 1)
+
+
+def uses_amx_tiles(quant: str) -> bool:
+    """True when ggml's AMX tiles multiply a quant's main weights (Q4_K_M: Q4_K; F16: no)."""
+    q = quant.upper()
+    base = q[:-2] if q.endswith(("_S", "_M", "_L")) and "_K" in q else q
+    return base in AMX_WEIGHT_TYPES
+
+
+def _cpu_prompt_rate(load: ModelLoad, hw: Hardware) -> float:
+    """FLOPs per second a CPU's prompt matmuls can reach before the fitted efficiency.
+
+    On an AMX CPU only dense MUL_MAT of the AMX weight types uses the tiles; the rest runs at
+    the AVX-512 VNNI rate of the same cores.
+    """
+    rate = hw.matrix_tflops * 1e12 * _cpu_active_share(hw)
+    if hw.isa is CpuIsa.AMX and (load.is_moe or not uses_amx_tiles(load.quant)):
+        rate *= CPU_INT8_OPS_PER_CYCLE[CpuIsa.AVX512_VNNI] / CPU_INT8_OPS_PER_CYCLE[CpuIsa.AMX]
+    return rate
 
 
 def _attention_flops_per_s(hw: Hardware, c: SpeedConstants) -> float:
@@ -313,7 +343,7 @@ def prompt_seconds_per_token(
     else:
         eff = c.cpu_prompt_efficiency.get(qc, 0.1)
         moe = c.cpu_moe_prompt_factor if load.is_moe else 1.0
-        rate = hw.matrix_tflops * 1e12 * _cpu_active_share(hw)
+        rate = _cpu_prompt_rate(load, hw)
         layer_s = c.cpu_prompt_layer_s * (1.0 + 0.1 * (max(hw.threads, 1) - 1))
     matmul = load.matmul_flops_per_token / (rate * eff * moe)
     mid_depth = depth_tokens + PROMPT_TOKENS // 2
@@ -371,6 +401,7 @@ def estimate_speed(
 
 
 __all__ = [
+    "AMX_WEIGHT_TYPES",
     "CPU_INT8_OPS_PER_CYCLE",
     "DECODE_MAX_WIDTH",
     "FITTED",
@@ -384,6 +415,7 @@ __all__ = [
     "ModelLoad",
     "SpeedConstants",
     "SpeedEstimate",
+    "uses_amx_tiles",
     "cpu_isa",
     "cpu_matrix_tflops",
     "decode_seconds_per_token",

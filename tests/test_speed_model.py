@@ -108,9 +108,10 @@ def test_a_filled_context_is_slower(hw: Hardware) -> None:
 
 
 def test_small_cpu_decode_at_8k_loses_a_real_share_to_attention() -> None:
-    """Issue #10: llama.cpp decoded at about half speed after 8k tokens on a 2-core CPU."""
+    """Issue #10: llama.cpp decoded at about half speed after 8k tokens on a 2-core CPU; on the
+    development VM LFM2-1.2B Q4_K_M went from 20.3 to 7.4 tok/s (0.36, one thread)."""
     ratio = _decode_mid(DENSE, SMALL_CPU, 8192) / _decode_mid(DENSE, SMALL_CPU, 0)
-    assert 0.4 < ratio < 0.9
+    assert 0.3 < ratio < 0.75
 
 
 @pytest.mark.parametrize("hw", [SMALL_CPU, GPU], ids=["cpu", "gpu"])

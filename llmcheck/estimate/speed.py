@@ -7,7 +7,8 @@ context; a prompt is FLOPs over the device's matrix throughput (the ISA and core
 of GPUs). This module turns a variant x quant x placement into that model's inputs:
 
 - **Which context.** Decode and prompt are estimated with the chosen context half full
-  (``depth_tokens``): the middle of a conversation that grows to the context. The prompt is a
+  (``depth_tokens``): the middle of a conversation that grows to the context. The two ends of
+  that conversation come with it: decode on an empty cache and with the whole context in it. The prompt is a
   512-token batch (llama-bench's pp512): its high end on an empty cache, its low end on the
   half-full one. The basis says so.
 - **Several devices.** A split placement runs each device's share of the layers in turn, so the
@@ -133,6 +134,7 @@ def hardware(
                 matrix_tflops=cpu_matrix_tflops(isa, cores),
                 cores=cores,
                 threads=threads,
+                isa=isa,
             ),
             f"{isa.value} x {cores} cores",
         )
@@ -175,7 +177,7 @@ def tokens_per_second(
         return None
     load = model_load(variant, quant, config.kv_type)
     depth = config.context_tokens // 2
-    t_decode = t_prompt = t_prompt_empty = 0.0
+    t_decode = t_prompt = t_prompt_empty = t_decode_empty = t_decode_full = 0.0
     bound = "memory"
     notes: list[str] = []
     for _budget, n, found in devices:
@@ -183,6 +185,8 @@ def tokens_per_second(
         hw, note = found
         share = n / arch.n_layer if arch.n_layer else 1.0
         t_decode += share * decode_seconds_per_token(load, hw, depth)
+        t_decode_empty += share * decode_seconds_per_token(load, hw, 0)
+        t_decode_full += share * decode_seconds_per_token(load, hw, config.context_tokens)
         t_prompt += share * prompt_seconds_per_token(load, hw, depth)
         t_prompt_empty += share * prompt_seconds_per_token(load, hw, 0)
         terms = decode_terms(load, hw, depth)
@@ -239,4 +243,8 @@ def tokens_per_second(
         prompt_to_decode_high=round(p_high / middle, 2),
         depth_tokens=depth,
         threads=threads if on_cpu else None,
+        empty_low_tokens_per_second=round(1.0 / (t_decode_empty * c.decode_spread_low), 1),
+        empty_high_tokens_per_second=round(c.decode_spread_high / t_decode_empty, 1),
+        full_low_tokens_per_second=round(1.0 / (t_decode_full * c.decode_spread_low), 1),
+        full_high_tokens_per_second=round(c.decode_spread_high / t_decode_full, 1),
     )

@@ -212,6 +212,12 @@ class SpeedRange:
     depth_tokens: int = 0
     # CPU threads the estimate assumes (llama.cpp's default: the physical cores); None on a GPU.
     threads: int | None = None
+    # Decode at the two ends of a conversation: nothing in the KV cache yet, and the whole
+    # context in it (None where not computed).
+    empty_low_tokens_per_second: float | None = None
+    empty_high_tokens_per_second: float | None = None
+    full_low_tokens_per_second: float | None = None
+    full_high_tokens_per_second: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -133,6 +133,19 @@ def speed_assumes(speed: Mapping[str, Any]) -> str:
     return "assumes " + ", ".join(parts) if parts else "assumptions unknown"
 
 
+def speed_ends(speed: Mapping[str, Any]) -> str:
+    """Prompt speed and decode at both ends of a conversation, in one line ("" when unknown)."""
+    parts = []
+    if speed.get("prompt_low") is not None:
+        parts.append(f"prompt {format_speed(speed.get('prompt_low'), speed.get('prompt_high'))}")
+    if speed.get("empty_low") is not None and speed.get("full_low") is not None:
+        parts.append(
+            f"decode {format_speed(speed.get('empty_low'), speed.get('empty_high'))} on an empty"
+            f" context, {format_speed(speed.get('full_low'), speed.get('full_high'))} when full"
+        )
+    return "; ".join(parts)
+
+
 def speed_text(speed: Mapping[str, Any] | None) -> str:
     """A decode speed range from a document's ``tokens_per_second``: "27-109 tok/s"."""
     if speed is None:
@@ -340,6 +353,9 @@ def _check_lines(
         speed_class = SPEED_CLASS_WORDS.get(str(model.get("speed_class")))
         label = f" ({speed_class})" if speed_class else ""
         lines.append(f"  decode {speed_text(speed)}{label}; {speed_assumes(speed)}")
+        ends = speed_ends(speed)
+        if ends:
+            lines.append(f"  {ends}")
         lines.append(f"  speed basis: {_t(speed.get('basis', ''), _LONG)}")
     lines.extend(f"  {line}" for line in command_lines(model, settings_runtime))
     for a in model.get("assumptions", []):
