@@ -415,7 +415,6 @@ __all__ = [
     "ModelLoad",
     "SpeedConstants",
     "SpeedEstimate",
-    "uses_amx_tiles",
     "cpu_isa",
     "cpu_matrix_tflops",
     "decode_seconds_per_token",
@@ -424,4 +423,5 @@ __all__ = [
     "gpu_fp16_tflops",
     "prompt_seconds_per_token",
     "quant_class",
+    "uses_amx_tiles",
 ]

@@ -8,9 +8,9 @@ of GPUs). This module turns a variant x quant x placement into that model's inpu
 
 - **Which context.** Decode and prompt are estimated with the chosen context half full
   (``depth_tokens``): the middle of a conversation that grows to the context. The two ends of
-  that conversation come with it: decode on an empty cache and with the whole context in it. The prompt is a
-  512-token batch (llama-bench's pp512): its high end on an empty cache, its low end on the
-  half-full one. The basis says so.
+  that conversation come with it: decode on an empty cache and with the whole context in it.
+  The prompt is a 512-token batch (llama-bench's pp512): its high end on an empty cache, its
+  low end on the half-full one. The basis says so.
 - **Several devices.** A split placement runs each device's share of the layers in turn, so the
   time per token is the sum of each device's time for its share.
 - **Threads.** llama.cpp's default, one per physical core (``cpu_get_num_math``).
