@@ -6,9 +6,10 @@ Data (every machine's measurements, read by :func:`load_points`):
   0c1e57098 through llama-cpp-python (benchmarks/llamacpp_truth/speed.py);
 * ``tests/data/speed_public/*.json``: llama-bench results other people published, with their
   sources and llama.cpp builds (model shapes in ``models.json`` there);
-* ``tests/data/llamacpp/speed_cpu_small.json`` when present: llama-bench ``-o json`` rows of LFM2
-  on a small CPU; its machine (bandwidth, cores, ISA) from ``speed_cpu_small_machine.json`` beside
-  it, or the defaults in :data:`SMALL_CPU_DEFAULT`.
+* the small CPU's fitted sets of ``benchmarks/llamacpp_cpu/sets.py`` when present: llama-bench
+  rows of LFM2 on the 2-core VM, with the native build and with an AVX2-only build; each set's
+  machine (bandwidth, cores, ISA) from its sidecar ``*_machine.json``, or the defaults in
+  :data:`SMALL_CPU_DEFAULT`. The set marked held out is never read here.
 
 Fit: log-space least squares of the central time per token (decode and prompt together) by
 Levenberg-Marquardt over the constants, with a weak pull towards the starting values so that a
@@ -35,6 +36,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks.llamacpp_cpu import sets
 from llmcheck.catalog import load_catalog
 from llmcheck.estimate.speed import model_load
 from llmcheck.speed_model import (
@@ -58,8 +60,6 @@ from llmcheck.speed_model import (
 ROOT = Path(__file__).resolve().parent.parent
 H100 = ROOT / "tests" / "data" / "llamacpp" / "speed_h100.json"
 PUBLIC = ROOT / "tests" / "data" / "speed_public"
-SMALL = ROOT / "tests" / "data" / "llamacpp" / "speed_cpu_small.json"
-SMALL_MACHINE = ROOT / "tests" / "data" / "llamacpp" / "speed_cpu_small_machine.json"
 # The small CPU's machine when no sidecar says otherwise: 2 cores with AVX-512 (issue #10 and the
 # lead's brief), and the copy bandwidth issue #10 reports `--measure-bandwidth` giving on a quiet
 # 2-core machine (34-40 GB/s; the middle).
@@ -88,6 +88,12 @@ class Point:
     depth_tokens: int
     measured_tokens_per_second: float
     source: str = ""  # where the measurement was published, with the llama.cpp build
+    host: str = ""  # the physical machine when several builds ran on it ("" = machine)
+
+    @property
+    def unit(self) -> str:
+        """What leave-one-out holds out together: the physical machine."""
+        return self.host or self.machine
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,7 +253,9 @@ def _public_points(folder: Path) -> list[Point]:
 _LFM2_FILE = re.compile(r"(lfm2[\w.]*?-[\d.]+b(?:-a\d+b)?|lfm2[\w.]*?-\d+m)-(\w+?)\.gguf", re.I)
 
 
-def _small_points(path: Path, machine_path: Path, machine: str = "epyc-2core") -> list[Point]:
+def _small_points(
+    path: Path, machine_path: Path, machine: str = "epyc-2core", host: str = ""
+) -> list[Point]:
     """llama-bench rows of one small CPU; decode rows twice when the sidecar has a measured copy
     bandwidth (``measured_copy_gb_s``): with the table's bandwidth, as a user sees by default,
     and with the measured one, as after ``--measure-bandwidth``. Both must hold."""
@@ -281,7 +289,7 @@ def _small_points(path: Path, machine_path: Path, machine: str = "epyc-2core") -
         label = f"{variant} {quant} t{r['n_threads']} d{r.get('n_depth', 0)}"
         source = f"`{path.name}`, llama.cpp {r.get('build_commit', 'build not recorded')}"
         measured = float(r["avg_ts"])
-        points.append(Point(machine, label, test, load, hw, depth, measured, source))
+        points.append(Point(machine, label, test, load, hw, depth, measured, source, host))
         if test == "decode" and m.get("measured_copy_gb_s"):
             hw_m = replace(
                 hw,
@@ -290,7 +298,9 @@ def _small_points(path: Path, machine_path: Path, machine: str = "epyc-2core") -
                 bandwidth_source="measured",
             )
             points.append(
-                Point(machine, f"{label} bw measured", test, load, hw_m, depth, measured, source)
+                Point(
+                    machine, f"{label} bw measured", test, load, hw_m, depth, measured, source, host
+                )
             )
     return points
 
@@ -298,8 +308,8 @@ def _small_points(path: Path, machine_path: Path, machine: str = "epyc-2core") -
 def load_points() -> list[Point]:
     """Every measurement of every machine that is present."""
     points = _h100_points(H100) + _public_points(PUBLIC)
-    if SMALL.exists():
-        points += _small_points(SMALL, SMALL_MACHINE)
+    for run_set in sets.present(fitted=True):
+        points += _small_points(run_set.rows, run_set.sidecar, run_set.machine, run_set.host)
     return points
 
 
@@ -351,7 +361,10 @@ START = SpeedConstants(
     gpu_attention_efficiency=0.05,
     cpu_attention_gflops_per_thread=8.0,
     gpu_prompt_efficiency={"float": 0.30, "q8": 0.25, "k": 0.20, "legacy": 0.25},
-    cpu_prompt_efficiency={"float": 0.10, "q8": 0.15, "k": 0.15, "legacy": 0.15},
+    # F16 on a CPU is counted at the AVX2 int8 rate (80 ops per cycle per core) while its F32
+    # FMAs peak at 32 FLOPs per cycle (two 256-bit FMA ports): 0.4 at most, ~60 % of it in a
+    # blocked GEMM.
+    cpu_prompt_efficiency={"float": 0.25, "q8": 0.15, "k": 0.15, "legacy": 0.15},
     gpu_moe_prompt_factor=0.6,
     cpu_moe_prompt_factor=0.35,
     gpu_prompt_layer_s=300e-6,
@@ -495,17 +508,15 @@ def fit_central(
 
 
 def held_out_ratios(points: list[Point]) -> list[tuple[str, str, float]]:
-    """(machine, test, measured / central) of every point, from a fit without its machine."""
+    """(host, test, measured / central) of every point, from a fit without its host."""
     out: list[tuple[str, str, float]] = []
-    for m in sorted({p.machine for p in points}):
-        train = [p for p in points if p.machine != m]
+    for m in sorted({p.unit for p in points}):
+        train = [p for p in points if p.unit != m]
         if not train:
             continue
         c = fit_central(train)
         out += [
-            (m, p.test, p.measured_tokens_per_second / central(p, c))
-            for p in points
-            if p.machine == m
+            (m, p.test, p.measured_tokens_per_second / central(p, c)) for p in points if p.unit == m
         ]
     return out
 
@@ -629,14 +640,19 @@ def check(points: list[Point], c: SpeedConstants) -> list[Check]:
     return out
 
 
-def leave_one_out(points: list[Point]) -> dict[str, list[Check]]:
-    """Per machine: its points checked against constants fitted on every other machine."""
-    machines = sorted({p.machine for p in points})
+def leave_one_out(points: list[Point], *, by_build: bool = False) -> dict[str, list[Check]]:
+    """Per machine: its points checked against constants fitted on every other physical machine
+    (the builds run on one host are held out together: they share its memory and cores), or
+    with ``by_build`` on every other machine id (one llama.cpp build of a host out, the other
+    in: what a CPU of the other ISA meets)."""
     result = {}
-    for m in machines:
-        train = [p for p in points if p.machine != m]
-        held = [p for p in points if p.machine == m]
-        result[m] = check(held, fit(train))
+    units = sorted({p.machine if by_build else p.unit for p in points})
+    for m in units:
+        train = [p for p in points if (p.machine if by_build else p.unit) != m]
+        held = [p for p in points if (p.machine if by_build else p.unit) == m]
+        fold = check(held, fit(train))
+        for name in sorted({c.point.machine for c in fold}):
+            result[name] = [c for c in fold if c.point.machine == name]
     return result
 
 
@@ -654,7 +670,9 @@ def _summary(checks: list[Check], test: str) -> str:
     return text
 
 
-def table(loo: dict[str, list[Check]], in_sample: list[Check]) -> str:
+def table(
+    loo: dict[str, list[Check]], in_sample: list[Check], by_build: dict[str, list[Check]]
+) -> str:
     """The Markdown of docs/speed-model.md."""
     lines = [
         "# Speed model: leave-one-machine-out",
@@ -663,27 +681,50 @@ def table(loo: dict[str, list[Check]], in_sample: list[Check]) -> str:
         " this file; do not edit by hand). Model: `llmcheck/speed_model.py`; data:"
         " `tests/data/llamacpp/speed_h100.json`,"
         " `tests/data/speed_public/*.json` (sources and llama.cpp builds inside),"
-        " `tests/data/llamacpp/speed_cpu_small.json` when present.",
+        " the small CPU's fitted sets (`benchmarks/llamacpp_cpu/sets.py`: the 2-core EPYC VM"
+        " with its native build, `epyc-2core`, and an AVX2-only build, `epyc-2core-avx2`).",
         "",
-        "Each row: the constants fitted on every other machine, then this machine's measurements"
-        " against the ranges they give (decode at most"
-        f" {DECODE_MAX_WIDTH}x wide, prompt at most {PROMPT_MAX_WIDTH}x). *worst* is measured /"
-        " nearer bound for a measurement outside its range (> 1: faster than the range).",
+        "Each row: the constants fitted on every other physical machine (the two builds of the"
+        " EPYC VM are held out together), then this machine's measurements against the ranges"
+        f" they give (decode at most {DECODE_MAX_WIDTH}x wide, prompt at most"
+        f" {PROMPT_MAX_WIDTH}x). *worst* is measured / nearer bound for a measurement outside its"
+        " range (> 1: faster than the range). The spreads of every fit, these folds' too, come"
+        " from how far machines it never saw fall (an inner leave-one-out over its own"
+        " machines, each machine weighing the same), so the table tests the ranges as a new"
+        " machine meets them. Small-CPU decode rows count twice: with the CPU-class table's"
+        " bandwidth (the default) and with the one llmcheck measured there.",
         "",
-        "The model, per token: decode = max(bytes read / (bandwidth x efficiency), FLOPs / CPU"
-        " matrix rate) + attention FLOPs at the filled context / attention rate + layers x"
-        " (per-layer cost + per-thread barrier cost x (threads - 1)); prompt (pp512) = FLOPs /"
-        " (matrix throughput x quant efficiency [x MoE factor]) + attention + per-layer cost of the"
-        " batch /"
-        " 512. The matrix throughput is the GPU table (`GPU_FP16_TFLOPS`) or cores x int8 ops per"
-        " cycle by ISA x clock. Inputs are architecture-generic, so the public Llama measurements"
-        " test the same code as the LFM2 ones.",
+        "The model, per token: decode = max(bytes read / min(bandwidth x efficiency, threads x"
+        " one thread's bandwidth), FLOPs / CPU matrix rate) + attention FLOPs at the filled"
+        " context / attention rate + layers x (per-layer cost + per-thread barrier cost x"
+        " (threads - 1)); prompt (pp512) = FLOPs / (matrix throughput x quant efficiency [x MoE"
+        " factor]) + attention + per-layer cost of the batch / 512. The matrix throughput is the"
+        " GPU table (`GPU_FP16_TFLOPS`) or cores x int8 ops per cycle by ISA x 3 GHz (the probe"
+        " reads no clock; AMX only for dense MUL_MAT of the types ggml tiles). Inputs are"
+        " architecture-generic, so the public Llama measurements test the same code as the LFM2"
+        " ones.",
         "",
         "| held-out machine | decode (tg) | prompt (pp512) |",
         "|---|---|---|",
     ]
     for m, checks in loo.items():
         lines.append(f"| {m} | {_summary(checks, 'decode')} | {_summary(checks, 'prompt')} |")
+    lines += [
+        "",
+        "## One llama.cpp build of the EPYC VM out, the other in",
+        "",
+        "The strict table above holds out the whole EPYC VM, and with it the only CPU measured at"
+        " F16, Q6_K and Q4_0: those quants then rest on the fit's starting values. Holding out one"
+        " build at a time keeps the quants and the VM's memory in the fit and asks only whether"
+        " the ISA table carries the kernels of one build to the other (what a CPU of the other"
+        " ISA meets):",
+        "",
+        "| held-out build | decode (tg) | prompt (pp512) |",
+        "|---|---|---|",
+    ]
+    for m, checks in by_build.items():
+        if m.startswith("epyc"):
+            lines.append(f"| {m} | {_summary(checks, 'decode')} | {_summary(checks, 'prompt')} |")
     lines += [
         "",
         "## Machines",
@@ -775,7 +816,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         module.write_text(new_source)
         args.write = args.write or ROOT / "docs" / "speed-model.md"
-    text = table(leave_one_out(points), check(points, constants))
+    text = table(
+        leave_one_out(points),
+        check(points, constants),
+        leave_one_out(points, by_build=True),
+    )
     if args.write:
         args.write.write_text(text)
     else:

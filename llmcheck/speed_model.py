@@ -68,17 +68,20 @@ class CpuIsa(StrEnum):
 
 
 # Int8 dot-product operations per cycle per core that ggml-cpu's quantized matmul kernels issue
-# (activations quantized to 8 bits), not the instruction-set peak. AVX2 (vpmaddubsw + vpmaddwd on
-# 32 bytes) is the unit: 64. VNNI fuses the widening adds (vpdpbusd): 2x. AVX-512 without VNNI
-# gains little over AVX2 in ggml (its K-quant kernels are AVX2-shaped): 1.5x. AMX tiles (TMUL peak
-# 1,024 MACs per cycle) run only the repacked types and are bound by tile loads: 3x, counted per
-# logical CPU as the probe reports them. NEON sdot: 16 MACs x 2 pipes = 64; SVE / i8mm: 1.5x.
-# The fitted efficiencies below say how much of this llama.cpp reaches per quant.
+# (activations quantized to 8 bits), not the instruction-set peak. AVX-512 VNNI (vpdpbusd on 64
+# bytes) is the unit: 128. AVX2 (vpmaddubsw + vpmaddwd on 32 bytes): 80, measured: ggml built
+# without AVX-512 reached 0.52-0.87x (median 0.64x) of the VNNI build's int8 prompt speed on the
+# same Zen 4 cores (tests/data/llamacpp/speed_cpu_small_avx2.json). AVX-512 without VNNI gains
+# little over AVX2 in ggml (its K-quant kernels are AVX2-shaped): 96. AMX tiles (TMUL peak 1,024
+# MACs per cycle) run only the types below and are bound by tile loads: 192, counted per core as
+# the probe reports them. NEON sdot: 16 MACs x 2 pipes = 64; SVE / i8mm: 96. The fitted
+# efficiencies below say how much of this llama.cpp reaches per quant. F16 / BF16 weights do not
+# use these kernels: see X86_FLOAT_ISA.
 CPU_INT8_OPS_PER_CYCLE: dict[CpuIsa, int] = {
     CpuIsa.GENERIC: 16,
     CpuIsa.NEON: 64,
     CpuIsa.SVE: 96,
-    CpuIsa.AVX2: 64,
+    CpuIsa.AVX2: 80,
     CpuIsa.AVX512: 96,
     CpuIsa.AVX512_VNNI: 128,
     CpuIsa.AMX: 192,
@@ -87,6 +90,11 @@ CPU_INT8_OPS_PER_CYCLE: dict[CpuIsa, int] = {
 # qtype_has_amx_kernels); it takes only MUL_MAT (amx.cpp supports_op), so F16 / BF16 weights, the
 # other types and MoE experts (MUL_MAT_ID) run the AVX-512 VNNI kernels of the same cores.
 AMX_WEIGHT_TYPES = frozenset({"Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS"})
+# F16 weights multiply in F32 FMAs (F16C conversion), whatever the int8 ISA: the same pp512 with
+# and without AVX-512 on Zen 4 (350M 133.9 / 133.9 tok/s, 1.2B 40.0 / 40.0, one thread), which
+# runs 512-bit FMAs as two 256-bit halves. x86 CPUs are counted at the AVX2 rate for them (an Intel
+# core with two 512-bit FMA ports can do up to 2x: the range's upper spread).
+X86_FLOAT_ISA = frozenset({CpuIsa.AVX2, CpuIsa.AVX512, CpuIsa.AVX512_VNNI, CpuIsa.AMX})
 #: Clock assumed when the CPU's is unknown (GHz): a typical all-core clock under load.
 DEFAULT_CPU_CLOCK_GHZ = 3.0
 
@@ -224,24 +232,24 @@ class SpeedConstants:
 # `python -m benchmarks.speed_fit --update`, which rewrites this block and docs/speed-model.md.
 FITTED = SpeedConstants(
     gpu_bandwidth_efficiency=0.73,
-    cpu_bandwidth_efficiency=0.728,
+    cpu_bandwidth_efficiency=0.727,
     cpu_peak_to_copy=0.7,
     gpu_layer_s=4.51e-05,
     metal_layer_s=0.000114,
-    cpu_thread_bandwidth_gb_s=15.2,
-    cpu_layer_s=2.04e-05,
-    cpu_sync_s=1.89e-05,
-    cpu_decode_compute_efficiency=0.123,
+    cpu_thread_bandwidth_gb_s=14.9,
+    cpu_layer_s=2.23e-05,
+    cpu_sync_s=1.87e-05,
+    cpu_decode_compute_efficiency=0.161,
     gpu_attention_efficiency=0.0366,
-    cpu_attention_gflops_per_thread=4.83,
+    cpu_attention_gflops_per_thread=4.89,
     gpu_prompt_efficiency={"float": 0.3, "q8": 0.378, "k": 0.547, "legacy": 0.25},
-    cpu_prompt_efficiency={"float": 0.261, "q8": 0.228, "k": 0.37, "legacy": 0.39},
+    cpu_prompt_efficiency={"float": 0.42, "q8": 0.267, "k": 0.379, "legacy": 0.403},
     gpu_moe_prompt_factor=0.441,
-    cpu_moe_prompt_factor=0.263,
+    cpu_moe_prompt_factor=0.483,
     gpu_prompt_layer_s=0.000621,
-    cpu_prompt_layer_s=0.0034,
+    cpu_prompt_layer_s=0.00457,
     decode_spread_low=1.595,
-    decode_spread_high=1.566,
+    decode_spread_high=1.567,
     prompt_spread_low=2.301,
     prompt_spread_high=1.738,
 )
@@ -289,11 +297,17 @@ def _cpu_prompt_rate(load: ModelLoad, hw: Hardware) -> float:
     """FLOPs per second a CPU's prompt matmuls can reach before the fitted efficiency.
 
     On an AMX CPU only dense MUL_MAT of the AMX weight types uses the tiles; the rest runs at
-    the AVX-512 VNNI rate of the same cores.
+    the AVX-512 VNNI rate of the same cores. F16 / BF16 weights run at the AVX2 rate on every
+    x86 ISA (:data:`X86_FLOAT_ISA`).
     """
     rate = hw.matrix_tflops * 1e12 * _cpu_active_share(hw)
+    if hw.isa is None:
+        return rate
+    ops = CPU_INT8_OPS_PER_CYCLE
+    if quant_class(load.quant) == "float" and hw.isa in X86_FLOAT_ISA:
+        return rate * ops[CpuIsa.AVX2] / ops[hw.isa]
     if hw.isa is CpuIsa.AMX and (load.is_moe or not uses_amx_tiles(load.quant)):
-        rate *= CPU_INT8_OPS_PER_CYCLE[CpuIsa.AVX512_VNNI] / CPU_INT8_OPS_PER_CYCLE[CpuIsa.AMX]
+        rate *= ops[CpuIsa.AVX512_VNNI] / ops[CpuIsa.AMX]
     return rate
 
 
@@ -408,6 +422,7 @@ __all__ = [
     "GPU_FP16_TFLOPS",
     "PROMPT_MAX_WIDTH",
     "PROMPT_TOKENS",
+    "X86_FLOAT_ISA",
     "BandwidthKind",
     "CpuIsa",
     "DeviceKind",

@@ -542,6 +542,24 @@ def test_amx_cpu_repacks_q8_0(m12: ModelVariant) -> None:
     assert plain.terms.repack_bytes == 0  # AVX2 leaves Q8_0 alone
 
 
+def test_speed_comes_with_the_two_ends_of_a_conversation(m12: ModelVariant) -> None:
+    """Decode on an empty cache is fastest, with the whole context in it slowest; the half-full
+    range lies between (each end within the same decode width)."""
+    speed = estimate(m12, "Q4_K_M", RunConfig(context_tokens=32768), laptop_8gib()).speed
+    assert speed is not None
+    ends = (
+        speed.empty_low_tokens_per_second,
+        speed.empty_high_tokens_per_second,
+        speed.full_low_tokens_per_second,
+        speed.full_high_tokens_per_second,
+    )
+    assert None not in ends
+    empty_low, empty_high, full_low, full_high = (float(v) for v in ends if v is not None)
+    assert full_low < speed.low_tokens_per_second < empty_low
+    assert full_high < speed.high_tokens_per_second < empty_high
+    assert empty_high / empty_low == pytest.approx(full_high / full_low, rel=0.05)
+
+
 def test_fit_carries_what_callers_would_recompute(m12: ModelVariant) -> None:
     """The speed names its device and bytes per token; the fit its layers and budgets."""
     machine = desktop(nvidia(0, 20.0))

@@ -153,3 +153,21 @@ def test_cli_threads_flag_changes_speed_and_command(
     assert one["model"]["tokens_per_second"]["low"] != default["tokens_per_second"]["low"]
     assert cli.main([*argv, "--threads", "0"], environ={}) == cli.EXIT_USAGE
     assert "--threads" in capsys.readouterr().err
+
+
+def test_cli_shows_prompt_speed_and_both_ends_of_a_conversation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "laptop.json"
+    doc = {"schema_version": "1", **snapshot_to_dict(laptop_with_bandwidth(20.0))}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    argv = ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--snapshot", str(path), "--ctx", "32k"]
+    assert cli.main([*argv, "--json"], environ={}) == cli.EXIT_OK
+    speed = json.loads(capsys.readouterr().out)["model"]["tokens_per_second"]
+    assert speed["full_low"] < speed["low"] < speed["empty_low"]
+    assert cli.main(argv, environ={}) == cli.EXIT_OK
+    lines = [x for x in capsys.readouterr().out.splitlines() if "on an empty context" in x]
+    assert len(lines) == 1
+    assert lines[0].strip().startswith("prompt ")
+    assert f"{speed['empty_low']:.0f}" in lines[0]
+    assert "when full" in lines[0]

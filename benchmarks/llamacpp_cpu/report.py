@@ -1,10 +1,10 @@
 """The small CPU's llama-bench runs against llmcheck's estimate, as a Markdown page.
 
-Every run of ``tests/data/llamacpp/speed_cpu_small.json`` (in the speed fit) and of
-``speed_cpu_small_heldout.json`` (LFM2-8B-A1B: never in any fit, another model size and the MoE
-path) is asked again through ``llmcheck.estimate.estimate()`` on the machine as llmcheck recorded
-it (``tests/data/recorded/epyc-2core-vm.json``), twice: with the CPU-class table's bandwidth (what
-a user sees by default) and with the bandwidth llmcheck measured there. Writes
+Every run of every set in ``sets.py`` (those in the speed fit, and the set held out of every fit)
+is asked again through ``llmcheck.estimate.estimate()`` on the machine as llmcheck recorded it
+(``tests/data/recorded/epyc-2core-vm.json``; for the AVX2-only build, the same machine without
+its AVX-512 flags, as an AVX2 CPU reports itself), twice: with the CPU-class table's bandwidth
+(what a user sees by default) and with the bandwidth llmcheck measured there. Writes
 ``docs/speed-small-cpu.md``; ``tests/test_speed_small_cpu.py`` checks the page is current.
 
     python -m benchmarks.llamacpp_cpu.report
@@ -19,14 +19,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.llamacpp_cpu.sets import RunSet, present
 from llmcheck.catalog import load_catalog
 from llmcheck.estimate import RunConfig, estimate
 from llmcheck.snapshot import Source, SystemSnapshot, read_snapshot_file
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
-FITTED_ROWS = DATA / "llamacpp" / "speed_cpu_small.json"
-HELD_OUT_ROWS = DATA / "llamacpp" / "speed_cpu_small_heldout.json"
 MACHINE_FILE = DATA / "recorded" / "epyc-2core-vm.json"
 SIDECAR = DATA / "llamacpp" / "speed_cpu_small_machine.json"
 DOC = ROOT / "docs" / "speed-small-cpu.md"
@@ -40,6 +39,7 @@ class Row:
     key: str
     test: str  # "decode" | "prompt"
     held_out: bool
+    set_label: str
     measured_tokens_per_second: float
     low_tokens_per_second: float
     high_tokens_per_second: float
@@ -55,9 +55,13 @@ class Row:
         return 1.0
 
 
-def machines() -> dict[str, SystemSnapshot]:
-    """The recorded machine with its table bandwidth, and with the measured one."""
+def machines(*, avx2_only: bool = False) -> dict[str, SystemSnapshot]:
+    """The recorded machine with its table bandwidth, and with the measured one (``avx2_only``:
+    without its AVX-512 flags, as the AVX2-only build sees it)."""
     table = read_snapshot_file(MACHINE_FILE)
+    if avx2_only:
+        features = tuple(f for f in table.cpu.features if not f.startswith(("avx512", "amx")))
+        table = dataclasses.replace(table, cpu=dataclasses.replace(table.cpu, features=features))
     measured_gb_s = float(json.loads(SIDECAR.read_text())["measured_copy_gb_s"])
     memory = dataclasses.replace(
         table.memory, bandwidth_gb_s=measured_gb_s, bandwidth_source=Source.MEASURED
@@ -65,12 +69,14 @@ def machines() -> dict[str, SystemSnapshot]:
     return {"table": table, "measured": dataclasses.replace(table, memory=memory)}
 
 
-def rows_for(machine: SystemSnapshot) -> list[Row]:
-    """Every run, fitted and held out, against ``machine``'s estimate."""
+def rows_for(bandwidth: str) -> list[Row]:
+    """Every run of every present set, against the estimate with the ``bandwidth`` ("table" or
+    "measured") of the machine its build saw."""
     catalog = load_catalog()
     out: list[Row] = []
-    for path, held_out in ((FITTED_ROWS, False), (HELD_OUT_ROWS, True)):
-        runs: list[dict[str, Any]] = json.loads(path.read_text())
+    for run_set in present():
+        machine = machines(avx2_only=run_set.avx2_only)[bandwidth]
+        runs: list[dict[str, Any]] = json.loads(run_set.rows.read_text())
         for run in runs:
             found = _FILE.search(run["model_filename"])
             assert found is not None, run["model_filename"]
@@ -85,7 +91,8 @@ def rows_for(machine: SystemSnapshot) -> list[Row]:
                 Row(
                     key=run["key"],
                     test="prompt" if prompt else "decode",
-                    held_out=held_out,
+                    held_out=not run_set.fitted,
+                    set_label=run_set.label,
                     measured_tokens_per_second=float(run["avg_ts"]),
                     low_tokens_per_second=speed.prompt_low_tokens_per_second
                     if prompt
@@ -98,8 +105,8 @@ def rows_for(machine: SystemSnapshot) -> list[Row]:
     return out
 
 
-def _count(rows: list[Row], *, held_out: bool, test: str) -> str:
-    chosen = [r for r in rows if r.held_out is held_out and r.test == test]
+def _count(rows: list[Row], *, run_set: RunSet, test: str) -> str:
+    chosen = [r for r in rows if r.set_label == run_set.label and r.test == test]
     inside = sum(r.ratio == 1.0 for r in chosen)
     text = f"{inside}/{len(chosen)} inside"
     outside = [r.ratio for r in chosen if r.ratio != 1.0]
@@ -112,20 +119,20 @@ def _count(rows: list[Row], *, held_out: bool, test: str) -> str:
 def page() -> str:
     """The Markdown page."""
     sidecar = json.loads(SIDECAR.read_text())
-    known = machines()
-    results = {name: rows_for(m) for name, m in known.items()}
-    table_gb_s = known["table"].memory.bandwidth_gb_s
+    results = {name: rows_for(name) for name in ("table", "measured")}
+    table_gb_s = machines()["table"].memory.bandwidth_gb_s
     lines = [
         "# Speed on a small CPU: llama-bench against llmcheck's estimate",
         "",
         "Generated by `python -m benchmarks.llamacpp_cpu.report` (do not edit by hand).",
         f"Machine: {sidecar['name']}; llama.cpp 0c1e570 (`llama-bench`, built with",
-        "`GGML_NATIVE=ON`); synthetic LFM2 GGUFs (real shapes, random weights) quantized with its",
-        "`llama-quantize`. Each run is the best of two or three interleaved repetitions (the",
-        "median, the slowest and the load are in the data). Runs of LFM2-350M, -1.2B and -2.6B are",
-        "in the speed fit; **LFM2-8B-A1B's were held out of every fit** (another model size, and",
-        "the MoE path). Each run is asked again through `estimate()` with the context half full",
-        "at the depth llama-bench filled, and the run's thread count.",
+        "`GGML_NATIVE=ON`, and once more without AVX-512 for the AVX2-only set); synthetic LFM2",
+        "GGUFs (real shapes, random weights) quantized with its `llama-quantize`. Each run is the",
+        "best of its interleaved repetitions (the median, the slowest and the load are in the",
+        "data). The sets marked *fitted* are in the speed fit; **the set held out of every fit**",
+        "never was (`benchmarks/llamacpp_cpu/sets.py`). Each run is asked again through",
+        "`estimate()` with the context half full at the depth llama-bench filled, and the run's",
+        "thread count.",
         "",
         f"Bandwidth: the CPU-class table's {table_gb_s} GB/s peak (what a user"
         f" sees by default), and {sidecar['measured_copy_gb_s']} GB/s measured on this VM.",
@@ -133,21 +140,19 @@ def page() -> str:
         "| runs | bandwidth | decode (tg) | prompt (pp512) |",
         "|---|---|---|---|",
     ]
-    for held_out, label in (
-        (False, "LFM2-350M / 1.2B / 2.6B (in the fit)"),
-        (True, "LFM2-8B-A1B (held out)"),
-    ):
+    for run_set in present():
+        label = f"{run_set.label} ({'fitted' if run_set.fitted else '**held out**'})"
         for name, rows in results.items():
             lines.append(
-                f"| {label} | {name} | {_count(rows, held_out=held_out, test='decode')} |"
-                f" {_count(rows, held_out=held_out, test='prompt')} |"
+                f"| {label} | {name} | {_count(rows, run_set=run_set, test='decode')} |"
+                f" {_count(rows, run_set=run_set, test='prompt')} |"
             )
     lines += [
         "",
         "## Every run",
         "",
-        "| run | test | measured tok/s | estimate (table bw) | estimate (measured bw) |",
-        "|---|---|---:|---:|---:|",
+        "| set | run | test | measured tok/s | estimate (table bw) | estimate (measured bw) |",
+        "|---|---|---|---:|---:|---:|",
     ]
     for table_row, measured_row in zip(results["table"], results["measured"], strict=True):
 
@@ -155,9 +160,8 @@ def page() -> str:
             mark = "" if r.ratio == 1.0 else f" **{r.ratio:.2f}x**"
             return f"{r.low_tokens_per_second:,.1f}-{r.high_tokens_per_second:,.1f}{mark}"
 
-        held = " (held out)" if table_row.held_out else ""
         lines.append(
-            f"| {table_row.key}{held} | {table_row.test} |"
+            f"| {table_row.set_label} | {table_row.key} | {table_row.test} |"
             f" {table_row.measured_tokens_per_second:,.1f} | {cell(table_row)} |"
             f" {cell(measured_row)} |"
         )

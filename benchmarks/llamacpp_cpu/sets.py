@@ -1,0 +1,68 @@
+"""The small CPU's llama-bench data sets: which file, which build, and whether a fit sees it.
+
+One place for ``benchmarks/speed_fit.py`` (what it fits) and ``report.py`` (what it checks through
+``estimate()``), so the two never disagree on what was held out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "llamacpp"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSet:
+    """One file of llama-bench rows (``collect.py``'s shape) and what it is."""
+
+    rows: Path
+    sidecar: Path  # the machine as the fit sees it: bandwidth, cores, ISA
+    label: str
+    machine: str  # the speed fit's machine id (one per ISA the build uses)
+    host: str  # the physical machine: leave-one-out holds out a whole host
+    fitted: bool
+    avx2_only: bool = False  # llama.cpp built without AVX-512: the ISA of a Zen 3 / Skylake client
+
+
+HOST = "epyc-2core-vm"
+SETS = (
+    RunSet(
+        rows=DATA / "speed_cpu_small.json",
+        sidecar=DATA / "speed_cpu_small_machine.json",
+        label="LFM2-350M / 1.2B / 2.6B",
+        machine="epyc-2core",
+        host=HOST,
+        fitted=True,
+    ),
+    RunSet(
+        rows=DATA / "speed_cpu_small_moe.json",
+        sidecar=DATA / "speed_cpu_small_machine.json",
+        label="LFM2-8B-A1B Q8_0 / Q4_K_M / Q4_0",
+        machine="epyc-2core",
+        host=HOST,
+        fitted=True,
+    ),
+    RunSet(
+        rows=DATA / "speed_cpu_small_avx2.json",
+        sidecar=DATA / "speed_cpu_small_avx2_machine.json",
+        label="AVX2-only build, LFM2-350M / 1.2B / 2.6B",
+        machine="epyc-2core-avx2",
+        host=HOST,
+        fitted=True,
+        avx2_only=True,
+    ),
+    RunSet(
+        rows=DATA / "speed_cpu_small_heldout.json",
+        sidecar=DATA / "speed_cpu_small_machine.json",
+        label="held out of every fit",
+        machine="epyc-2core",
+        host=HOST,
+        fitted=False,
+    ),
+)
+
+
+def present(fitted: bool | None = None) -> tuple[RunSet, ...]:
+    """The sets whose files exist (all, or only the fitted / only the held-out ones)."""
+    return tuple(s for s in SETS if s.rows.exists() and (fitted is None or s.fitted is fitted))
