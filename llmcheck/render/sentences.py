@@ -489,6 +489,13 @@ def speed_basis(fit: Fit, variant: ModelVariant, bandwidth_note: str = "") -> st
         f" {format_bandwidth(speed.bandwidth_gb_s)}{where}{threads}; the range is the spread of"
         " a model fitted to llama.cpp on several machines."
     )
+    if speed.empty_low_tokens_per_second is not None and speed.full_low_tokens_per_second:
+        empty = format_speed(speed.empty_low_tokens_per_second, speed.empty_high_tokens_per_second)
+        full = format_speed(speed.full_low_tokens_per_second, speed.full_high_tokens_per_second)
+        text += (
+            f" As a conversation grows: {empty} on an empty context, {full} once all"
+            f" {format_tokens(config.context_tokens)} tokens are in it."
+        )
     if speed.prompt_high_tokens_per_second:
         prompt = format_speed(
             speed.prompt_low_tokens_per_second, speed.prompt_high_tokens_per_second

@@ -24,7 +24,7 @@ from llmcheck.gui.dialogs import SaveFileDialog
 from llmcheck.gui.main_window import MainWindow
 from llmcheck.gui.models import VERDICT_ROLE
 from llmcheck.machines import load_machines, machine_snapshot
-from llmcheck.render.units import format_bandwidth, format_bytes
+from llmcheck.render.units import format_bandwidth, format_bytes, format_speed
 from llmcheck.resources import resource_path
 from llmcheck.snapshot import GpuVendor, Source
 from tests.helpers import SNAPSHOT_NAMES
@@ -268,6 +268,11 @@ def test_details_show_the_selected_fit(make_window, qtbot) -> None:
     assert "4,096-token context half full" in basis
     assert fit.speed is not None
     assert format_bandwidth(fit.speed.bandwidth_gb_s) in basis
+    empty = format_speed(
+        fit.speed.empty_low_tokens_per_second, fit.speed.empty_high_tokens_per_second
+    )
+    assert f"{empty} on an empty context" in basis
+    assert "once all 4,096 tokens are in it" in basis
     qtbot.mouseClick(window.details.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == fit.llama_cpp_command
 
