@@ -499,8 +499,27 @@ def test_no_arguments_without_a_display_prints_the_text_report(
     out = capsys.readouterr().out
     assert code == cli.EXIT_OK
     assert "AMD Ryzen 7 7840U" in out
-    assert "nvml_library_not_found" in out
+    # No NVIDIA GPU and no NVIDIA library: a calm note, as in the window, not a problem.
+    assert "Note: No NVIDIA GPU here (no NVIDIA driver library)" in out
+    assert "nvml_library_not_found" not in out
+    assert "Problems:" not in out
     assert "LFM2-350M" in out
+
+
+def test_a_missing_nvidia_library_is_a_problem_where_an_nvidia_gpu_was_seen(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from llmcheck.render.text import format_text
+
+    assert cli.main(["--json", "--snapshot", snap("cpu-laptop")], environ=NO_DISPLAY) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [p["code"] for p in doc["problems"]] == ["nvml_library_not_found"]
+    assert "No NVIDIA GPU here" in format_text(doc)
+    doc["machine"]["gpus"] = [{"vendor": "nvidia", "name": "NVIDIA GeForce RTX 4060 Laptop GPU"}]
+    text = format_text(doc)
+    assert "Problems:" in text
+    assert "nvml_library_not_found" in text
+    assert "Note: No NVIDIA GPU here" not in text
 
 
 def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,6 +20,7 @@ from llmcheck.render.units import (
     format_tokens,
     os_name,
 )
+from llmcheck.render.words import CALM_NVIDIA_CODES, NO_NVIDIA_NOTE
 from llmcheck.snapshot import GpuVendor, Issue, MemoryKind, Source, SystemSnapshot
 
 if TYPE_CHECKING:
@@ -60,15 +61,6 @@ __all__ = [
 ]
 
 MEASURE_FAILED_CODE = "bandwidth_measure_failed"
-# The NVIDIA probe's codes for "no NVIDIA driver / GPU here": calm on a machine without NVIDIA.
-CALM_NVIDIA_CODES = frozenset(
-    {
-        "nvml_library_not_found",
-        "nvml_driver_not_loaded",
-        "nvml_no_devices",
-        "nvml_binding_missing",
-    }
-)  # the probe's Issue code for a failed measurement
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -317,9 +309,7 @@ def split_problems(snapshot: SystemSnapshot) -> tuple[tuple[str, ...], tuple[str
     loud.sort(key=lambda p: p.code != "gpu_unread")
     calm = [p for p in snapshot.problems if is_calm(p, snapshot)]
     notes = tuple(
-        "No NVIDIA GPU here (no NVIDIA driver library), which is fine on a machine without one."
-        if p.code == "nvml_library_not_found"
-        else clean_text(p.message, limit=400)
+        NO_NVIDIA_NOTE if p.code == "nvml_library_not_found" else clean_text(p.message, limit=400)
         for p in calm
     )
     return problem_lines(loud), tuple(dict.fromkeys(notes))

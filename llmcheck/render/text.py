@@ -23,6 +23,8 @@ from llmcheck.render.units import (
     os_name,
 )
 from llmcheck.render.words import (
+    CALM_NVIDIA_CODES,
+    NO_NVIDIA_NOTE,
     PURPOSE_WORDS,
     SPEED_CLASS_WORDS,
     context_words,
@@ -80,7 +82,10 @@ def format_text(document: Mapping[str, Any]) -> str:
         if "local_models" in document:
             lines.append("")
             lines.extend(local_lines(document))
-    problems = document.get("problems", [])
+    problems, notes = _loud_and_calm(document)
+    if notes:
+        lines.append("")
+        lines.extend(f"Note: {note}" for note in notes)
     if problems:
         lines.append("")
         lines.append("Problems:")
@@ -93,6 +98,22 @@ def format_text(document: Mapping[str, Any]) -> str:
             if p.get("hint"):
                 lines.append(f"      hint: {_t(p['hint'], _LONG)}")
     return "\n".join(lines) + "\n"
+
+
+def _loud_and_calm(document: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """(problems, calm notes): "no NVIDIA library" on a machine where no NVIDIA GPU was seen
+    needs nothing from the user, so it is a one-line note, not a problem (as in the window)."""
+    gpus = (document.get("machine") or {}).get("gpus") or []
+    nvidia_seen = any("nvidia" in str(g.get("vendor", "")).lower() for g in gpus)
+    loud: list[Mapping[str, Any]] = []
+    notes: list[str] = []
+    for p in document.get("problems", []):
+        if not nvidia_seen and p.get("code") in CALM_NVIDIA_CODES:
+            note = NO_NVIDIA_NOTE if p.get("code") == "nvml_library_not_found" else None
+            notes.append(note or _t(p.get("message"), _LONG))
+        else:
+            loud.append(p)
+    return loud, list(dict.fromkeys(notes))
 
 
 def answer_lines(recommendations: Mapping[str, Any] | None) -> list[str]:

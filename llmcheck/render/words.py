@@ -202,3 +202,17 @@ def summarize(document: dict[str, Any]) -> dict[str, Any]:
     if isinstance(recs, dict):
         recs["summary"] = summary_sentence(recs)
     return document
+
+
+# The NVIDIA probe's codes for "no NVIDIA driver / GPU here": calm on a machine without NVIDIA.
+CALM_NVIDIA_CODES = frozenset(
+    {
+        "nvml_library_not_found",
+        "nvml_driver_not_loaded",
+        "nvml_no_devices",
+        "nvml_binding_missing",
+    }
+)
+NO_NVIDIA_NOTE = (
+    "No NVIDIA GPU here (no NVIDIA driver library), which is fine on a machine without one."
+)
