@@ -56,7 +56,6 @@ from llmcheck.snapshot import (
 __all__ = ["gpu_probe_timeout_s", "nvml_may_load", "probe_gpus", "probe_system"]
 
 SOURCE = "probe"
-NVIDIA_VENDOR_ID = "0x10de"
 DEFAULT_GPU_PROBE_TIMEOUT_S = 20.0
 log = logging.getLogger(__name__)
 
@@ -137,6 +136,13 @@ def nvml_may_load(
         return True
 
 
+def _left_to_nvml(nvidia_ok: bool) -> frozenset[str]:
+    """PCI vendor ids the OS probe leaves alone: NVIDIA's, once NVML has read its GPUs."""
+    from llmcheck.probe.linux_gpu import NVIDIA_VENDOR_ID  # both OS probes import it anyway
+
+    return frozenset({NVIDIA_VENDOR_ID}) if nvidia_ok else frozenset()
+
+
 def probe_gpus(
     *,
     system: str,
@@ -172,12 +178,13 @@ def probe_gpus(
         nvidia_ok = bool(result.gpus)
     except Exception as exc:  # noqa: BLE001 - boundary: one vendor's bug must not hide others
         issues.append(_failed("nvidia", exc))
-    skip = frozenset({NVIDIA_VENDOR_ID}) if nvidia_ok else frozenset()
     try:
         if system == "Linux" and Path("/sys/class/drm").is_dir():
             from llmcheck.probe.linux_gpu import probe_linux_gpus
 
-            os_result = probe_linux_gpus(skip_vendors=skip, ram_total_bytes=ram_total_bytes)
+            os_result = probe_linux_gpus(
+                skip_vendors=_left_to_nvml(nvidia_ok), ram_total_bytes=ram_total_bytes
+            )
         elif system == "Darwin" and Path("/usr/sbin/sysctl").exists():
             from llmcheck.probe.apple import probe_apple
 
@@ -185,7 +192,7 @@ def probe_gpus(
         elif system == "Windows":
             from llmcheck.probe.windows import probe_windows_gpus
 
-            os_result = probe_windows_gpus(skip_vendors=skip)
+            os_result = probe_windows_gpus(skip_vendors=_left_to_nvml(nvidia_ok))
         else:
             os_result = None
         if os_result is not None:

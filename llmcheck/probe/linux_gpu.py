@@ -31,8 +31,13 @@ from llmcheck.probe.platform_info import ReadText, parse_byte_count, read_text_f
 from llmcheck.resources import resource_path
 from llmcheck.snapshot import GpuInfo, GpuVendor, Issue, MemoryKind, Source
 
-VENDOR_IDS = {"0x1002": GpuVendor.AMD, "0x8086": GpuVendor.INTEL, "0x10de": GpuVendor.NVIDIA}
+# PCI vendor ids; the one place they are spelled (the Windows probe and the dispatcher read them).
 NVIDIA_VENDOR_ID = "0x10de"
+VENDOR_IDS = {
+    "0x1002": GpuVendor.AMD,
+    "0x8086": GpuVendor.INTEL,
+    NVIDIA_VENDOR_ID: GpuVendor.NVIDIA,
+}
 
 # Intel discrete VRAM candidates; none is mainline ABI (hardware-probing.md §4).
 _INTEL_LMEM_FILES = (

@@ -23,12 +23,16 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from llmcheck.probe.linux_gpu import GpuProbeResult, load_pci_table, lookup_pci
+from llmcheck.probe.linux_gpu import (
+    NVIDIA_VENDOR_ID,
+    GpuProbeResult,
+    load_pci_table,
+    lookup_pci,
+)
 from llmcheck.snapshot import MAX_PLAUSIBLE_BYTES, GpuInfo, GpuVendor, Issue, MemoryKind, Source
 
 SOURCE = "windows"
 CLASS_KEY = r"SYSTEM\CurrentControlSet\Control\Class\{4d36e968-e325-11ce-bfc1-08002be10318}"
-NVIDIA_VENDOR_ID = "0x10de"
 
 Adapters = list[tuple[str, dict[str, Any]]]
 ReadAdapters = Callable[[], Adapters]
