@@ -45,7 +45,7 @@ The standard streams may be hostile, and the exit code still tells the truth:
   only for ``--snapshot -``;
 - text that the terminal's encoding cannot show ("\u2122" under LC_ALL=C or an ISO-8859-1
   locale) prints as "?" instead of failing, and every string from the machine or a file passes
-  through ``llmcheck.render.units.clean_text`` (no control characters, one line per field).
+  through ``llmcheck.units.clean_text`` (no control characters, one line per field).
 """
 
 from __future__ import annotations
@@ -102,7 +102,6 @@ from llmcheck.machine_spec import (
     snapshot_labels,
     snapshot_paths,
 )
-from llmcheck.render.units import clean_text
 from llmcheck.snapshot import (
     MAX_SNAPSHOT_FILE_BYTES,
     Issue,
@@ -110,6 +109,7 @@ from llmcheck.snapshot import (
     SystemSnapshot,
     read_snapshot_file,
 )
+from llmcheck.units import clean_text
 
 if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmcheck.cli_settings import CONTEXT_MAX, UsageError, build_config
-from llmcheck.render.units import clean_text
+from llmcheck.units import clean_text
 
 if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant

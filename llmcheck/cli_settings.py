@@ -19,8 +19,8 @@ from llmcheck.machine_spec import (
     parse_gpu_memory,
     parse_size,
 )
-from llmcheck.render.units import clean_text
 from llmcheck.snapshot import SystemSnapshot
+from llmcheck.units import clean_text
 
 if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 
-from llmcheck.render.units import clean_text
+from llmcheck.units import clean_text
 
 __all__ = [
     "OutputError",

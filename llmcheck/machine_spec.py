@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from llmcheck.render.units import clean_text
 from llmcheck.snapshot import GpuInfo, GpuVendor, MemoryKind, Source, SystemSnapshot
+from llmcheck.units import clean_text
 
 __all__ = [
     "MAX_BANDWIDTH_GB_S",

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmcheck.render.units import clean_text
 from llmcheck.snapshot import Source, SystemSnapshot
+from llmcheck.units import clean_text
 
 if TYPE_CHECKING:
     from llmcheck.catalog import Catalog, ModelVariant

@@ -1,10 +1,10 @@
-"""One unit convention (llmcheck.render.units): every number a person reads is written one way."""
+"""One unit convention (llmcheck.units): every number a person reads is written one way."""
 
 from __future__ import annotations
 
 import pytest
 
-from llmcheck.render.units import (
+from llmcheck.units import (
     NBSP,
     clean_text,
     format_bandwidth,

@@ -16,7 +16,7 @@ import pytest
 
 from llmcheck import report
 from llmcheck.catalog import Catalog, load_catalog
-from llmcheck.render import units
+from llmcheck import units
 from llmcheck.render.text import format_text
 from llmcheck.snapshot import Issue, Source, SystemSnapshot, snapshot_from_dict, snapshot_to_dict
 from tests.helpers import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
@@ -107,7 +107,7 @@ def test_list_document(catalog: Catalog) -> None:
     ],
 )
 def test_format_bytes(value: int | None, text: str) -> None:
-    """The one unit convention (render.units): binary units, three significant figures."""
+    """The one unit convention (llmcheck.units): binary units, three significant figures."""
     assert units.format_bytes(value) == text
 
 
@@ -291,7 +291,7 @@ def test_check_document(catalog: Catalog) -> None:
 
 def test_a_model_row_uses_the_shared_units_and_words(catalog: Catalog) -> None:
     """Each table cell is the render layer's rendering of the same document value."""
-    from llmcheck.render.units import format_speed, format_tokens
+    from llmcheck.units import format_speed, format_tokens
 
     doc = full_report("one-nvidia", catalog)
     small = next(m for m in doc["models"] if (m["variant"], m["quant"]) == ("lfm2-350m", "Q4_K_M"))

@@ -10,6 +10,7 @@ from llmcheck.catalog.rules import IMATRIX_FTYPES
 from llmcheck.estimate.budget import GREAT_MARGIN_BYTES, GREAT_MARGIN_RAM_FRACTION
 from llmcheck.estimate.memory import CONTEXT_PAD_TOKENS, MIB
 from llmcheck.estimate.types import FrontEnd, RunConfig
+from llmcheck.units import format_bytes
 
 # The llama.cpp build whose allocation rules these functions follow (docs/llama-cpp-memory.md §1).
 LLAMA_CPP_COMMIT = "0c1e57098"
@@ -157,7 +158,7 @@ def _assumptions(
     elif variant.vision is not None:
         out.append(
             "vision projector: the mmproj file's own tensors "
-            f"({variant.vision.size_bytes / MIB:,.0f} MiB, on the GPU with the output layer); "
+            f"({format_bytes(variant.vision.size_bytes)}, on the GPU with the output layer); "
             "the image encoder's compute buffer is not counted"
         )
     if isinstance(variant.quant_table, FileQuantTable):

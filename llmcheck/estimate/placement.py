@@ -34,7 +34,6 @@ from llmcheck import calibration
 from llmcheck.catalog import ModelVariant
 from llmcheck.estimate.budget import _GREAT, _NO, _Candidates, _candidates, _level, _Machine
 from llmcheck.estimate.memory import (
-    GIB,
     ComputeRole,
     device_compute_bytes,
     kv_cache_bytes,
@@ -50,6 +49,7 @@ from llmcheck.estimate.moe_offload import (
 )
 from llmcheck.estimate.types import DeviceBudget, MemoryTerms, Placement, RunConfig, Verdict
 from llmcheck.estimate.weights import FLOAT_WEIGHT_QUANTS, _cpu_repack, _facts
+from llmcheck.units import format_bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -587,6 +587,6 @@ def _reason(variant: ModelVariant, plan: _Plan, *, great: bool = False) -> str:
 def _wont_fit_reason(variant: ModelVariant, quant: str, plan: _Plan) -> str:
     need = sum(t.total_bytes for _, t, _ in plan.uses)
     return (
-        f"{variant.name} {quant} needs {need / GIB:.2f} GiB and no device (or GPU + CPU split) "
+        f"{variant.name} {quant} needs {format_bytes(need)} and no device (or GPU + CPU split) "
         "has that much free"
     )

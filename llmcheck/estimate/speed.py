@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from llmcheck.catalog import ModelVariant
-from llmcheck.estimate.memory import MIB, kv_bytes_per_token, kv_cache_bytes
+from llmcheck.estimate.memory import kv_bytes_per_token, kv_cache_bytes
 from llmcheck.estimate.types import DeviceBudget, KvType, RunConfig, SpeedRange
 from llmcheck.estimate.weights import _weights
 from llmcheck.snapshot import CpuInfo
@@ -41,6 +41,7 @@ from llmcheck.speed_model import (
     gpu_fp16_tflops,
     prompt_seconds_per_token,
 )
+from llmcheck.units import format_bandwidth, format_bytes
 
 # A GPU missing from speed_model.GPU_FP16_TFLOPS: dense FP16 TFLOPS per GB/s of its bandwidth.
 # Consumer and data-centre NVIDIA / AMD cards of 2020-2025 sit at 0.14-0.33 (RTX 3060 51 / 360,
@@ -210,10 +211,11 @@ def tokens_per_second(
     peak = slow_hw.device is DeviceKind.CPU and slow_hw.bandwidth_kind is BandwidthKind.PEAK
     basis = (
         f"with the {config.context_tokens:,}-token context half full: decode reads "
-        f"{weights / MIB:.0f} MiB of {variant.name} {quant} weights"
+        f"{format_bytes(weights)} of {variant.name} {quant} weights"
         + (" (MoE: the active experts)" if arch.is_moe else "")
-        + f" + {load.kv_bytes_per_context_token * depth / MIB:.0f} MiB of KV per token over"
-        f" {slow_hw.bandwidth_gb_s:.0f} GB/s ({slow_hw.bandwidth_source}), {bound}-bound, plus"
+        + f" + {format_bytes(load.kv_bytes_per_context_token * depth)} of KV per token over"
+        f" {format_bandwidth(slow_hw.bandwidth_gb_s)} ({slow_hw.bandwidth_source}), {bound}-bound,"
+        " plus"
         " per-layer costs"
         + (f" with {threads} thread{'s' if threads != 1 else ''}" if on_cpu else "")
         + f"; a 512-token prompt (empty to half-full cache): "

@@ -76,8 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
     probe = None
     if args.snapshot is not None:
-        from llmcheck.render.units import clean_text
         from llmcheck.snapshot import SnapshotError, SystemSnapshot, read_snapshot_file
+        from llmcheck.units import clean_text
 
         try:
             recorded = read_snapshot_file(args.snapshot, stdin=getattr(sys.stdin, "buffer", None))

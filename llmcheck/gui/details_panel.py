@@ -29,7 +29,7 @@ from llmcheck.render.sentences import (
     speed_basis,
     speed_long,
 )
-from llmcheck.render.units import clean_text, format_bytes
+from llmcheck.units import clean_text, format_bytes
 
 if TYPE_CHECKING:
     from llmcheck.catalog import ModelVariant

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from llmcheck.gui.models import WIDEST_CELL, FitGridModel
 from llmcheck.gui.widgets import VERDICT_STYLES, BadgeDelegate
 from llmcheck.render.sentences import PickLine, pick_lines
-from llmcheck.render.units import clean_text
+from llmcheck.units import clean_text
 
 if TYPE_CHECKING:
     from llmcheck.catalog import ModelVariant

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 
 from llmcheck.gui.widgets import verdict_style
 from llmcheck.gui.workers import ComputeWorker
-from llmcheck.render.units import clean_text, format_bytes, format_speed
 from llmcheck.session_files import (
     FileAnswer,
     ScanAnswers,
@@ -40,6 +39,7 @@ from llmcheck.session_files import (
     is_gguf_path,
     scan_answers,
 )
+from llmcheck.units import clean_text, format_bytes, format_speed
 
 if TYPE_CHECKING:
     from llmcheck.gui.main_window import MainWindow

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog
 from llmcheck.gui.custom_machine import CustomMachineDialog, load_spec, save_spec
 from llmcheck.gui.machine_picker import MachinePickerDialog
 from llmcheck.machines import CUSTOM_ID, CatalogMachine, custom_machine
-from llmcheck.render.units import clean_text
+from llmcheck.units import clean_text
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QSettings

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 from llmcheck.gui.models import DeviceTableModel
 from llmcheck.machines import CatalogMachine
 from llmcheck.render.sentences import DeviceRow
-from llmcheck.render.units import clean_text
 from llmcheck.session import THIS_MACHINE
+from llmcheck.units import clean_text
 
 # A GPU server lists eight devices: past about four rows the table scrolls, so the machine panel
 # never takes the grid's room on a small screen.

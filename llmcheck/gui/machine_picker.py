@@ -31,7 +31,7 @@ from llmcheck.machines import (
     grouped_machines,
     with_host_ram,
 )
-from llmcheck.render.units import clean_text, format_bandwidth, format_bytes
+from llmcheck.units import clean_text, format_bandwidth, format_bytes
 
 _ROLE = Qt.ItemDataRole.UserRole
 

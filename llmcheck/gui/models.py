@@ -26,7 +26,7 @@ from llmcheck.render.sentences import (
     speed_class,
     speed_text,
 )
-from llmcheck.render.units import clean_text, format_bandwidth, format_bytes
+from llmcheck.units import clean_text, format_bandwidth, format_bytes
 
 if TYPE_CHECKING:
     from llmcheck.catalog import ModelVariant

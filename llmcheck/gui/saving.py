@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from llmcheck.atomic import AtomicWriteError, write_atomic
 from llmcheck.gui.dialogs import SaveFileDialog
 from llmcheck.gui.export import report_markdown
-from llmcheck.render.units import clean_text
+from llmcheck.units import clean_text
 
 if TYPE_CHECKING:
     from llmcheck.gui.main_window import MainWindow

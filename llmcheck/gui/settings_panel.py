@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from llmcheck.gui.widgets import ContextControl
-from llmcheck.render.units import clean_text
+from llmcheck.units import clean_text
 
 if TYPE_CHECKING:
     from llmcheck.estimate import RunConfig

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from llmcheck.render.units import format_bytes
+from llmcheck.units import format_bytes
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency. Black text stays readable (contrast >= 4.5:1) on each of the fills used below.

@@ -33,6 +33,7 @@ from llmcheck.probe.platform_info import (
 )
 from llmcheck.resources import resource_path
 from llmcheck.snapshot import MAX_PLAUSIBLE_BYTES, GpuInfo, GpuVendor, Issue, MemoryKind, Source
+from llmcheck.units import format_bytes
 
 SOURCE = "apple"
 IOREG = "/usr/sbin/ioreg"
@@ -182,8 +183,8 @@ def probe_apple(
             Issue(
                 source=SOURCE,
                 code="working_set_cap_estimated",
-                message=f"The GPU may use about {cap / 2**30:.1f} GiB of {memsize / 2**30:.0f}"
-                " GiB (macOS default rule; recent macOS versions allow somewhat more).",
+                message=f"The GPU may use about {format_bytes(cap)} of {format_bytes(memsize)}"
+                " (macOS default rule; recent macOS versions allow somewhat more).",
                 hint="sudo sysctl iogpu.wired_limit_mb=<MiB> raises the cap until reboot.",
             )
         )

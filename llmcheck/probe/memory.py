@@ -22,6 +22,7 @@ from types import ModuleType
 
 from llmcheck.probe.platform_info import ReadText, parse_byte_count, parse_int, read_text_file
 from llmcheck.snapshot import MAX_PLAUSIBLE_BYTES, Issue, MemoryInfo, Source
+from llmcheck.units import format_bytes
 
 SOURCE = "memory"
 
@@ -355,7 +356,7 @@ def probe_memory(
             Issue(
                 source=SOURCE,
                 code="wsl_memory",
-                message=f"WSL sees {total / 2**30:.1f} GiB: the WSL VM's share, not all of the"
+                message=f"WSL sees {format_bytes(total)}: the WSL VM's share, not all of the"
                 " Windows host's RAM.",
                 hint="Raise it with memory= in %UserProfile%\\.wslconfig.",
             )

@@ -2,7 +2,7 @@
 
 The same document as ``llmcheck check ... --snapshot a.json --snapshot b.json --json``. Every
 field from a file (a machine's label, a GPU's name, an error) is cleaned
-(:func:`~llmcheck.render.units.clean_text`) before it is printed; the CSV follows RFC 4180
+(:func:`~llmcheck.units.clean_text`) before it is printed; the CSV follows RFC 4180
 (a header row, CRLF line ends, quotes doubled) and defuses spreadsheet formulas: a cell that
 starts with ``=``, ``+``, ``-`` or ``@`` (or a tab / carriage return) gets a leading ``'``, as
 OWASP's "CSV injection" advice says, so a machine named ``=HYPERLINK(...)`` stays text.
@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from llmcheck.render.text import speed_text, table_lines
-from llmcheck.render.units import clean_text, format_bytes, format_tokens
 from llmcheck.render.words import (
     SPEED_CLASS_WORDS,
     context_words,
     placement_short,
     verdict_words,
 )
+from llmcheck.units import clean_text, format_bytes, format_tokens
 
 __all__ = ["CSV_HEADERS", "fleet_csv", "fleet_text"]
 

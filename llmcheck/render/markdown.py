@@ -1,7 +1,7 @@
 """The Markdown form of a report, rendered from the same document as the JSON export.
 
-Numbers through :mod:`llmcheck.render.units`, verdicts through :mod:`llmcheck.render.words`.
-Every string from the machine or a file is cleaned (:func:`~llmcheck.render.units.clean_text`)
+Numbers through :mod:`llmcheck.units`, verdicts through :mod:`llmcheck.render.words`.
+Every string from the machine or a file is cleaned (:func:`~llmcheck.units.clean_text`)
 and then escaped, so a GPU name cannot break a table (``|``), open code (a backtick), inject HTML
 (``<``) or a link (``[``).
 """
@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llmcheck.render.text import speed_text
-from llmcheck.render.units import clean_text, format_bytes, format_tokens
 from llmcheck.render.words import (
     PURPOSE_WORDS,
     SPEED_CLASS_WORDS,
@@ -21,6 +20,7 @@ from llmcheck.render.words import (
     summary_sentence,
     verdict_badge,
 )
+from llmcheck.units import clean_text, format_bytes, format_tokens
 
 __all__ = ["escape_markdown", "report_markdown"]
 

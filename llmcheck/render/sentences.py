@@ -1,9 +1,9 @@
 """The sentences the window shows, in words and units people read; no Qt.
 
 Device rows and their sources, bandwidth words, the speed and its basis, placement words, the
-recommendation. Every number goes through :mod:`llmcheck.render.units` (binary GiB / MiB to
+recommendation. Every number goes through :mod:`llmcheck.units` (binary GiB / MiB to
 three figures, contexts "4,096", speeds "27-109 tok/s", bandwidth "68 GB/s"); every text that
-came from the machine or a file goes through :func:`~llmcheck.render.units.clean_text`.
+came from the machine or a file goes through :func:`~llmcheck.units.clean_text`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from llmcheck.render.units import (
+from llmcheck.render.words import CALM_NVIDIA_CODES, NO_NVIDIA_NOTE
+from llmcheck.snapshot import GpuVendor, Issue, MemoryKind, Source, SystemSnapshot
+from llmcheck.units import (
     clean_text,
     format_bandwidth,
     format_bytes,
@@ -20,8 +22,6 @@ from llmcheck.render.units import (
     format_tokens,
     os_name,
 )
-from llmcheck.render.words import CALM_NVIDIA_CODES, NO_NVIDIA_NOTE
-from llmcheck.snapshot import GpuVendor, Issue, MemoryKind, Source, SystemSnapshot
 
 if TYPE_CHECKING:
     from llmcheck.catalog import ModelVariant

@@ -1,10 +1,10 @@
 """The text report: what ``llmcheck``, ``llmcheck check`` and ``llmcheck list`` print.
 
 Rendered from the same document as ``--json`` (``llmcheck.report``), so the two never disagree.
-Every number goes through :mod:`llmcheck.render.units`, every verdict and placement word through
+Every number goes through :mod:`llmcheck.units`, every verdict and placement word through
 :mod:`llmcheck.render.words`, and every string that came from the machine or a snapshot file
 (GPU name, CPU brand, OS release, problem messages, sources) through
-:func:`~llmcheck.render.units.clean_text`, so a newline or an escape sequence in a field can
+:func:`~llmcheck.units.clean_text`, so a newline or an escape sequence in a field can
 neither forge a line nor drive the terminal.
 """
 
@@ -13,15 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from llmcheck.render.units import (
-    UNKNOWN,
-    clean_text,
-    format_bandwidth,
-    format_bytes,
-    format_speed,
-    format_tokens,
-    os_name,
-)
 from llmcheck.render.words import (
     CALM_NVIDIA_CODES,
     NO_NVIDIA_NOTE,
@@ -33,6 +24,15 @@ from llmcheck.render.words import (
     shortfall_words,
     summary_sentence,
     verdict_words,
+)
+from llmcheck.units import (
+    UNKNOWN,
+    clean_text,
+    format_bandwidth,
+    format_bytes,
+    format_speed,
+    format_tokens,
+    os_name,
 )
 
 __all__ = ["alternative_line", "answer_lines", "format_text", "speed_text"]

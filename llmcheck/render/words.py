@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from llmcheck.render.units import clean_text, format_bytes, format_speed, format_tokens
+from llmcheck.units import clean_text, format_bytes, format_speed, format_tokens
 
 __all__ = [
     "PLACEMENT_WORDS",

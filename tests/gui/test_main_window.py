@@ -24,7 +24,7 @@ from llmcheck.gui.dialogs import SaveFileDialog
 from llmcheck.gui.main_window import MainWindow
 from llmcheck.gui.models import VERDICT_ROLE
 from llmcheck.machines import load_machines, machine_snapshot
-from llmcheck.render.units import format_bandwidth, format_bytes, format_speed
+from llmcheck.units import format_bandwidth, format_bytes, format_speed
 from llmcheck.resources import resource_path
 from llmcheck.snapshot import GpuVendor, Source
 from tests.helpers import SNAPSHOT_NAMES
