@@ -32,7 +32,7 @@ from llmcheck.machines import (
     machine_snapshot,
     reverse_answers,
 )
-from llmcheck.render.sentences import MEASURE_FAILED_CODE, bandwidth_note, best_quant_words
+from llmcheck.render.sentences import bandwidth_note, best_quant_words
 from llmcheck.snapshot import Source, SystemSnapshot
 
 if TYPE_CHECKING:
@@ -44,16 +44,13 @@ __all__ = [
     "THIS_MACHINE",
     "AnswerKey",
     "GridKey",
-    "MeasureBandwidth",
     "Session",
     "size_key",
-    "with_measured_bandwidth",
 ]
 
 THIS_MACHINE = "this"
 GridKey = tuple[str, int, "RunConfig"]  # machine, snapshot generation, settings
 AnswerKey = tuple[str, "RunConfig"]  # variant id, settings
-MeasureBandwidth = Callable[[int | None], float]  # usable RAM bytes -> GB/s
 
 
 class Session:
@@ -200,14 +197,6 @@ class Session:
             "Copy large buffers on every core for under a second (up to 1 GiB of RAM) to measure"
             " this machine's RAM bandwidth, which sets the CPU speed estimates."
         )
-
-    def measure_job(self, measure: MeasureBandwidth) -> tuple[object, Callable[[], object]]:
-        """The key and the work of measuring this machine's RAM bandwidth (for a pool thread)."""
-        snapshot = self.snapshot
-        if snapshot is None:
-            raise ValueError("no machine has been read yet")
-        self.measuring = True
-        return ("bandwidth", self.generation), lambda: with_measured_bandwidth(snapshot, measure)
 
     def accept_measurement(self, key: object, snapshot: SystemSnapshot) -> bool:
         """Take a measured snapshot unless a newer probe answered meanwhile."""
@@ -430,21 +419,6 @@ class Session:
         return summarize(
             build_report(snapshot, self.current_fits(), self.config, catalog=self.catalog())
         )
-
-
-def with_measured_bandwidth(snapshot: SystemSnapshot, measure: MeasureBandwidth) -> SystemSnapshot:
-    """``snapshot`` with its RAM bandwidth measured (source "measured"), as the probe's
-    ``--measure-bandwidth`` does. A measurement that fails keeps the old value and adds the
-    probe's Issue, replacing the one from an earlier failed try.
-    """
-    from llmcheck.probe.bandwidth import apply_bandwidth
-
-    usable = snapshot.memory.usable_bytes
-    memory, issues = apply_bandwidth(
-        snapshot.memory, snapshot.cpu, system=snapshot.os.system, measure=lambda: measure(usable)
-    )
-    kept = tuple(p for p in snapshot.problems if p.code != MEASURE_FAILED_CODE)
-    return replace(snapshot, memory=memory, problems=kept + issues)
 
 
 def size_key(size_label: str) -> float:

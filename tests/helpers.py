@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
+from llmcheck.probe.bandwidth_measure import BandwidthMeasurement
 from llmcheck.resources import resource_path
-from llmcheck.snapshot import SystemSnapshot, read_snapshot_file
+from llmcheck.snapshot import Source, SystemSnapshot, read_snapshot_file
 
 DATA_DIR = Path(__file__).parent / "data"
 SNAPSHOT_DIR = DATA_DIR / "snapshots"
@@ -82,3 +86,60 @@ def _closed(node: Any) -> Any:
         elif isinstance(item, list):
             stack.extend(item)
     return node
+
+
+def fake_measurement(gb_s: float, *, busy: bool = False) -> BandwidthMeasurement:
+    """What the robust RAM measurement returns: ``gb_s`` from four rounds (kept unless busy)."""
+    return BandwidthMeasurement(
+        copy_gb_s=gb_s,
+        rounds_gb_s=(gb_s,),
+        rounds_total=4,
+        rounds_kept=0 if busy else 4,
+        busy=busy,
+        load_known=True,
+        worst_disturbance=0.7 if busy else 0.01,
+        steal_fraction=0.0,
+        load_1m=0.2,
+        threads=2,
+        buffer_bytes=64 << 20,
+        seconds=0.9,
+        measured_at_unix_s=time.time(),
+    )
+
+
+class FakeCopier:
+    """The bandwidth cache's copier seam: a fake measurement below the real cache and
+    apply_bandwidth. Records the thread of each call; can fail, or wait for an event first."""
+
+    def __init__(
+        self,
+        gb_s: float,
+        *,
+        busy: bool = False,
+        fails: BaseException | None = None,
+        wait_for: threading.Event | None = None,
+    ) -> None:
+        self.gb_s, self.busy, self.fails, self.wait_for = gb_s, busy, fails, wait_for
+        self.on_main_thread: list[bool] = []
+
+    def __call__(self) -> BandwidthMeasurement:
+        self.on_main_thread.append(threading.current_thread() is threading.main_thread())
+        if self.wait_for is not None:
+            self.wait_for.wait(10)
+        if self.fails is not None:
+            raise self.fails
+        return fake_measurement(self.gb_s, busy=self.busy)
+
+
+def table_bandwidth_laptop(*, live: bool = True) -> SystemSnapshot:
+    """The recorded CPU laptop as today's probe reads it: RAM bandwidth from the class table
+    (90 GB/s, likely 77-102); ``live`` as read on this machine (measurable), else a file."""
+    snapshot = recorded_machine("cpu-laptop")
+    memory = replace(
+        snapshot.memory,
+        bandwidth_gb_s=90.0,
+        bandwidth_source=Source.TABLE,
+        bandwidth_low_gb_s=77.0,
+        bandwidth_high_gb_s=102.0,
+    )
+    return replace(snapshot, memory=memory, source=Source.MEASURED if live else Source.SNAPSHOT)

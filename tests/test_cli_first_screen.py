@@ -14,8 +14,8 @@ from llmcheck.catalog import load_catalog
 from llmcheck.estimate import RunConfig, estimate_all
 from llmcheck.recommend import recommend
 from llmcheck.render.markdown import report_markdown
-from llmcheck.units import format_speed, format_tokens
 from llmcheck.snapshot import read_snapshot_file
+from llmcheck.units import format_speed, format_tokens
 from tests.helpers import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
 
 NO_DISPLAY: dict[str, str] = {}

@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from llmcheck import report
+from llmcheck import report, units
 from llmcheck.catalog import Catalog, load_catalog
-from llmcheck import units
 from llmcheck.render.text import format_text
 from llmcheck.snapshot import Issue, Source, SystemSnapshot, snapshot_from_dict, snapshot_to_dict
 from tests.helpers import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for

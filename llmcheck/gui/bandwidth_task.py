@@ -94,8 +94,6 @@ class BandwidthTask:
                 f"{outcome.busy}. The table's bandwidth range is kept; measure again when the"
                 " machine is idle (Machine ▸ Measure memory bandwidth)."
             )
-        elif measured and self.source_text:
-            window.status.say(f"RAM bandwidth {self.source_text}: the speeds use it.")
         self.show_source()
 
     def show_source(self) -> None:

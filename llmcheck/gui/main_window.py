@@ -50,7 +50,7 @@ from llmcheck.gui.widgets import CONTEXT_STEPS, snap_context
 from llmcheck.gui.workers import ComputeWorker, ProbeSignals, ProbeWorker
 from llmcheck.machines import CatalogMachine, Estimator
 from llmcheck.render import sentences
-from llmcheck.session import MeasureBandwidth, Session
+from llmcheck.session import Session
 from llmcheck.snapshot import Source, SystemSnapshot
 
 if TYPE_CHECKING:
@@ -90,12 +90,6 @@ def _default_probe() -> SystemSnapshot:
     return probe_system()
 
 
-def _default_measure(usable_bytes: int | None) -> float:
-    from llmcheck.probe.bandwidth import measure_memory_bandwidth
-
-    return measure_memory_bandwidth(usable_bytes=usable_bytes)
-
-
 def describe(exc: BaseException) -> str:
     """An exception in a few words: its message, or its type when it has none."""
     return str(exc).strip() or type(exc).__name__
@@ -109,14 +103,14 @@ class MainWindow(QMainWindow):
         catalog: the LFM2 catalog; default ``load_catalog()`` on first use.
         settings: where to keep settings; default the user's QSettings for llmcheck.
         machines: the what-if catalog; default ``resources/machines.toml``.
-        measure_bandwidth: measures this machine's RAM bandwidth in GB/s, given the usable RAM
-            (runs on a worker thread); default ``measure_memory_bandwidth``.
         estimator: the estimator's entry points; default ``llmcheck.estimate``'s.
         start_probe: start probing at once (tests may start it themselves).
         measure_in_background: after the first paint, take this boot's cached RAM bandwidth or
             measure it (default: only with the real probe, so tests on recorded machines do not
             measure).
-        bandwidth_copier: the cache's copier (tests: a fake measurement); default the real one.
+        bandwidth_copier: the RAM bandwidth measurement behind this boot's cache, run on a
+            worker thread (tests: a fake); default the real one. The background measurement and
+            Machine ▸ Measure memory bandwidth both go through it (``gui/bandwidth_task.py``).
         bandwidth_cache_dir: the cache folder (tests: a temporary one); default the user's.
     """
 
@@ -143,7 +137,6 @@ class MainWindow(QMainWindow):
         *,
         settings: QSettings | None = None,
         machines: Sequence[CatalogMachine] | None = None,
-        measure_bandwidth: MeasureBandwidth | None = None,
         estimator: Estimator | None = None,
         start_probe: bool = True,
         measure_in_background: bool | None = None,
@@ -156,7 +149,6 @@ class MainWindow(QMainWindow):
             estimator=estimator, catalog=catalog, machines=machines, context_steps=CONTEXT_STEPS
         )
         self._probe = probe or _default_probe
-        self._measure = measure_bandwidth or _default_measure
         self._measure_in_background = (
             probe is None if measure_in_background is None else measure_in_background
         )
@@ -339,21 +331,11 @@ class MainWindow(QMainWindow):
         self.measure_action.setToolTip(tip)
 
     def measure_bandwidth(self) -> None:
-        """Measure this machine's RAM bandwidth on a worker thread, then judge it again."""
+        """Measure this machine's RAM bandwidth anew on a worker thread (and cache it for the
+        CLI), then judge it again."""
         if self.session.snapshot is None or not self.measure_action.isEnabled():
             return
-        if self._measure is _default_measure:
-            self.bandwidth_task.start(force=True)  # measured anew, and cached for the CLI
-            return
-        key, job = self.session.measure_job(self._measure)
-        self._sync_measure_action()
-        self.status.busy(True)
-        self.status.say("Measuring this machine's RAM bandwidth (copying buffers on every core)…")
-        self._run(
-            ComputeWorker(job, key),
-            self._on_bandwidth_worker_done,
-            self._on_bandwidth_worker_failed,
-        )
+        self.bandwidth_task.start(force=True)
 
     def _end_measuring(self) -> None:
         self._forget_signals()
@@ -374,6 +356,7 @@ class MainWindow(QMainWindow):
                     before.memory.bandwidth_gb_s,
                     before.memory.bandwidth_source,
                     after.bandwidth_gb_s,
+                    self.bandwidth_task.source_text,
                 )
             )
         else:

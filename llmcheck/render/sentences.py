@@ -323,15 +323,21 @@ def problem_lines(problems: Sequence[Issue]) -> tuple[str, ...]:
     )
 
 
-def measured_words(before_gb_s: float | None, before_source: str | None, after_gb_s: float) -> str:
-    """The status line after a bandwidth measurement."""
+def measured_words(
+    before_gb_s: float | None,
+    before_source: str | None,
+    after_gb_s: float,
+    source_text: str = "measured",
+) -> str:
+    """The status line after a bandwidth measurement ("measured just now", "... 13 min ago")."""
     was = (
         ""
         if before_gb_s is None
         else f" (before: {format_bandwidth(before_gb_s)}, {before_source})"
     )
     return (
-        f"Measured RAM bandwidth: {format_bandwidth(after_gb_s)}{was}. The CPU speeds below use it."
+        f"RAM bandwidth: {format_bandwidth(after_gb_s)}, {source_text or 'measured'}{was}."
+        " The CPU speeds below use it."
     )
 
 

@@ -7,61 +7,18 @@ XDG_CACHE_HOME points there too: conftest's _private_cache).
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
 from llmcheck.gui.main_window import MainWindow
-from llmcheck.probe.bandwidth_measure import BandwidthMeasurement
-from llmcheck.snapshot import Source, SystemSnapshot
-from tests.helpers import recorded_machine as load_snapshot
+from llmcheck.snapshot import Source
+from tests.helpers import FakeCopier, table_bandwidth_laptop
 
 
-def laptop() -> SystemSnapshot:
-    """The CPU laptop as the probe reads it live: bandwidth from the class table, a range."""
-    snapshot = load_snapshot("cpu-laptop")
-    memory = replace(
-        snapshot.memory,
-        bandwidth_gb_s=90.0,
-        bandwidth_source=Source.TABLE,
-        bandwidth_low_gb_s=77.0,
-        bandwidth_high_gb_s=102.0,
-    )
-    return replace(snapshot, memory=memory, source=Source.MEASURED)
-
-
-class Copier:
-    """A fake measurement: records the thread it ran on."""
-
-    def __init__(self, gb_s: float, *, busy: bool = False) -> None:
-        self.gb_s, self.busy = gb_s, busy
-        self.on_main_thread: list[bool] = []
-
-    def __call__(self) -> BandwidthMeasurement:
-        self.on_main_thread.append(threading.current_thread() is threading.main_thread())
-        return BandwidthMeasurement(
-            copy_gb_s=self.gb_s,
-            rounds_gb_s=(self.gb_s,),
-            rounds_total=4,
-            rounds_kept=0 if self.busy else 4,
-            busy=self.busy,
-            load_known=True,
-            worst_disturbance=0.7 if self.busy else 0.01,
-            steal_fraction=0.0,
-            load_1m=0.2,
-            threads=2,
-            buffer_bytes=64 << 20,
-            seconds=0.9,
-            measured_at_unix_s=time.time(),
-        )
-
-
-def open_window(qtbot, settings: QSettings, copier: Copier, cache: Path) -> MainWindow:
+def open_window(qtbot, settings: QSettings, copier: FakeCopier, cache: Path) -> MainWindow:
     window = MainWindow(
-        probe=laptop,
+        probe=table_bandwidth_laptop,
         settings=settings,
         start_probe=False,
         measure_in_background=True,
@@ -78,7 +35,7 @@ def open_window(qtbot, settings: QSettings, copier: Copier, cache: Path) -> Main
 def test_background_measurement_updates_the_speeds_and_says_its_age(
     qtbot, settings: QSettings, tmp_path: Path
 ) -> None:
-    copier = Copier(41.0)
+    copier = FakeCopier(41.0)
     window = open_window(qtbot, settings, copier, tmp_path)
     assert copier.on_main_thread == [False]
     memory = window.session.snapshot.memory  # type: ignore[union-attr]
@@ -91,15 +48,15 @@ def test_background_measurement_updates_the_speeds_and_says_its_age(
     assert (tmp_path / "bandwidth.json").is_file()
     window.close()
     # The next window this boot reuses it at once: the copier is not called again.
-    second = Copier(99.0)
+    second = FakeCopier(99.0)
     again = open_window(qtbot, settings, second, tmp_path)
     assert second.on_main_thread == []
     assert again.session.snapshot.memory.bandwidth_gb_s == 41.0  # type: ignore[union-attr]
 
 
 def test_the_menu_forces_a_new_measurement(qtbot, settings: QSettings, tmp_path: Path) -> None:
-    window = open_window(qtbot, settings, Copier(41.0), tmp_path)
-    forced = Copier(47.5)
+    window = open_window(qtbot, settings, FakeCopier(41.0), tmp_path)
+    forced = FakeCopier(47.5)
     window.bandwidth_task._measure = forced  # the constructor's seam, swapped for the second
     assert window.measure_action.isEnabled()
     with qtbot.waitSignal(window.bandwidth_measured, timeout=30_000):
@@ -111,7 +68,7 @@ def test_the_menu_forces_a_new_measurement(qtbot, settings: QSettings, tmp_path:
 def test_a_too_busy_measurement_says_so_and_keeps_the_range(
     qtbot, settings: QSettings, tmp_path: Path
 ) -> None:
-    window = open_window(qtbot, settings, Copier(9.8, busy=True), tmp_path)
+    window = open_window(qtbot, settings, FakeCopier(9.8, busy=True), tmp_path)
     memory = window.session.snapshot.memory  # type: ignore[union-attr]
     assert (memory.bandwidth_gb_s, memory.bandwidth_low_gb_s, memory.bandwidth_high_gb_s) == (
         90.0,
@@ -127,5 +84,5 @@ def test_a_too_busy_measurement_says_so_and_keeps_the_range(
 
 
 def test_windows_on_recorded_machines_do_not_measure(make_window) -> None:
-    window = make_window(laptop)
+    window = make_window(table_bandwidth_laptop)
     assert not window.bandwidth_task.started

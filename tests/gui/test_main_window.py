@@ -24,10 +24,10 @@ from llmcheck.gui.dialogs import SaveFileDialog
 from llmcheck.gui.main_window import MainWindow
 from llmcheck.gui.models import VERDICT_ROLE
 from llmcheck.machines import load_machines, machine_snapshot
-from llmcheck.units import format_bandwidth, format_bytes, format_speed
 from llmcheck.resources import resource_path
 from llmcheck.snapshot import GpuVendor, Source
-from tests.helpers import SNAPSHOT_NAMES
+from llmcheck.units import format_bandwidth, format_bytes, format_speed
+from tests.helpers import SNAPSHOT_NAMES, FakeCopier, table_bandwidth_laptop
 from tests.helpers import recorded_machine as load_snapshot
 
 
@@ -470,19 +470,6 @@ def test_a_stale_probe_answer_is_ignored(make_window) -> None:
 # --- RAM bandwidth: the class table's range, and measuring it -------------------------------
 
 
-def table_bandwidth_laptop(*, live: bool = True):
-    """The CPU laptop as today's probe reads it: RAM bandwidth from the class table, a range."""
-    snapshot = load_snapshot("cpu-laptop")
-    memory = replace(
-        snapshot.memory,
-        bandwidth_gb_s=90.0,
-        bandwidth_source=Source.TABLE,
-        bandwidth_low_gb_s=77.0,
-        bandwidth_high_gb_s=102.0,
-    )
-    return replace(snapshot, memory=memory, source=Source.MEASURED if live else Source.SNAPSHOT)
-
-
 def ram_row(window: MainWindow) -> int:
     model = window.device_model
     return next(r for r in range(model.rowCount()) if model.row(r).kind == "system memory")
@@ -503,24 +490,21 @@ def test_measure_bandwidth_rejudges_this_machine_off_the_gui_thread(
 ) -> None:
     """The measured value replaces the table's (source "measured") and the grid is judged again."""
     snapshot = table_bandwidth_laptop()
-    calls: list[tuple[int | None, bool]] = []
-
-    def measure(usable_bytes: int | None) -> float:
-        calls.append((usable_bytes, threading.current_thread() is threading.main_thread()))
-        return 61.3
-
     window = make_window(lambda: snapshot)
-    window._measure = measure  # the constructor's measure_bandwidth seam, set after the probe
+    copier = FakeCopier(61.3)
+    window.bandwidth_task._measure = copier  # the constructor's bandwidth_copier seam
     assert window.measure_action.isEnabled()
     with qtbot.waitSignal(window.bandwidth_measured, timeout=20_000):
         window.measure_action.trigger()
-    assert calls == [(snapshot.memory.usable_bytes, False)]
+    assert copier.on_main_thread == [False]
     measured = window.current_snapshot()
     assert measured is not None
     assert measured.memory.bandwidth_gb_s == 61.3
     assert measured.memory.bandwidth_source is Source.MEASURED
     assert measured.memory.bandwidth_low_gb_s is None
-    assert "61\u00a0GB/s" in window.status_label.text()
+    assert window.status_label.text().startswith(
+        "RAM bandwidth: 61\u00a0GB/s, measured just now (before: 90\u00a0GB/s, table)."
+    )
     assert window.last_error is None
     qtmodeltester.check(window.device_model)
     assert window.device_model.data(window.device_model.index(ram_row(window), 5)) == (
@@ -533,12 +517,13 @@ def test_measure_bandwidth_rejudges_this_machine_off_the_gui_thread(
     assert window.measure_action.isEnabled()  # it can be measured again
 
 
-def test_measure_bandwidth_seam_in_the_constructor(qtbot, settings) -> None:
+def test_measure_bandwidth_seam_in_the_constructor(qtbot, settings, tmp_path) -> None:
     window = MainWindow(
         probe=table_bandwidth_laptop,
         settings=settings,
         start_probe=False,
-        measure_bandwidth=lambda _usable: 42.0,
+        bandwidth_copier=FakeCopier(42.0),
+        bandwidth_cache_dir=tmp_path,
     )
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.probe_finished, timeout=10_000):
@@ -555,27 +540,24 @@ def test_measure_bandwidth_only_for_this_machine_read_live(make_window, qtbot) -
     assert not recorded.measure_action.isEnabled()
     assert "snapshot file" in recorded.measure_action.toolTip()
     window = make_window(table_bandwidth_laptop)
-    calls: list[int | None] = []
-    window._measure = lambda usable: calls.append(usable) or 1.0
+    copier = FakeCopier(1.0)
+    window.bandwidth_task._measure = copier
+    recorded.bandwidth_task._measure = copier
     assert window.measure_action.isEnabled()
     settle(qtbot, window, lambda: window.select_machine("rtx-4090"))
     assert not window.measure_action.isEnabled()
     assert "what-if" in window.measure_action.toolTip()
     window.measure_bandwidth()  # does nothing for a what-if machine
     recorded.measure_bandwidth()  # nor for a recorded one
-    assert calls == []
+    assert copier.on_main_thread == []
     settle(qtbot, window, lambda: window.select_machine("this"))
     assert window.measure_action.isEnabled()
 
 
 def test_a_failed_measurement_keeps_the_table_value_and_says_so(make_window, qtbot) -> None:
     snapshot = table_bandwidth_laptop()
-
-    def measure(_usable: int | None) -> float:
-        raise RuntimeError("no round could be timed")
-
     window = make_window(lambda: snapshot)
-    window._measure = measure
+    window.bandwidth_task._measure = FakeCopier(0.0, fails=RuntimeError("no round could be timed"))
     for _ in range(2):
         with qtbot.waitSignal(window.bandwidth_measured, timeout=20_000):
             window.measure_action.trigger()
@@ -592,12 +574,8 @@ def test_a_failed_measurement_keeps_the_table_value_and_says_so(make_window, qtb
 
 def test_an_unexpected_measurement_fault_is_reported(make_window, qtbot) -> None:
     snapshot = table_bandwidth_laptop()
-
-    def measure(_usable: int | None) -> float:
-        raise ValueError("buffers misaligned")
-
     window = make_window(lambda: snapshot)
-    window._measure = measure
+    window.bandwidth_task._measure = FakeCopier(0.0, fails=ValueError("buffers misaligned"))
     with qtbot.waitSignal(window.bandwidth_measure_failed, timeout=20_000) as blocker:
         window.measure_action.trigger()
     assert "buffers misaligned" in blocker.args[0]
@@ -609,16 +587,11 @@ def test_an_unexpected_measurement_fault_is_reported(make_window, qtbot) -> None
 def test_a_new_probe_supersedes_a_measurement_in_flight(make_window, qtbot) -> None:
     release = threading.Event()
     snapshot = table_bandwidth_laptop()
-
-    def slow_measure(_usable: int | None) -> float:
-        release.wait(10)
-        return 61.3
-
     window = make_window(lambda: snapshot)
     pool = window.pool
     threads = pool.maxThreadCount()
     pool.setMaxThreadCount(max(threads, 3))  # the held measurement must leave the probe a thread
-    window._measure = slow_measure
+    window.bandwidth_task._measure = FakeCopier(61.3, wait_for=release)
     try:
         window.measure_action.trigger()
         assert not window.measure_action.isEnabled()

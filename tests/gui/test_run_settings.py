@@ -8,14 +8,14 @@ from llmcheck.catalog import load_catalog
 from llmcheck.estimate import FrontEnd, estimate_all
 from llmcheck.estimate.runtime import Runtime, runtime_command
 from llmcheck.gui.main_window import MainWindow
-from tests.gui.test_bandwidth_gui import laptop
 from tests.helpers import recorded_machine as load_snapshot
+from tests.helpers import table_bandwidth_laptop
 
 
 def test_min_speed_reaches_the_verdicts_and_is_kept(
     make_window, qtbot, settings: QSettings
 ) -> None:
-    snapshot = laptop()  # a speed needs a bandwidth: the CPU class table's
+    snapshot = table_bandwidth_laptop()  # a speed needs a bandwidth: the CPU class table's
     window = make_window(lambda: snapshot)
     assert window.run_config().min_decode_tokens_per_second == 10.0
     with qtbot.waitSignal(window.grid_updated, timeout=20_000):
