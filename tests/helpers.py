@@ -6,6 +6,7 @@ One place instead of a copy per test module, and no test module importing anothe
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import threading
 import time
@@ -143,3 +144,15 @@ def table_bandwidth_laptop(*, live: bool = True) -> SystemSnapshot:
         bandwidth_high_gb_s=102.0,
     )
     return replace(snapshot, memory=memory, source=Source.MEASURED if live else Source.SNAPSHOT)
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """Every file and folder under ``root`` -> a digest of its content (folders: "dir")."""
+    out: dict[str, str] = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        if path.is_dir():
+            out[rel] = "dir"
+        else:
+            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out

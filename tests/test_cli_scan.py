@@ -15,8 +15,8 @@ import pytest
 
 from llmcheck import cli, cli_files
 from tests.gguf import _make as m
+from tests.gguf.stores import store_home
 from tests.helpers import SNAPSHOT_DIR, validator_for
-from tests.test_scan import home  # noqa: F401  (the fake home with every store's layout)
 
 MACHINE = str(SNAPSHOT_DIR / "one-nvidia.json")
 STORE_VARIABLES = (
@@ -44,7 +44,13 @@ EXPECTED = [
 
 
 @pytest.fixture
-def at_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: F811
+def home(tmp_path: Path) -> Path:
+    """The fake home with every store's layout (tests/gguf/stores.py)."""
+    return store_home(tmp_path)
+
+
+@pytest.fixture
+def at_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``home`` as this user's home folder, with no store moved by the environment."""
     monkeypatch.setenv("HOME", str(home))
     for name in STORE_VARIABLES:

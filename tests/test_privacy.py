@@ -10,7 +10,6 @@ every file is fingerprinted before and after.
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import os
 import platform
@@ -22,6 +21,7 @@ import pytest
 
 from llmcheck.probe.apple import probe_apple
 from llmcheck.probe.cpu import probe_cpu
+from tests.helpers import fingerprint
 
 PACKAGE = Path(__file__).resolve().parent.parent / "llmcheck"
 SNAPSHOT = Path(__file__).resolve().parent / "data" / "snapshots" / "two-gpus.json"
@@ -66,18 +66,6 @@ def _hook(event, args):
 
 sys.addaudithook(_hook)
 '''
-
-
-def fingerprint(root: Path) -> dict[str, str]:
-    """Every file and folder under ``root`` -> a digest of its content (folders: "dir")."""
-    out: dict[str, str] = {}
-    for path in sorted(root.rglob("*")):
-        rel = str(path.relative_to(root))
-        if path.is_dir():
-            out[rel] = "dir"
-        else:
-            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
 
 
 @pytest.fixture

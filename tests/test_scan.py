@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,99 +12,13 @@ from llmcheck import scan as scan_mod
 from llmcheck.gguf.describe import Lfm2Model, Lfm2Projector
 from llmcheck.scan import ScanResult, Store, default_roots, scan
 from tests.gguf import _make as m
-
-
-def _blob(blobs: Path, write: object) -> str:
-    """Write a GGUF with ``write(path)`` into an Ollama/HF blob store; returns its sha256 hex."""
-    tmp = blobs / "incoming.gguf"
-    write(tmp)  # type: ignore[operator]
-    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    tmp.rename(blobs / f"sha256-{digest}")
-    return digest
-
-
-def _manifest(path: Path, layers: list[tuple[str, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {
-        "schemaVersion": 2,
-        "config": {
-            "mediaType": "application/vnd.docker.container.image.v1+json",
-            "digest": "sha256:" + "0" * 64,
-            "size": 1,
-        },
-        "layers": [{"mediaType": media, "digest": digest, "size": 1} for media, digest in layers],
-    }
-    path.write_text(json.dumps(doc))
+from tests.gguf.stores import blob, manifest, store_home
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """A home folder with LM Studio, llama.cpp, Hugging Face and Ollama stores."""
-    h = tmp_path / "home"
-    # LM Studio: an LFM2 model, an LFM2-VL model with its projector, another architecture.
-    lms = h / ".lmstudio" / "models"
-    (lms / "LiquidAI" / "LFM2-1.2B-GGUF").mkdir(parents=True)
-    m.write_lfm2(lms / "LiquidAI" / "LFM2-1.2B-GGUF" / "LFM2-1.2B-Q4_K_M.gguf")
-    vl = lms / "LiquidAI" / "LFM2-VL-1.6B-GGUF"
-    vl.mkdir(parents=True)
-    m.write_lfm2(vl / "LFM2-VL-1.6B-Q8_0.gguf")
-    m.write_projector(vl / "mmproj-LFM2-VL-1.6B-F16.gguf")
-    (lms / "lmstudio-community" / "Qwen3-4B-GGUF").mkdir(parents=True)
-    m.write_other(lms / "lmstudio-community" / "Qwen3-4B-GGUF" / "Qwen3-4B-Q4_K_M.gguf")
-    (lms / "loop").symlink_to(lms)  # a symlink loop
-    (lms / "notes.txt").write_text("not a model")
-    # llama.cpp cache: a split MoE model and a truncated download.
-    cache = h / ".cache" / "llama.cpp"
-    cache.mkdir(parents=True)
-    m.write_lfm2(
-        cache / "LiquidAI_LFM2-8B-A1B-GGUF_LFM2-8B-A1B-Q4_K_M.gguf",
-        m.TINY_MOE,
-        split_max_tensors=20,
-    )
-    (cache / "broken-LFM2-350M-Q4_0.gguf").write_bytes(b"GGUF\x03\x00\x00\x00\x05")
-    # Hugging Face hub: two snapshots linking the same blob, and a broken link.
-    repo = h / ".cache" / "huggingface" / "hub" / "models--unsloth--LFM2-1.2B-GGUF"
-    (repo / "blobs").mkdir(parents=True)
-    digest = _blob(repo / "blobs", lambda p: m.write_lfm2(p, m.with_(m.TINY, file_type=12)))
-    for rev in ("aaaa", "bbbb"):
-        snap = repo / "snapshots" / rev
-        snap.mkdir(parents=True)
-        (snap / "LFM2-1.2B-UD-Q3_K_XL.gguf").symlink_to(f"../../blobs/sha256-{digest}")
-    (repo / "snapshots" / "bbbb" / "LFM2-1.2B-Q2_K.gguf").symlink_to("../../blobs/absent")
-    # Ollama: an hf.co LFM2 model, an LFM2-VL model with its projector layer, a library model.
-    ollama = h / ".ollama" / "models"
-    blobs = ollama / "blobs"
-    blobs.mkdir(parents=True)
-    man = ollama / "manifests"
-    lfm = _blob(blobs, lambda p: m.write_lfm2(p))
-    _manifest(
-        man / "hf.co" / "LiquidAI" / "LFM2-1.2B-GGUF" / "Q4_K_M",
-        [
-            ("application/vnd.ollama.image.model", f"sha256:{lfm}"),
-            ("application/vnd.ollama.image.template", "sha256:" + "1" * 64),
-        ],
-    )
-    vlm = _blob(blobs, lambda p: m.write_lfm2(p, m.with_(m.TINY, name="LFM2 VL")))
-    proj = _blob(blobs, lambda p: m.write_projector(p))
-    _manifest(
-        man / "hf.co" / "LiquidAI" / "LFM2-VL-1.6B-GGUF" / "latest",
-        [
-            ("application/vnd.ollama.image.model", f"sha256:{vlm}"),
-            ("application/vnd.ollama.image.projector", f"sha256:{proj}"),
-        ],
-    )
-    other = _blob(blobs, lambda p: m.write_other(p, "llama"))
-    _manifest(
-        man / "registry.ollama.ai" / "library" / "llama3.2" / "latest",
-        [("application/vnd.ollama.image.model", f"sha256:{other}")],
-    )
-    _manifest(
-        man / "registry.ollama.ai" / "library" / "evil" / "latest",
-        [("application/vnd.ollama.image.model", "sha256:../../../../etc/passwd")],
-    )
-    (man / "registry.ollama.ai" / "library" / "junk").mkdir(parents=True)
-    (man / "registry.ollama.ai" / "library" / "junk" / "latest").write_text("{not json")
-    return h
+    return store_home(tmp_path)
 
 
 def _run(home: Path, **kwargs: object) -> ScanResult:
@@ -220,8 +132,8 @@ def test_added_folders(tmp_path: Path) -> None:
     m.write_lfm2(mine / "a" / "b" / "lfm2-1.2b-q4_k_m.GGUF")
     ollama_copy = tmp_path / "usr-share-ollama"
     (ollama_copy / "blobs").mkdir(parents=True)
-    digest = _blob(ollama_copy / "blobs", lambda p: m.write_lfm2(p))
-    _manifest(
+    digest = blob(ollama_copy / "blobs", lambda p: m.write_lfm2(p))
+    manifest(
         ollama_copy / "manifests" / "registry.ollama.ai" / "sam" / "lfm2" / "1.2b",
         [("application/vnd.ollama.image.model", f"sha256:{digest}")],
     )
@@ -234,8 +146,8 @@ def test_added_folders(tmp_path: Path) -> None:
 def test_linux_ollama_service_store(tmp_path: Path) -> None:
     service = tmp_path / "root" / "usr" / "share" / "ollama" / ".ollama" / "models"
     (service / "blobs").mkdir(parents=True)
-    digest = _blob(service / "blobs", lambda p: m.write_lfm2(p))
-    _manifest(
+    digest = blob(service / "blobs", lambda p: m.write_lfm2(p))
+    manifest(
         service / "manifests" / "registry.ollama.ai" / "library" / "lfm2" / "latest",
         [("application/vnd.ollama.image.model", f"sha256:{digest}")],
     )

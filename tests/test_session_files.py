@@ -55,41 +55,8 @@ def measured(gb_s: float, *, busy: bool = False) -> BandwidthMeasurement:
     )
 
 
-def catalog_file(tmp_path: Path, variant_id: str = "lfm2-1.2b", quant: str = "Q4_K_M") -> Path:
-    """A full-size header of a catalog variant x quant, typed by the catalog's own rules."""
-    from llmcheck.catalog import variant_tensors
-
-    variant = CATALOG.variant(variant_id)
-    a = variant.architecture
-    plan = {t.name: t.ggml_type for t in variant_tensors(a, quant, variant.quant_table)}
-    spec = m.Lfm2Spec(
-        arch=a.gguf_arch,
-        n_layer=a.n_layer,
-        attention_layers=a.attention_layers,
-        hidden=a.hidden_size,
-        n_head=a.n_head,
-        n_kv=a.n_head_kv,
-        ffn=a.ffn_size,
-        vocab=a.vocab_size,
-        context=a.gguf_context_tokens,
-        l_cache=a.conv_l_cache,
-        n_expert=a.n_expert,
-        n_expert_used=a.n_expert_used,
-        expert_ffn=a.expert_ffn_size,
-        n_dense_lead=a.n_dense_lead_layers,
-        tied=a.tied_embeddings,
-        name=variant.name,
-        size_label="",
-        file_type=None,
-    )
-    (path,) = m.write_lfm2(
-        tmp_path / variant.gguf_file_name(quant), spec, types=lambda n, s: plan[n]
-    )
-    return path
-
-
 def test_a_catalog_file_gets_the_catalog_answer(tmp_path: Path) -> None:
-    path = catalog_file(tmp_path)
+    path = m.catalog_file(tmp_path)
     config = RunConfig(context_tokens=8192)
     got = answer_file(path, config, GPU_BOX, CATALOG)
     want = estimate(CATALOG.variant("lfm2-1.2b"), "Q4_K_M", config, GPU_BOX)
@@ -154,7 +121,7 @@ def test_scan_answers_each_lfm2_file_and_notes_the_rest(tmp_path: Path) -> None:
     home = tmp_path / "home"
     store = home / ".lmstudio" / "models" / "LiquidAI" / "LFM2-1.2B-GGUF"
     store.mkdir(parents=True)
-    catalog_file(store)
+    m.catalog_file(store)
     m.write_other(store / "qwen3-0.6b-Q4_K_M.gguf")
     got = scan_answers(
         RunConfig(context_tokens=4096),

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from llmcheck import cli
-from tests.test_privacy import fingerprint
+from tests.helpers import fingerprint
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SNAPSHOT = DATA / "snapshots" / "two-gpus.json"

@@ -286,3 +286,15 @@ def write_other(path: Path, arch: str = "qwen3") -> Path:
 def with_(spec: Lfm2Spec, **changes: object) -> Lfm2Spec:
     """A copy of ``spec`` with ``changes``."""
     return replace(spec, **changes)  # type: ignore[arg-type]
+
+
+def catalog_file(tmp_path: Path, variant_id: str = "lfm2-1.2b", quant: str = "Q4_K_M") -> Path:
+    """A full-size header of a catalog variant x quant, typed by the catalog's own rules."""
+    from llmcheck.catalog import load_catalog, variant_tensors
+
+    variant = load_catalog().variant(variant_id)
+    a = variant.architecture
+    plan = {t.name: t.ggml_type for t in variant_tensors(a, quant, variant.quant_table)}
+    spec = spec_of(a, variant.name, size_label="", file_type=None)
+    (path,) = write_lfm2(tmp_path / variant.gguf_file_name(quant), spec, types=lambda n, s: plan[n])
+    return path

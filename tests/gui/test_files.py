@@ -8,12 +8,13 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog
 
+from llmcheck.catalog import load_catalog
 from llmcheck.estimate import estimate
 from llmcheck.estimate.runtime import Runtime
 from llmcheck.gui.local_files import gguf_paths
 from tests.gguf import _make as m
+from tests.gguf._make import catalog_file
 from tests.helpers import recorded_machine as load_snapshot
-from tests.test_session_files import CATALOG, catalog_file
 
 
 def test_open_shows_the_files_verdict_bars_and_command(
@@ -25,7 +26,10 @@ def test_open_shows_the_files_verdict_bars_and_command(
     with qtbot.waitSignal(window.file_answered, timeout=20_000):
         window.local_files.ask_open()
     want = estimate(
-        CATALOG.variant("lfm2-1.2b"), "Q4_K_M", window.run_config(), load_snapshot("one-nvidia")
+        load_catalog().variant("lfm2-1.2b"),
+        "Q4_K_M",
+        window.run_config(),
+        load_snapshot("one-nvidia"),
     )
     assert window.details.title.text().startswith(f"Your file: {path.name} · ")
     assert window.details.labels["verdict"].text() == "✓ Runs great"
