@@ -95,6 +95,16 @@ AMX_WEIGHT_TYPES = frozenset({"Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "I
 # runs 512-bit FMAs as two 256-bit halves. x86 CPUs are counted at the AVX2 rate for them (an Intel
 # core with two 512-bit FMA ports can do up to 2x: the range's upper spread).
 X86_FLOAT_ISA = frozenset({CpuIsa.AVX2, CpuIsa.AVX512, CpuIsa.AVX512_VNNI, CpuIsa.AMX})
+# Flash attention on a CPU (one query against the cached keys and values, F16 dot products in F32
+# lanes) runs about twice as fast with 512-bit vectors: ggml built without AVX-512 spent 2.0-2.6x
+# the attention time per cached token of the AVX-512 build on the same Zen 4 core (LFM2-350M and
+# -1.2B after 2,048 and 8,192 tokens). Short per-position dot products count instructions, not
+# FMA ports, so double-pumped AVX-512 still halves them. The fitted rate is per AVX2-wide thread.
+CPU_ATTENTION_WIDTH: dict[CpuIsa, float] = {
+    CpuIsa.AVX512: 2.0,
+    CpuIsa.AVX512_VNNI: 2.0,
+    CpuIsa.AMX: 2.0,
+}
 #: Clock assumed when the CPU's is unknown (GHz): a typical all-core clock under load.
 DEFAULT_CPU_CLOCK_GHZ = 3.0
 
@@ -211,7 +221,7 @@ class SpeedConstants:
     cpu_sync_s: float  # per layer per decoded token per extra thread (barriers)
     cpu_decode_compute_efficiency: float  # of the matrix throughput, batch-1 dot products
     gpu_attention_efficiency: float  # of the matrix throughput, flash attention
-    cpu_attention_gflops_per_thread: float  # flash attention on the CPU (f16/f32 vector code)
+    cpu_attention_gflops_per_thread: float  # CPU flash attention per AVX2-wide thread
     gpu_prompt_efficiency: dict[str, float] = field(default_factory=dict)  # by quant_class
     cpu_prompt_efficiency: dict[str, float] = field(default_factory=dict)  # by quant_class
     gpu_moe_prompt_factor: float = 1.0  # MUL_MAT_ID over many experts, batched
@@ -232,25 +242,25 @@ class SpeedConstants:
 # `python -m benchmarks.speed_fit --update`, which rewrites this block and docs/speed-model.md.
 FITTED = SpeedConstants(
     gpu_bandwidth_efficiency=0.73,
-    cpu_bandwidth_efficiency=0.727,
+    cpu_bandwidth_efficiency=0.728,
     cpu_peak_to_copy=0.7,
     gpu_layer_s=4.51e-05,
     metal_layer_s=0.000114,
-    cpu_thread_bandwidth_gb_s=14.9,
-    cpu_layer_s=2.23e-05,
-    cpu_sync_s=1.87e-05,
-    cpu_decode_compute_efficiency=0.161,
+    cpu_thread_bandwidth_gb_s=15.2,
+    cpu_layer_s=2.24e-05,
+    cpu_sync_s=1.86e-05,
+    cpu_decode_compute_efficiency=0.176,
     gpu_attention_efficiency=0.0366,
-    cpu_attention_gflops_per_thread=4.89,
+    cpu_attention_gflops_per_thread=1.99,
     gpu_prompt_efficiency={"float": 0.3, "q8": 0.378, "k": 0.547, "legacy": 0.25},
-    cpu_prompt_efficiency={"float": 0.42, "q8": 0.267, "k": 0.379, "legacy": 0.403},
+    cpu_prompt_efficiency={"float": 0.462, "q8": 0.287, "k": 0.421, "legacy": 0.425},
     gpu_moe_prompt_factor=0.441,
-    cpu_moe_prompt_factor=0.483,
+    cpu_moe_prompt_factor=0.454,
     gpu_prompt_layer_s=0.000621,
-    cpu_prompt_layer_s=0.00457,
-    decode_spread_low=1.595,
-    decode_spread_high=1.567,
-    prompt_spread_low=2.301,
+    cpu_prompt_layer_s=0.00494,
+    decode_spread_low=1.603,
+    decode_spread_high=1.559,
+    prompt_spread_low=2.3,
     prompt_spread_high=1.738,
 )
 
@@ -315,7 +325,8 @@ def _attention_flops_per_s(hw: Hardware, c: SpeedConstants) -> float:
     if hw.device.is_gpu:
         return hw.matrix_tflops * 1e12 * c.gpu_attention_efficiency
     usable = min(max(hw.threads, 1), max(hw.cores, 1))
-    return usable * c.cpu_attention_gflops_per_thread * 1e9
+    width = CPU_ATTENTION_WIDTH.get(hw.isa, 1.0) if hw.isa is not None else 1.0
+    return usable * width * c.cpu_attention_gflops_per_thread * 1e9
 
 
 def decode_terms(
@@ -416,6 +427,7 @@ def estimate_speed(
 
 __all__ = [
     "AMX_WEIGHT_TYPES",
+    "CPU_ATTENTION_WIDTH",
     "CPU_INT8_OPS_PER_CYCLE",
     "DECODE_MAX_WIDTH",
     "FITTED",
