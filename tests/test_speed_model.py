@@ -209,8 +209,9 @@ def test_amx_tiles_take_only_their_types_and_no_experts() -> None:
 
 
 def test_f16_prompt_runs_at_the_avx2_rate_on_every_x86_isa() -> None:
-    """Measured: the same F16 pp512 with and without AVX-512 (tests/data/llamacpp)."""
-    f16 = replace(DENSE, quant="F16")
+    """Measured: the same F16 pp512 with and without AVX-512 (tests/data/llamacpp). The matmuls
+    only: attention is faster with AVX-512 (test_cpu_attention_is_faster_with_avx512)."""
+    f16 = replace(DENSE, quant="F16", n_attention_layers=0)
     speeds = {
         isa: _prompt_mid(f16, replace(SMALL_CPU, matrix_tflops=cpu_matrix_tflops(isa, 2), isa=isa))
         for isa in (CpuIsa.AVX2, CpuIsa.AVX512_VNNI, CpuIsa.AMX)
@@ -221,6 +222,15 @@ def test_f16_prompt_runs_at_the_avx2_rate_on_every_x86_isa() -> None:
         DENSE, replace(SMALL_CPU, matrix_tflops=cpu_matrix_tflops(CpuIsa.AVX2, 2), isa=CpuIsa.AVX2)
     )
     assert q4_avx2 < q4
+
+
+def test_cpu_attention_is_faster_with_avx512() -> None:
+    """Measured: 2.0-2.9x the attention time per cached token without AVX-512, same core."""
+    deep = 8192
+    avx2 = replace(SMALL_CPU, matrix_tflops=cpu_matrix_tflops(CpuIsa.AVX2, 2), isa=CpuIsa.AVX2)
+    wide = decode_terms(DENSE, SMALL_CPU, deep)["attention"]
+    narrow = decode_terms(DENSE, avx2, deep)["attention"]
+    assert narrow == pytest.approx(2 * wide)
 
 
 def test_spreads_hold_every_fitted_ratio_and_the_most_held_out_weight() -> None:
@@ -288,10 +298,18 @@ def test_the_module_constants_are_the_fit() -> None:
 
 
 def test_held_out_machines_and_the_doc_agree() -> None:
-    """Held out: docs/speed-model.md is the current leave-one-out result, and every held-out
-    measurement lies within 2x of the range fitted without its machine (what the doc reports)."""
+    """Held out: docs/speed-model.md is the current leave-one-out result. With one build of the
+    EPYC VM out (the other in), every held-out measurement lies within 2x of its range; with the
+    whole VM out, within 2.5x: it takes with it the only CPU decodes after a filled context at
+    one and two threads and the only F16 / Q6_K / Q4_0 prompts (what the doc reports)."""
     loo = speed_fit.leave_one_out(POINTS)
     by_build = speed_fit.leave_one_out(POINTS, by_build=True)
     assert DOC.read_text() == speed_fit.table(loo, speed_fit.check(POINTS, FITTED), by_build)
-    ratios = [c.ratio for checks in loo.values() for c in checks]
-    assert all(0.5 <= r <= 2.0 for r in ratios), sorted(ratios)[:3] + sorted(ratios)[-3:]
+    ratios = sorted(c.ratio for checks in loo.values() for c in checks)
+    assert ratios[0] >= 0.4, ratios[:3]
+    assert ratios[-1] <= 2.5, ratios[-3:]
+    builds = sorted(
+        c.ratio for m, checks in by_build.items() if m.startswith("epyc") for c in checks
+    )
+    assert builds[0] >= 0.5, builds[:3]
+    assert builds[-1] <= 2.0, builds[-3:]
