@@ -74,18 +74,21 @@ def grid(
     *,
     depths: bool,
     threads: tuple[int, ...] = THREADS,
+    depth_values: tuple[int, ...] = (2048, 8192),
+    only_depths: bool = False,
 ) -> list[Config]:
-    """Depth 0: pp512 and tg64 for every model x quant x thread count. With ``depths``: decode
-    after a filled 2,048 / 8,192-token context for the Q4_K_M of the two small models."""
+    """Depth 0: pp512 and tg64 for every model x quant x thread count (unless ``only_depths``).
+    With ``depths``: decode after a filled context of each of ``depth_values`` tokens for the
+    Q4_K_M of the two small models among ``variants``."""
     out: list[Config] = []
-    for v in variants:
+    for v in variants if not only_depths else ():
         for q in quants:
             for t in threads:
                 out.append(Config(variant=v, quant=q, threads=t, n_prompt=512, n_gen=0, n_depth=0))
                 out.append(Config(variant=v, quant=q, threads=t, n_prompt=0, n_gen=64, n_depth=0))
     if depths:
-        for v in ("lfm2-350m", "lfm2-1.2b"):
-            for d in (2048, 8192):
+        for v in [x for x in ("lfm2-350m", "lfm2-1.2b") if x in variants]:
+            for d in depth_values:
                 for t in threads:
                     out.append(
                         Config(
@@ -183,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--quants", default=",".join(QUANTS))
     parser.add_argument("--depths", action="store_true")
+    parser.add_argument("--depth-values", default="2048,8192", help="filled contexts, tokens")
+    parser.add_argument("--only-depths", action="store_true", help="no depth-0 runs")
     parser.add_argument("--threads", default=",".join(str(t) for t in THREADS))
     parser.add_argument("--busy-threshold", type=float, default=0.10)
     parser.add_argument("--max-wait-s", type=float, default=120.0)
@@ -204,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         tuple(args.quants.split(",")),
         depths=args.depths,
         threads=tuple(int(t) for t in args.threads.split(",")),
+        depth_values=tuple(int(d) for d in args.depth_values.split(",")),
+        only_depths=args.only_depths,
     )
     configs = [c for c in configs if model_path(args.models, c.variant, c.quant).exists()]
     bench = args.bin / "llama-bench"

@@ -55,7 +55,7 @@ SETS = (
     RunSet(
         rows=DATA / "speed_cpu_small_heldout.json",
         sidecar=DATA / "speed_cpu_small_machine.json",
-        label="LFM2-8B-A1B F16 / Q6_K; 2 threads: F16, Q6_K, decode after 2,048 / 8,192 tokens",
+        label="LFM2-8B-A1B F16 / Q6_K; 2 threads: F16, Q6_K, decode after 2,048-32,768 tokens",
         machine="epyc-2core",
         host=HOST,
         fitted=False,
