@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from llmcheck.session_files import (
 )
 from llmcheck.snapshot import Source, SystemSnapshot
 from tests.gguf import _make as m
+from tests.helpers import fake_measurement
 
 CATALOG = load_catalog()
 GPU_BOX = machine_snapshot(next(x for x in load_machines() if x.id == "rtx-4090"))
@@ -35,24 +35,6 @@ def laptop() -> SystemSnapshot:
     )
     cpu = dataclasses.replace(snapshot.cpu, brand="Test CPU 9000", logical_cores=2)
     return dataclasses.replace(snapshot, memory=memory, cpu=cpu, source=Source.MEASURED)
-
-
-def measured(gb_s: float, *, busy: bool = False) -> BandwidthMeasurement:
-    return BandwidthMeasurement(
-        copy_gb_s=gb_s,
-        rounds_gb_s=(gb_s,),
-        rounds_total=3,
-        rounds_kept=0 if busy else 3,
-        busy=busy,
-        load_known=True,
-        worst_disturbance=0.6 if busy else 0.01,
-        steal_fraction=0.0,
-        load_1m=0.1,
-        threads=2,
-        buffer_bytes=64 << 20,
-        seconds=0.8,
-        measured_at_unix_s=time.time(),
-    )
 
 
 def test_a_catalog_file_gets_the_catalog_answer(tmp_path: Path) -> None:
@@ -155,7 +137,7 @@ def test_bandwidth_is_measured_once_then_reused_from_this_boots_cache(tmp_path: 
 
     def copier() -> BandwidthMeasurement:
         calls.append(1)
-        return measured(41.5)
+        return fake_measurement(41.5)
 
     first = with_cached_bandwidth(laptop(), measure=copier, directory=tmp_path)
     assert first.snapshot.memory.bandwidth_gb_s == 41.5
@@ -166,14 +148,14 @@ def test_bandwidth_is_measured_once_then_reused_from_this_boots_cache(tmp_path: 
     assert calls == [1]  # the cache answered
     assert again.snapshot.memory.bandwidth_gb_s == 41.5
     forced = with_cached_bandwidth(
-        laptop(), force=True, measure=lambda: measured(44.0), directory=tmp_path
+        laptop(), force=True, measure=lambda: fake_measurement(44.0), directory=tmp_path
     )
     assert forced.snapshot.memory.bandwidth_gb_s == 44.0
 
 
 def test_a_too_busy_measurement_keeps_the_tables_range_and_says_so(tmp_path: Path) -> None:
     got = with_cached_bandwidth(
-        laptop(), measure=lambda: measured(9.8, busy=True), directory=tmp_path
+        laptop(), measure=lambda: fake_measurement(9.8, busy=True), directory=tmp_path
     )
     memory = got.snapshot.memory
     assert (memory.bandwidth_gb_s, memory.bandwidth_low_gb_s, memory.bandwidth_high_gb_s) == (

@@ -28,6 +28,14 @@ def laptop_with_bandwidth(gb_s: float) -> SystemSnapshot:
     return dataclasses.replace(snap, memory=memory)
 
 
+def laptop_file(tmp_path: Path, gb_s: float = 20.0) -> Path:
+    """The laptop with ``gb_s`` of RAM bandwidth, as a snapshot file for the CLI."""
+    path = tmp_path / "laptop.json"
+    doc = {"schema_version": "1", **snapshot_to_dict(laptop_with_bandwidth(gb_s))}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
 def test_a_slow_fit_is_tight_with_the_speed_as_the_reason(catalog: Catalog) -> None:
     machine = laptop_with_bandwidth(20.0)
     variant = catalog.variant("lfm2-2.6b")
@@ -103,9 +111,7 @@ def test_run_config_refuses_an_impossible_minimum(value: float) -> None:
 
 
 def test_cli_min_speed_flag_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "laptop.json"
-    doc = {"schema_version": "1", **snapshot_to_dict(laptop_with_bandwidth(20.0))}
-    path.write_text(json.dumps(doc), encoding="utf-8")
+    path = laptop_file(tmp_path)
     argv = ["check", "lfm2-2.6b", "-q", "F16", "--snapshot", str(path), "--json"]
     assert cli.main(argv, environ={}) == cli.EXIT_OK  # tight still fits
     out = json.loads(capsys.readouterr().out)
@@ -139,9 +145,7 @@ def test_cli_min_speed_rejects_bad_values(text: str, capsys: pytest.CaptureFixtu
 def test_cli_threads_flag_changes_speed_and_command(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "laptop.json"
-    doc = {"schema_version": "1", **snapshot_to_dict(laptop_with_bandwidth(20.0))}
-    path.write_text(json.dumps(doc), encoding="utf-8")
+    path = laptop_file(tmp_path)
     argv = ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--snapshot", str(path), "--json"]
     assert cli.main(argv, environ={}) == cli.EXIT_OK
     default = json.loads(capsys.readouterr().out)["model"]
@@ -158,9 +162,7 @@ def test_cli_threads_flag_changes_speed_and_command(
 def test_cli_shows_prompt_speed_and_both_ends_of_a_conversation(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "laptop.json"
-    doc = {"schema_version": "1", **snapshot_to_dict(laptop_with_bandwidth(20.0))}
-    path.write_text(json.dumps(doc), encoding="utf-8")
+    path = laptop_file(tmp_path)
     argv = ["check", "lfm2-1.2b", "-q", "Q4_K_M", "--snapshot", str(path), "--ctx", "32k"]
     assert cli.main([*argv, "--json"], environ={}) == cli.EXIT_OK
     speed = json.loads(capsys.readouterr().out)["model"]["tokens_per_second"]
