@@ -91,36 +91,6 @@ TINY_MOE = Lfm2Spec(
     name="LFM2 Tiny MoE",
     size_label="Tiny-A1",
 )
-# LFM2-1.2B as published (docs/gguf-files.md; HF config full_attn_idxs, block_ff_dim adjusted).
-LFM2_1_2B = Lfm2Spec(
-    n_layer=16,
-    attention_layers=(2, 5, 8, 10, 12, 14),
-    hidden=2048,
-    n_head=32,
-    n_kv=8,
-    ffn=8192,
-    vocab=65536,
-    name="LFM2 1.2B",
-    size_label="1.2B",
-)
-LFM2_8B_A1B = Lfm2Spec(
-    arch="lfm2moe",
-    n_layer=24,
-    attention_layers=(2, 6, 10, 14, 18, 21),
-    hidden=2048,
-    n_head=32,
-    n_kv=8,
-    ffn=7168,
-    vocab=65536,
-    n_expert=32,
-    n_expert_used=4,
-    expert_ffn=1792,
-    n_dense_lead=2,
-    name="LFM2 8B A1B",
-    size_label="8B-A1B",
-)
-
-
 def tensors(spec: Lfm2Spec) -> list[tuple[str, tuple[int, ...]]]:
     """(name, ggml shape ne0-first) of every tensor, in llama.cpp's order."""
     d, out = spec.hidden, []
@@ -298,3 +268,14 @@ def catalog_file(tmp_path: Path, variant_id: str = "lfm2-1.2b", quant: str = "Q4
     spec = spec_of(a, variant.name, size_label="", file_type=None)
     (path,) = write_lfm2(tmp_path / variant.gguf_file_name(quant), spec, types=lambda n, s: plan[n])
     return path
+
+
+def _catalog_spec(variant_id: str, name: str, size_label: str) -> Lfm2Spec:
+    from llmcheck.catalog import load_catalog
+
+    return spec_of(load_catalog().variant(variant_id).architecture, name, size_label=size_label)
+
+
+# Full-size backbones as published, from the catalog's architectures (not a second copy).
+LFM2_1_2B = _catalog_spec("lfm2-1.2b", "LFM2 1.2B", "1.2B")
+LFM2_8B_A1B = _catalog_spec("lfm2-8b-a1b", "LFM2 8B A1B", "8B-A1B")
