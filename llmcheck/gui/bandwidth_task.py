@@ -2,8 +2,8 @@
 
 This boot's cached measurement is reused at once; else one is taken on a worker thread
 (:func:`llmcheck.session_files.with_cached_bandwidth`), and Machine ▸ Measure memory bandwidth
-forces a new one. The answer goes through the window's own measurement path (the session's
-ticket, the status line, ``bandwidth_measured``); a too-busy measurement says so and keeps the
+forces a new one. The answer goes through the session's ticket (a newer probe wins), the status
+line and the window's ``bandwidth_measured``; a too-busy measurement says so and keeps the
 table's range. The machine summary then says where the number came from and how old it is.
 """
 
@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmcheck.gui.workers import ComputeWorker
+from llmcheck.render import sentences
 from llmcheck.session_files import BandwidthOutcome, with_cached_bandwidth
-from llmcheck.snapshot import Source
+from llmcheck.snapshot import Source, SystemSnapshot
 
 if TYPE_CHECKING:
     from llmcheck.gui.main_window import MainWindow
@@ -81,14 +82,52 @@ class BandwidthTask:
                 snapshot, force=force, measure=measure, directory=directory
             )
 
-        window._run(ComputeWorker(job, key), self._on_done, window._on_bandwidth_worker_failed)
+        window._run(ComputeWorker(job, key), self._on_done, self._on_failed)
         return True
+
+    def _end_measuring(self) -> None:
+        window = self._window
+        window.session.measuring = False
+        window.status.busy(window.session.probing)
+        window._sync_measure_action()
+
+    def _on_failed(self, _key: object, message: str) -> None:
+        window = self._window
+        self._end_measuring()
+        window._show_error(f"Measuring RAM bandwidth failed: {message}")
+        window.bandwidth_measure_failed.emit(message)
+
+    def _apply(self, key: object, snapshot: SystemSnapshot) -> None:
+        """Take the measured machine (unless a newer probe answered) and say what changed."""
+        window = self._window
+        self._end_measuring()
+        before = window.session.snapshot
+        if before is None or not window.session.accept_measurement(key, snapshot):
+            return  # a new probe answered meanwhile: its machine stands
+        after = snapshot.memory
+        if after.bandwidth_source is Source.MEASURED and after.bandwidth_gb_s is not None:
+            window.last_error = None
+            window.status.say(
+                sentences.measured_words(
+                    before.memory.bandwidth_gb_s,
+                    before.memory.bandwidth_source,
+                    after.bandwidth_gb_s,
+                    self.source_text,
+                )
+            )
+        else:
+            failed = [p for p in snapshot.problems if p.code == sentences.MEASURE_FAILED_CODE]
+            window._show_error(
+                failed[-1].message if failed else "Measuring RAM bandwidth gave no answer."
+            )
+        window._announce_measure = True
+        window._show_machine()  # bandwidth_measured follows once the grid is filled
 
     def _on_done(self, key: object, outcome: BandwidthOutcome) -> None:
         window = self._window
         measured = outcome.snapshot.memory.bandwidth_source is Source.MEASURED
         self.source_text = outcome.source_text if measured else ""
-        window._on_bandwidth_worker_done(key, outcome.snapshot)
+        self._apply(key, outcome.snapshot)
         if outcome.busy:
             window._show_error(
                 f"{outcome.busy}. The table's bandwidth range is kept; measure again when the"

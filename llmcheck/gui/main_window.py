@@ -8,6 +8,7 @@ runs those jobs on its own QThreadPool (workers.py) and shows their results in i
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -248,19 +249,23 @@ class MainWindow(QMainWindow):
         failed: Callable[..., None],
     ) -> None:
         signals = worker.signals
-        if isinstance(signals, ProbeSignals):
-            signals.finished.connect(done)
-        else:
-            signals.done.connect(done)
-        signals.failed.connect(failed)
+
+        window_ref = weakref.ref(self)  # a connection must not keep a deleted window alive
+
+        def release(*_answer: object) -> None:
+            # The worker's signals object is kept alive until its answer arrives, then dropped,
+            # whichever callback (the window's or a helper's) took the answer.
+            window = window_ref()
+            if window is not None:
+                window._signals = [s for s in window._signals if s is not signals]
+
+        answered = signals.finished if isinstance(signals, ProbeSignals) else signals.done
+        for signal, callback in ((answered, done), (signals.failed, failed)):
+            signal.connect(callback)
+            signal.connect(release)
         self._signals.append(signals)
         if not self._closed:
             self.pool.start(worker)
-
-    def _forget_signals(self) -> None:
-        # The worker's signals object was kept alive until its answer arrived; drop it now.
-        sender = self.sender()
-        self._signals = [s for s in self._signals if s is not sender]
 
     # --- probing ----------------------------------------------------------------------------
 
@@ -279,7 +284,6 @@ class MainWindow(QMainWindow):
         )
 
     def _on_probe_worker_finished(self, ticket: int, snapshot: SystemSnapshot) -> None:
-        self._forget_signals()
         if not self.session.accept_probe(ticket, snapshot):
             return  # an answer from a probe we stopped waiting for
         self._patience.stop()
@@ -296,7 +300,6 @@ class MainWindow(QMainWindow):
         self._show_machine()  # probe_finished follows once the grid is filled
 
     def _on_probe_worker_failed(self, ticket: int, message: str) -> None:
-        self._forget_signals()
         if self.session.reject_probe(ticket):
             self._show_failure(message)
 
@@ -336,41 +339,6 @@ class MainWindow(QMainWindow):
         if self.session.snapshot is None or not self.measure_action.isEnabled():
             return
         self.bandwidth_task.start(force=True)
-
-    def _end_measuring(self) -> None:
-        self._forget_signals()
-        self.session.measuring = False
-        self.status.busy(self.session.probing)
-        self._sync_measure_action()
-
-    def _on_bandwidth_worker_done(self, key: object, snapshot: SystemSnapshot) -> None:
-        self._end_measuring()
-        before = self.session.snapshot
-        if before is None or not self.session.accept_measurement(key, snapshot):
-            return  # a new probe answered meanwhile: its machine stands
-        after = snapshot.memory
-        if after.bandwidth_source is Source.MEASURED and after.bandwidth_gb_s is not None:
-            self.last_error = None
-            self.status.say(
-                sentences.measured_words(
-                    before.memory.bandwidth_gb_s,
-                    before.memory.bandwidth_source,
-                    after.bandwidth_gb_s,
-                    self.bandwidth_task.source_text,
-                )
-            )
-        else:
-            failed = [p for p in snapshot.problems if p.code == sentences.MEASURE_FAILED_CODE]
-            self._show_error(
-                failed[-1].message if failed else "Measuring RAM bandwidth gave no answer."
-            )
-        self._announce_measure = True
-        self._show_machine()  # bandwidth_measured follows once the grid is filled
-
-    def _on_bandwidth_worker_failed(self, _key: object, message: str) -> None:
-        self._end_measuring()
-        self._show_error(f"Measuring RAM bandwidth failed: {message}")
-        self.bandwidth_measure_failed.emit(message)
 
     def _maybe_measure_in_background(self) -> None:
         """After the first paint, once this machine is read: its bandwidth, cached or new."""
@@ -497,11 +465,9 @@ class MainWindow(QMainWindow):
         self._run(ComputeWorker(job, key), self._on_grid_worker_done, self._on_grid_worker_failed)
 
     def _on_grid_worker_done(self, key: tuple[str, int, RunConfig], fits: tuple[Fit, ...]) -> None:
-        self._forget_signals()
         self._after_grid_worker(self.session.grid_done(key, fits))
 
     def _on_grid_worker_failed(self, key: tuple[str, int, RunConfig], message: str) -> None:
-        self._forget_signals()
         self._after_grid_worker(self.session.grid_done(key, None, message))
 
     def _after_grid_worker(self, redraw: bool) -> None:
