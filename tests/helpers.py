@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
 from llmcheck.probe.bandwidth_measure import BandwidthMeasurement
 from llmcheck.resources import resource_path
@@ -156,3 +157,29 @@ def fingerprint(root: Path) -> dict[str, str]:
         else:
             out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
+
+
+def snapshot_arg(name: str) -> str:
+    """One recorded snapshot's path, as a command-line argument."""
+    return str(snapshot_path(name))
+
+
+def run_cli(
+    argv: list[str], capsys: pytest.CaptureFixture[str], *, no_traceback: bool = False
+) -> tuple[int, str, str]:
+    """``llmcheck ARGV`` with no display: (exit code, stdout, stderr)."""
+    from llmcheck import cli
+
+    code = cli.main(argv, environ={})
+    out, err = capsys.readouterr()
+    if no_traceback:
+        assert "Traceback" not in err
+    return code, out, err
+
+
+def run_cli_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    """``llmcheck ARGV --json``: the exit code and the document, checked against the schema."""
+    code, out, _ = run_cli([*argv, "--json"], capsys, no_traceback=True)
+    doc = json.loads(out)
+    validator_for(strict=True).validate(doc)
+    return code, doc

@@ -22,17 +22,12 @@ from llmcheck import cli
 from llmcheck.catalog import load_catalog, variant_tensors
 from tests.gguf import _make as m
 from tests.helpers import SNAPSHOT_DIR, validator_for
+from tests.helpers import run_cli as run
 
 CATALOG = load_catalog()
 MACHINE = str(SNAPSHOT_DIR / "one-nvidia.json")
 # The parts of a check that name the files asked about (the rest is the catalog's answer).
 FILE_FIELDS = ("llama_cpp_command", "runtime_command", "source_file", "published")
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = cli.main(argv, environ={})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write_catalog_file(

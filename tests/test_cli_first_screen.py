@@ -3,9 +3,7 @@ context, `list`, and the cells that differ. Recorded machines only (tests/data/s
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 import pytest
 
@@ -16,27 +14,15 @@ from llmcheck.recommend import recommend
 from llmcheck.render.markdown import report_markdown
 from llmcheck.snapshot import read_snapshot_file
 from llmcheck.units import format_speed, format_tokens
-from tests.helpers import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
+from tests.helpers import SNAPSHOT_NAMES, run_cli
+from tests.helpers import run_cli_json as run_json
+from tests.helpers import snapshot_arg as snap
 
 NO_DISPLAY: dict[str, str] = {}
 
 
-def snap(name: str) -> str:
-    return str(SNAPSHOT_DIR / f"{name}.json")
-
-
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = cli.main(argv, environ=NO_DISPLAY)
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
-def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    code, out, _ = run([*argv, "--json"], capsys)
-    doc = json.loads(out)
-    validator_for(strict=True).validate(doc)
-    return code, doc
+    return run_cli(argv, capsys, no_traceback=True)
 
 
 # --- 1. the answer at the top ------------------------------------------------------------------

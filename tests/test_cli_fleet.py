@@ -8,7 +8,6 @@ import io
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,28 +25,16 @@ from llmcheck.machine_spec import (
 )
 from llmcheck.render.fleet import CSV_HEADERS, csv_cell
 from llmcheck.snapshot import read_snapshot_file
-from tests.helpers import SNAPSHOT_DIR, SNAPSHOT_NAMES, validator_for
+from tests.helpers import SNAPSHOT_NAMES, run_cli
+from tests.helpers import run_cli_json as run_json
+from tests.helpers import snapshot_arg as snap
 
 NO_DISPLAY: dict[str, str] = {}
 GIB = 1 << 30
 
 
-def snap(name: str) -> str:
-    return str(SNAPSHOT_DIR / f"{name}.json")
-
-
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = cli.main(argv, environ=NO_DISPLAY)
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
-
-
-def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
-    code, out, _ = run([*argv, "--json"], capsys)
-    doc = json.loads(out)
-    validator_for(strict=True).validate(doc)
-    return code, doc
+    return run_cli(argv, capsys, no_traceback=True)
 
 
 # --- sizes and overrides -----------------------------------------------------------------------

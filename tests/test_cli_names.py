@@ -12,14 +12,9 @@ import pytest
 from llmcheck import cli
 from llmcheck.catalog import community_quants, load_catalog
 from tests.helpers import SNAPSHOT_DIR, validator_for
+from tests.helpers import run_cli as run
 
 MACHINE = str(SNAPSHOT_DIR / "one-nvidia.json")
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = cli.main(argv, environ={})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def check(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:

@@ -16,15 +16,10 @@ from llmcheck.estimate.runtime import Runtime, runtime_command, runtime_config
 from llmcheck.snapshot import read_snapshot_file
 from tests.gguf import _make as m
 from tests.helpers import SNAPSHOT_DIR, validator_for
+from tests.helpers import run_cli as run
 
 MACHINE = str(SNAPSHOT_DIR / "one-nvidia.json")
 CPU_ONLY = str(SNAPSHOT_DIR / "cpu-laptop.json")
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = cli.main(argv, environ={})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def check(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from llmcheck import cli, cli_files
 from tests.gguf import _make as m
 from tests.gguf.stores import store_home
 from tests.helpers import SNAPSHOT_DIR, validator_for
+from tests.helpers import run_cli as run
 
 MACHINE = str(SNAPSHOT_DIR / "one-nvidia.json")
 STORE_VARIABLES = (
@@ -57,12 +58,6 @@ def at_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(cli_files, "SYSTEM_ROOT", home.parent / "root")
     return home
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = cli.main(argv, environ={})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def scan_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:

@@ -91,6 +91,8 @@ TINY_MOE = Lfm2Spec(
     name="LFM2 Tiny MoE",
     size_label="Tiny-A1",
 )
+
+
 def tensors(spec: Lfm2Spec) -> list[tuple[str, tuple[int, ...]]]:
     """(name, ggml shape ne0-first) of every tensor, in llama.cpp's order."""
     d, out = spec.hidden, []
