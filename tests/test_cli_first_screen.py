@@ -18,8 +18,6 @@ from tests.helpers import SNAPSHOT_NAMES, run_cli
 from tests.helpers import run_cli_json as run_json
 from tests.helpers import snapshot_arg as snap
 
-NO_DISPLAY: dict[str, str] = {}
-
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     return run_cli(argv, capsys, no_traceback=True)

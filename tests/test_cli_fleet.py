@@ -29,7 +29,6 @@ from tests.helpers import SNAPSHOT_NAMES, run_cli
 from tests.helpers import run_cli_json as run_json
 from tests.helpers import snapshot_arg as snap
 
-NO_DISPLAY: dict[str, str] = {}
 GIB = 1 << 30
 
 
