@@ -112,6 +112,13 @@ def run(
     return result, pool
 
 
+def test_the_answer_is_rounded_from_the_round_as_reported() -> None:
+    """56.849 is reported as the round 56.85, so the answer is 56.9, never 56.8 beside it."""
+    result, _ = run([20.0, 50.82, 56.849, 55.31, 54.67, 50.0], [0.0] * 5)
+    assert max(result.rounds_gb_s) == 56.85
+    assert result.copy_gb_s == 56.9
+
+
 def test_quiet_rounds_are_all_kept_and_the_best_wins() -> None:
     result, pool = run([20.0, 30.0, 34.0, 38.0, 35.0, 36.0], [0.0] * 5)
     assert result.copy_gb_s == 38.0
