@@ -232,19 +232,22 @@ def _public_points(folder: Path) -> list[Point]:
         for r in doc["measurements"]:
             if r.get("excluded"):
                 continue
+            # A page that gives decode at several thread counts says so per row.
+            row_hw = replace(hw, threads=int(r["threads"])) if "threads" in r else hw
             load = public_load(shapes[r["model"]], r["quant"])
             test = "prompt" if r["test"].startswith("pp") else "decode"
             depth = int(r["n_depth"]) + (64 if test == "decode" else 0)  # tg128: mean depth
             points.append(
                 Point(
                     doc["id"],
-                    f"{r['model']} {r['quant']}",
+                    f"{r['model']} {r['quant']}" + (f" t{r['threads']}" if "threads" in r else ""),
                     test,
                     load,
-                    hw,
+                    row_hw,
                     depth,
                     float(r["tokens_per_second"]),
                     f"{doc['source']['url']}, llama.cpp {doc['source']['llama_cpp_build']}",
+                    host=str(m.get("host", "")),  # one machine published with several builds
                 )
             )
     return points
