@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from llmcheck.snapshot import GpuInfo, Issue, MemoryInfo
+from llmcheck.units import format_bytes
 
 SOURCE = "probe"
 
@@ -49,10 +50,11 @@ def clamp_inconsistent(
     for g in gpus:
         who = f"GPU {g.index} ({g.name or g.vendor})"
         total = g.total_bytes
-        if total is not None and g.free_bytes is not None and g.free_bytes > total:
+        if _over(g.free_bytes, total):
             note(
                 "gpu_value_inconsistent",
-                f"{who} reported {g.free_bytes} bytes free of {total}",
+                f"{who} reported more memory free ({format_bytes(g.free_bytes)}) than it has"
+                f" ({format_bytes(total)})",
                 "free memory taken as the total",
                 g.index,
             )
@@ -60,7 +62,8 @@ def clamp_inconsistent(
         if _over(g.used_bytes, total):
             note(
                 "gpu_value_inconsistent",
-                f"{who} reported {g.used_bytes} bytes used of {total}",
+                f"{who} reported more memory used ({format_bytes(g.used_bytes)}) than it has"
+                f" ({format_bytes(total)})",
                 "used memory is unknown",
                 g.index,
             )
@@ -68,7 +71,8 @@ def clamp_inconsistent(
         if _over(g.reserved_bytes, total):
             note(
                 "gpu_value_inconsistent",
-                f"{who} reported {g.reserved_bytes} bytes reserved of {total}",
+                f"{who} reported more memory reserved ({format_bytes(g.reserved_bytes)}) than it"
+                f" has ({format_bytes(total)})",
                 "reserved memory is unknown",
                 g.index,
             )
@@ -81,11 +85,7 @@ def clamp_inconsistent(
                 g.index,
             )
             g = dataclasses.replace(g, visible_vram_bytes=None)
-        if (
-            g.gtt_free_bytes is not None
-            and g.gtt_total_bytes is not None
-            and g.gtt_free_bytes > g.gtt_total_bytes
-        ):
+        if _over(g.gtt_free_bytes, g.gtt_total_bytes):
             note(
                 "gpu_value_inconsistent",
                 f"{who} reported more GTT free than GTT total",
@@ -95,7 +95,7 @@ def clamp_inconsistent(
             g = dataclasses.replace(g, gtt_free_bytes=None)
         migs = []
         for m in g.mig_instances:
-            if m.total_bytes is not None and total is not None and m.total_bytes > total:
+            if _over(m.total_bytes, total):
                 note(
                     "gpu_value_inconsistent",
                     f"{who} MIG slice {m.index} is larger than the card",
@@ -103,11 +103,7 @@ def clamp_inconsistent(
                     g.index,
                 )
                 m = dataclasses.replace(m, total_bytes=None, free_bytes=None)
-            if (
-                m.free_bytes is not None
-                and m.total_bytes is not None
-                and m.free_bytes > m.total_bytes
-            ):
+            if _over(m.free_bytes, m.total_bytes):
                 note(
                     "gpu_value_inconsistent",
                     f"{who} MIG slice {m.index} has more free than total",
@@ -118,23 +114,15 @@ def clamp_inconsistent(
             migs.append(m)
         out.append(dataclasses.replace(g, mig_instances=tuple(migs)))
     mem = memory
-    if (
-        mem.available_bytes is not None
-        and mem.total_bytes is not None
-        and mem.available_bytes > mem.total_bytes
-    ):
+    if _over(mem.available_bytes, mem.total_bytes):
         note(
             "memory_value_inconsistent",
-            f"RAM available ({mem.available_bytes} bytes) was"
-            f" reported above the total ({mem.total_bytes} bytes)",
+            f"RAM available ({format_bytes(mem.available_bytes)}) was"
+            f" reported above the total ({format_bytes(mem.total_bytes)})",
             "available RAM taken as the total",
         )
         mem = dataclasses.replace(mem, available_bytes=mem.total_bytes)
-    if (
-        mem.swap_free_bytes is not None
-        and mem.swap_total_bytes is not None
-        and mem.swap_free_bytes > mem.swap_total_bytes
-    ):
+    if _over(mem.swap_free_bytes, mem.swap_total_bytes):
         note(
             "memory_value_inconsistent",
             "free swap was reported above the total swap",

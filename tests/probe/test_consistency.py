@@ -185,6 +185,10 @@ def test_probe_clamps_free_to_total_with_a_problem() -> None:
     assert codes.count("gpu_value_inconsistent") == 3
     assert codes.count("memory_value_inconsistent") == 2
     assert all(i.hint for i in issues)
+    # Sizes read as the report writes them, never a raw byte count.
+    assert "more memory free (24.0 GiB) than it has (1.00 GiB)" in issues[0].message
+    assert "RAM available (64.0 GiB) was reported above the total (16.0 GiB)" in issues[3].message
+    assert not any(str(24 * GIB) in i.message or str(64 * GIB) in i.message for i in issues)
 
 
 def test_probe_clamp_leaves_a_consistent_machine_alone() -> None:
