@@ -370,6 +370,10 @@ def calibration_page(rows: list[Row], *, source: str) -> str:
         "(llama-cpp-python 0.3.36), NVIDIA H100 80GB HBM3 + Xeon with AMX, 106 runs. Tolerances "
         "(issue #3): every term 2 %, total 3 %, plus the log's print rounding (0.005 MiB).",
         "",
+        "This page is memory. Speed has its own proof, a leave-one-machine-out table of decode "
+        "and prompt speeds against llama.cpp on every measured machine: "
+        "[speed-model.md](speed-model.md) (`python -m benchmarks.speed_fit --update`).",
+        "",
         "**predicted** = what users see: `llmcheck.estimate.estimate()` for each run's "
         "configuration (`RunConfig` with front end libllama and the run's `-ngl` as "
         "`gpu_layers`) on the measuring machine as llmcheck's probe recorded it "
