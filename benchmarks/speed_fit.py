@@ -89,6 +89,7 @@ class Point:
     measured_tokens_per_second: float
     source: str = ""  # where the measurement was published, with the llama.cpp build
     host: str = ""  # the physical machine when several builds ran on it ("" = machine)
+    fitted: bool = True  # False: a check only (an old or unstated llama.cpp build), never fitted
 
     @property
     def unit(self) -> str:
@@ -248,6 +249,7 @@ def _public_points(folder: Path) -> list[Point]:
                     float(r["tokens_per_second"]),
                     f"{doc['source']['url']}, llama.cpp {doc['source']['llama_cpp_build']}",
                     host=str(m.get("host", "")),  # one machine published with several builds
+                    fitted=bool(doc.get("fitted", True)),
                 )
             )
     return points
@@ -309,11 +311,16 @@ def _small_points(
 
 
 def load_points() -> list[Point]:
-    """Every measurement of every machine that is present."""
+    """Every measurement of every machine that is present (fitted or a check only)."""
     points = _h100_points(H100) + _public_points(PUBLIC)
     for run_set in sets.present(fitted=True):
         points += _small_points(run_set.rows, run_set.sidecar, run_set.machine, run_set.host)
     return points
+
+
+def fitted_points(points: list[Point]) -> list[Point]:
+    """The points the constants are fitted on: every one but the public checks-only tables."""
+    return [p for p in points if p.fitted]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -674,7 +681,10 @@ def _summary(checks: list[Check], test: str) -> str:
 
 
 def table(
-    loo: dict[str, list[Check]], in_sample: list[Check], by_build: dict[str, list[Check]]
+    loo: dict[str, list[Check]],
+    in_sample: list[Check],
+    by_build: dict[str, list[Check]],
+    never_fitted: list[Check],
 ) -> str:
     """The Markdown of docs/speed-model.md."""
     lines = [
@@ -735,14 +745,15 @@ def table(
         "| machine | device | bandwidth | matrix TFLOPS | threads | measurements | source |",
         "|---|---|---:|---:|---:|---:|---|",
     ]
-    all_points = [c.point for c in in_sample]
+    all_points = [c.point for c in in_sample + never_fitted]
     for m in sorted({p.machine for p in all_points}):
         rows = [p for p in all_points if p.machine == m]
         hw = rows[0].hw
         threads = ", ".join(str(t) for t in sorted({p.hw.threads for p in rows}))
         sources = "; ".join(sorted({p.source for p in rows}))
         lines.append(
-            f"| {m} | {hw.device} | {hw.bandwidth_gb_s:,.0f} GB/s {hw.bandwidth_kind} |"
+            f"| {m}{'' if rows[0].fitted else ' (check only)'} | {hw.device} |"
+            f" {hw.bandwidth_gb_s:,.0f} GB/s {hw.bandwidth_kind} |"
             f" {hw.matrix_tflops:,.1f} | {threads if not hw.device.is_gpu else '-'} |"
             f" {len(rows)} | {sources} |"
         )
@@ -761,6 +772,7 @@ def table(
                     f" {c.point.measured_tokens_per_second:,.1f} | {c.low:,.1f}-{c.high:,.1f} |"
                     f" {c.where} {c.ratio:.2f}x |"
                 )
+    lines += _never_fitted_lines(never_fitted)
     lines += [
         "",
         "## In sample (constants in llmcheck/speed_model.py, fitted on all machines)",
@@ -772,6 +784,34 @@ def table(
         rows = [c for c in in_sample if c.point.machine == m]
         lines.append(f"| {m} | {_summary(rows, 'decode')} | {_summary(rows, 'prompt')} |")
     return "\n".join(lines) + "\n"
+
+
+def _never_fitted_lines(checks: list[Check]) -> list[str]:
+    """The public tables that only check the model: measured with a llama.cpp build from before
+    the kernels the fitted data ran (or one the source does not state), so never fitted."""
+    if not checks:
+        return []
+    lines = [
+        "",
+        "## Never fitted: public tables from older or unstated llama.cpp builds",
+        "",
+        "Measurements other people published with a llama.cpp build older than the fitted data's"
+        " (or with the build line missing from the copy kept here). llama.cpp's kernels have"
+        " changed since, so these check the model without setting it: each against the"
+        " constants in llmcheck/speed_model.py, which never saw them. Why each is held back:"
+        " `not_fitted_why` in its file.",
+        "",
+        "| machine | decode (tg) | prompt (pp512) |",
+        "|---|---|---|",
+    ]
+    machines = sorted({c.point.machine for c in checks})
+    for m in machines:
+        rows = [c for c in checks if c.point.machine == m]
+        lines.append(f"| {m} | {_summary(rows, 'decode')} | {_summary(rows, 'prompt')} |")
+    lines.append(
+        f"| all {len(machines)} | {_summary(checks, 'decode')} | {_summary(checks, 'prompt')} |"
+    )
+    return lines
 
 
 def _constants_text(c: SpeedConstants) -> str:
@@ -799,7 +839,8 @@ def main(argv: list[str] | None = None) -> int:
         help="refit on every machine, write FITTED into llmcheck/speed_model.py and the doc",
     )
     args = ap.parse_args(argv)
-    points = load_points()
+    every = load_points()
+    points = fitted_points(every)
     if args.print_constants:
         sys.stdout.write(_constants_text(fit(points)) + "\n")
         return 0
@@ -823,6 +864,7 @@ def main(argv: list[str] | None = None) -> int:
         leave_one_out(points),
         check(points, constants),
         leave_one_out(points, by_build=True),
+        check([p for p in every if not p.fitted], constants),
     )
     if args.write:
         args.write.write_text(text)

@@ -122,6 +122,45 @@ GPU_FP16_TFLOPS: tuple[tuple[str, float], ...] = (
     ("rtx 3080", 119.0),
     ("rtx 3060", 51.0),
     ("rtx 2080 ti", 108.0),  # Turing whitepaper: 107.6 FP16 tensor, FP16 accumulate
+    # Apple GPUs by chip and GPU core count (names as "Apple M2 Max 38-core GPU"; these keys come
+    # before the bare "m1 ultra"/"m1 max"/... ones so the first match is the core-specific one).
+    # FP16 = FP32 rate on M1 and later (philipturner/metal-benchmarks: 256 F16 and 256 F32 ops per
+    # clock per core), so TFLOPS = cores x 128 ALUs x 2 (FMA) x GPU clock. Top GPU clocks, read off
+    # powermetrics, not Apple figures: M1 1.278 GHz, M1 Pro/Max/Ultra 1.296 GHz
+    # (philipturner/metal-benchmarks README table; philipturner/applegpuinfo issues #2, #7);
+    # M2 family 1.398 GHz (metal-benchmarks; tlkh/asitop#47; applegpuinfo#10 M2 Max;
+    # vladkens/macmon#68: the M2 Ultra GPU DVFS table tops at 1398 MHz); M3 family 1.38 GHz
+    # (applegpuinfo#4 M3 Max powermetrics, applegpuinfo#15 M3; M3 Ultra assumed the same as M3 Max);
+    # M4 family ~1.578 GHz (top bin of the M4-generation GPU DVFS table in public powermetrics logs;
+    # Apple publishes no GPU clock for any of these).
+    ("m1 7-core", 2.29),  # 7 x 128 x 2 x 1.278 GHz = 2.290
+    ("m1 8-core", 2.62),  # 8 x 128 x 2 x 1.278 GHz = 2.617
+    ("m1 pro 14-core", 4.64),  # 14 x 128 x 2 x 1.296 GHz = 4.645
+    ("m1 pro 16-core", 5.31),  # 16 x 128 x 2 x 1.296 GHz = 5.308
+    ("m1 max 24-core", 7.96),  # 24 x 128 x 2 x 1.296 GHz = 7.963
+    ("m1 max 32-core", 10.62),  # 32 x 128 x 2 x 1.296 GHz = 10.617
+    ("m1 ultra 48-core", 15.93),  # 48 x 128 x 2 x 1.296 GHz = 15.925
+    ("m1 ultra 64-core", 21.23),  # 64 x 128 x 2 x 1.296 GHz = 21.234
+    ("m2 8-core", 2.86),  # 8 x 128 x 2 x 1.398 GHz = 2.863
+    ("m2 10-core", 3.58),  # 10 x 128 x 2 x 1.398 GHz = 3.579
+    ("m2 pro 16-core", 5.73),  # 16 x 128 x 2 x 1.398 GHz = 5.726
+    ("m2 pro 19-core", 6.8),  # 19 x 128 x 2 x 1.398 GHz = 6.800
+    ("m2 max 30-core", 10.74),  # 30 x 128 x 2 x 1.398 GHz = 10.737
+    ("m2 max 38-core", 13.6),  # 38 x 128 x 2 x 1.398 GHz = 13.600
+    ("m2 ultra 60-core", 21.47),  # 60 x 128 x 2 x 1.398 GHz = 21.473
+    ("m2 ultra 76-core", 27.2),  # 76 x 128 x 2 x 1.398 GHz = 27.199
+    ("m3 10-core", 3.53),  # 10 x 128 x 2 x 1.38 GHz = 3.533
+    ("m3 pro 14-core", 4.95),  # 14 x 128 x 2 x 1.38 GHz = 4.946
+    ("m3 pro 18-core", 6.36),  # 18 x 128 x 2 x 1.38 GHz = 6.359
+    ("m3 max 30-core", 10.6),  # 30 x 128 x 2 x 1.38 GHz = 10.598
+    ("m3 max 40-core", 14.13),  # 40 x 128 x 2 x 1.38 GHz = 14.131
+    ("m3 ultra 60-core", 21.2),  # 60 x 128 x 2 x 1.38 GHz = 21.197
+    ("m3 ultra 80-core", 28.26),  # 80 x 128 x 2 x 1.38 GHz = 28.262
+    ("m4 10-core", 4.04),  # 10 x 128 x 2 x 1.578 GHz = 4.040
+    ("m4 pro 16-core", 6.46),  # 16 x 128 x 2 x 1.578 GHz = 6.463
+    ("m4 pro 20-core", 8.08),  # 20 x 128 x 2 x 1.578 GHz = 8.079
+    ("m4 max 32-core", 12.93),  # 32 x 128 x 2 x 1.578 GHz = 12.927
+    ("m4 max 40-core", 16.16),  # 40 x 128 x 2 x 1.578 GHz = 16.159
     ("m1 ultra", 21.0),  # Apple: "up to 21 teraflops" (64-core GPU; FP16 runs at the FP32 rate)
     ("m2 ultra", 27.2),
     ("m1 max", 10.4),
@@ -130,8 +169,12 @@ GPU_FP16_TFLOPS: tuple[tuple[str, float], ...] = (
 
 
 def gpu_fp16_tflops(name: str) -> float | None:
-    """The table's dense FP16 matrix TFLOPS for a GPU name, or None when it is not listed."""
-    low = name.lower()
+    """The table's dense FP16 matrix TFLOPS for a GPU name, or None when it is not listed.
+
+    Brackets are dropped before matching, so the Apple probe's "Apple M2 Max (38-core GPU)"
+    finds the "m2 max 38-core" row.
+    """
+    low = " ".join(name.lower().replace("(", " ").replace(")", " ").split())
     return next((tf for key, tf in GPU_FP16_TFLOPS if key in low), None)
 
 

@@ -13,6 +13,7 @@ from benchmarks import speed_fit
 from llmcheck.speed_model import (
     DECODE_MAX_WIDTH,
     FITTED,
+    GPU_FP16_TFLOPS,
     PROMPT_MAX_WIDTH,
     BandwidthKind,
     CpuIsa,
@@ -173,6 +174,17 @@ def test_cpu_isa_and_throughput() -> None:
     assert cpu_matrix_tflops(CpuIsa.AVX512_VNNI, 2) > cpu_matrix_tflops(CpuIsa.AVX2, 2)
     assert gpu_fp16_tflops("NVIDIA H100 80GB HBM3") == 989.0
     assert gpu_fp16_tflops("Some Unknown GPU") is None
+    # The Apple probe names the GPU "<chip> (<n>-core GPU)": the core-specific row, not the
+    # chip's bare one, and never a smaller chip's row.
+    assert gpu_fp16_tflops("Apple M2 Max (38-core GPU)") == 13.6
+    assert gpu_fp16_tflops("Apple M2 Max (30-core GPU)") == 10.74
+    assert gpu_fp16_tflops("Apple M1 Ultra (48-core GPU)") == 15.93
+    assert gpu_fp16_tflops("Apple M2 (8-core GPU)") == 2.86
+    assert gpu_fp16_tflops("Apple M1 Ultra") == 21.0
+    for key, tflops in GPU_FP16_TFLOPS:  # every Apple row is found by the probe's own name
+        if key.startswith("m") and "-core" in key:
+            chip, cores = key.rsplit(" ", 1)
+            assert gpu_fp16_tflops(f"Apple {chip.title()} ({cores} GPU)") == tflops, key
     assert [quant_class(q) for q in ("F16", "Q8_0", "Q6_K", "Q4_K_M", "Q4_0")] == [
         "float",
         "q8",
@@ -272,13 +284,26 @@ def test_small_cpu_rows_in_llama_bench_json_are_read(tmp_path: Path) -> None:
 
 # --- the data: in sample, the fit itself, and held out ----------------------------------------
 
-POINTS = speed_fit.load_points()
+EVERY_POINT = speed_fit.load_points()
+POINTS = speed_fit.fitted_points(EVERY_POINT)
+CHECKS_ONLY = [p for p in EVERY_POINT if not p.fitted]
 
 
 def test_every_machine_is_present() -> None:
     machines = {p.machine for p in POINTS}
     assert {"h100-cuda", "xeon-amx-16vcpu", "m1-ultra-metal", "rtx4090-vulkan"} <= machines
     assert len(POINTS) >= 30
+
+
+def test_check_only_tables_are_read_but_never_fitted() -> None:
+    """A public file marked ``"fitted": false`` (an old or unstated llama.cpp build) is loaded
+    with its reason and kept out of every fit."""
+    assert CHECKS_ONLY, "the check-only public tables are missing"
+    assert {p.machine for p in CHECKS_ONLY}.isdisjoint({p.machine for p in POINTS})
+    for path in sorted(speed_fit.PUBLIC.glob("*.json")):
+        doc = json.loads(path.read_text())
+        if doc.get("fitted") is False:
+            assert doc["not_fitted_why"].strip(), path.name
 
 
 @pytest.mark.parametrize("row", speed_fit.check(POINTS, FITTED), ids=lambda c: c.point.label)
@@ -304,7 +329,8 @@ def test_held_out_machines_and_the_doc_agree() -> None:
     one and two threads and the only F16 / Q6_K / Q4_0 prompts (what the doc reports)."""
     loo = speed_fit.leave_one_out(POINTS)
     by_build = speed_fit.leave_one_out(POINTS, by_build=True)
-    assert DOC.read_text() == speed_fit.table(loo, speed_fit.check(POINTS, FITTED), by_build)
+    never = speed_fit.check(CHECKS_ONLY, FITTED)
+    assert DOC.read_text() == speed_fit.table(loo, speed_fit.check(POINTS, FITTED), by_build, never)
     ratios = sorted(c.ratio for checks in loo.values() for c in checks)
     assert ratios[0] >= 0.4, ratios[:3]
     assert ratios[-1] <= 2.5, ratios[-3:]
