@@ -607,6 +607,8 @@ def speed_to_dict(speed: SpeedRange) -> dict[str, Any]:
         "empty_high": speed.empty_high_tokens_per_second,
         "full_low": speed.full_low_tokens_per_second,
         "full_high": speed.full_high_tokens_per_second,
+        "prompt_empty_low": speed.prompt_empty_low_tokens_per_second,
+        "prompt_empty_high": speed.prompt_empty_high_tokens_per_second,
     }
 
 

@@ -268,6 +268,9 @@ class SpeedConstants:
     gpu_prompt_efficiency: dict[str, float] = field(default_factory=dict)  # by quant_class
     cpu_prompt_efficiency: dict[str, float] = field(default_factory=dict)  # by quant_class
     gpu_moe_prompt_factor: float = 1.0  # MUL_MAT_ID over many experts, batched
+    # Apple's table figure is a shader peak (no tensor cores), NVIDIA's a tensor-core peak:
+    # llama.cpp's Metal kernels reach a larger share of theirs (x this on a Metal GPU).
+    metal_prompt_factor: float = 1.0
     cpu_moe_prompt_factor: float = 1.0
     gpu_prompt_layer_s: float = 0.0  # per layer per 512-token batch
     cpu_prompt_layer_s: float = 0.0
@@ -293,18 +296,19 @@ FITTED = SpeedConstants(
     cpu_layer_s=2.24e-05,
     cpu_sync_s=1.86e-05,
     cpu_decode_compute_efficiency=0.176,
-    gpu_attention_efficiency=0.0366,
+    gpu_attention_efficiency=0.0354,
     cpu_attention_gflops_per_thread=1.99,
-    gpu_prompt_efficiency={"float": 0.3, "q8": 0.378, "k": 0.547, "legacy": 0.25},
+    gpu_prompt_efficiency={"float": 0.3, "q8": 0.321, "k": 0.344, "legacy": 0.25},
     cpu_prompt_efficiency={"float": 0.462, "q8": 0.287, "k": 0.421, "legacy": 0.425},
-    gpu_moe_prompt_factor=0.441,
+    gpu_moe_prompt_factor=0.459,
+    metal_prompt_factor=2.75,
     cpu_moe_prompt_factor=0.454,
-    gpu_prompt_layer_s=0.000621,
+    gpu_prompt_layer_s=0.000512,
     cpu_prompt_layer_s=0.00494,
     decode_spread_low=1.603,
     decode_spread_high=1.559,
-    prompt_spread_low=2.3,
-    prompt_spread_high=1.738,
+    prompt_spread_low=1.942,
+    prompt_spread_high=2.059,
 )
 
 
@@ -405,6 +409,8 @@ def prompt_seconds_per_token(
     qc = quant_class(load.quant)
     if hw.device.is_gpu:
         eff = c.gpu_prompt_efficiency.get(qc, 0.2)
+        if hw.device is DeviceKind.METAL:
+            eff *= c.metal_prompt_factor
         moe = c.gpu_moe_prompt_factor if load.is_moe else 1.0
         rate = hw.matrix_tflops * 1e12
         layer_s = c.gpu_prompt_layer_s

@@ -9,8 +9,9 @@ of GPUs). This module turns a variant x quant x placement into that model's inpu
 - **Which context.** Decode and prompt are estimated with the chosen context half full
   (``depth_tokens``): the middle of a conversation that grows to the context. The two ends of
   that conversation come with it: decode on an empty cache and with the whole context in it.
-  The prompt is a 512-token batch (llama-bench's pp512): its high end on an empty cache, its
-  low end on the half-full one. The basis says so.
+  The prompt is a 512-token batch (llama-bench's pp512) at the same half-full cache, so both
+  ranges describe one moment of the conversation; the first prompt (an empty cache) comes with
+  it. The basis says so.
 - **Several devices.** A split placement runs each device's share of the layers in turn, so the
   time per token is the sum of each device's time for its share.
 - **Threads.** llama.cpp's default, one per physical core (``cpu_get_num_math``).
@@ -29,7 +30,6 @@ from llmcheck.estimate.weights import _weights
 from llmcheck.snapshot import CpuInfo
 from llmcheck.speed_model import (
     FITTED,
-    PROMPT_MAX_WIDTH,
     BandwidthKind,
     DeviceKind,
     Hardware,
@@ -196,10 +196,10 @@ def tokens_per_second(
         notes.append(f"{hw.device.value} {hw.matrix_tflops:.1f} TFLOPS ({note})")
     c = FITTED
     low, high = 1.0 / (t_decode * c.decode_spread_low), c.decode_spread_high / t_decode
-    # A prompt's speed falls as the context fills: the high end is an empty cache, the low end
-    # the half-full one, within the model's widest honest range (PROMPT_MAX_WIDTH).
-    p_high = c.prompt_spread_high / t_prompt_empty
-    p_low = max(1.0 / (t_prompt * c.prompt_spread_low), p_high / PROMPT_MAX_WIDTH)
+    # The prompt at the decode's depth: one condition, the model's own spread (a fold from the
+    # empty cache to the half-full one cannot keep within PROMPT_MAX_WIDTH at long contexts).
+    p_high = c.prompt_spread_high / t_prompt
+    p_low = 1.0 / (t_prompt * c.prompt_spread_low)
     slowest_budget, _, slowest = min(
         devices, key=lambda d: d[2][0].bandwidth_gb_s if d[2] is not None else 0.0
     )
@@ -218,7 +218,7 @@ def tokens_per_second(
         " plus"
         " per-layer costs"
         + (f" with {threads} thread{'s' if threads != 1 else ''}" if on_cpu else "")
-        + f"; a 512-token prompt (empty to half-full cache): "
+        + f"; a 512-token prompt at the same depth: "
         f"{load.matmul_flops_per_token / 1e9:.1f} GFLOP per token over "
         + ", ".join(notes)
         + ". Fitted to llama.cpp on several machines (docs/speed-model.md)."
@@ -248,5 +248,7 @@ def tokens_per_second(
         empty_low_tokens_per_second=round(1.0 / (t_decode_empty * c.decode_spread_low), 1),
         empty_high_tokens_per_second=round(c.decode_spread_high / t_decode_empty, 1),
         full_low_tokens_per_second=round(1.0 / (t_decode_full * c.decode_spread_low), 1),
+        prompt_empty_low_tokens_per_second=round(1.0 / (t_prompt_empty * c.prompt_spread_low), 1),
+        prompt_empty_high_tokens_per_second=round(c.prompt_spread_high / t_prompt_empty, 1),
         full_high_tokens_per_second=round(c.decode_spread_high / t_decode_full, 1),
     )

@@ -218,6 +218,10 @@ class SpeedRange:
     empty_high_tokens_per_second: float | None = None
     full_low_tokens_per_second: float | None = None
     full_high_tokens_per_second: float | None = None
+    # A 512-token prompt with nothing in the KV cache yet (llama-bench's pp512); the prompt
+    # range above is at the decode's depth.
+    prompt_empty_low_tokens_per_second: float | None = None
+    prompt_empty_high_tokens_per_second: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

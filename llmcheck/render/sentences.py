@@ -496,9 +496,15 @@ def speed_basis(fit: Fit, variant: ModelVariant, bandwidth_note: str = "") -> st
         prompt = format_speed(
             speed.prompt_low_tokens_per_second, speed.prompt_high_tokens_per_second
         )
+        first = ""
+        if speed.prompt_empty_low_tokens_per_second is not None:
+            empty = format_speed(
+                speed.prompt_empty_low_tokens_per_second, speed.prompt_empty_high_tokens_per_second
+            )
+            first = f", {empty} as the first prompt of a conversation"
         text += (
             " Reading a prompt is compute-bound (the model's FLOPs over the device's matrix"
-            f" throughput): {prompt} for 512 tokens."
+            f" throughput): {prompt} for 512 tokens at the same point{first}."
         )
     return text
 

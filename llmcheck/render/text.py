@@ -158,7 +158,11 @@ def speed_ends(speed: Mapping[str, Any]) -> str:
     """Prompt speed and decode at both ends of a conversation, in one line ("" when unknown)."""
     parts = []
     if speed.get("prompt_low") is not None:
-        parts.append(f"prompt {format_speed(speed.get('prompt_low'), speed.get('prompt_high'))}")
+        prompt = f"prompt {format_speed(speed.get('prompt_low'), speed.get('prompt_high'))}"
+        if speed.get("prompt_empty_low") is not None:
+            empty = format_speed(speed.get("prompt_empty_low"), speed.get("prompt_empty_high"))
+            prompt += f" ({empty} as the first prompt)"
+        parts.append(prompt)
     if speed.get("empty_low") is not None and speed.get("full_low") is not None:
         parts.append(
             f"decode {format_speed(speed.get('empty_low'), speed.get('empty_high'))} on an empty"
