@@ -337,6 +337,7 @@ _SCALARS = (
     "cpu_decode_compute_efficiency",
     "gpu_attention_efficiency",
     "cpu_attention_gflops_per_thread",
+    "cpu_prompt_attention_gflops_per_thread",
     "gpu_moe_prompt_factor",
     "cpu_moe_prompt_factor",
     "metal_prompt_factor",
@@ -371,6 +372,9 @@ START = SpeedConstants(
     cpu_decode_compute_efficiency=0.10,
     gpu_attention_efficiency=0.05,
     cpu_attention_gflops_per_thread=8.0,
+    # Batched: the F16 dot products as a small GEMM (K / V in cache across 512 queries); a
+    # quarter of an AVX2 core's F32 FMA peak (32 FLOPs x 3 GHz = 96 GFLOP/s), before any fit.
+    cpu_prompt_attention_gflops_per_thread=24.0,
     gpu_prompt_efficiency={"float": 0.30, "q8": 0.25, "k": 0.20, "legacy": 0.25},
     # F16 on a CPU is counted at the AVX2 int8 rate (80 ops per cycle per core) while its F32
     # FMAs peak at 32 FLOPs per cycle (two 256-bit FMA ports): 0.4 at most, ~60 % of it in a

@@ -271,6 +271,11 @@ class SpeedConstants:
     # Apple's table figure is a shader peak (no tensor cores), NVIDIA's a tensor-core peak:
     # llama.cpp's Metal kernels reach a larger share of theirs (x this on a Metal GPU).
     metal_prompt_factor: float = 1.0
+    # A 512-token batch attends as blocks (K and V reused across the batch's queries), not one
+    # query at a time as in decode: its own rate per AVX2-wide thread. LFM2-350M / 1.2B pp512
+    # after 2,048 and 8,192 tokens on one Zen 4 thread (tests/data/llamacpp/
+    # speed_cpu_small_prompt_depth.json) ran ~6x the decode rate per FLOP.
+    cpu_prompt_attention_gflops_per_thread: float = 0.0  # 0: the decode rate
     cpu_moe_prompt_factor: float = 1.0
     gpu_prompt_layer_s: float = 0.0  # per layer per 512-token batch
     cpu_prompt_layer_s: float = 0.0
@@ -293,22 +298,23 @@ FITTED = SpeedConstants(
     gpu_layer_s=4.51e-05,
     metal_layer_s=0.000114,
     cpu_thread_bandwidth_gb_s=15.2,
-    cpu_layer_s=2.24e-05,
-    cpu_sync_s=1.86e-05,
-    cpu_decode_compute_efficiency=0.176,
+    cpu_layer_s=2.22e-05,
+    cpu_sync_s=1.85e-05,
+    cpu_decode_compute_efficiency=0.178,
     gpu_attention_efficiency=0.0354,
-    cpu_attention_gflops_per_thread=1.99,
+    cpu_attention_gflops_per_thread=1.82,
     gpu_prompt_efficiency={"float": 0.3, "q8": 0.321, "k": 0.344, "legacy": 0.25},
-    cpu_prompt_efficiency={"float": 0.462, "q8": 0.287, "k": 0.421, "legacy": 0.425},
+    cpu_prompt_efficiency={"float": 0.393, "q8": 0.252, "k": 0.348, "legacy": 0.356},
     gpu_moe_prompt_factor=0.459,
     metal_prompt_factor=2.75,
-    cpu_moe_prompt_factor=0.454,
+    cpu_prompt_attention_gflops_per_thread=12.6,
+    cpu_moe_prompt_factor=0.509,
     gpu_prompt_layer_s=0.000512,
-    cpu_prompt_layer_s=0.00494,
-    decode_spread_low=1.603,
-    decode_spread_high=1.559,
-    prompt_spread_low=1.942,
-    prompt_spread_high=2.059,
+    cpu_prompt_layer_s=0.00541,
+    decode_spread_low=1.6,
+    decode_spread_high=1.561,
+    prompt_spread_low=1.79,
+    prompt_spread_high=2.233,
 )
 
 
@@ -368,12 +374,15 @@ def _cpu_prompt_rate(load: ModelLoad, hw: Hardware) -> float:
     return rate
 
 
-def _attention_flops_per_s(hw: Hardware, c: SpeedConstants) -> float:
+def _attention_flops_per_s(hw: Hardware, c: SpeedConstants, *, prompt: bool = False) -> float:
     if hw.device.is_gpu:
         return hw.matrix_tflops * 1e12 * c.gpu_attention_efficiency
     usable = min(max(hw.threads, 1), max(hw.cores, 1))
     width = CPU_ATTENTION_WIDTH.get(hw.isa, 1.0) if hw.isa is not None else 1.0
-    return usable * width * c.cpu_attention_gflops_per_thread * 1e9
+    per_thread = c.cpu_attention_gflops_per_thread
+    if prompt and c.cpu_prompt_attention_gflops_per_thread > 0:
+        per_thread = c.cpu_prompt_attention_gflops_per_thread
+    return usable * width * per_thread * 1e9
 
 
 def decode_terms(
@@ -421,7 +430,9 @@ def prompt_seconds_per_token(
         layer_s = c.cpu_prompt_layer_s * (1.0 + 0.1 * (max(hw.threads, 1) - 1))
     matmul = load.matmul_flops_per_token / (rate * eff * moe)
     mid_depth = depth_tokens + PROMPT_TOKENS // 2
-    attention = load.attention_flops_per_token(mid_depth) / _attention_flops_per_s(hw, c)
+    attention = load.attention_flops_per_token(mid_depth) / _attention_flops_per_s(
+        hw, c, prompt=True
+    )
     return matmul + attention + load.n_layer * layer_s / PROMPT_TOKENS
 
 

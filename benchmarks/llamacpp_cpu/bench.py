@@ -76,12 +76,12 @@ def grid(
     threads: tuple[int, ...] = THREADS,
     depth_values: tuple[int, ...] = (2048, 8192),
     only_depths: bool = False,
-    prompt_at_depth: bool = False,
+    depth_tests: tuple[str, ...] = ("tg",),
 ) -> list[Config]:
     """Depth 0: pp512 and tg64 for every model x quant x thread count (unless ``only_depths``).
-    With ``depths``: decode after a filled context of each of ``depth_values`` tokens for the
-    Q4_K_M of the two small models among ``variants``, and with ``prompt_at_depth`` a pp512
-    after it too (what a prompt costs once the conversation has grown)."""
+    With ``depths``: after a filled context of each of ``depth_values`` tokens, for the Q4_K_M
+    of the two small models among ``variants``, each of ``depth_tests``: "tg" (decode) and / or
+    "pp" (a pp512: what a prompt costs once the conversation has grown)."""
     out: list[Config] = []
     for v in variants if not only_depths else ():
         for q in quants:
@@ -92,12 +92,18 @@ def grid(
         for v in [x for x in ("lfm2-350m", "lfm2-1.2b") if x in variants]:
             for d in depth_values:
                 for t in threads:
-                    out.append(
-                        Config(
-                            variant=v, quant="Q4_K_M", threads=t, n_prompt=0, n_gen=32, n_depth=d
+                    if "tg" in depth_tests:
+                        out.append(
+                            Config(
+                                variant=v,
+                                quant="Q4_K_M",
+                                threads=t,
+                                n_prompt=0,
+                                n_gen=32,
+                                n_depth=d,
+                            )
                         )
-                    )
-                    if prompt_at_depth:
+                    if "pp" in depth_tests:
                         out.append(
                             Config(
                                 variant=v,
@@ -202,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--depth-values", default="2048,8192", help="filled contexts, tokens")
     parser.add_argument("--only-depths", action="store_true", help="no depth-0 runs")
     parser.add_argument(
-        "--prompt-at-depth", action="store_true", help="with --depths: pp512 after the fill too"
+        "--depth-tests", default="tg", help="with --depths: tg (decode), pp (pp512) or tg,pp"
     )
     parser.add_argument("--threads", default=",".join(str(t) for t in THREADS))
     parser.add_argument("--busy-threshold", type=float, default=0.10)
@@ -227,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         threads=tuple(int(t) for t in args.threads.split(",")),
         depth_values=tuple(int(d) for d in args.depth_values.split(",")),
         only_depths=args.only_depths,
-        prompt_at_depth=args.prompt_at_depth,
+        depth_tests=tuple(args.depth_tests.split(",")),
     )
     configs = [c for c in configs if model_path(args.models, c.variant, c.quant).exists()]
     bench = args.bin / "llama-bench"

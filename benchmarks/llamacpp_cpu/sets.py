@@ -53,6 +53,22 @@ SETS = (
         avx2_only=True,
     ),
     RunSet(
+        rows=DATA / "speed_cpu_small_prompt_depth.json",
+        sidecar=DATA / "speed_cpu_small_machine.json",
+        label="LFM2-350M / 1.2B Q4_K_M pp512 after 2,048 / 8,192 tokens, 1 thread",
+        machine="epyc-2core",
+        host=HOST,
+        fitted=True,
+    ),
+    RunSet(
+        rows=DATA / "speed_cpu_small_prompt_depth_t2.json",
+        sidecar=DATA / "speed_cpu_small_machine.json",
+        label="2 threads: LFM2-350M / 1.2B Q4_K_M pp512 after 2,048 / 8,192 tokens",
+        machine="epyc-2core",
+        host=HOST,
+        fitted=False,
+    ),
+    RunSet(
         rows=DATA / "speed_cpu_small_heldout.json",
         sidecar=DATA / "speed_cpu_small_machine.json",
         label="LFM2-8B-A1B F16 / Q6_K; 2 threads: F16, Q6_K, decode after 2,048-32,768 tokens",
