@@ -107,6 +107,8 @@ def rows_for(bandwidth: str) -> list[Row]:
 
 def _count(rows: list[Row], *, run_set: RunSet, test: str) -> str:
     chosen = [r for r in rows if r.set_label == run_set.label and r.test == test]
+    if not chosen:
+        return "-"
     inside = sum(r.ratio == 1.0 for r in chosen)
     text = f"{inside}/{len(chosen)} inside"
     outside = [r.ratio for r in chosen if r.ratio != 1.0]
