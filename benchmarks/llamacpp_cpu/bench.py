@@ -88,30 +88,17 @@ def grid(
             for t in threads:
                 out.append(Config(variant=v, quant=q, threads=t, n_prompt=512, n_gen=0, n_depth=0))
                 out.append(Config(variant=v, quant=q, threads=t, n_prompt=0, n_gen=64, n_depth=0))
+    # (prompt tokens, generated tokens) of each test after a filled context
+    shapes = {"tg": (0, 32), "pp": (512, 0)}
     if depths:
         for v in [x for x in ("lfm2-350m", "lfm2-1.2b") if x in variants]:
             for d in depth_values:
                 for t in threads:
-                    if "tg" in depth_tests:
+                    for test in (x for x in ("tg", "pp") if x in depth_tests):
+                        p, n = shapes[test]
                         out.append(
                             Config(
-                                variant=v,
-                                quant="Q4_K_M",
-                                threads=t,
-                                n_prompt=0,
-                                n_gen=32,
-                                n_depth=d,
-                            )
-                        )
-                    if "pp" in depth_tests:
-                        out.append(
-                            Config(
-                                variant=v,
-                                quant="Q4_K_M",
-                                threads=t,
-                                n_prompt=512,
-                                n_gen=0,
-                                n_depth=d,
+                                variant=v, quant="Q4_K_M", threads=t, n_prompt=p, n_gen=n, n_depth=d
                             )
                         )
     return out

@@ -26,54 +26,44 @@ class RunSet:
 
 
 HOST = "epyc-2core-vm"
+
+
+def _epyc(rows: str, label: str, *, fitted: bool, avx2_only: bool = False) -> RunSet:
+    """A set measured on the 2-vCPU EPYC VM (its native build unless ``avx2_only``)."""
+    suffix = "_avx2" if avx2_only else ""
+    return RunSet(
+        rows=DATA / rows,
+        sidecar=DATA / f"speed_cpu_small{suffix}_machine.json",
+        label=label,
+        machine=f"epyc-2core{'-avx2' if avx2_only else ''}",
+        host=HOST,
+        fitted=fitted,
+        avx2_only=avx2_only,
+    )
+
+
 SETS = (
-    RunSet(
-        rows=DATA / "speed_cpu_small.json",
-        sidecar=DATA / "speed_cpu_small_machine.json",
-        label="LFM2-350M / 1.2B / 2.6B",
-        machine="epyc-2core",
-        host=HOST,
-        fitted=True,
-    ),
-    RunSet(
-        rows=DATA / "speed_cpu_small_moe.json",
-        sidecar=DATA / "speed_cpu_small_machine.json",
-        label="LFM2-8B-A1B Q8_0 / Q4_K_M / Q4_0",
-        machine="epyc-2core",
-        host=HOST,
-        fitted=True,
-    ),
-    RunSet(
-        rows=DATA / "speed_cpu_small_avx2.json",
-        sidecar=DATA / "speed_cpu_small_avx2_machine.json",
-        label="AVX2-only build, LFM2-350M / 1.2B / 2.6B",
-        machine="epyc-2core-avx2",
-        host=HOST,
+    _epyc("speed_cpu_small.json", "LFM2-350M / 1.2B / 2.6B", fitted=True),
+    _epyc("speed_cpu_small_moe.json", "LFM2-8B-A1B Q8_0 / Q4_K_M / Q4_0", fitted=True),
+    _epyc(
+        "speed_cpu_small_avx2.json",
+        "AVX2-only build, LFM2-350M / 1.2B / 2.6B",
         fitted=True,
         avx2_only=True,
     ),
-    RunSet(
-        rows=DATA / "speed_cpu_small_prompt_depth.json",
-        sidecar=DATA / "speed_cpu_small_machine.json",
-        label="LFM2-350M / 1.2B Q4_K_M pp512 after 2,048 / 8,192 tokens, 1 thread",
-        machine="epyc-2core",
-        host=HOST,
+    _epyc(
+        "speed_cpu_small_prompt_depth.json",
+        "LFM2-350M / 1.2B Q4_K_M pp512 after 2,048 / 8,192 tokens, 1 thread",
         fitted=True,
     ),
-    RunSet(
-        rows=DATA / "speed_cpu_small_prompt_depth_t2.json",
-        sidecar=DATA / "speed_cpu_small_machine.json",
-        label="2 threads: LFM2-350M / 1.2B Q4_K_M pp512 after 2,048 / 8,192 tokens",
-        machine="epyc-2core",
-        host=HOST,
+    _epyc(
+        "speed_cpu_small_prompt_depth_t2.json",
+        "2 threads: LFM2-350M / 1.2B Q4_K_M pp512 after 2,048 / 8,192 tokens",
         fitted=False,
     ),
-    RunSet(
-        rows=DATA / "speed_cpu_small_heldout.json",
-        sidecar=DATA / "speed_cpu_small_machine.json",
-        label="LFM2-8B-A1B F16 / Q6_K; 2 threads: F16, Q6_K, decode after 2,048-32,768 tokens",
-        machine="epyc-2core",
-        host=HOST,
+    _epyc(
+        "speed_cpu_small_heldout.json",
+        "LFM2-8B-A1B F16 / Q6_K; 2 threads: F16, Q6_K, decode after 2,048-32,768 tokens",
         fitted=False,
     ),
 )
