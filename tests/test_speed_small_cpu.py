@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.llamacpp_cpu import report
+from benchmarks.llamacpp_cpu import report, sets
 from benchmarks.llamacpp_cpu.sets import RunSet, present
 from llmcheck.catalog import load_catalog
 from llmcheck.estimate import RunConfig, estimate
@@ -104,3 +104,36 @@ def test_held_out_runs_stay_near_their_ranges() -> None:
     allowed = ("t2/p0/n32/d32768", "lfm2-350m/Q4_K_M/t2/p0/n32/d8192")
     assert all(r.key.endswith(allowed) for r in outside), [r.key for r in outside]
     assert all(1.0 < r.ratio <= 1.22 for r in outside), [(r.key, r.ratio) for r in outside]
+
+
+def test_the_bench_grid_names_what_each_recorded_run_was() -> None:
+    """bench.py's grid: depth 0 gives pp512 and tg64 per model x quant x threads; after a filled
+    context each asked test (tg32, pp512) for the two small models' Q4_K_M only; the recorded
+    prompt-at-depth sets are exactly such runs."""
+    from benchmarks.llamacpp_cpu.bench import grid
+
+    plain = grid(("lfm2-350m", "lfm2-2.6b"), ("Q8_0",), depths=False, threads=(1, 2))
+    assert len(plain) == 2 * 1 * 2 * 2
+    assert {(c.n_prompt, c.n_gen, c.n_depth) for c in plain} == {(512, 0, 0), (0, 64, 0)}
+    deep = grid(
+        ("lfm2-350m", "lfm2-2.6b"),
+        ("Q8_0",),
+        depths=True,
+        threads=(2,),
+        depth_values=(2048, 8192),
+        only_depths=True,
+        depth_tests=("tg", "pp"),
+    )
+    assert {c.variant for c in deep} == {"lfm2-350m"}  # 2.6B: no depth runs
+    assert {c.quant for c in deep} == {"Q4_K_M"}
+    assert sorted((c.n_prompt, c.n_gen, c.n_depth) for c in deep) == [
+        (0, 32, 2048),
+        (0, 32, 8192),
+        (512, 0, 2048),
+        (512, 0, 8192),
+    ]
+    recorded = json.loads((sets.DATA / "speed_cpu_small_prompt_depth_t2.json").read_text())
+    assert {(r["n_prompt"], r["n_gen"], r["n_depth"]) for r in recorded} == {
+        (512, 0, 2048),
+        (512, 0, 8192),
+    }
