@@ -720,8 +720,9 @@ def table(
         " one thread's bandwidth), FLOPs / CPU matrix rate) + attention FLOPs at the filled"
         " context / attention rate + layers x (per-layer cost + per-thread barrier cost x"
         " (threads - 1)); prompt (pp512) = FLOPs / (matrix throughput x quant efficiency [x MoE"
-        " factor]) + attention + per-layer cost of the batch / 512. The matrix throughput is the"
-        " GPU table (`GPU_FP16_TFLOPS`) or cores x int8 ops per cycle by ISA x 3 GHz (the probe"
+        " factor] [x Metal factor]) + attention (on a CPU at a batch's own rate: a batch reuses K"
+        " and V across its queries) + per-layer cost of the batch / 512. The matrix throughput is"
+        " the GPU table (`GPU_FP16_TFLOPS`) or cores x int8 ops per cycle by ISA x 3 GHz (the probe"
         " reads no clock; AMX only for dense MUL_MAT of the types ggml tiles). Inputs are"
         " architecture-generic, so the public Llama measurements test the same code as the LFM2"
         " ones.",
