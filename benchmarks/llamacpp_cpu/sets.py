@@ -62,6 +62,11 @@ SETS = (
         fitted=False,
     ),
     _epyc(
+        "speed_cpu_small_32k_t1.json",
+        "1 thread: LFM2-350M Q4_K_M decode and pp512 after 32,768 tokens",
+        fitted=False,
+    ),
+    _epyc(
         "speed_cpu_small_heldout.json",
         "LFM2-8B-A1B F16 / Q6_K; 2 threads: F16, Q6_K, decode after 2,048-32,768 tokens",
         fitted=False,
