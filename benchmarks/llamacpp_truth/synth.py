@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from llmcheck.catalog import load_catalog
+
 ARCH_DENSE = "lfm2"
 ARCH_MOE = "lfm2moe"
 
@@ -142,69 +144,42 @@ class TensorSpec:
         return self.n_elements * (4 if self.ggml_type == GGML_F32 else 2)
 
 
-# Attention-layer indices: 350M / 1.2B from the HF configs (full_attn_idxs). The 2.6B and 8B-A1B
-# indices are not in the reference (only their counts are); the ones below are spread evenly and
-# only their count matters for memory (KV is per attention layer, all of the same shape).
-LFM2_350M = SynthConfig(
-    key="lfm2-350m",
-    name="LFM2-350M",
-    arch=ARCH_DENSE,
-    hidden_size=1024,
-    n_layer=16,
-    attn_layers=(2, 5, 8, 10, 12, 14),
-    n_head=16,
-    n_head_kv=8,
-    head_dim=64,
-    ff_length=4608,
-    vocab_size=65536,
-    published_params=354_483_968,
-)
-LFM2_1_2B = SynthConfig(
-    key="lfm2-1.2b",
-    name="LFM2-1.2B",
-    arch=ARCH_DENSE,
-    hidden_size=2048,
-    n_layer=16,
-    attn_layers=(2, 5, 8, 10, 12, 14),
-    n_head=32,
-    n_head_kv=8,
-    head_dim=64,
-    ff_length=8192,
-    vocab_size=65536,
-    published_params=1_170_340_608,
-)
-LFM2_2_6B = SynthConfig(
-    key="lfm2-2.6b",
-    name="LFM2-2.6B",
-    arch=ARCH_DENSE,
-    hidden_size=2048,
-    n_layer=30,
-    attn_layers=(2, 6, 10, 14, 18, 21, 24, 27),
-    n_head=32,
-    n_head_kv=8,
-    head_dim=64,
-    ff_length=10752,
-    vocab_size=65536,
-    published_params=2_569_272_320,
-)
-LFM2_8B_A1B = SynthConfig(
-    key="lfm2-8b-a1b",
-    name="LFM2-8B-A1B",
-    arch=ARCH_MOE,
-    hidden_size=2048,
-    n_layer=24,
-    attn_layers=(2, 6, 10, 14, 18, 21),
-    n_head=32,
-    n_head_kv=8,
-    head_dim=64,
-    ff_length=7168,
-    vocab_size=65536,
-    n_expert=32,
-    n_expert_used=4,
-    expert_ff_length=1792,
-    n_dense_lead=2,
-    published_params=8_339_930_560,
-)
+# Parameter counts the model cards publish where the catalog has none (test: the plan adds up).
+_PUBLISHED_PARAMS = {"lfm2-8b-a1b": 8_339_930_560}
+
+
+def config_for(variant_id: str) -> SynthConfig:
+    """The synthetic model of a catalog variant: its architecture as llmcheck's catalog has it
+    (one place for LFM2's shapes; the attention indices the catalog marks unverified are used
+    as they are, since only their count matters for memory and speed)."""
+    variant = load_catalog().variant(variant_id)
+    a = variant.architecture
+    return SynthConfig(
+        key=variant_id,
+        name=variant.name,
+        arch=a.gguf_arch,
+        hidden_size=a.hidden_size,
+        n_layer=a.n_layer,
+        attn_layers=a.attention_layers,
+        n_head=a.n_head,
+        n_head_kv=a.n_head_kv,
+        head_dim=a.head_dim,
+        ff_length=a.ffn_size,
+        vocab_size=a.vocab_size,
+        l_cache=a.conv_l_cache,
+        context_length=a.gguf_context_tokens,
+        n_expert=a.n_expert,
+        n_expert_used=a.n_expert_used,
+        expert_ff_length=a.expert_ffn_size,
+        n_dense_lead=a.n_dense_lead_layers,
+        published_params=a.parameters or _PUBLISHED_PARAMS.get(variant_id),
+    )
+
+
+LFM2_350M = config_for("lfm2-350m")
+LFM2_1_2B = config_for("lfm2-1.2b")
+LFM2_2_6B = config_for("lfm2-2.6b")
+LFM2_8B_A1B = config_for("lfm2-8b-a1b")
 
 CONFIGS: dict[str, SynthConfig] = {c.key: c for c in (LFM2_350M, LFM2_1_2B, LFM2_2_6B, LFM2_8B_A1B)}
 
