@@ -292,7 +292,7 @@ class SpeedConstants:
 # spreads set to the widest training residual (capped at the width limits). Regenerate with
 # `python -m benchmarks.speed_fit --update`, which rewrites this block and docs/speed-model.md.
 FITTED = SpeedConstants(
-    gpu_bandwidth_efficiency=0.73,
+    gpu_bandwidth_efficiency=0.731,
     cpu_bandwidth_efficiency=0.728,
     cpu_peak_to_copy=0.7,
     gpu_layer_s=4.51e-05,
@@ -301,20 +301,20 @@ FITTED = SpeedConstants(
     cpu_layer_s=2.22e-05,
     cpu_sync_s=1.85e-05,
     cpu_decode_compute_efficiency=0.178,
-    gpu_attention_efficiency=0.0354,
+    gpu_attention_efficiency=0.034,
     cpu_attention_gflops_per_thread=1.82,
-    gpu_prompt_efficiency={"float": 0.3, "q8": 0.321, "k": 0.344, "legacy": 0.25},
+    gpu_prompt_efficiency={"float": 0.3, "q8": 0.32, "k": 0.343, "legacy": 0.25},
     cpu_prompt_efficiency={"float": 0.393, "q8": 0.252, "k": 0.348, "legacy": 0.356},
     gpu_moe_prompt_factor=0.459,
-    metal_prompt_factor=2.75,
+    metal_prompt_factor=2.26,
     cpu_prompt_attention_gflops_per_thread=12.6,
     cpu_moe_prompt_factor=0.509,
-    gpu_prompt_layer_s=0.000512,
+    gpu_prompt_layer_s=0.000509,
     cpu_prompt_layer_s=0.00541,
     decode_spread_low=1.6,
     decode_spread_high=1.561,
-    prompt_spread_low=1.79,
-    prompt_spread_high=2.233,
+    prompt_spread_low=1.782,
+    prompt_spread_high=2.244,
 )
 
 
@@ -376,7 +376,9 @@ def _cpu_prompt_rate(load: ModelLoad, hw: Hardware) -> float:
 
 def _attention_flops_per_s(hw: Hardware, c: SpeedConstants, *, prompt: bool = False) -> float:
     if hw.device.is_gpu:
-        return hw.matrix_tflops * 1e12 * c.gpu_attention_efficiency
+        # A prompt's attention runs on the same shader cores as its matmuls on a Metal GPU.
+        metal = c.metal_prompt_factor if prompt and hw.device is DeviceKind.METAL else 1.0
+        return hw.matrix_tflops * 1e12 * c.gpu_attention_efficiency * metal
     usable = min(max(hw.threads, 1), max(hw.cores, 1))
     width = CPU_ATTENTION_WIDTH.get(hw.isa, 1.0) if hw.isa is not None else 1.0
     per_thread = c.cpu_attention_gflops_per_thread
