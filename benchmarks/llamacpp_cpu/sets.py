@@ -62,8 +62,8 @@ SETS = (
         fitted=False,
     ),
     _epyc(
-        "speed_cpu_small_32k_t1.json",
-        "1 thread: LFM2-350M Q4_K_M decode and pp512 after 32,768 tokens",
+        "speed_cpu_small_long_t1.json",
+        "1 thread, long contexts: decode after 16,384 / 32,768 tokens, pp512 after 32,768",
         fitted=False,
     ),
     _epyc(
