@@ -731,7 +731,7 @@ def table(
         "|---|---|---|",
     ]
     for m, checks in loo.items():
-        lines.append(f"| {m} | {_summary(checks, 'decode')} | {_summary(checks, 'prompt')} |")
+        lines.append(_row(m, checks))
     lines += [
         "",
         "## One llama.cpp build of the EPYC VM out, the other in",
@@ -747,7 +747,7 @@ def table(
     ]
     for m, checks in by_build.items():
         if m.startswith("epyc"):
-            lines.append(f"| {m} | {_summary(checks, 'decode')} | {_summary(checks, 'prompt')} |")
+            lines.append(_row(m, checks))
     lines += [
         "",
         "## Machines",
@@ -790,9 +790,7 @@ def table(
         "| machine | decode (tg) | prompt (pp512) |",
         "|---|---|---|",
     ]
-    for m in sorted({c.point.machine for c in in_sample}):
-        rows = [c for c in in_sample if c.point.machine == m]
-        lines.append(f"| {m} | {_summary(rows, 'decode')} | {_summary(rows, 'prompt')} |")
+    lines += _per_machine(in_sample)
     return "\n".join(lines) + "\n"
 
 
@@ -814,14 +812,20 @@ def _never_fitted_lines(checks: list[Check]) -> list[str]:
         "| machine | decode (tg) | prompt (pp512) |",
         "|---|---|---|",
     ]
-    machines = sorted({c.point.machine for c in checks})
-    for m in machines:
-        rows = [c for c in checks if c.point.machine == m]
-        lines.append(f"| {m} | {_summary(rows, 'decode')} | {_summary(rows, 'prompt')} |")
-    lines.append(
-        f"| all {len(machines)} | {_summary(checks, 'decode')} | {_summary(checks, 'prompt')} |"
-    )
+    lines += _per_machine(checks)
+    lines.append(_row(f"all {len({c.point.machine for c in checks})}", checks))
     return lines
+
+
+def _row(name: str, checks: list[Check]) -> str:
+    """A table row: a machine (or group) and its decode and prompt summaries."""
+    return f"| {name} | {_summary(checks, 'decode')} | {_summary(checks, 'prompt')} |"
+
+
+def _per_machine(checks: list[Check]) -> list[str]:
+    """One row per machine among ``checks``, in name order."""
+    machines = sorted({c.point.machine for c in checks})
+    return [_row(m, [c for c in checks if c.point.machine == m]) for m in machines]
 
 
 def _constants_text(c: SpeedConstants) -> str:

@@ -122,8 +122,9 @@ GPU_FP16_TFLOPS: tuple[tuple[str, float], ...] = (
     ("rtx 3080", 119.0),
     ("rtx 3060", 51.0),
     ("rtx 2080 ti", 108.0),  # Turing whitepaper: 107.6 FP16 tensor, FP16 accumulate
-    # Apple GPUs by chip and GPU core count (names as "Apple M2 Max 38-core GPU"; these keys come
-    # before the bare "m1 ultra"/"m1 max"/... ones so the first match is the core-specific one).
+    # Apple GPUs by chip and GPU core count (the probe names them "Apple M2 Max (38-core GPU)",
+    # matched with the brackets dropped; these keys come before the bare "m1 ultra"/"m1 max"/...
+    # ones so the first match is the core-specific one).
     # FP16 = FP32 rate on M1 and later (philipturner/metal-benchmarks: 256 F16 and 256 F32 ops per
     # clock per core), so TFLOPS = cores x 128 ALUs x 2 (FMA) x GPU clock. Top GPU clocks, read off
     # powermetrics, not Apple figures: M1 1.278 GHz, M1 Pro/Max/Ultra 1.296 GHz

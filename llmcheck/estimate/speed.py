@@ -195,11 +195,15 @@ def tokens_per_second(
             bound = "compute"
         notes.append(f"{hw.device.value} {hw.matrix_tflops:.1f} TFLOPS ({note})")
     c = FITTED
-    low, high = 1.0 / (t_decode * c.decode_spread_low), c.decode_spread_high / t_decode
+    decode_spreads = (c.decode_spread_low, c.decode_spread_high)
+    prompt_spreads = (c.prompt_spread_low, c.prompt_spread_high)
+    low, high = _ends(t_decode, *decode_spreads)
     # The prompt at the decode's depth: one condition, the model's own spread (a fold from the
     # empty cache to the half-full one cannot keep within PROMPT_MAX_WIDTH at long contexts).
-    p_high = c.prompt_spread_high / t_prompt
-    p_low = 1.0 / (t_prompt * c.prompt_spread_low)
+    p_low, p_high = _ends(t_prompt, *prompt_spreads)
+    empty_low, empty_high = _ends(t_decode_empty, *decode_spreads)
+    full_low, full_high = _ends(t_decode_full, *decode_spreads)
+    first_low, first_high = _ends(t_prompt_empty, *prompt_spreads)
     slowest_budget, _, slowest = min(
         devices, key=lambda d: d[2][0].bandwidth_gb_s if d[2] is not None else 0.0
     )
@@ -245,10 +249,15 @@ def tokens_per_second(
         prompt_to_decode_high=round(p_high / middle, 2),
         depth_tokens=depth,
         threads=threads if on_cpu else None,
-        empty_low_tokens_per_second=round(1.0 / (t_decode_empty * c.decode_spread_low), 1),
-        empty_high_tokens_per_second=round(c.decode_spread_high / t_decode_empty, 1),
-        full_low_tokens_per_second=round(1.0 / (t_decode_full * c.decode_spread_low), 1),
-        prompt_empty_low_tokens_per_second=round(1.0 / (t_prompt_empty * c.prompt_spread_low), 1),
-        prompt_empty_high_tokens_per_second=round(c.prompt_spread_high / t_prompt_empty, 1),
-        full_high_tokens_per_second=round(c.decode_spread_high / t_decode_full, 1),
+        empty_low_tokens_per_second=round(empty_low, 1),
+        empty_high_tokens_per_second=round(empty_high, 1),
+        full_low_tokens_per_second=round(full_low, 1),
+        full_high_tokens_per_second=round(full_high, 1),
+        prompt_empty_low_tokens_per_second=round(first_low, 1),
+        prompt_empty_high_tokens_per_second=round(first_high, 1),
     )
+
+
+def _ends(seconds_per_token: float, spread_low: float, spread_high: float) -> tuple[float, float]:
+    """(low, high) tok/s around a central time per token, by the model's spreads."""
+    return 1.0 / (seconds_per_token * spread_low), spread_high / seconds_per_token
