@@ -69,37 +69,41 @@ def machines(*, avx2_only: bool = False) -> dict[str, SystemSnapshot]:
     return {"table": table, "measured": dataclasses.replace(table, memory=memory)}
 
 
+def estimate_run(run: dict[str, Any], machine: SystemSnapshot) -> tuple[float, float]:
+    """The (low, high) tok/s llmcheck estimates for one llama-bench row on ``machine``: the
+    context half full at the depth llama-bench filled (plus half the generated tokens), the
+    row's thread count; the prompt range for a pp row, the decode range for a tg row."""
+    found = _FILE.search(run["model_filename"])
+    assert found is not None, run["model_filename"]
+    variant, quant = found.groups()
+    gen = int(run["n_gen"])
+    depth = int(run["n_depth"]) + (gen // 2 if gen else 0)
+    config = RunConfig(context_tokens=max(2 * depth, 512), threads=int(run["n_threads"]))
+    speed = estimate(load_catalog().variant(variant), quant, config, machine).speed
+    assert speed is not None
+    if int(run["n_prompt"]) > 0:
+        return speed.prompt_low_tokens_per_second, speed.prompt_high_tokens_per_second
+    return speed.low_tokens_per_second, speed.high_tokens_per_second
+
+
 def rows_for(bandwidth: str) -> list[Row]:
     """Every run of every present set, against the estimate with the ``bandwidth`` ("table" or
     "measured") of the machine its build saw."""
-    catalog = load_catalog()
     out: list[Row] = []
     for run_set in present():
         machine = machines(avx2_only=run_set.avx2_only)[bandwidth]
         runs: list[dict[str, Any]] = json.loads(run_set.rows.read_text())
         for run in runs:
-            found = _FILE.search(run["model_filename"])
-            assert found is not None, run["model_filename"]
-            variant, quant = found.groups()
-            gen = int(run["n_gen"])
-            depth = int(run["n_depth"]) + (gen // 2 if gen else 0)
-            config = RunConfig(context_tokens=max(2 * depth, 512), threads=int(run["n_threads"]))
-            speed = estimate(catalog.variant(variant), quant, config, machine).speed
-            assert speed is not None
-            prompt = int(run["n_prompt"]) > 0
+            low, high = estimate_run(run, machine)
             out.append(
                 Row(
                     key=run["key"],
-                    test="prompt" if prompt else "decode",
+                    test="prompt" if int(run["n_prompt"]) > 0 else "decode",
                     held_out=not run_set.fitted,
                     set_label=run_set.label,
                     measured_tokens_per_second=float(run["avg_ts"]),
-                    low_tokens_per_second=speed.prompt_low_tokens_per_second
-                    if prompt
-                    else speed.low_tokens_per_second,
-                    high_tokens_per_second=speed.prompt_high_tokens_per_second
-                    if prompt
-                    else speed.high_tokens_per_second,
+                    low_tokens_per_second=low,
+                    high_tokens_per_second=high,
                 )
             )
     return out
