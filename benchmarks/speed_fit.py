@@ -337,6 +337,7 @@ _SCALARS = (
     "cpu_decode_compute_efficiency",
     "gpu_attention_efficiency",
     "cpu_attention_gflops_per_thread",
+    "cpu_attention_avx512_factor",
     "cpu_prompt_attention_gflops_per_thread",
     "gpu_moe_prompt_factor",
     "cpu_moe_prompt_factor",
@@ -372,6 +373,8 @@ START = SpeedConstants(
     cpu_decode_compute_efficiency=0.10,
     gpu_attention_efficiency=0.05,
     cpu_attention_gflops_per_thread=8.0,
+    # One 512-bit instruction where AVX2 needs two 256-bit ones, before any fit.
+    cpu_attention_avx512_factor=2.0,
     # Batched: the F16 dot products as a small GEMM (K / V in cache across 512 queries); a
     # quarter of an AVX2 core's F32 FMA peak (32 FLOPs x 3 GHz = 96 GFLOP/s), before any fit.
     cpu_prompt_attention_gflops_per_thread=24.0,
@@ -828,6 +831,19 @@ def _per_machine(checks: list[Check]) -> list[str]:
     return [_row(m, [c for c in checks if c.point.machine == m]) for m in machines]
 
 
+def rounded(c: SpeedConstants) -> SpeedConstants:
+    """``c`` as FITTED is written (three significant figures; spreads as they are), so the doc
+    written beside FITTED is computed from the same numbers the module holds."""
+    values: dict[str, Any] = {}
+    for f in fields(c):
+        v = getattr(c, f.name)
+        if isinstance(v, dict):
+            values[f.name] = {k: float(f"{v[k]:.3g}") for k in v}
+        elif "spread" not in f.name:
+            values[f.name] = float(f"{v:.3g}")
+    return replace(c, **values)
+
+
 def _constants_text(c: SpeedConstants) -> str:
     parts = []
     for f in fields(c):
@@ -860,7 +876,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     constants = FITTED
     if args.update:
-        constants = fit(points)
+        constants = rounded(fit(points))
         module = ROOT / "llmcheck" / "speed_model.py"
         source = module.read_text()
         new_source, n = re.subn(

@@ -96,15 +96,12 @@ AMX_WEIGHT_TYPES = frozenset({"Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "I
 # core with two 512-bit FMA ports can do up to 2x: the range's upper spread).
 X86_FLOAT_ISA = frozenset({CpuIsa.AVX2, CpuIsa.AVX512, CpuIsa.AVX512_VNNI, CpuIsa.AMX})
 # Flash attention on a CPU (one query against the cached keys and values, F16 dot products in F32
-# lanes) runs about twice as fast with 512-bit vectors: ggml built without AVX-512 spent 2.0-2.6x
-# the attention time per cached token of the AVX-512 build on the same Zen 4 core (LFM2-350M and
-# -1.2B after 2,048 and 8,192 tokens). Short per-position dot products count instructions, not
-# FMA ports, so double-pumped AVX-512 still halves them. The fitted rate is per AVX2-wide thread.
-CPU_ATTENTION_WIDTH: dict[CpuIsa, float] = {
-    CpuIsa.AVX512: 2.0,
-    CpuIsa.AVX512_VNNI: 2.0,
-    CpuIsa.AMX: 2.0,
-}
+# lanes) runs faster with ggml's AVX-512 kernels than with its AVX2 ones on the same core: the
+# fitted ``cpu_attention_avx512_factor`` (prior 2: one 512-bit instruction for two 256-bit ones).
+# On the Zen 4 VM, quiet, ggml built without AVX-512 spent 5-6x the time per cached token of the
+# native build (LFM2-350M / 1.2B after 8,192 tokens, one thread); the first comparison (2.0-2.6x)
+# had the native runs taken on a busy machine. The fitted rate is per AVX2-wide thread.
+CPU_ATTENTION_AVX512 = frozenset({CpuIsa.AVX512, CpuIsa.AVX512_VNNI, CpuIsa.AMX})
 #: Clock assumed when the CPU's is unknown (GHz): a typical all-core clock under load.
 DEFAULT_CPU_CLOCK_GHZ = 3.0
 
@@ -266,6 +263,7 @@ class SpeedConstants:
     cpu_decode_compute_efficiency: float  # of the matrix throughput, batch-1 dot products
     gpu_attention_efficiency: float  # of the matrix throughput, flash attention
     cpu_attention_gflops_per_thread: float  # CPU flash attention per AVX2-wide thread
+    cpu_attention_avx512_factor: float = 1.0  # ggml's AVX-512 attention over its AVX2 one
     gpu_prompt_efficiency: dict[str, float] = field(default_factory=dict)  # by quant_class
     cpu_prompt_efficiency: dict[str, float] = field(default_factory=dict)  # by quant_class
     gpu_moe_prompt_factor: float = 1.0  # MUL_MAT_ID over many experts, batched
@@ -298,24 +296,25 @@ FITTED = SpeedConstants(
     cpu_peak_to_copy=0.7,
     gpu_layer_s=4.51e-05,
     metal_layer_s=0.000114,
-    cpu_thread_bandwidth_gb_s=15.2,
-    cpu_layer_s=2.22e-05,
-    cpu_sync_s=1.85e-05,
-    cpu_decode_compute_efficiency=0.178,
+    cpu_thread_bandwidth_gb_s=18.3,
+    cpu_layer_s=2.61e-05,
+    cpu_sync_s=1.89e-05,
+    cpu_decode_compute_efficiency=0.157,
     gpu_attention_efficiency=0.034,
-    cpu_attention_gflops_per_thread=1.82,
+    cpu_attention_gflops_per_thread=1.73,
+    cpu_attention_avx512_factor=4.79,
     gpu_prompt_efficiency={"float": 0.3, "q8": 0.32, "k": 0.343, "legacy": 0.25},
-    cpu_prompt_efficiency={"float": 0.393, "q8": 0.252, "k": 0.348, "legacy": 0.356},
+    cpu_prompt_efficiency={"float": 0.44, "q8": 0.274, "k": 0.367, "legacy": 0.372},
     gpu_moe_prompt_factor=0.459,
     metal_prompt_factor=2.26,
-    cpu_prompt_attention_gflops_per_thread=12.6,
-    cpu_moe_prompt_factor=0.509,
+    cpu_prompt_attention_gflops_per_thread=5.58,
+    cpu_moe_prompt_factor=0.432,
     gpu_prompt_layer_s=0.000509,
-    cpu_prompt_layer_s=0.00541,
-    decode_spread_low=1.6,
-    decode_spread_high=1.561,
-    prompt_spread_low=1.782,
-    prompt_spread_high=2.244,
+    cpu_prompt_layer_s=0.00575,
+    decode_spread_low=1.632,
+    decode_spread_high=1.531,
+    prompt_spread_low=1.765,
+    prompt_spread_high=2.265,
 )
 
 
@@ -381,7 +380,7 @@ def _attention_flops_per_s(hw: Hardware, c: SpeedConstants, *, prompt: bool = Fa
         metal = c.metal_prompt_factor if prompt and hw.device is DeviceKind.METAL else 1.0
         return hw.matrix_tflops * 1e12 * c.gpu_attention_efficiency * metal
     usable = min(max(hw.threads, 1), max(hw.cores, 1))
-    width = CPU_ATTENTION_WIDTH.get(hw.isa, 1.0) if hw.isa is not None else 1.0
+    width = c.cpu_attention_avx512_factor if hw.isa in CPU_ATTENTION_AVX512 else 1.0
     per_thread = c.cpu_attention_gflops_per_thread
     if prompt and c.cpu_prompt_attention_gflops_per_thread > 0:
         per_thread = c.cpu_prompt_attention_gflops_per_thread
@@ -490,7 +489,7 @@ def estimate_speed(
 
 __all__ = [
     "AMX_WEIGHT_TYPES",
-    "CPU_ATTENTION_WIDTH",
+    "CPU_ATTENTION_AVX512",
     "CPU_INT8_OPS_PER_CYCLE",
     "DECODE_MAX_WIDTH",
     "FITTED",

@@ -92,19 +92,17 @@ def test_the_small_cpu_page_is_current() -> None:
 
 
 def test_held_out_runs_stay_near_their_ranges() -> None:
-    """The sets held out of every fit (sets.py): inside their ranges but for the decodes after
-    16,384 and 32,768 tokens, which run 4-31 % faster than the range's top (one and two
-    threads), and LFM2-350M's two-thread decode after 8,192 tokens with the measured bandwidth,
-    3 % (docs/speed-small-cpu.md; the decode attention cost is linear in the cached tokens,
-    fitted at 2,048 and 8,192, and a cached position costs less past 8,192); none may drift
-    further, and no more may leave."""
+    """The sets held out of every fit (sets.py): inside their ranges, one and two threads, decodes
+    after up to 32,768 tokens included, but for LFM2-1.2B's two-thread decode after 16,384 tokens
+    with the measured bandwidth, 5 % above (docs/speed-small-cpu.md); none may drift further, and
+    no more may leave."""
     rows = [r for bandwidth in ("table", "measured") for r in report.rows_for(bandwidth)]
     held = [r for r in rows if r.held_out]
     assert held
     outside = [r for r in held if r.ratio != 1.0]
-    allowed = ("/p0/n32/d32768", "/p0/n32/d16384", "lfm2-350m/Q4_K_M/t2/p0/n32/d8192")
-    assert all(r.key.endswith(allowed) for r in outside), [r.key for r in outside]
-    assert all(1.0 < r.ratio <= 1.32 for r in outside), [(r.key, r.ratio) for r in outside]
+    allowed = ("lfm2-1.2b/Q4_K_M/t2/p0/n32/d16384",)
+    assert all(r.key in allowed for r in outside), [r.key for r in outside]
+    assert all(1.0 < r.ratio <= 1.06 for r in outside), [(r.key, r.ratio) for r in outside]
 
 
 def test_the_bench_grid_names_what_each_recorded_run_was() -> None:

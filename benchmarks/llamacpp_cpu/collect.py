@@ -7,7 +7,14 @@ the interleaved repetitions: on a shared machine another process can only slow a
 fastest repetition is the least disturbed one. The median, the slowest, the count and the worst
 load seen before a repetition are kept beside it, so a reader can judge each row.
 
-    python -m benchmarks.llamacpp_cpu.collect RAW.json [RAW2.json ...] --out ROWS.json
+``--max-busy`` drops every repetition taken while the rest of the machine used more than that
+share of the CPUs (the gate's ``busy_before``): a round the quiet gate gave up waiting for is not a
+measurement of this machine, and no later best-of can tell how much it lost (one-thread decode
+after 2,048 tokens ran 7.7 and 13.7 tok/s in two such rounds, 16.5 on a quiet machine). A
+configuration with no quiet repetition left is dropped, and said so.
+
+    python -m benchmarks.llamacpp_cpu.collect RAW.json [RAW2.json ...] --out ROWS.json \
+        [--max-busy 0.10]
 """
 
 from __future__ import annotations
@@ -20,13 +27,19 @@ from pathlib import Path
 from typing import Any
 
 
-def collect(raw_docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One llama-bench-shaped row per configuration, best repetition first."""
+def collect(
+    raw_docs: list[dict[str, Any]], *, max_busy: float | None = None
+) -> list[dict[str, Any]]:
+    """One llama-bench-shaped row per configuration, best repetition first; with ``max_busy``,
+    only the repetitions taken while the rest of the machine was at most that busy."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     for doc in raw_docs:
         for run in doc.get("runs", []):
-            if "avg_ts" in run:
-                by_key.setdefault(run["key"], []).append(run)
+            if "avg_ts" not in run:
+                continue
+            if max_busy is not None and run.get("busy_before", 0.0) > max_busy:
+                continue
+            by_key.setdefault(run["key"], []).append(run)
     rows: list[dict[str, Any]] = []
     for key in sorted(by_key):
         runs = by_key[key]
@@ -52,11 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("raw", type=Path, nargs="+")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--max-busy", type=float, default=None, help="drop busier repetitions")
     args = parser.parse_args(argv)
     docs = [json.loads(p.read_text(encoding="utf-8")) for p in args.raw]
-    rows = collect(docs)
+    rows = collect(docs, max_busy=args.max_busy)
+    every = {r["key"] for d in docs for r in d.get("runs", []) if "avg_ts" in r}
+    dropped = sorted(every - {r["key"] for r in rows})
     args.out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
     print(f"{args.out}: {len(rows)} configurations")
+    for key in dropped:
+        print(f"  dropped (no repetition at most {args.max_busy} busy): {key}")
     return 0
 
 
