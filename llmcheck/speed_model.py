@@ -98,9 +98,10 @@ X86_FLOAT_ISA = frozenset({CpuIsa.AVX2, CpuIsa.AVX512, CpuIsa.AVX512_VNNI, CpuIs
 # Flash attention on a CPU (one query against the cached keys and values, F16 dot products in F32
 # lanes) runs faster with ggml's AVX-512 kernels than with its AVX2 ones on the same core: the
 # fitted ``cpu_attention_avx512_factor`` (prior 2: one 512-bit instruction for two 256-bit ones).
-# On the Zen 4 VM, quiet, ggml built without AVX-512 spent 5-6x the time per cached token of the
-# native build (LFM2-350M / 1.2B after 8,192 tokens, one thread); the first comparison (2.0-2.6x)
-# had the native runs taken on a busy machine. The fitted rate is per AVX2-wide thread.
+# On the Zen 4 VM, quiet, both builds interleaved in one session, a cached token cost LFM2-350M
+# 11.9 us with the AVX2 build and 3.7 us with the native one after 8,192 tokens (3.2x; 5-6x
+# against AVX2 runs of another session). The first comparison (2.0-2.6x) had the native runs
+# taken on a busy machine. The fitted rate is per AVX2-wide thread.
 CPU_ATTENTION_AVX512 = frozenset({CpuIsa.AVX512, CpuIsa.AVX512_VNNI, CpuIsa.AMX})
 #: Clock assumed when the CPU's is unknown (GHz): a typical all-core clock under load.
 DEFAULT_CPU_CLOCK_GHZ = 3.0
@@ -292,27 +293,27 @@ class SpeedConstants:
 # `python -m benchmarks.speed_fit --update`, which rewrites this block and docs/speed-model.md.
 FITTED = SpeedConstants(
     gpu_bandwidth_efficiency=0.731,
-    cpu_bandwidth_efficiency=0.728,
+    cpu_bandwidth_efficiency=0.726,
     cpu_peak_to_copy=0.7,
     gpu_layer_s=4.51e-05,
     metal_layer_s=0.000114,
-    cpu_thread_bandwidth_gb_s=18.3,
-    cpu_layer_s=2.61e-05,
-    cpu_sync_s=1.89e-05,
-    cpu_decode_compute_efficiency=0.157,
+    cpu_thread_bandwidth_gb_s=18.2,
+    cpu_layer_s=2.19e-05,
+    cpu_sync_s=1.92e-05,
+    cpu_decode_compute_efficiency=0.172,
     gpu_attention_efficiency=0.034,
-    cpu_attention_gflops_per_thread=1.73,
-    cpu_attention_avx512_factor=4.79,
+    cpu_attention_gflops_per_thread=2.24,
+    cpu_attention_avx512_factor=3.87,
     gpu_prompt_efficiency={"float": 0.3, "q8": 0.32, "k": 0.343, "legacy": 0.25},
-    cpu_prompt_efficiency={"float": 0.44, "q8": 0.274, "k": 0.367, "legacy": 0.372},
+    cpu_prompt_efficiency={"float": 0.438, "q8": 0.274, "k": 0.382, "legacy": 0.372},
     gpu_moe_prompt_factor=0.459,
     metal_prompt_factor=2.26,
-    cpu_prompt_attention_gflops_per_thread=5.58,
-    cpu_moe_prompt_factor=0.432,
+    cpu_prompt_attention_gflops_per_thread=6.6,
+    cpu_moe_prompt_factor=0.425,
     gpu_prompt_layer_s=0.000509,
-    cpu_prompt_layer_s=0.00575,
-    decode_spread_low=1.632,
-    decode_spread_high=1.531,
+    cpu_prompt_layer_s=0.006,
+    decode_spread_low=1.652,
+    decode_spread_high=1.513,
     prompt_spread_low=1.765,
     prompt_spread_high=2.265,
 )

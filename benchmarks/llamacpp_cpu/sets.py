@@ -90,7 +90,7 @@ SETS = (
         "speed_cpu_small.json",
         "LFM2-350M / 1.2B / 2.6B",
         fitted=True,
-        raw=("epyc2_t1", "epyc2_t2", "epyc2_quiet_t1", "epyc2_quiet_grid_t1"),
+        raw=("epyc2_t1", "epyc2_t2", "epyc2_quiet_t1", "epyc2_quiet_grid_t1", "epyc2_ab_native_t1"),
         moe=False,
     ),
     _epyc(
@@ -104,7 +104,7 @@ SETS = (
         "speed_cpu_small_avx2.json",
         "AVX2-only build, LFM2-350M / 1.2B / 2.6B",
         fitted=True,
-        raw=("epyc2_avx2_t1",),
+        raw=("epyc2_avx2_t1", "epyc2_ab_avx2_t1"),
         avx2_only=True,
     ),
     _epyc(
