@@ -95,7 +95,7 @@ SETS = (
     ),
     _epyc(
         "speed_cpu_small_moe.json",
-        "LFM2-8B-A1B Q8_0 / Q4_K_M / Q4_0",
+        "LFM2-8B-A1B Q8_0 / Q4_K_M / Q4_0, 2 threads",
         fitted=True,
         raw=("epyc2_moe_t1", "epyc2_t2"),
         moe=True,
@@ -123,7 +123,7 @@ SETS = (
     ),
     _epyc(
         "speed_cpu_small_long_t1.json",
-        "1 thread, long contexts: decode after 16,384 / 32,768 tokens, pp512 after 32,768",
+        "1 thread, long contexts: decode after 16,384 / 32,768 tokens",
         fitted=False,
         raw=("epyc2_16k_t1", "epyc2_32k_t1_12b", "epyc2_32k_t1"),
     ),
