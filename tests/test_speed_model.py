@@ -346,10 +346,10 @@ def test_the_module_constants_are_the_fit() -> None:
 
 def test_held_out_machines_and_the_doc_agree() -> None:
     """Held out: docs/speed-model.md is the current leave-one-out result. With one build of the
-    EPYC VM out (the other in), every held-out measurement lies within 2.5x of its range: the
+    EPYC VM out (the other in), every held-out measurement lies within 2x of its range: the
     AVX-512 / AVX2 attention factor is seen only with both builds (held out, it stays at its
-    prior 2 while the two builds measure ~5x apart, so the AVX2 decode after 8,192 tokens falls
-    to 0.41x); with the whole VM out, within 2.5x: it takes with it the only CPU decodes after a
+    prior 2 while the two builds measure 3-5x apart, so the AVX2 decode after 8,192 tokens falls
+    to 0.64x); with the whole VM out, within 2.5x: it takes with it the only CPU decodes after a
     filled context at one and two threads and the only F16 / Q6_K / Q4_0 prompts (what the doc
     reports)."""
     loo = speed_fit.leave_one_out(POINTS)
@@ -362,5 +362,5 @@ def test_held_out_machines_and_the_doc_agree() -> None:
     builds = sorted(
         c.ratio for m, checks in by_build.items() if m.startswith("epyc") for c in checks
     )
-    assert builds[0] >= 0.4, builds[:3]
+    assert builds[0] >= 0.6, builds[:3]
     assert builds[-1] <= 2.0, builds[-3:]

@@ -94,7 +94,7 @@ def test_the_small_cpu_page_is_current() -> None:
 def test_held_out_runs_stay_near_their_ranges() -> None:
     """The sets held out of every fit (sets.py): inside their ranges, one and two threads, decodes
     after up to 32,768 tokens included, but for LFM2-1.2B's two-thread decode after 16,384 tokens
-    with the measured bandwidth, 5 % above (docs/speed-small-cpu.md); none may drift further, and
+    with the measured bandwidth, 3 % above (docs/speed-small-cpu.md); none may drift further, and
     no more may leave."""
     rows = [r for bandwidth in ("table", "measured") for r in report.rows_for(bandwidth)]
     held = [r for r in rows if r.held_out]
@@ -102,7 +102,7 @@ def test_held_out_runs_stay_near_their_ranges() -> None:
     outside = [r for r in held if r.ratio != 1.0]
     allowed = ("lfm2-1.2b/Q4_K_M/t2/p0/n32/d16384",)
     assert all(r.key in allowed for r in outside), [r.key for r in outside]
-    assert all(1.0 < r.ratio <= 1.06 for r in outside), [(r.key, r.ratio) for r in outside]
+    assert all(1.0 < r.ratio <= 1.04 for r in outside), [(r.key, r.ratio) for r in outside]
 
 
 def test_the_bench_grid_names_what_each_recorded_run_was() -> None:

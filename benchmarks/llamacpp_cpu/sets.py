@@ -95,16 +95,16 @@ SETS = (
     ),
     _epyc(
         "speed_cpu_small_moe.json",
-        "LFM2-8B-A1B Q8_0 / Q4_K_M / Q4_0, 2 threads",
+        "LFM2-8B-A1B Q8_0 / Q4_K_M / Q4_0",
         fitted=True,
-        raw=("epyc2_moe_t1", "epyc2_t2"),
+        raw=("epyc2_moe_t1", "epyc2_t2", "epyc2_quiet_moe_t1"),
         moe=True,
     ),
     _epyc(
         "speed_cpu_small_avx2.json",
         "AVX2-only build, LFM2-350M / 1.2B / 2.6B",
         fitted=True,
-        raw=("epyc2_avx2_t1", "epyc2_ab_avx2_t1"),
+        raw=("epyc2_avx2_t1", "epyc2_ab_avx2_t1", "epyc2_quiet_avx2_grid_t1"),
         avx2_only=True,
     ),
     _epyc(
