@@ -70,13 +70,13 @@ class CpuIsa(StrEnum):
 # Int8 dot-product operations per cycle per core that ggml-cpu's quantized matmul kernels issue
 # (activations quantized to 8 bits), not the instruction-set peak. AVX-512 VNNI (vpdpbusd on 64
 # bytes) is the unit: 128. AVX2 (vpmaddubsw + vpmaddwd on 32 bytes): 80, measured: ggml built
-# without AVX-512 reached 0.52-0.87x (median 0.64x) of the VNNI build's int8 prompt speed on the
-# same Zen 4 cores (tests/data/llamacpp/speed_cpu_small_avx2.json). AVX-512 without VNNI gains
-# little over AVX2 in ggml (its K-quant kernels are AVX2-shaped): 96. AMX tiles (TMUL peak 1,024
-# MACs per cycle) run only the types below and are bound by tile loads: 192, counted per core as
-# the probe reports them. NEON sdot: 16 MACs x 2 pipes = 64; SVE / i8mm: 96. The fitted
-# efficiencies below say how much of this llama.cpp reaches per quant. F16 / BF16 weights do not
-# use these kernels: see X86_FLOAT_ISA.
+# without AVX-512 reached 0.49-0.81x (median 0.63x) of the VNNI build's int8 prompt speed on the
+# same Zen 4 cores, one thread, quiet (tests/data/llamacpp/speed_cpu_small_avx2.json). AVX-512
+# without VNNI gains little over AVX2 in ggml (its K-quant kernels are AVX2-shaped): 96. AMX tiles
+# (TMUL peak 1,024 MACs per cycle) run only the types below and are bound by tile loads: 192,
+# counted per core as the probe reports them. NEON sdot: 16 MACs x 2 pipes = 64; SVE / i8mm: 96. The
+# fitted efficiencies below say how much of this llama.cpp reaches per quant. F16 / BF16 weights do
+# not use these kernels: see X86_FLOAT_ISA.
 CPU_INT8_OPS_PER_CYCLE: dict[CpuIsa, int] = {
     CpuIsa.GENERIC: 16,
     CpuIsa.NEON: 64,
@@ -90,10 +90,10 @@ CPU_INT8_OPS_PER_CYCLE: dict[CpuIsa, int] = {
 # qtype_has_amx_kernels); it takes only MUL_MAT (amx.cpp supports_op), so F16 / BF16 weights, the
 # other types and MoE experts (MUL_MAT_ID) run the AVX-512 VNNI kernels of the same cores.
 AMX_WEIGHT_TYPES = frozenset({"Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS"})
-# F16 weights multiply in F32 FMAs (F16C conversion), whatever the int8 ISA: the same pp512 with
-# and without AVX-512 on Zen 4 (350M 133.9 / 133.9 tok/s, 1.2B 40.0 / 40.0, one thread), which
-# runs 512-bit FMAs as two 256-bit halves. x86 CPUs are counted at the AVX2 rate for them (an Intel
-# core with two 512-bit FMA ports can do up to 2x: the range's upper spread).
+# F16 weights multiply in F32 FMAs (F16C conversion), whatever the int8 ISA: the same pp512 with and
+# without AVX-512 on Zen 4 (0.90-1.04x: 350M 149 / 134 tok/s, 1.2B 44 / 46, 2.6B 18.5 / 17.7, one
+# thread), which runs 512-bit FMAs as two 256-bit halves. x86 CPUs are counted at the AVX2 rate for
+# them (an Intel core with two 512-bit FMA ports can do up to 2x: the range's upper spread).
 X86_FLOAT_ISA = frozenset({CpuIsa.AVX2, CpuIsa.AVX512, CpuIsa.AVX512_VNNI, CpuIsa.AMX})
 # Flash attention on a CPU (one query against the cached keys and values, F16 dot products in F32
 # lanes) runs faster with ggml's AVX-512 kernels than with its AVX2 ones on the same core: the
