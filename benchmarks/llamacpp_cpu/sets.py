@@ -129,9 +129,9 @@ SETS = (
     ),
     _epyc(
         "speed_cpu_small_long_t2.json",
-        "2 threads, long contexts: decode after 16,384 tokens",
+        "2 threads, long contexts: decode after 16,384 / 24,576 tokens",
         fitted=False,
-        raw=("epyc2_long_t2",),
+        raw=("epyc2_long_t2", "epyc2_long_t2_24k"),
     ),
     _epyc(
         "speed_cpu_small_heldout.json",
