@@ -43,9 +43,10 @@ def lines(keys: list[str], *, avx2_only: bool = False) -> list[str]:
     ).stdout.strip()
     today = datetime.date.today().isoformat()
     out = [f"Pre-registered {today} before measuring: FITTED at commit {commit or 'unknown'}"]
+    both = machines(avx2_only=avx2_only)
     for key in keys:
         row = row_for(key)
-        for name, machine in machines(avx2_only=avx2_only).items():
+        for name, machine in both.items():
             low, high = estimate_run(row, machine)
             test = "prompt" if row["n_prompt"] else "decode"
             out.append(
